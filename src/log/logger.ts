@@ -1,0 +1,325 @@
+/**
+ * dhcpd-ts logging: syslog severities, ISC's line format, on winston 3.
+ *
+ * - Foreground (`-d`/`-f`): every line goes to stderr as ISC writes it there: the bare message and a
+ *   newline, no prefix (common/errwarn.c writes `mbuf` + "\n" to STDERR_FILENO).
+ * - Daemon: every line goes to syslog over the `/dev/log` AF_UNIX datagram socket, formatted like
+ *   glibc syslog(3) with `openlog("dhcpd", LOG_PID, facility)`: `<PRI>Mmm dd hh:mm:ss dhcpd[PID]: msg`
+ *   (RFC 3164 local form, local time, day of month space-padded).
+ *
+ * Node has no AF_UNIX datagram socket, so the syslog transport is written against an injected
+ * {@link SyslogSend} (the native addon's `unixDatagramSend`). It keeps a bounded queue, retries on
+ * EAGAIN/ENOBUFS, counts what it had to drop and says so in the log once it can; it never throws
+ * into the caller. glibc's syslog(3) blocks instead; a server must not, so lines wait in the queue.
+ */
+import winston from 'winston';
+import type TransportStream from 'winston-transport';
+
+/** winston's Transport base class (its typings expose it as a namespace, so re-type it here). */
+const TransportBase = (winston as unknown as { Transport: typeof TransportStream }).Transport;
+import { syslogLine } from './syslog-format.js';
+import { SyslogTransport, type SyslogSend, type SyslogTransportStats } from './syslog-transport.js';
+
+export { syslogLine, type SyslogSend, type SyslogTransportStats };
+export { formatSyslogDate } from './syslog-format.js';
+
+/** Syslog severities, most severe first (RFC 5424 §6.2.1 numbering: emerg = 0 … debug = 7). */
+export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Severity number of a level (emerg 0 … debug 7), as used in the syslog PRI. */
+export function severityOf(level: LogLevel): number {
+  return LOG_LEVELS.indexOf(level);
+}
+
+/** Facility codes from <syslog.h> (value >> 3), the names ISC's `log-facility` accepts. */
+export const FACILITIES: Readonly<Record<string, number>> = Object.freeze({
+  kern: 0,
+  user: 1,
+  mail: 2,
+  daemon: 3,
+  auth: 4,
+  syslog: 5,
+  lpr: 6,
+  news: 7,
+  uucp: 8,
+  cron: 9,
+  authpriv: 10,
+  ftp: 11,
+  local0: 16,
+  local1: 17,
+  local2: 18,
+  local3: 19,
+  local4: 20,
+  local5: 21,
+  local6: 22,
+  local7: 23,
+});
+
+/** A facility name as written in `log-facility NAME;` (ISC also accepts `security` = auth). */
+export type SyslogFacility = string;
+
+/** Facility code for a name; ISC's parser also knows `security` (= auth) and `console`/`ntp`-less sets. */
+export function facilityCode(name: SyslogFacility): number | undefined {
+  const n = name.toLowerCase();
+  if (n === 'security') return FACILITIES.auth;
+  return FACILITIES[n];
+}
+
+/** What every module logs through. Methods never throw. */
+export interface Logger {
+  emerg(message: string): void;
+  alert(message: string): void;
+  crit(message: string): void;
+  error(message: string): void;
+  warning(message: string): void;
+  notice(message: string): void;
+  info(message: string): void;
+  debug(message: string): void;
+  log(level: LogLevel, message: string): void;
+  /** Changes the syslog facility (applied after the config's `log-facility` is known). */
+  setFacility(facility: SyslogFacility): void;
+  /** Lines dropped so far (queue overflow or syslog unreachable); 0 in foreground mode. */
+  droppedLines(): number;
+  /** Resolves once every line logged so far has been handed to the OS (or counted as dropped). */
+  flush(): Promise<void>;
+  /** Flushes, then releases the transports. Further calls are ignored. */
+  close(): Promise<void>;
+}
+
+/** Where lines go: a stream (foreground) or a syslog datagram sender (daemon). For tests and main.ts. */
+export interface LogSink {
+  /** Foreground output; default process.stderr. */
+  stream?: NodeJS.WritableStream;
+  /** Sends one syslog datagram; default: the native addon's unixDatagramSend to `syslogPath`. */
+  send?: SyslogSend;
+  /** Syslog socket path; default /dev/log. */
+  syslogPath?: string;
+}
+
+export interface LoggerOptions {
+  /** `-d`/`-f`: lines to stderr, bare. Otherwise syslog. */
+  foreground: boolean;
+  /** Syslog facility name (config `log-facility`); default `daemon` (ISC's DHCPD_LOG_FACILITY). */
+  facility?: SyslogFacility;
+  /** `-q`: ISC sets log_perror = 0 after the (suppressed) banner, so nothing goes to stderr even with
+   * `-d`; lines then go to syslog only. */
+  quiet?: boolean;
+  /** Least severe level written; default `debug` (ISC logs everything it emits). */
+  level?: LogLevel;
+  /** Syslog identity; default `dhcpd` so that existing log tooling matches. */
+  ident?: string;
+  /** Pid written in syslog lines; default process.pid. */
+  pid?: number;
+  /** Clock for syslog timestamps; default the wall clock. */
+  now?: () => Date;
+  /** Also log to syslog in foreground mode (ISC always calls syslog(3) too); default false, because
+   * under systemd stderr and /dev/log both reach the journal and lines would be doubled. */
+  syslogInForeground?: boolean;
+  /** Bounded queue size of the syslog transport; default 10 000 lines. */
+  maxQueue?: number;
+  sink?: LogSink;
+}
+
+const SYSLOG_LEVELS: Record<LogLevel, number> = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  error: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+};
+
+/** A stream transport that writes synchronously-as-possible the bare message plus "\n". */
+class BareStreamTransport extends TransportBase {
+  private readonly out: NodeJS.WritableStream;
+  constructor(out: NodeJS.WritableStream, level: string) {
+    super({ level });
+    this.out = out;
+  }
+  override log(info: winston.Logform.TransformableInfo, next: () => void): void {
+    try {
+      this.out.write(`${String(info.message)}\n`);
+    } catch {
+      // A closed stderr must not take the server down (ISC ignores write(2) errors here).
+    }
+    next();
+  }
+}
+
+/** Loads the native addon's AF_UNIX datagram sender, if the addon is built. */
+export async function loadNativeSyslogSend(path = '/dev/log'): Promise<SyslogSend | undefined> {
+  try {
+    const spec = '../native/index.js';
+    const mod: unknown = await import(spec);
+    if (typeof mod === 'object' && mod !== null && 'unixDatagramSend' in mod) {
+      const fn = (mod as { unixDatagramSend: unknown }).unixDatagramSend;
+      if (typeof fn === 'function') {
+        const send = fn as (p: string, b: Buffer) => unknown;
+        return (datagram: Buffer) => {
+          const r = send(path, datagram);
+          // Accept either throwing or returning a negative errno / {errno} style result.
+          if (typeof r === 'number' && r < 0) throw errnoError(-r);
+        };
+      }
+    }
+  } catch {
+    // Addon not built (yet): the caller decides the fallback.
+  }
+  return undefined;
+}
+
+function errnoError(errno: number): Error & { code: string; errno: number } {
+  const codes: Record<number, string> = { 11: 'EAGAIN', 105: 'ENOBUFS', 111: 'ECONNREFUSED', 2: 'ENOENT' };
+  const code = codes[errno] ?? `E${errno}`;
+  return Object.assign(new Error(`send: ${code}`), { code, errno });
+}
+
+/**
+ * Creates the process logger. In daemon mode without an injected `sink.send`, lines are queued while the
+ * native sender loads; if the addon is missing they fall back to the stream (stderr, which under systemd
+ * is the journal) and the fallback is announced once.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const ident = options.ident ?? 'dhcpd';
+  const pid = options.pid ?? process.pid;
+  const now = options.now ?? (() => new Date());
+  let facility = facilityCode(options.facility ?? 'daemon') ?? FACILITIES.daemon;
+  const stream = options.sink?.stream ?? process.stderr;
+  const level: LogLevel = options.level ?? 'debug';
+  const toStream = options.foreground && !options.quiet;
+  const toSyslog = !toStream || options.syslogInForeground === true;
+
+  const transports: TransportStream[] = [];
+  let syslog: SyslogTransport | undefined;
+  if (toStream) transports.push(new BareStreamTransport(stream, level));
+  if (toSyslog) {
+    syslog = new SyslogTransport({
+      level,
+      send: options.sink?.send,
+      maxQueue: options.maxQueue ?? 10_000,
+      format: (sev, msg) => syslogLine(facility * 8 + sev, now(), ident, pid, msg),
+      fallback: options.foreground ? undefined : (line) => {
+        try {
+          stream.write(`${line}\n`);
+        } catch {
+          /* nowhere left to write */
+        }
+      },
+    });
+    if (!options.sink?.send) {
+      const path = options.sink?.syslogPath ?? '/dev/log';
+      void loadNativeSyslogSend(path).then((send) => syslog?.attach(send));
+    }
+    transports.push(syslog);
+  }
+
+  const w = winston.createLogger({
+    levels: SYSLOG_LEVELS,
+    level,
+    format: winston.format.printf((info) => String(info.message)),
+    transports,
+    exitOnError: false,
+  });
+  // A transport error must never become an uncaught 'error' event (winston-syslog crashed that way).
+  w.on('error', () => undefined);
+  for (const t of transports) t.on('error', () => undefined);
+
+  let closed = false;
+  const write = (lvl: LogLevel, message: string): void => {
+    if (closed) return;
+    try {
+      w.log(lvl, message);
+    } catch {
+      /* logging never throws into callers */
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    // Let winston's internal pipe deliver what is queued, then drain the syslog queue.
+    await new Promise<void>((r) => setImmediate(r));
+    if (syslog) await syslog.drain();
+  };
+
+  return {
+    emerg: (m) => write('emerg', m),
+    alert: (m) => write('alert', m),
+    crit: (m) => write('crit', m),
+    error: (m) => write('error', m),
+    warning: (m) => write('warning', m),
+    notice: (m) => write('notice', m),
+    info: (m) => write('info', m),
+    debug: (m) => write('debug', m),
+    log: write,
+    setFacility(name) {
+      const code = facilityCode(name);
+      if (code !== undefined) facility = code;
+    },
+    droppedLines: () => (syslog ? syslog.stats().dropped : 0),
+    flush,
+    async close() {
+      if (closed) return;
+      await flush();
+      closed = true;
+      w.close();
+    },
+  };
+}
+
+/** A logger that discards everything (for tests and library use without output). */
+export function createNullLogger(): Logger {
+  const noop = (): void => undefined;
+  return {
+    emerg: noop,
+    alert: noop,
+    crit: noop,
+    error: noop,
+    warning: noop,
+    notice: noop,
+    info: noop,
+    debug: noop,
+    log: noop,
+    setFacility: noop,
+    droppedLines: () => 0,
+    flush: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** A logger that records lines in memory, for tests of other modules' log output. */
+export interface MemoryLogger extends Logger {
+  readonly lines: { level: LogLevel; message: string }[];
+}
+
+export function createMemoryLogger(): MemoryLogger {
+  const lines: { level: LogLevel; message: string }[] = [];
+  const log = (level: LogLevel, message: string): void => {
+    lines.push({ level, message });
+  };
+  return {
+    lines,
+    emerg: (m) => log('emerg', m),
+    alert: (m) => log('alert', m),
+    crit: (m) => log('crit', m),
+    error: (m) => log('error', m),
+    warning: (m) => log('warning', m),
+    notice: (m) => log('notice', m),
+    info: (m) => log('info', m),
+    debug: (m) => log('debug', m),
+    log,
+    setFacility: () => undefined,
+    droppedLines: () => 0,
+    flush: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+export {
+  createRateLimiter,
+  logRateLimited,
+  type RateLimiter,
+  type RateLimiterOptions,
+  type RateDecision,
+} from './rate-limit.js';

@@ -1,0 +1,192 @@
+/**
+ * A winston transport that sends syslog datagrams through an injected sender (the native addon's
+ * AF_UNIX `sendto` on /dev/log). Lines wait in a bounded FIFO; EAGAIN/EWOULDBLOCK/ENOBUFS (a full
+ * receive buffer under a burst) are retried with back-off; other errors (no syslog daemon) drop the
+ * line. Every dropped line is counted, and the count is logged as soon as a line gets through again.
+ * Nothing here throws into the logging caller: winston-syslog crashed the process on EAGAIN (STACK.md §2.3).
+ */
+import winston from 'winston';
+import type TransportStream from 'winston-transport';
+
+/** winston's Transport base class (its typings expose it as a namespace, so re-type it here). */
+const TransportBase = (winston as unknown as { Transport: typeof TransportStream }).Transport;
+
+/** Sends one datagram; throws an Error with `code` (e.g. 'EAGAIN') when the kernel refuses it. */
+export type SyslogSend = (datagram: Buffer) => void;
+
+export interface SyslogTransportStats {
+  /** Lines handed to the kernel. */
+  sent: number;
+  /** Lines lost (queue full, syslog unreachable, or no sender at all). */
+  dropped: number;
+  /** Lines waiting now. */
+  queued: number;
+  /** Retries after a would-block error. */
+  retries: number;
+}
+
+export interface SyslogTransportOptions {
+  level: string;
+  /** The sender; if absent, lines queue until {@link SyslogTransport.attach} is called. */
+  send?: SyslogSend;
+  /** Maximum queued lines; beyond it new lines are dropped (and counted). */
+  maxQueue: number;
+  /** Builds the datagram text from severity (0..7) and message. */
+  format: (severity: number, message: string) => string;
+  /** Where lines go when no sender can ever be attached (e.g. addon missing): stderr. */
+  fallback?: (line: string) => void;
+}
+
+const RETRYABLE = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'EINTR']);
+const SEVERITY: Record<string, number> = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  error: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+};
+
+function errorCode(e: unknown): string | undefined {
+  if (typeof e === 'object' && e !== null && 'code' in e) {
+    const c = (e as { code: unknown }).code;
+    if (typeof c === 'string') return c;
+  }
+  return undefined;
+}
+
+export class SyslogTransport extends TransportBase {
+  private send: SyslogSend | undefined;
+  /** true once attach() was called (with a sender or without one). */
+  private resolved: boolean;
+  private readonly queue: string[] = [];
+  private readonly maxQueue: number;
+  private readonly formatLine: (severity: number, message: string) => string;
+  private readonly fallback: ((line: string) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private backoffMs = 1;
+  private readonly counters: SyslogTransportStats = { sent: 0, dropped: 0, queued: 0, retries: 0 };
+  /** Drops not yet announced in the log. */
+  private unannounced = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(opts: SyslogTransportOptions) {
+    super({ level: opts.level });
+    this.send = opts.send;
+    this.resolved = opts.send !== undefined;
+    this.maxQueue = opts.maxQueue;
+    this.formatLine = opts.format;
+    this.fallback = opts.fallback;
+  }
+
+  /** Supplies the sender once it is loaded; `undefined` means none will come: use the fallback. */
+  attach(send: SyslogSend | undefined): void {
+    this.send = send;
+    this.resolved = true;
+    this.pump();
+  }
+
+  stats(): SyslogTransportStats {
+    return { ...this.counters, queued: this.queue.length };
+  }
+
+  override log(info: winston.Logform.TransformableInfo, next: () => void): void {
+    const sev = SEVERITY[String(info.level)] ?? 6;
+    this.enqueue(this.formatLine(sev, String(info.message)));
+    next();
+  }
+
+  /** Adds one line; sends it at once when nothing waits ahead of it. */
+  enqueue(line: string): void {
+    if (this.queue.length >= this.maxQueue) {
+      this.drop(1);
+      return;
+    }
+    this.queue.push(line);
+    if (this.timer === undefined) this.pump();
+  }
+
+  /** Resolves when the queue is empty, or after `timeoutMs` (remaining lines then count as dropped). */
+  drain(timeoutMs = 2000): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        this.drop(this.queue.length);
+        this.queue.length = 0;
+        resolve();
+      }, timeoutMs);
+      t.unref();
+      const done = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.waiters.push(done);
+    });
+  }
+
+  override close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private drop(n: number): void {
+    this.counters.dropped += n;
+    this.unannounced += n;
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.counters.retries++;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, this.backoffMs);
+    this.timer.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, 100);
+  }
+
+  private pump(): void {
+    if (!this.resolved) return; // sender still loading: keep the lines
+    while (this.queue.length > 0) {
+      const line = this.queue[0];
+      if (!this.send) {
+        if (this.fallback) {
+          this.fallback(line);
+          this.counters.sent++;
+        } else {
+          this.drop(1);
+        }
+        this.queue.shift();
+        continue;
+      }
+      try {
+        this.send(Buffer.from(line, 'utf8'));
+        this.queue.shift();
+        this.counters.sent++;
+        this.backoffMs = 1;
+        if (this.unannounced > 0) this.announceDrops();
+      } catch (e) {
+        if (RETRYABLE.has(errorCode(e) ?? '')) {
+          this.schedule();
+          return;
+        }
+        // Unreachable syslog (ENOENT, ECONNREFUSED …): glibc drops the line too; we count it.
+        this.queue.shift();
+        this.drop(1);
+      }
+    }
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+
+  /** Puts a "lines dropped" notice at the head of the queue (severity warning). */
+  private announceDrops(): void {
+    const n = this.unannounced;
+    this.unannounced = 0;
+    this.queue.unshift(this.formatLine(4, `dhcpd-ts: ${n} log line${n === 1 ? '' : 's'} dropped (syslog busy or unreachable)`));
+  }
+}
