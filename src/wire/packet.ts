@@ -227,8 +227,7 @@ export type DecodeErrorCode =
   | 'option-missing-length'
   | 'option-overrun'
   | 'bad-overload'
-  | 'overload-loop'
-  | 'bad-message-type';
+  | 'overload-loop';
 
 /**
  * Why a packet could not be decoded. Deliberately not an `Error` subclass: a hostile flood must not pay

@@ -1,0 +1,177 @@
+/**
+ * DHCPv4 decoder: bytes → {@link DhcpPacket}. Never throws; malformed input becomes a {@link DecodeError}
+ * value with a reason code and the offset where it was found.
+ *
+ * Rules (ISC dhcpd 4.4.3 `common/discover.c` got_one, `common/options.c` do_packet / parse_options /
+ * parse_option_buffer, unless noted):
+ * - fewer than 236 octets: dropped (`truncated-header`);
+ * - hlen > 16: dropped, ISC "Discarding packet with bogus hlen." (`bad-hlen`); hlen 0 is accepted;
+ * - no magic cookie (packet shorter than 240 octets, or a different cookie): a BOOTP packet with no
+ *   options, as ISC (`options_valid = 0`);
+ * - options: pad (0) skipped, end (255) stops; a code without a length octet, or a length past the end of
+ *   its field, drops the packet (ISC is only lenient with server replies);
+ * - an empty host-name (12) instance is ignored, as ISC does for non-compliant clients;
+ * - RFC 3396: all instances of a code are concatenated, in the order options field, file, sname
+ *   (RFC 3396 §5; ISC parses file then sname too);
+ * - option overload (52, RFC 2132 §9.3): bit 1 → file holds options, bit 2 → sname holds options; a
+ *   52 of length 0 is `bad-overload`. A 52 inside file or sname (an "overload loop") is dropped as
+ *   `overload-loop`: RFC 2131 allows 52 only in the options field and no client sends it elsewhere
+ *   (ISC would silently concatenate it; we refuse hostile packets instead).
+ *
+ * @module
+ */
+import { Reader } from './reader.js';
+import {
+  CHADDR_LEN,
+  DecodeError,
+  type DecodeResult,
+  type DhcpPacket,
+  DhcpOption,
+  EMPTY,
+  FILE_LEN,
+  FIXED_HEADER_LEN,
+  MAGIC_COOKIE,
+  OFFSET,
+  type PacketField,
+  SNAME_LEN,
+} from './packet.js';
+
+/** Decode a BOOTP/DHCPv4 message (UDP payload). Never throws. */
+export function decodePacket(buf: Buffer): DecodeResult {
+  const len = buf.length;
+  if (len < FIXED_HEADER_LEN) {
+    return fail('truncated-header', `packet of ${len} octets is shorter than the ${FIXED_HEADER_LEN}-octet BOOTP header`, len);
+  }
+  const r = new Reader(buf, 0, len);
+  const op = r.u8();
+  const htype = r.u8();
+  const hlen = r.u8();
+  if (hlen > CHADDR_LEN) {
+    return fail('bad-hlen', `Discarding packet with bogus hlen (${hlen})`, OFFSET.hlen);
+  }
+  const hops = r.u8();
+  const xid = r.u32();
+  const secs = r.u16();
+  const flags = r.u16();
+  const ciaddr = r.u32();
+  const yiaddr = r.u32();
+  const siaddr = r.u32();
+  const giaddr = r.u32();
+  const chaddr = r.bytes(CHADDR_LEN);
+  const snameField = r.bytes(SNAME_LEN);
+  const fileField = r.bytes(FILE_LEN);
+  // The length check above makes an overrun impossible; the sticky reader still guards it.
+  if (!r.ok) return fail('truncated-header', 'fixed header overrun', r.overrun);
+
+  const options = new Map<number, Buffer>();
+  const packet: DhcpPacket = {
+    op,
+    htype,
+    hlen,
+    hops,
+    xid,
+    secs,
+    flags,
+    ciaddr,
+    yiaddr,
+    siaddr,
+    giaddr,
+    chaddr,
+    sname: cString(snameField),
+    file: cString(fileField),
+    options,
+  };
+  if (len < FIXED_HEADER_LEN + 4 || buf.readUInt32BE(OFFSET.options) !== MAGIC_COOKIE) {
+    return { ok: true, packet }; // BOOTP without RFC 1048 vendor extensions
+  }
+
+  const extra: Extra = { more: undefined };
+  let err = parseArea(buf, OFFSET.options + 4, len, 'options', options, extra);
+  if (err !== undefined) return { ok: false, error: err };
+
+  const ov = options.get(DhcpOption.OPTION_OVERLOAD);
+  if (ov !== undefined) {
+    if (ov.length === 0) {
+      return fail('bad-overload', 'option overload (52) with no value', OFFSET.options, 'options', 52);
+    }
+    const bits = ov[0]!;
+    if (bits & 1) {
+      err = parseArea(buf, OFFSET.file, OFFSET.file + FILE_LEN, 'file', options, extra);
+      if (err !== undefined) return { ok: false, error: err };
+      packet.file = EMPTY;
+    }
+    if (bits & 2) {
+      err = parseArea(buf, OFFSET.sname, OFFSET.sname + SNAME_LEN, 'sname', options, extra);
+      if (err !== undefined) return { ok: false, error: err };
+      packet.sname = EMPTY;
+    }
+  }
+  if (extra.more !== undefined) {
+    // RFC 3396 §4/§5: one value per code, the concatenation of its instances in order. Done once at
+    // the end so that many tiny instances of one code cost linear, not quadratic, time.
+    for (const [code, parts] of extra.more) options.set(code, Buffer.concat(parts));
+  }
+  return { ok: true, packet };
+}
+
+interface Extra {
+  /** Codes seen more than once → every instance in order (first included). */
+  more: Map<number, Buffer[]> | undefined;
+}
+
+function fail(
+  code: DecodeError['code'],
+  message: string,
+  offset: number,
+  field: PacketField = 'header',
+  optionCode?: number,
+): DecodeResult {
+  return { ok: false, error: new DecodeError(code, message, offset, field, optionCode) };
+}
+
+/** Field contents up to the first NUL (a view). */
+function cString(field: Buffer): Buffer {
+  const nul = field.indexOf(0);
+  if (nul === 0) return EMPTY;
+  return nul < 0 ? field : field.subarray(0, nul);
+}
+
+/** Parse one option area `buf[start, end)` into `options`; returns an error or undefined. */
+function parseArea(
+  buf: Buffer,
+  start: number,
+  end: number,
+  field: PacketField,
+  options: Map<number, Buffer>,
+  extra: Extra,
+): DecodeError | undefined {
+  const r = new Reader(buf, start, end);
+  while (r.remaining > 0) {
+    const at = r.pos;
+    const code = r.u8();
+    if (code === DhcpOption.PAD) continue;
+    if (code === DhcpOption.END) return undefined;
+    const olen = r.u8();
+    if (!r.ok) {
+      return new DecodeError('option-missing-length', `option ${code}: code tag at end of buffer - missing length field`, at, field, code);
+    }
+    const value = r.bytes(olen);
+    if (!r.ok) {
+      return new DecodeError('option-overrun', `option ${code}: option length ${olen} exceeds option buffer length`, at, field, code);
+    }
+    if (code === DhcpOption.OPTION_OVERLOAD && field !== 'options') {
+      return new DecodeError('overload-loop', `option overload (52) inside the ${field} field`, at, field, code);
+    }
+    if (code === DhcpOption.HOST_NAME && olen === 0) continue; // ISC: "Ignoring empty DHO_HOST_NAME option"
+    const prev = options.get(code);
+    if (prev === undefined) {
+      options.set(code, value);
+    } else {
+      const more = (extra.more ??= new Map());
+      const parts = more.get(code);
+      if (parts === undefined) more.set(code, [prev, value]);
+      else parts.push(value);
+    }
+  }
+  return undefined;
+}
