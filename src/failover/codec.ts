@@ -125,11 +125,17 @@ export function decodeMessage(buf: Buffer): DecodeResult {
     const err = setField(fields, code, data);
     if (err) return fail('option-size', err);
   }
-  return { ok: true, message: { type, payoff, time, xid, options, fields } };
+  const message: FailoverMessage =
+    payoff > HEADER_LENGTH
+      ? { type, payoff, headerExtra: Buffer.from(buf.subarray(HEADER_LENGTH, payoff)), time, xid, options, fields }
+      : { type, payoff, time, xid, options, fields };
+  return { ok: true, message };
 }
 
 /** Encodes a message from its raw options (wire order kept); byte-exact inverse of {@link decodeMessage}. */
-export function encodeMessage(msg: Pick<FailoverMessage, 'type' | 'time' | 'xid' | 'options'> & { payoff?: number }): Buffer {
+export function encodeMessage(
+  msg: Pick<FailoverMessage, 'type' | 'time' | 'xid' | 'options'> & { payoff?: number; headerExtra?: Buffer },
+): Buffer {
   const payoff = msg.payoff ?? HEADER_LENGTH;
   let length = payoff;
   for (const o of msg.options) length += 4 + o.data.length;
@@ -140,6 +146,7 @@ export function encodeMessage(msg: Pick<FailoverMessage, 'type' | 'time' | 'xid'
   out[3] = payoff & 0xff;
   out.writeUInt32BE(msg.time >>> 0, 4);
   out.writeUInt32BE(msg.xid >>> 0, 8);
+  if (msg.headerExtra) msg.headerExtra.copy(out, HEADER_LENGTH, 0, Math.max(0, payoff - HEADER_LENGTH));
   let pos = payoff;
   for (const o of msg.options) {
     out.writeUInt16BE(o.code, pos);

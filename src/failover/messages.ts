@@ -380,6 +380,8 @@ export interface FailoverMessage {
   readonly type: number;
   /** Payload offset; ISC always sends 12 (FAILOVER.md §1.2). */
   readonly payoff: number;
+  /** Bytes between the 12-byte header and the payload offset (ISC skips them; kept for re-encoding). */
+  readonly headerExtra?: Buffer;
   /** Sender's time() when built. */
   readonly time: number;
   readonly xid: number;

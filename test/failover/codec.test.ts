@@ -155,7 +155,7 @@ test('fast-check: build → encode → decode round trip', () => {
       assert.equal(r.message.time, time);
       assert.equal(r.message.xid, xid);
       for (const [k, v] of Object.entries(fields)) {
-        const got = (r.message.fields as Record<string, unknown>)[k];
+        const got: unknown = (r.message.fields as Record<string, unknown>)[k];
         if (Buffer.isBuffer(v)) assert.ok(Buffer.isBuffer(got) && got.equals(v), k);
         else assert.equal(got, v, k);
       }
