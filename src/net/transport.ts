@@ -13,8 +13,12 @@
  *    chaddr, without ARP (the client has no address yet, so it could not answer ARP), leaving no neighbour
  *    entry behind (ISC's LPF path does the same).
  *
- * Addresses are dotted-quad strings; MAC addresses are 6-byte buffers or "aa:bb:cc:dd:ee:ff" strings.
+ * Inbound addresses are dotted-quad strings. Outbound addresses are {@link Ipv4}: a dotted quad or a uint32
+ * (the wire codec's representation). MAC addresses are 6-byte buffers or "aa:bb:cc:dd:ee:ff" strings.
  */
+
+/** An IPv4 address: dotted quad ("10.0.0.1") or unsigned 32-bit integer in host order (0x0a000001). */
+export type Ipv4 = string | number;
 
 /** The well-known ports (RFC 2131 §4.1). */
 export const DHCP_SERVER_PORT = 67;
@@ -49,7 +53,7 @@ interface OutboundBase {
 export interface RelayDestination extends OutboundBase {
   readonly kind: 'relay';
   /** The relay's address (the request's giaddr). */
-  readonly giaddr: string;
+  readonly giaddr: Ipv4;
   /** Destination port; default 67 (ISC uses its own local port; `-p` changes both). */
   readonly port?: number;
 }
@@ -58,7 +62,7 @@ export interface RelayDestination extends OutboundBase {
 export interface UnicastDestination extends OutboundBase {
   readonly kind: 'unicast';
   /** The client's address (the request's ciaddr). */
-  readonly ciaddr: string;
+  readonly ciaddr: Ipv4;
   /** Destination port; default 68. */
   readonly port?: number;
 }
@@ -69,7 +73,7 @@ export interface BroadcastDestination extends OutboundBase {
   /** The interface to send it out of (normally the arrival interface). */
   readonly ifindex: number;
   /** The IP source address to use (the server identifier on that interface). */
-  readonly sourceAddress: string;
+  readonly sourceAddress: Ipv4;
   /** Destination port; default 68. */
   readonly port?: number;
 }
@@ -83,9 +87,9 @@ export interface LinkLayerDestination extends OutboundBase {
   /** The interface to send it out of (the arrival interface). */
   readonly ifindex: number;
   /** IP source address (the server identifier on that interface). */
-  readonly sourceAddress: string;
+  readonly sourceAddress: Ipv4;
   /** The address being offered/acknowledged (IP destination). */
-  readonly yiaddr: string;
+  readonly yiaddr: Ipv4;
   /** The client's hardware address (Ethernet, 6 bytes) to address the frame to. */
   readonly chaddr: Buffer | string;
   /** Destination port; default 68. */
