@@ -12,87 +12,31 @@
  */
 import type { Logger } from '../log/logger.js';
 
+import type { BindingState, Lease } from '../../leases/lease.js';
+import type { LeaseStore } from '../../leases/lease-store.js';
+
+export type { BindingState, Lease };
+
 /**
- * ISC binding states (dhcpd.leases `binding state`, failover draft §5.4.1). `bootp` is ISC's flag for
- * dynamic-BOOTP leases that never expire; it is kept as a state for simplicity.
+ * The engine's view of one lease: the lease store's record itself (leases/lease.ts), so that decisions are
+ * written back without translation. Times: 0 = unset, null = never.
  */
-export type BindingState =
-  | 'free'
-  | 'active'
-  | 'expired'
-  | 'released'
-  | 'abandoned'
-  | 'reset'
-  | 'backup'
-  | 'reserved'
-  | 'bootp';
-
-/** A hardware address as ISC keeps it on a lease (`hardware ethernet 52:54:…`). */
-export interface HardwareAddress {
-  /** ARP hardware type (1 = Ethernet). */
-  readonly htype: number;
-  /** The address octets (hlen of them). */
-  readonly address: Buffer;
-}
-
-/** A value in a lease's binding scope (`set name = …;` in dhcpd.conf, `set name = …;` in dhcpd.leases). */
-export type ScopeValue = { readonly kind: 'data'; readonly value: Buffer } | { readonly kind: 'number'; readonly value: number } | { readonly kind: 'boolean'; readonly value: boolean };
+export type EngineLease = Lease;
 
 /**
- * The engine's view of one lease: the fields ISC's allocation path reads and writes. The server adapts it
- * to and from the lease store's own record type.
+ * The lease queries the engine makes (a subset of {@link LeaseStore}; synchronous, as better-sqlite3 is).
+ * The engine reads through it on every packet, so leases changed by others (failover updates, OMAPI) are
+ * seen at once.
  */
-export interface EngineLease {
-  /** The leased address (uint32). */
-  address: number;
-  bindingState: BindingState;
-  /** State the lease moves to when it ends (`next binding state`), when known. */
-  nextBindingState?: BindingState;
-  /** Start of the current binding (seconds). */
-  starts: number;
-  /** End of the binding; 0 for a lease never used (ISC sorts free leases by this: oldest first). */
-  ends: number;
-  /** Client last transaction time. */
-  cltt?: number;
-  /** Failover: time sent to peer (potential expiry), time sent from peer, acked time. */
-  tstp?: number;
-  tsfp?: number;
-  atsfp?: number;
-  hardware?: HardwareAddress;
-  /** Client identifier (option 61) as sent. */
-  uid?: Buffer;
-  /** The client's host-name option (12), for log lines and `get-lease-hostnames`. */
-  clientHostname?: string;
-  /** Host declaration name when the lease was given under one (`use-host-decl-names`). */
-  hostname?: string;
-  /** Relay agent information (option 82) of the request that bound the lease, echoed on renewals. */
-  agentOptions?: Buffer;
-  /** Vendor class identifier (60) of the binding request (ISC records it as `set vendor-class-identifier`). */
-  vendorClassIdentifier?: Buffer;
-  /** Name of the class whose `lease limit` this lease counts against (ISC `billing class`). */
-  billingClass?: string;
-  /** Binding scope variables. */
-  scope?: Map<string, ScopeValue>;
-}
-
-/** A read-only view of all leases the engine may allocate from (kept in memory by the engine's table). */
-export interface LeaseSource {
-  /** Every lease known to the store, at start-up (ISC reads dhcpd.leases into memory the same way). */
-  loadAll(): Iterable<EngineLease> | Promise<Iterable<EngineLease>>;
-}
+export type LeaseView = Pick<LeaseStore, 'getByAddress' | 'getByHardware' | 'getByUid' | 'leases'>;
 
 /**
- * Durable lease writes. `commit` receives every lease the engine changed during one event-loop turn and
- * must resolve only once they are durable: the server sends no reply of that turn before it resolves
- * (RFC 2131 §4.3.1: "the server MUST commit the binding … before sending the DHCPACK"; ISC writes and
+ * The engine's lease storage port: the view plus the one group commit per event-loop turn. `commit`
+ * returns only once the leases are durable: the server sends no reply of that turn before it returns
+ * (RFC 2131 §4.3.1 "the server MUST commit the binding … before sending the DHCPACK"; ISC writes and
  * fsyncs dhcpd.leases before `dhcp_reply`).
  */
-export interface LeaseSink {
-  commit(leases: readonly EngineLease[]): Promise<void>;
-}
-
-/** The engine's lease storage port (the store of leases/lease-store.ts, adapted by the server). */
-export interface EngineLeaseStore extends LeaseSource, LeaseSink {}
+export type EngineLeaseStore = LeaseView & Pick<LeaseStore, 'commit'>;
 
 /** Wall-clock time for lease decisions. Tests use a fake one. */
 export interface Clock {
@@ -157,7 +101,7 @@ export interface FailoverPolicy {
 /** Standalone server: always answer, every free lease is ours, no lease time cap. */
 export const noFailover: FailoverPolicy = {
   mayAnswer: () => ({ answer: true }),
-  mayAllocate: (_peer, lease) => lease.bindingState === 'free' || lease.bindingState === 'expired' || lease.bindingState === 'released',
+  mayAllocate: (_peer, lease) => lease.bindingState === 'free' || lease.bindingState === 'expired' || lease.bindingState === 'released' || lease.bindingState === 'backup',
   leaseTimeFor: (_peer, _lease, desired) => ({ leaseTime: desired }),
   onBindingChange: () => undefined,
 };
