@@ -1,0 +1,594 @@
+/**
+ * The SQLite lease store (better-sqlite3). The only module in the product that opens the lease database.
+ *
+ * Schema (user_version 1, application_id 0x44484350 "DHCP"):
+ * - `lease4(address INTEGER PRIMARY KEY, starts, ends, tstp, tsfp, atsfp, cltt INTEGER — NULL = never,
+ *   0 = unset; state, next_state, rewind_state INTEGER — index in BINDING_CODES; flags INTEGER — bit 0
+ *   reserved, bit 1 dynamic-bootp; htype INTEGER, hwaddr BLOB, uid BLOB, client_hostname TEXT, hostname
+ *   TEXT, scope TEXT (JSON), agent BLOB (sub-option TLVs), billing TEXT (JSON), on_stmts TEXT (JSON))`,
+ *   indexes on hwaddr, uid, and a partial index on ends for leases with a pending state change.
+ * - `host`, `grp`, `class` records, `failover_state(peer PRIMARY KEY, …)`, `meta(key, value)` for the
+ *   server DUID and authoring byte order.
+ *
+ * Durability: journal_mode=WAL, synchronous=FULL (NORMAL with dont-use-fsync). Each write() is one
+ * transaction, hence one WAL fsync: group commit is the caller batching one event-loop turn into one write().
+ *
+ * Open checks: application_id/user_version identify the database; `PRAGMA integrity_check` (or
+ * quick_check) must say ok; otherwise a {@link LeaseStoreError} is thrown. A corrupt database is never
+ * replaced or repaired here.
+ *
+ * @module
+ */
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import type {
+  AgentSubOption,
+  BillingClass,
+  BindingState,
+  ClassRecord,
+  FailoverStateName,
+  FailoverStateRecord,
+  GroupRecord,
+  HardwareAddress,
+  HostRecord,
+  Lease,
+  LeaseFileMeta,
+  LeaseTime,
+  OnStatements,
+  ScopeValue,
+} from './lease.js';
+import {
+  LeaseStoreError,
+  type CommitListener,
+  type LeaseQuery,
+  type LeaseStore,
+  type LeaseStoreOptions,
+  type LeaseStoreWriter,
+  type StateCounts,
+} from './lease-store.js';
+
+/** "DHCP" — marks the file as a dhcpd-ts lease database. */
+export const APPLICATION_ID = 0x44484350;
+
+/** Binding states by their stored code (ISC's FTS_* numbering, 1-based, plus the legacy words). */
+const BINDING_CODES: readonly BindingState[] = [
+  'free', // 0 unused placeholder (ISC numbers from 1); code 0 is never stored
+  'free',
+  'active',
+  'expired',
+  'released',
+  'abandoned',
+  'reset',
+  'backup',
+  'reserved',
+  'bootp',
+];
+
+function stateCode(s: BindingState): number {
+  const i = BINDING_CODES.indexOf(s, 1);
+  if (i < 1) throw new Error(`unknown binding state ${String(s)}`);
+  return i;
+}
+
+function stateName(code: number): BindingState {
+  return BINDING_CODES[code] ?? 'free';
+}
+
+/**
+ * Schema migrations: MIGRATIONS[i] moves a database from user_version i to i+1. Never edit a released
+ * entry; append a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE lease4 (
+    address INTEGER PRIMARY KEY,
+    starts INTEGER, ends INTEGER, tstp INTEGER, tsfp INTEGER, atsfp INTEGER, cltt INTEGER,
+    state INTEGER NOT NULL, next_state INTEGER NOT NULL, rewind_state INTEGER NOT NULL,
+    flags INTEGER NOT NULL DEFAULT 0,
+    htype INTEGER, hwaddr BLOB, uid BLOB,
+    client_hostname TEXT, hostname TEXT,
+    scope TEXT, agent BLOB, billing TEXT, on_stmts TEXT
+  );
+  CREATE INDEX lease4_hwaddr ON lease4(hwaddr) WHERE hwaddr IS NOT NULL;
+  CREATE INDEX lease4_uid ON lease4(uid) WHERE uid IS NOT NULL;
+  CREATE INDEX lease4_pending ON lease4(ends) WHERE state <> next_state;
+  CREATE TABLE host (
+    name TEXT PRIMARY KEY, dynamic INTEGER NOT NULL, deleted INTEGER NOT NULL,
+    htype INTEGER, hwaddr BLOB, uid BLOB, fixed TEXT, grp TEXT, statements TEXT NOT NULL
+  );
+  CREATE TABLE grp (
+    name TEXT PRIMARY KEY, dynamic INTEGER NOT NULL, static INTEGER NOT NULL, deleted INTEGER NOT NULL,
+    statements TEXT NOT NULL
+  );
+  CREATE TABLE class (
+    name TEXT NOT NULL, is_subclass INTEGER NOT NULL, subclass_data BLOB NOT NULL,
+    dynamic INTEGER NOT NULL, deleted INTEGER NOT NULL, lease_limit INTEGER, statements TEXT NOT NULL,
+    PRIMARY KEY (name, is_subclass, subclass_data)
+  );
+  CREATE TABLE failover_state (
+    peer TEXT PRIMARY KEY, my_state TEXT NOT NULL, my_time INTEGER, partner_state TEXT NOT NULL,
+    partner_time INTEGER, mclt INTEGER
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB);
+  `,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const LEASE_COLUMNS =
+  'address, starts, ends, tstp, tsfp, atsfp, cltt, state, next_state, rewind_state, flags, htype, hwaddr, uid, ' +
+  'client_hostname, hostname, scope, agent, billing, on_stmts';
+
+type SqlValue = number | string | Buffer | null | bigint;
+type LeaseRow = SqlValue[];
+
+function timeToSql(t: LeaseTime): number | null {
+  return t === null ? null : t;
+}
+
+function timeFromSql(v: SqlValue): LeaseTime {
+  return v === null ? null : Number(v);
+}
+
+/** JSON form of a scope: [[name, 'd', base64] | [name, 'n', number] | [name, 'b', boolean]]. */
+function scopeToSql(scope: Map<string, ScopeValue>): string | null {
+  if (scope.size === 0) return null;
+  const out: [string, string, string | number | boolean][] = [];
+  for (const [name, v] of scope) {
+    if (v.kind === 'data') out.push([name, 'd', v.value.toString('base64')]);
+    else if (v.kind === 'number') out.push([name, 'n', v.value]);
+    else out.push([name, 'b', v.value]);
+  }
+  return JSON.stringify(out);
+}
+
+function scopeFromSql(v: SqlValue): Map<string, ScopeValue> {
+  const scope = new Map<string, ScopeValue>();
+  if (typeof v !== 'string') return scope;
+  for (const [name, kind, value] of JSON.parse(v) as [string, string, string | number | boolean][]) {
+    if (kind === 'd') scope.set(name, { kind: 'data', value: Buffer.from(String(value), 'base64') });
+    else if (kind === 'n') scope.set(name, { kind: 'number', value: Number(value) });
+    else scope.set(name, { kind: 'boolean', value: value === true });
+  }
+  return scope;
+}
+
+function agentToSql(opts: readonly AgentSubOption[]): Buffer | null {
+  if (opts.length === 0) return null;
+  const parts: Buffer[] = [];
+  for (const o of opts) {
+    // Length as 2 bytes: a stashed sub-option may exceed 255 bytes after RFC 3396 concatenation.
+    const h = Buffer.alloc(3);
+    h[0] = o.code;
+    h.writeUInt16BE(o.data.length, 1);
+    parts.push(h, o.data);
+  }
+  return Buffer.concat(parts);
+}
+
+function agentFromSql(v: SqlValue): AgentSubOption[] {
+  if (!Buffer.isBuffer(v)) return [];
+  const out: AgentSubOption[] = [];
+  let i = 0;
+  while (i + 3 <= v.length) {
+    const code = v[i] ?? 0;
+    const len = v.readUInt16BE(i + 1);
+    out.push({ code, data: Buffer.from(v.subarray(i + 3, i + 3 + len)) });
+    i += 3 + len;
+  }
+  return out;
+}
+
+function billingToSql(b: BillingClass | null): string | null {
+  if (!b) return null;
+  return JSON.stringify(b.kind === 'class' ? { c: b.name } : { s: b.name, d: b.data.toString('base64') });
+}
+
+function billingFromSql(v: SqlValue): BillingClass | null {
+  if (typeof v !== 'string') return null;
+  const o = JSON.parse(v) as { c?: string; s?: string; d?: string };
+  if (o.c !== undefined) return { kind: 'class', name: o.c };
+  return { kind: 'subclass', name: o.s ?? '', data: Buffer.from(o.d ?? '', 'base64') };
+}
+
+function onToSql(on: OnStatements): string | null {
+  if (on.expiry === undefined && on.release === undefined && on.commit === undefined) return null;
+  return JSON.stringify(on);
+}
+
+function onFromSql(v: SqlValue): OnStatements {
+  return typeof v === 'string' ? (JSON.parse(v) as OnStatements) : {};
+}
+
+function leaseToRow(l: Lease): LeaseRow {
+  return [
+    l.address >>> 0,
+    timeToSql(l.starts),
+    timeToSql(l.ends),
+    timeToSql(l.tstp),
+    timeToSql(l.tsfp),
+    timeToSql(l.atsfp),
+    timeToSql(l.cltt),
+    stateCode(l.bindingState),
+    stateCode(l.nextBindingState),
+    stateCode(l.rewindBindingState),
+    (l.reserved ? 1 : 0) | (l.dynamicBootp ? 2 : 0),
+    l.hardware ? l.hardware.htype : null,
+    l.hardware ? l.hardware.address : null,
+    l.uid,
+    l.clientHostname,
+    l.hostname,
+    scopeToSql(l.scope),
+    agentToSql(l.agentOptions),
+    billingToSql(l.billingClass),
+    onToSql(l.on),
+  ];
+}
+
+function rowToLease(r: LeaseRow): Lease {
+  const flags = Number(r[10]);
+  const htype = r[11];
+  const hw = r[12];
+  return {
+    address: Number(r[0]) >>> 0,
+    starts: timeFromSql(r[1] ?? null),
+    ends: timeFromSql(r[2] ?? null),
+    tstp: timeFromSql(r[3] ?? null),
+    tsfp: timeFromSql(r[4] ?? null),
+    atsfp: timeFromSql(r[5] ?? null),
+    cltt: timeFromSql(r[6] ?? null),
+    bindingState: stateName(Number(r[7])),
+    nextBindingState: stateName(Number(r[8])),
+    rewindBindingState: stateName(Number(r[9])),
+    reserved: (flags & 1) !== 0,
+    dynamicBootp: (flags & 2) !== 0,
+    hardware: htype !== null && htype !== undefined && Buffer.isBuffer(hw) ? { htype: Number(htype), address: hw } : null,
+    uid: Buffer.isBuffer(r[13]) ? r[13] : null,
+    clientHostname: typeof r[14] === 'string' ? r[14] : null,
+    hostname: typeof r[15] === 'string' ? r[15] : null,
+    scope: scopeFromSql(r[16] ?? null),
+    agentOptions: agentFromSql(r[17] ?? null),
+    billingClass: billingFromSql(r[18] ?? null),
+    on: onFromSql(r[19] ?? null),
+  };
+}
+
+function hostFromRow(r: Record<string, SqlValue>): HostRecord {
+  return {
+    name: String(r['name']),
+    dynamic: Number(r['dynamic']) !== 0,
+    deleted: Number(r['deleted']) !== 0,
+    hardware:
+      r['htype'] !== null && Buffer.isBuffer(r['hwaddr']) ? { htype: Number(r['htype']), address: r['hwaddr'] } : null,
+    uid: Buffer.isBuffer(r['uid']) ? r['uid'] : null,
+    fixedAddresses: typeof r['fixed'] === 'string' ? (JSON.parse(r['fixed']) as number[]) : [],
+    group: typeof r['grp'] === 'string' ? r['grp'] : null,
+    statements: String(r['statements'] ?? ''),
+  };
+}
+
+function rangeWhere(q: LeaseQuery | undefined, params: SqlValue[]): string {
+  const where: string[] = [];
+  if (q?.from !== undefined) {
+    where.push('address >= ?');
+    params.push(q.from >>> 0);
+  }
+  if (q?.to !== undefined) {
+    where.push('address <= ?');
+    params.push(q.to >>> 0);
+  }
+  if (q?.states && q.states.length > 0) {
+    where.push(`state IN (${q.states.map(() => '?').join(',')})`);
+    for (const s of q.states) params.push(stateCode(s));
+  }
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+/**
+ * Opens (creating if allowed) the lease database at `path`, migrates it to {@link SCHEMA_VERSION}, checks
+ * its integrity and returns the store. Throws {@link LeaseStoreError} for a database it cannot use.
+ */
+export function openSqliteLeaseStore(path: string, options: LeaseStoreOptions = {}): SqliteLeaseStore {
+  return new SqliteLeaseStore(path, options);
+}
+
+/** {@link LeaseStore} on SQLite. Use {@link openSqliteLeaseStore}. */
+export class SqliteLeaseStore implements LeaseStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly listeners = new Set<CommitListener>();
+  private depth = 0;
+  private readonly st: ReturnType<SqliteLeaseStore['prepare']>;
+  private readonly writer: LeaseStoreWriter;
+  private readonly txn: (fn: (w: LeaseStoreWriter) => void) => void;
+
+  constructor(path: string, options: LeaseStoreOptions = {}) {
+    this.path = path;
+    const readOnly = options.readOnly === true;
+    const create = options.create ?? !readOnly;
+    if (!create && !existsSync(path)) throw new LeaseStoreError(path, 'lease database does not exist', 'io');
+    try {
+      this.db = new Database(path, { readonly: readOnly, fileMustExist: !create });
+    } catch (e) {
+      throw new LeaseStoreError(path, `cannot open lease database: ${(e as Error).message}`, 'io');
+    }
+    try {
+      this.init(readOnly, options);
+    } catch (e) {
+      this.db.close();
+      if (e instanceof LeaseStoreError) throw e;
+      const msg = (e as Error).message;
+      const code = (e as { code?: string }).code ?? '';
+      if (/NOTADB|CORRUPT/.test(code) || /not a database|malformed/.test(msg)) {
+        throw new LeaseStoreError(path, `lease database is corrupt (${msg}); not replacing it`, 'corrupt');
+      }
+      throw new LeaseStoreError(path, `cannot open lease database: ${msg}`, 'io');
+    }
+    this.st = this.prepare();
+    this.writer = this.makeWriter();
+    this.txn = this.db.transaction((fn: (w: LeaseStoreWriter) => void) => fn(this.writer));
+  }
+
+  private init(readOnly: boolean, options: LeaseStoreOptions): void {
+    const db = this.db;
+    // Reading the header forces SQLite to validate the file ("file is not a database").
+    const appId = Number(db.pragma('application_id', { simple: true }));
+    const version = Number(db.pragma('user_version', { simple: true }));
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number };
+    if (appId !== APPLICATION_ID && !(appId === 0 && version === 0 && tables.n === 0)) {
+      throw new LeaseStoreError(this.path, 'not a dhcpd-ts lease database (application_id mismatch)', 'not-a-lease-database');
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new LeaseStoreError(
+        this.path,
+        `lease database schema version ${version} is newer than this dhcpd-ts supports (${SCHEMA_VERSION})`,
+        'too-new',
+      );
+    }
+    if (!readOnly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.dontUseFsync ? 'NORMAL' : 'FULL'}`);
+    }
+    const check = options.integrityCheck ?? true;
+    if (check !== false && version > 0) {
+      const rows = db.pragma(check === 'quick' ? 'quick_check' : 'integrity_check') as { [k: string]: string }[];
+      const msgs = rows.map((r) => Object.values(r)[0]);
+      if (!(msgs.length === 1 && msgs[0] === 'ok')) {
+        throw new LeaseStoreError(
+          this.path,
+          `lease database failed its integrity check: ${msgs.slice(0, 5).join('; ')}; not replacing it`,
+          'corrupt',
+        );
+      }
+    }
+    if (version < SCHEMA_VERSION) {
+      if (readOnly) throw new LeaseStoreError(this.path, `lease database schema version ${version} needs migration`, 'too-new');
+      const migrate = db.transaction(() => {
+        for (let v = version; v < SCHEMA_VERSION; v++) {
+          db.exec(MIGRATIONS[v] ?? '');
+        }
+        db.pragma(`application_id = ${APPLICATION_ID}`);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      });
+      migrate();
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      put: db.prepare(`INSERT OR REPLACE INTO lease4 (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',').map(() => '?').join(',')})`),
+      del: db.prepare('DELETE FROM lease4 WHERE address = ?'),
+      byAddr: db.prepare(`SELECT ${LEASE_COLUMNS} FROM lease4 WHERE address = ?`).raw(true),
+      byHw: db.prepare(`SELECT ${LEASE_COLUMNS} FROM lease4 WHERE hwaddr = ? AND htype = ? ORDER BY address`).raw(true),
+      byUid: db.prepare(`SELECT ${LEASE_COLUMNS} FROM lease4 WHERE uid = ? ORDER BY address`).raw(true),
+      expired: db
+        .prepare(
+          `SELECT ${LEASE_COLUMNS} FROM lease4 WHERE state <> next_state AND ends IS NOT NULL AND ends <= ? ORDER BY ends LIMIT ?`,
+        )
+        .raw(true),
+      nextExpiry: db.prepare('SELECT min(ends) AS t FROM lease4 WHERE state <> next_state AND ends IS NOT NULL AND ends > 0'),
+      count: db.prepare('SELECT count(*) AS n FROM lease4'),
+      putHost: db.prepare(
+        'INSERT OR REPLACE INTO host (name, dynamic, deleted, htype, hwaddr, uid, fixed, grp, statements) VALUES (?,?,?,?,?,?,?,?,?)',
+      ),
+      delHost: db.prepare('DELETE FROM host WHERE name = ?'),
+      hosts: db.prepare('SELECT * FROM host ORDER BY rowid'),
+      host: db.prepare('SELECT * FROM host WHERE name = ?'),
+      putGroup: db.prepare('INSERT OR REPLACE INTO grp (name, dynamic, static, deleted, statements) VALUES (?,?,?,?,?)'),
+      groups: db.prepare('SELECT * FROM grp ORDER BY rowid'),
+      putClass: db.prepare(
+        'INSERT OR REPLACE INTO class (name, is_subclass, subclass_data, dynamic, deleted, lease_limit, statements) VALUES (?,?,?,?,?,?,?)',
+      ),
+      classes: db.prepare('SELECT * FROM class ORDER BY rowid'),
+      putFo: db.prepare(
+        'INSERT OR REPLACE INTO failover_state (peer, my_state, my_time, partner_state, partner_time, mclt) VALUES (?,?,?,?,?,?)',
+      ),
+      fos: db.prepare('SELECT * FROM failover_state ORDER BY rowid'),
+      fo: db.prepare('SELECT * FROM failover_state WHERE peer = ?'),
+      putMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      delMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    };
+  }
+
+  private makeWriter(): LeaseStoreWriter {
+    const st = () => this.st;
+    return {
+      putLease: (lease) => void st().put.run(leaseToRow(lease)),
+      deleteLease: (address) => void st().del.run(address >>> 0),
+      putHost: (h) =>
+        void st().putHost.run(
+          h.name,
+          h.dynamic ? 1 : 0,
+          h.deleted ? 1 : 0,
+          h.hardware ? h.hardware.htype : null,
+          h.hardware ? h.hardware.address : null,
+          h.uid,
+          h.fixedAddresses.length ? JSON.stringify(h.fixedAddresses.map((a) => a >>> 0)) : null,
+          h.group,
+          h.statements,
+        ),
+      deleteHost: (name) => void st().delHost.run(name),
+      putGroup: (g) => void st().putGroup.run(g.name, g.dynamic ? 1 : 0, g.static ? 1 : 0, g.deleted ? 1 : 0, g.statements),
+      putClass: (c) =>
+        void st().putClass.run(
+          c.name,
+          c.subclassData ? 1 : 0,
+          c.subclassData ?? Buffer.alloc(0),
+          c.dynamic ? 1 : 0,
+          c.deleted ? 1 : 0,
+          c.leaseLimit,
+          c.statements,
+        ),
+      putFailoverState: (f) =>
+        void st().putFo.run(f.peer, f.myState, timeToSql(f.myStateTime), f.partnerState, timeToSql(f.partnerStateTime), f.mclt),
+      setServerDuid: (duid) => void (duid ? st().putMeta.run('server-duid', duid) : st().delMeta.run('server-duid')),
+      setAuthoringByteOrder: (order) =>
+        void (order ? st().putMeta.run('authoring-byte-order', order) : st().delMeta.run('authoring-byte-order')),
+    };
+  }
+
+  getByAddress(address: number): Lease | undefined {
+    const r = this.st.byAddr.get(address >>> 0) as LeaseRow | undefined;
+    return r ? rowToLease(r) : undefined;
+  }
+
+  getByHardware(hardware: HardwareAddress): Lease[] {
+    return (this.st.byHw.all(hardware.address, hardware.htype) as LeaseRow[]).map(rowToLease);
+  }
+
+  getByUid(uid: Buffer): Lease[] {
+    return (this.st.byUid.all(uid) as LeaseRow[]).map(rowToLease);
+  }
+
+  *leases(query?: LeaseQuery): IterableIterator<Lease> {
+    const params: SqlValue[] = [];
+    const sql = `SELECT ${LEASE_COLUMNS} FROM lease4 ${rangeWhere(query, params)} ORDER BY address`;
+    for (const r of this.db.prepare(sql).raw(true).iterate(...params)) yield rowToLease(r as LeaseRow);
+  }
+
+  countByState(query?: LeaseQuery): StateCounts {
+    const params: SqlValue[] = [];
+    const sql = `SELECT state, count(*) FROM lease4 ${rangeWhere(query, params)} GROUP BY state`;
+    const out: StateCounts = {};
+    for (const [code, n] of this.db.prepare(sql).raw(true).all(...params) as [number, number][]) {
+      const s = stateName(code);
+      out[s] = (out[s] ?? 0) + n;
+    }
+    return out;
+  }
+
+  leaseCount(): number {
+    return (this.st.count.get() as { n: number }).n;
+  }
+
+  expiredAt(now: number, limit = 1_000_000): Lease[] {
+    return (this.st.expired.all(now, limit) as LeaseRow[]).map(rowToLease);
+  }
+
+  nextExpiry(): number | null {
+    const r = this.st.nextExpiry.get() as { t: number | null };
+    return r.t;
+  }
+
+  hosts(): HostRecord[] {
+    return (this.st.hosts.all() as Record<string, SqlValue>[]).map(hostFromRow);
+  }
+
+  getHost(name: string): HostRecord | undefined {
+    const r = this.st.host.get(name) as Record<string, SqlValue> | undefined;
+    return r ? hostFromRow(r) : undefined;
+  }
+
+  groups(): GroupRecord[] {
+    return (this.st.groups.all() as Record<string, SqlValue>[]).map((r) => ({
+      name: String(r['name']),
+      dynamic: Number(r['dynamic']) !== 0,
+      static: Number(r['static']) !== 0,
+      deleted: Number(r['deleted']) !== 0,
+      statements: String(r['statements'] ?? ''),
+    }));
+  }
+
+  classes(): ClassRecord[] {
+    return (this.st.classes.all() as Record<string, SqlValue>[]).map((r) => ({
+      name: String(r['name']),
+      subclassData: Number(r['is_subclass']) !== 0 && Buffer.isBuffer(r['subclass_data']) ? r['subclass_data'] : null,
+      dynamic: Number(r['dynamic']) !== 0,
+      deleted: Number(r['deleted']) !== 0,
+      leaseLimit: r['lease_limit'] === null ? null : Number(r['lease_limit']),
+      statements: String(r['statements'] ?? ''),
+    }));
+  }
+
+  failoverStates(): FailoverStateRecord[] {
+    return (this.st.fos.all() as Record<string, SqlValue>[]).map(foFromRow);
+  }
+
+  getFailoverState(peer: string): FailoverStateRecord | undefined {
+    const r = this.st.fo.get(peer) as Record<string, SqlValue> | undefined;
+    return r ? foFromRow(r) : undefined;
+  }
+
+  meta(): LeaseFileMeta {
+    const duid = this.st.getMeta.get('server-duid') as { value: SqlValue } | undefined;
+    const order = this.st.getMeta.get('authoring-byte-order') as { value: SqlValue } | undefined;
+    const o = order ? String(order.value) : null;
+    return {
+      serverDuid: duid && Buffer.isBuffer(duid.value) ? duid.value : null,
+      authoringByteOrder: o === 'little-endian' || o === 'big-endian' ? o : null,
+    };
+  }
+
+  write(fn: (w: LeaseStoreWriter) => void): void {
+    this.depth++;
+    try {
+      this.txn(fn);
+    } finally {
+      this.depth--;
+    }
+    if (this.depth === 0) for (const l of this.listeners) l();
+  }
+
+  commit(leases: readonly Lease[]): void {
+    if (leases.length === 0) return;
+    this.write((w) => {
+      for (const l of leases) w.putLease(l);
+    });
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Loads every lease row as fast as SQLite allows (start-up): raw rows, converted one by one. */
+  *loadAll(): IterableIterator<Lease> {
+    yield* this.leases();
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    if (!this.db.readonly) {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // a checkpoint failure leaves the WAL in place; SQLite replays it on the next open
+      }
+    }
+    this.db.close();
+  }
+}
+
+function foFromRow(r: Record<string, SqlValue>): FailoverStateRecord {
+  return {
+    peer: String(r['peer']),
+    myState: String(r['my_state']) as FailoverStateName,
+    myStateTime: timeFromSql(r['my_time'] ?? null),
+    partnerState: String(r['partner_state']) as FailoverStateName,
+    partnerStateTime: timeFromSql(r['partner_time'] ?? null),
+    mclt: r['mclt'] === null || r['mclt'] === undefined ? null : Number(r['mclt']),
+  };
+}
