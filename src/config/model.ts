@@ -61,8 +61,11 @@ export type DataExpr =
   | { op: 'filename' }
   | { op: 'server-name' }
   | { op: 'gethostname' }
-  /** A DNS name to resolve to IPv4 addresses (4 bytes each) at evaluation time (ISC expr_host_lookup). */
-  | { op: 'host-lookup'; hostname: string }
+  /**
+   * A DNS name to resolve to IPv4 addresses (4 bytes each) at evaluation time (ISC expr_host_lookup).
+   * `limit`: keep only the first N bytes (ISC make_limit; 4 for a single ip-address field).
+   */
+  | { op: 'host-lookup'; hostname: string; limit?: number }
   | { op: 'null' }
   | { op: 'v6relay'; relay: Expr; data: Expr };
 

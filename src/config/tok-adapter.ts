@@ -1,0 +1,27 @@
+/**
+ * Adapts the grammar's tokens (grammar/tokens.ts `Tok`) to the value parser's `ValueToken`.
+ */
+import type { Tok } from '../../grammar/tokens.js';
+import type { ValueToken } from '../options/value-parser.js';
+
+/** One grammar token as a value token of file `file`. */
+export function toValueToken(t: Tok, file: string): ValueToken {
+  const loc = { file, line: t.line, column: t.column };
+  switch (t.kind) {
+    case 'string':
+      return { type: 'string', image: t.text, bytes: Buffer.from(t.text, 'latin1'), loc };
+    case 'number':
+      return { type: 'number', image: t.image, loc };
+    case 'numberOrName':
+      return t.keyword ? { type: 'keyword', image: t.image, keyword: t.keyword, loc } : { type: 'number-or-name', image: t.image, loc };
+    case 'name':
+      return t.keyword ? { type: 'keyword', image: t.image, keyword: t.keyword, loc } : { type: 'name', image: t.image, loc };
+    default:
+      return { type: 'punct', image: t.image, loc };
+  }
+}
+
+/** Several tokens. */
+export function toValueTokens(toks: readonly Tok[], file: string): ValueToken[] {
+  return toks.filter((t) => t.kind !== 'eof').map((t) => toValueToken(t, file));
+}
