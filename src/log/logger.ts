@@ -17,6 +17,7 @@ import type TransportStream from 'winston-transport';
 
 /** winston's Transport base class (its typings expose it as a namespace, so re-type it here). */
 const TransportBase = (winston as unknown as { Transport: typeof TransportStream }).Transport;
+import { addonAvailable, unixDatagramSend } from '../native/index.js';
 import { syslogLine } from './syslog-format.js';
 import { SyslogTransport, type SyslogSend, type SyslogTransportStats } from './syslog-transport.js';
 
@@ -149,38 +150,21 @@ class BareStreamTransport extends TransportBase {
   }
 }
 
-/** Loads the native addon's AF_UNIX datagram sender, if the addon is built. */
-export async function loadNativeSyslogSend(path = '/dev/log'): Promise<SyslogSend | undefined> {
-  try {
-    const spec = '../native/index.js';
-    const mod: unknown = await import(spec);
-    if (typeof mod === 'object' && mod !== null && 'unixDatagramSend' in mod) {
-      const fn = (mod as { unixDatagramSend: unknown }).unixDatagramSend;
-      if (typeof fn === 'function') {
-        const send = fn as (p: string, b: Buffer) => unknown;
-        return (datagram: Buffer) => {
-          const r = send(path, datagram);
-          // Accept either throwing or returning a negative errno / {errno} style result.
-          if (typeof r === 'number' && r < 0) throw errnoError(-r);
-        };
-      }
-    }
-  } catch {
-    // Addon not built (yet): the caller decides the fallback.
-  }
-  return undefined;
-}
-
-function errnoError(errno: number): Error & { code: string; errno: number } {
-  const codes: Record<number, string> = { 11: 'EAGAIN', 105: 'ENOBUFS', 111: 'ECONNREFUSED', 2: 'ENOENT' };
-  const code = codes[errno] ?? `E${errno}`;
-  return Object.assign(new Error(`send: ${code}`), { code, errno });
+/**
+ * The native addon's AF_UNIX datagram sender bound to `path`, or undefined when the addon is not built.
+ * The addon throws an ErrnoError with `code` 'EAGAIN' on a full receiver, which the transport retries.
+ */
+export function nativeSyslogSend(path = '/dev/log'): SyslogSend | undefined {
+  if (!addonAvailable()) return undefined;
+  return (datagram: Buffer) => {
+    unixDatagramSend(path, datagram);
+  };
 }
 
 /**
- * Creates the process logger. In daemon mode without an injected `sink.send`, lines are queued while the
- * native sender loads; if the addon is missing they fall back to the stream (stderr, which under systemd
- * is the journal) and the fallback is announced once.
+ * Creates the process logger. In daemon mode without an injected `sink.send`, lines go to /dev/log through
+ * the native addon; if the addon is not built they fall back to the stream (stderr, which under systemd
+ * is the journal).
  */
 export function createLogger(options: LoggerOptions): Logger {
   const ident = options.ident ?? 'dhcpd';
@@ -196,9 +180,10 @@ export function createLogger(options: LoggerOptions): Logger {
   let syslog: SyslogTransport | undefined;
   if (toStream) transports.push(new BareStreamTransport(stream, level));
   if (toSyslog) {
+    const send = options.sink?.send ?? nativeSyslogSend(options.sink?.syslogPath ?? '/dev/log');
     syslog = new SyslogTransport({
       level,
-      send: options.sink?.send,
+      send,
       maxQueue: options.maxQueue ?? 10_000,
       format: (sev, msg) => syslogLine(facility * 8 + sev, now(), ident, pid, msg),
       fallback: options.foreground ? undefined : (line) => {
@@ -209,10 +194,8 @@ export function createLogger(options: LoggerOptions): Logger {
         }
       },
     });
-    if (!options.sink?.send) {
-      const path = options.sink?.syslogPath ?? '/dev/log';
-      void loadNativeSyslogSend(path).then((send) => syslog?.attach(send));
-    }
+    // No addon: lines go to the fallback (stderr; under systemd that is the journal).
+    if (!send) syslog.attach(undefined);
     transports.push(syslog);
   }
 
