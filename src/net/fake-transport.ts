@@ -27,6 +27,8 @@ export const FAKE_ETH0: NetInterface = {
   hardwareType: 1,
   up: true,
   loopback: false,
+  broadcast: true,
+  pointToPoint: false,
 };
 
 /** A {@link Transport} that records sends and lets tests inject datagrams. */

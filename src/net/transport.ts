@@ -123,9 +123,14 @@ export interface NetInterface {
   readonly mtu: number;
   /** ARP hardware type from /sys/class/net/X/type (1 = Ethernet, 772 = loopback). */
   readonly hardwareType: number;
-  /** The interface is administratively up. */
+  /** The interface is administratively up (IFF_UP). */
   readonly up: boolean;
+  /** IFF_LOOPBACK. */
   readonly loopback: boolean;
+  /** IFF_BROADCAST: the link can broadcast (ISC skips interfaces that cannot). */
+  readonly broadcast: boolean;
+  /** IFF_POINTOPOINT. */
+  readonly pointToPoint: boolean;
 }
 
 /** A non-fatal error on the receive path (a datagram could not be read). */

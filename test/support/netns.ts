@@ -250,16 +250,21 @@ export class NsProcess {
   }
 }
 
+/** Options of {@link spawn}. */
+export interface SpawnOptions {
+  /** Extra environment variables. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Working directory. */
+  readonly cwd?: string;
+  /** Give the process a writable stdin (`proc.child.stdin`); default: stdin is /dev/null. */
+  readonly stdin?: boolean;
+}
+
 /** Starts `cmd args` inside namespace `ns` without waiting; stdout/stderr are collected. */
-export function spawn(
-  ns: string,
-  cmd: string,
-  args: readonly string[],
-  options: { env?: Readonly<Record<string, string>>; cwd?: string } = {},
-): NsProcess {
+export function spawn(ns: string, cmd: string, args: readonly string[], options: SpawnOptions = {}): NsProcess {
   const command = ['ip', 'netns', 'exec', ns, cmd, ...args];
   const child = spawnChild(command[0]!, command.slice(1), {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: options.env ? { ...process.env, ...options.env } : process.env,
     cwd: options.cwd,
   });
@@ -422,7 +427,7 @@ export interface LanHost {
   /** Runs a command in this host's namespace. */
   exec(cmd: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** Starts a tracked process in this host's namespace (killed by {@link Topology.destroy}). */
-  spawn(cmd: string, args: readonly string[], options?: { env?: Readonly<Record<string, string>>; cwd?: string }): NsProcess;
+  spawn(cmd: string, args: readonly string[], options?: SpawnOptions): NsProcess;
 }
 
 /** A LAN: one bridge in the switch namespace, one veth per member. */
@@ -563,7 +568,7 @@ export class Topology {
   }
 
   /** Starts a tracked process in namespace `ns` (a full namespace name). */
-  spawn(ns: string, cmd: string, args: readonly string[], options?: { env?: Readonly<Record<string, string>>; cwd?: string }): NsProcess {
+  spawn(ns: string, cmd: string, args: readonly string[], options?: SpawnOptions): NsProcess {
     if (this.destroyed) throw new Error('topology destroyed');
     const p = spawn(ns, cmd, args, options);
     this.processes.push(p);

@@ -1,0 +1,218 @@
+/**
+ * The real {@link Transport} on Linux, over the dhcpsock addon (STACK.md §1.6):
+ *
+ * - receive: one UDP socket on 0.0.0.0:67 with IP_PKTINFO; a datagram whose arrival ifindex is not in the
+ *   serving set is dropped here (counted, optionally reported), as ISC ignores interfaces it does not serve;
+ * - relay and ciaddr replies: ordinary sends from the same port-67 socket (routed by the kernel);
+ * - broadcast: 255.255.255.255 through sendmsg with IP_PKTINFO naming the interface and source address, so
+ *   it leaves through that interface only;
+ * - link-layer unicast: an IPv4/UDP datagram built here, sent with AF_PACKET to chaddr (no ARP, no
+ *   neighbour entry; the same frame ISC's LPF path sends).
+ */
+import { loadAddon, type DhcpSockAddon, type ErrnoError, type NativePacketSocket, type NativeUdpSocket } from '../native/index.js';
+import { listInterfaces } from './interfaces.js';
+import { formatIpv4, toMac, toUint32 } from './ipv4-address.js';
+import { buildIpv4Udp } from '../wire/ipv4-udp.js';
+import {
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  type InboundDatagram,
+  type NetInterface,
+  type OutboundDatagram,
+  type Transport,
+  type TransportError,
+} from './transport.js';
+
+const LIMITED_BROADCAST = 0xffffffff;
+
+/** Options of {@link LinuxTransport}. */
+export interface LinuxTransportOptions {
+  /**
+   * Names of the interfaces to serve (the engine's choice: the command line's, or those with a subnet
+   * declaration). Datagrams arriving elsewhere are dropped. Must not be empty.
+   */
+  readonly interfaces: readonly string[];
+  /** Server port (default 67; dhcpd `-p`). */
+  readonly port?: number;
+  /** Client port used as default destination of non-relay replies (default 68). */
+  readonly clientPort?: number;
+  /** Local address to bind (default 0.0.0.0; anything else does not receive broadcasts). */
+  readonly bindAddress?: string;
+  /**
+   * Bind the socket to this one device (SO_BINDTODEVICE), for hosts where another daemon serves DHCP on
+   * other interfaces so a wildcard socket would collide. Only valid with a single served interface.
+   */
+  readonly bindToDevice?: string;
+  /** Called for each datagram dropped because its interface is not served (for debug logging). */
+  readonly onIgnored?: (datagram: InboundDatagram) => void;
+  /** The addon (for tests); default {@link loadAddon}(). */
+  readonly addon?: DhcpSockAddon;
+}
+
+/** An error thrown by {@link LinuxTransport.start} when a served interface does not exist. */
+export class InterfaceNotFoundError extends Error {
+  readonly code = 'ENODEV';
+  constructor(readonly interfaceName: string) {
+    super(`interface ${interfaceName} not found`);
+    this.name = 'InterfaceNotFoundError';
+  }
+}
+
+/** Counters for monitoring and tests. */
+export interface TransportCounters {
+  received: number;
+  ignored: number;
+  receiveErrors: number;
+  sent: number;
+  sendErrors: number;
+}
+
+/** {@link Transport} over the dhcpsock addon. */
+export class LinuxTransport implements Transport {
+  /** Running counts (never reset). */
+  readonly counters: TransportCounters = { received: 0, ignored: 0, receiveErrors: 0, sent: 0, sendErrors: 0 };
+  private readonly options: LinuxTransportOptions;
+  private udp: NativeUdpSocket | undefined;
+  private packet: NativePacketSocket | undefined;
+  private served = new Map<number, NetInterface>();
+  private closed = false;
+
+  constructor(options: LinuxTransportOptions) {
+    if (options.interfaces.length === 0) throw new Error('LinuxTransport: no interfaces to serve');
+    if (options.bindToDevice !== undefined && options.interfaces.length !== 1) {
+      throw new Error('LinuxTransport: bindToDevice needs exactly one served interface');
+    }
+    this.options = options;
+  }
+
+  /** The local port actually bound (after start). */
+  get localPort(): number {
+    if (!this.udp) throw new Error('transport not started');
+    return this.udp.localPort();
+  }
+
+  async start(onDatagram: (d: InboundDatagram) => void, onError?: (e: TransportError) => void): Promise<void> {
+    if (this.closed) throw new Error('transport closed');
+    if (this.udp) throw new Error('transport already started');
+    const addon = this.options.addon ?? loadAddon();
+    this.refreshInterfaces();
+    const udp = new addon.UdpSocket(
+      this.options.port ?? DHCP_SERVER_PORT,
+      toUint32(this.options.bindAddress ?? '0.0.0.0'),
+      this.options.bindToDevice,
+    );
+    let packet: NativePacketSocket;
+    try {
+      packet = new addon.PacketSocket();
+    } catch (e) {
+      udp.close();
+      throw e;
+    }
+    this.udp = udp;
+    this.packet = packet;
+    udp.start(
+      (data, ifindex, src, srcPort, dst) => {
+        let iface = this.served.get(ifindex);
+        const d = (ifname: string): InboundDatagram => ({
+          data,
+          ifindex,
+          ifname,
+          sourceAddress: formatIpv4(src),
+          sourcePort: srcPort,
+          destinationAddress: formatIpv4(dst),
+        });
+        if (!iface) {
+          this.counters.ignored++;
+          if (this.options.onIgnored) this.safe(() => this.options.onIgnored!(d(addon.interfaceName(ifindex) ?? '')), onError);
+          return;
+        }
+        this.counters.received++;
+        this.safe(() => onDatagram(d(iface.name)), onError);
+      },
+      (e: ErrnoError) => {
+        this.counters.receiveErrors++;
+        if (onError) this.safe(() => onError(e), undefined);
+      },
+    );
+  }
+
+  /** Calls `fn`; an exception from engine code is reported to `onError` instead of killing the loop. */
+  private safe(fn: () => void, onError: ((e: TransportError) => void) | undefined): void {
+    try {
+      fn();
+    } catch (e) {
+      if (onError) onError(e instanceof Error ? e : new Error(String(e)));
+      else throw e;
+    }
+  }
+
+  /**
+   * Re-reads the interfaces (names → ifindex) of the serving set; call after interfaces were recreated.
+   * Throws {@link InterfaceNotFoundError} for a served name that does not exist.
+   */
+  refreshInterfaces(): void {
+    const all = listInterfaces();
+    const served = new Map<number, NetInterface>();
+    for (const name of this.options.interfaces) {
+      const i = all.find((x) => x.name === name);
+      if (!i) throw new InterfaceNotFoundError(name);
+      served.set(i.ifindex, i);
+    }
+    this.served = served;
+  }
+
+  servedInterfaces(): readonly NetInterface[] {
+    return [...this.served.values()];
+  }
+
+  async send(d: OutboundDatagram): Promise<void> {
+    const udp = this.udp;
+    const packet = this.packet;
+    if (!udp || !packet || this.closed) {
+      throw Object.assign(new Error('send on a transport that is not started'), { code: 'EBADF' });
+    }
+    const clientPort = this.options.clientPort ?? DHCP_CLIENT_PORT;
+    try {
+      switch (d.kind) {
+        case 'relay':
+          udp.send(d.data, toUint32(d.giaddr), d.port ?? this.options.port ?? DHCP_SERVER_PORT);
+          break;
+        case 'unicast':
+          udp.send(d.data, toUint32(d.ciaddr), d.port ?? clientPort);
+          break;
+        case 'broadcast':
+          udp.send(d.data, LIMITED_BROADCAST, d.port ?? clientPort, d.ifindex, toUint32(d.sourceAddress));
+          break;
+        case 'link-layer': {
+          // Header values as ISC's LPF path (TOS 0x10, TTL 128, id 0): src/wire/ipv4-udp.ts.
+          const datagram = buildIpv4Udp(
+            {
+              source: toUint32(d.sourceAddress),
+              destination: toUint32(d.yiaddr),
+              sourcePort: d.sourcePort ?? this.options.port ?? DHCP_SERVER_PORT,
+              destinationPort: d.port ?? clientPort,
+            },
+            d.data,
+          );
+          packet.send(d.ifindex, toMac(d.chaddr), datagram);
+          break;
+        }
+        default: {
+          const never: never = d;
+          throw new TypeError(`unknown destination kind ${JSON.stringify(never)}`);
+        }
+      }
+      this.counters.sent++;
+    } catch (e) {
+      // ErrnoError from the kernel (code "ENETUNREACH", "EMSGSIZE", …) or TypeError for a bad address.
+      this.counters.sendErrors++;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.udp?.close();
+    this.packet?.close();
+  }
+}
