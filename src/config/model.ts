@@ -145,6 +145,13 @@ export interface Scope {
   parent: Scope | null;
   statements: Statement[];
   loc: SourceLoc | null;
+  /**
+   * ISC's `group->authoritative` flag: copied from the parent when the scope is created (clone_group), then
+   * set by `authoritative;` / `not authoritative;` written directly in it. So a global `authoritative;`
+   * written after a subnet does not reach that subnet — exactly as in ISC. The engine uses the subnet's
+   * (DHCPREQUEST/INFORM) or the shared network's flag like dhcp.c does.
+   */
+  authoritative: boolean;
 }
 
 /** The scopes from outermost to `scope` itself (the order ISC executes statements in). */
