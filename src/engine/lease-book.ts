@@ -1,0 +1,121 @@
+/**
+ * The engine's lease state for one event-loop turn: the lease store, plus the decisions of this turn not
+ * yet committed (so that the second packet of a turn sees what the first one took), plus offers (ISC
+ * keeps an offered lease in memory with `ends = now + 120` and does not write it to dhcpd.leases).
+ *
+ * @module
+ */
+import { cloneLease, type Lease } from '../../leases/lease.js';
+import type { LeaseLookup } from '../policy/allocate.js';
+import type { LeaseView } from './ports.js';
+
+/** An offered lease held in memory until it ends. */
+interface Offer {
+  readonly lease: Lease;
+  readonly until: number;
+}
+
+/** Store + pending writes + offers, with the lookups the allocator needs. */
+export class LeaseBook implements LeaseLookup {
+  private readonly pending = new Map<number, Lease>();
+  private readonly offers = new Map<number, Offer>();
+  private now = 0;
+
+  constructor(private readonly store: LeaseView) {}
+
+  /** Sets the time used to drop stale offers. */
+  setNow(now: number): void {
+    this.now = now;
+  }
+
+  private overlay(address: number): Lease | undefined {
+    const p = this.pending.get(address);
+    if (p !== undefined) return p;
+    const o = this.offers.get(address);
+    if (o !== undefined) {
+      if (o.until > this.now) return o.lease;
+      this.offers.delete(address);
+    }
+    return undefined;
+  }
+
+  byAddress(address: number): Lease | undefined {
+    return this.overlay(address >>> 0) ?? this.store.getByAddress(address >>> 0);
+  }
+
+  /** Merges store results with overlay records (overlay wins; overlay-only matches added). */
+  private merge(fromStore: Lease[], match: (l: Lease) => boolean): Lease[] {
+    const out = new Map<number, Lease>();
+    for (const l of fromStore) {
+      const o = this.overlay(l.address);
+      if (o === undefined) out.set(l.address, l);
+      else if (match(o)) out.set(l.address, o);
+    }
+    for (const l of this.pending.values()) if (match(l)) out.set(l.address, l);
+    for (const [a, o] of this.offers) if (o.until > this.now && !this.pending.has(a) && match(o.lease)) out.set(a, o.lease);
+    // ISC keeps its uid/hw chains ordered by preference: active first, then most recent `ends`.
+    return [...out.values()].sort((x, y) => rank(y) - rank(x));
+  }
+
+  byUid(uid: Buffer): Lease[] {
+    return this.merge(this.store.getByUid(uid), (l) => l.uid !== null && l.uid.equals(uid));
+  }
+
+  byHardware(htype: number, address: Buffer): Lease[] {
+    return this.merge(this.store.getByHardware({ htype, address }), (l) => l.hardware !== null && l.hardware.htype === htype && l.hardware.address.equals(address));
+  }
+
+  *inRange(first: number, last: number): Iterable<Lease> {
+    const seen = new Set<number>();
+    for (const l of this.store.leases({ from: first, to: last })) {
+      seen.add(l.address);
+      yield this.overlay(l.address) ?? l;
+    }
+    const extra: Lease[] = [];
+    for (const l of this.pending.values()) if (l.address >= first && l.address <= last && !seen.has(l.address)) extra.push(l);
+    for (const [a, o] of this.offers) {
+      if (a >= first && a <= last && !seen.has(a) && !this.pending.has(a) && o.until > this.now) extra.push(o.lease);
+    }
+    yield* extra.sort((x, y) => x.address - y.address);
+  }
+
+  /** Records a binding change to commit with this turn. */
+  put(lease: Lease): void {
+    this.offers.delete(lease.address);
+    this.pending.set(lease.address, lease);
+  }
+
+  /** Holds an offer in memory until `until` (not committed, as in ISC). */
+  offer(lease: Lease, until: number): void {
+    if (this.pending.has(lease.address)) this.pending.set(lease.address, lease);
+    else this.offers.set(lease.address, { lease, until });
+  }
+
+  /** Drops an offer (e.g. when ping-check found the address in use). */
+  dropOffer(address: number): void {
+    this.offers.delete(address);
+  }
+
+  /** The changes of this turn, clearing them (call after a successful commit, or to retry). */
+  takePending(): Lease[] {
+    const out = [...this.pending.values()];
+    this.pending.clear();
+    return out;
+  }
+
+  /** Number of pending writes. */
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** A modifiable copy of a lease. */
+  static copy(lease: Lease): Lease {
+    return cloneLease(lease);
+  }
+}
+
+function rank(l: Lease): number {
+  const active = l.bindingState === 'active' ? 1 : 0;
+  const ends = l.ends === null ? 0xffffffff : l.ends;
+  return active * 2 ** 33 + ends;
+}
