@@ -63,6 +63,8 @@ export interface ServerArgs {
   explicit: { configFile: boolean; leaseFile: boolean; pidFile: boolean; port: boolean };
   /** Lines ISC logs while parsing (before the banner), e.g. "binding to user-specified port 67". */
   notes: string[];
+  /** Lines ISC logs right after the banner ("binding to environment-specified port N"). */
+  lateNotes: string[];
 }
 
 /** The result of parsing; main.ts turns each kind into output and an exit code. */
@@ -71,8 +73,9 @@ export type ParseOutcome =
   | { kind: 'help' }
   /** Banner, `message` (if any), usage text, ISC's bug boilerplate, exit 1. */
   | { kind: 'usage-error'; message: string | undefined; notes: string[] }
-  /** `message` + boilerplate, exit 1, no banner (ISC's log_fatal during argument parsing). */
-  | { kind: 'fatal'; message: string; notes: string[] }
+  /** `message` + boilerplate, exit 1 (ISC's log_fatal during argument parsing). `afterBanner`: ISC
+   * reaches this check after printing its banner (and, with -q, after silencing stderr). */
+  | { kind: 'fatal'; message: string; notes: string[]; afterBanner?: boolean; quiet?: boolean }
   /** A valid ISC flag that dhcpd-ts does not implement; exit 1. */
   | { kind: 'unsupported'; message: string }
   | { kind: 'server'; args: ServerArgs }
@@ -266,6 +269,7 @@ function freshArgs(): ServerArgs {
     interfaces: [],
     explicit: { configFile: false, leaseFile: false, pidFile: false, port: false },
     notes: [],
+    lateNotes: [],
   };
 }
 
@@ -357,10 +361,10 @@ export function parseArgv(argv: readonly string[], options: ParseArgvOptions = {
   // DHCPD_PORT applies when -p is absent (ISC validates it the same way, after the banner).
   if (!a.explicit.port && env.DHCPD_PORT !== undefined) {
     const p = validatePort(env.DHCPD_PORT);
-    if (typeof p !== 'number') return { kind: 'fatal', message: p.error, notes: a.notes };
+    if (typeof p !== 'number') return { kind: 'fatal', message: p.error, notes: a.notes, afterBanner: true, quiet: a.quiet };
     a.port = p;
     a.explicit.port = true;
-    a.notes.push(`binding to environment-specified port ${p}`);
+    a.lateNotes.push(`binding to environment-specified port ${p}`);
   }
   return { kind: 'server', args: a };
 }

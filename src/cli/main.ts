@@ -101,8 +101,19 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
       writeLines(io.stderr, [...outcome.notes, ...usageErrorLines(outcome.message)]);
       return 1;
     case 'fatal':
-      writeLines(io.stderr, [...outcome.notes, ...fatalLines(outcome.message)]);
-      return 1;
+      if (!outcome.afterBanner) {
+        writeLines(io.stderr, [...outcome.notes, ...fatalLines(outcome.message)]);
+        return 1;
+      }
+      // Past ISC's banner: with -q, stderr is silent and the lines go to syslog only.
+      writeLines(io.stderr, outcome.notes);
+      {
+        const logger = createLogger({ foreground: true, quiet: outcome.quiet, sink: { stream: io.stderr } });
+        if (!outcome.quiet) for (const line of bannerLines()) logger.info(line);
+        const code = await fatal(logger, outcome.message);
+        await logger.close();
+        return code;
+      }
     case 'unsupported':
       writeLines(io.stderr, [outcome.message, '', 'exiting.']);
       return 1;
@@ -191,6 +202,7 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
 
   for (const n of args.notes) io.stderr.write(`${n}\n`);
   if (!args.quiet) for (const line of bannerLines()) logger.info(line);
+  for (const n of args.lateNotes) logger.debug(n);
 
   const priv = preparePrivilegeDrop(args.user, args.group);
   if (!priv.ok) return failed(await fatal(logger, priv.message));
