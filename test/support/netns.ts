@@ -710,6 +710,59 @@ export async function startCapture(
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// DHCP clients
+
+/**
+ * Arguments for ISC dhclient that keep every file in `dir` (lease file, pid file, DUID file) and run no
+ * configuration script by default, so a test never writes /var/lib/dhcp, /run or /etc/resolv.conf of the host.
+ * Without `-df`, dhclient creates /var/lib/dhcp/dhclient.leases to store its DUID even when `-lf` is given.
+ */
+export function dhclientArgs(
+  dir: string,
+  ifname: string,
+  options: { script?: string; once?: boolean; extra?: readonly string[] } = {},
+): string[] {
+  return [
+    '-4',
+    '-d',
+    ...(options.once === false ? [] : ['-1']),
+    '-v',
+    '-lf',
+    join(dir, 'dhclient.leases'),
+    '-pf',
+    join(dir, 'dhclient.pid'),
+    '-df',
+    join(dir, 'dhclient.duid'),
+    '-sf',
+    options.script ?? '/bin/true',
+    ...(options.extra ?? []),
+    ifname,
+  ];
+}
+
+/** Arguments for busybox udhcpc in the foreground on `ifname` (script /bin/true: configure nothing). */
+export function udhcpcArgs(
+  ifname: string,
+  options: { tries?: number; timeoutS?: number; broadcast?: boolean; quitAfterLease?: boolean; script?: string; extra?: readonly string[] } = {},
+): string[] {
+  return [
+    '-f',
+    '-n',
+    ...(options.quitAfterLease === false ? [] : ['-q']),
+    ...(options.broadcast ? ['-B'] : []),
+    '-i',
+    ifname,
+    '-t',
+    String(options.tries ?? 3),
+    '-T',
+    String(options.timeoutS ?? 1),
+    '-s',
+    options.script ?? '/bin/true',
+    ...(options.extra ?? []),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // ISC dhcpd
 
 /** Options for {@link startIscDhcpd}. */
