@@ -678,10 +678,24 @@ export async function neighbours(ns: string): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------------------
 // tcpdump
 
-/** A running tcpdump; {@link stop} returns the decoded lines. */
+/**
+ * tcpdump -v prints one packet over several lines (continuations are indented); joins them so each returned
+ * string is one whole packet.
+ */
+export function joinPacketLines(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim().length === 0) continue;
+    if (/^\s/.test(line) && out.length > 0) out[out.length - 1] += ` ${line.trim()}`;
+    else out.push(line);
+  }
+  return out;
+}
+
+/** A running tcpdump; {@link stop} returns the decoded packets. */
 export interface Capture {
   readonly process: NsProcess;
-  /** Stops the capture (SIGINT lets tcpdump flush) and returns its packet lines. */
+  /** Stops the capture (SIGINT lets tcpdump flush) and returns one string per packet (see {@link joinPacketLines}). */
   stop(): Promise<string[]>;
 }
 
@@ -704,7 +718,7 @@ export async function startCapture(
       // Give packets already on the wire time to be printed.
       await delay(200);
       await p.stop('SIGINT', 2000);
-      return p.stdout.split('\n').filter((l) => l.trim().length > 0);
+      return joinPacketLines(p.stdout);
     },
   };
 }

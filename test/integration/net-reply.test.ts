@@ -1,0 +1,82 @@
+/**
+ * Send paths of LinuxTransport with real clients completing a lease:
+ * - broadcast (client asks with the broadcast flag, udhcpc -B): 255.255.255.255:68 leaves through the
+ *   arrival interface only, with the server's address on that interface as source;
+ * - link-layer unicast (broadcast flag clear, plain udhcpc): the frame goes to the client's MAC and yiaddr
+ *   with ISC's header values and a correct UDP checksum, the client accepts it, and the server namespace
+ *   keeps no neighbour entry (no ARP was involved).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  createTopology,
+  integrationSkipReason,
+  neighbours,
+  startCapture,
+  udhcpcArgs,
+  type LanInfo,
+  type Topology,
+} from '../support/netns.js';
+import { TransportAgent } from '../net/fixtures/agent-handle.js';
+
+const skip = integrationSkipReason();
+const MAC_A = '52:54:00:42:00:0a';
+const MAC_B = '52:54:00:42:00:0b';
+
+let topo: Topology;
+let lanA: LanInfo;
+let lanB: LanInfo;
+let agent: TransportAgent;
+
+before(async () => {
+  if (skip) return;
+  topo = await createTopology('nt-reply');
+  lanA = await topo.lan('a', [{ name: 'srv', address: '10.242.1.1/24' }, { name: 'ca', mac: MAC_A }]);
+  lanB = await topo.lan('b', [{ name: 'srv', address: '10.242.2.1/24' }, { name: 'cb', mac: MAC_B }]);
+  agent = await TransportAgent.start(topo, topo.nsOf('srv'), {
+    interfaces: ['eth0', 'eth1'],
+    respond: { route: 'auto', yiaddr: '10.242.1.50', prefixLength: 24, leaseTime: 600 },
+  });
+});
+
+after(async () => {
+  if (skip) return;
+  await agent?.stop();
+  await topo?.destroy();
+});
+
+test('broadcast reply leaves through the arrival interface only', { skip, timeout: 20_000 }, async () => {
+  const capA = await startCapture(lanA.host('ca').ns, 'eth0', 'udp src port 67', { topology: topo });
+  const capB = await startCapture(lanB.host('cb').ns, 'eth0', 'udp src port 67', { topology: topo });
+  const r = await lanA.host('ca').exec('udhcpc', udhcpcArgs('eth0', { broadcast: true }), { check: false });
+  const linesA = await capA.stop();
+  const linesB = await capB.stop();
+  assert.match(r.stdout + r.stderr, /lease of 10\.242\.1\.50 obtained/);
+  const replied = agent.ofKind('replied');
+  assert.ok(replied.length >= 2 && replied.every((x) => x.kind === 'broadcast'), JSON.stringify(replied));
+  const frames = linesA.filter((l) => /10\.242\.1\.1\.67 > 255\.255\.255\.255\.68/.test(l));
+  assert.ok(frames.length >= 2, `OFFER and ACK seen on LAN a:\n${linesA.join('\n')}`);
+  assert.ok(frames.every((l) => /> ff:ff:ff:ff:ff:ff/.test(l)), 'link-layer broadcast');
+  assert.deepEqual(linesB.filter((l) => /\.67 > /.test(l)), [], `nothing leaked to LAN b:\n${linesB.join('\n')}`);
+});
+
+test('link-layer unicast reaches a client with no address, without ARP', { skip, timeout: 20_000 }, async () => {
+  const before = agent.ofKind('replied').length;
+  const cap = await startCapture(lanA.host('ca').ns, 'eth0', 'udp or arp', { topology: topo });
+  const r = await lanA.host('ca').exec('udhcpc', udhcpcArgs('eth0'), { check: false });
+  const lines = await cap.stop();
+  assert.match(r.stdout + r.stderr, /lease of 10\.242\.1\.50 obtained/);
+  const replied = agent.ofKind('replied').slice(before);
+  assert.deepEqual(replied.map((x) => x.kind), ['link-layer', 'link-layer']);
+  // tcpdump -e -vv: "<srcmac> > 52:54:00:42:00:0a, ethertype IPv4 … (tos 0x10, ttl 128, id 0, …) 10.242.1.1.67 > 10.242.1.50.68: [udp sum ok]"
+  const text = lines.join('\n');
+  const unicast = lines.filter((l) => l.includes(`> ${MAC_A}, ethertype IPv4`));
+  assert.equal(unicast.length, 2, text);
+  for (const l of unicast) {
+    assert.match(l, /tos 0x10, ttl 128, id 0/);
+  }
+  assert.match(text, /10\.242\.1\.1\.67 > 10\.242\.1\.50\.68: \[udp sum ok\]/);
+  assert.doesNotMatch(text, /ARP, Request who-has 10\.242\.1\.50/, 'the server never ARPed for the client');
+  const neigh = await neighbours(lanA.host('srv').ns);
+  assert.deepEqual(neigh.filter((l) => l.startsWith('10.242.1.50 ')), [], `no neighbour entry: ${neigh.join('; ')}`);
+});
