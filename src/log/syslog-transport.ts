@@ -70,6 +70,10 @@ export class SyslogTransport extends TransportBase {
   private readonly counters: SyslogTransportStats = { sent: 0, dropped: 0, queued: 0, retries: 0 };
   /** Drops not yet announced in the log. */
   private unannounced = 0;
+  /** > 0 while the head of the queue is a drop notice (its count). */
+  private noticeAtHead = 0;
+  /** A notice failed to send: no new notice until some line gets through. */
+  private announceBlocked = false;
   private waiters: (() => void)[] = [];
 
   constructor(opts: SyslogTransportOptions) {
@@ -118,7 +122,6 @@ export class SyslogTransport extends TransportBase {
         this.queue.length = 0;
         resolve();
       }, timeoutMs);
-      t.unref();
       const done = (): void => {
         clearTimeout(t);
         resolve();
@@ -144,13 +147,20 @@ export class SyslogTransport extends TransportBase {
       this.timer = undefined;
       this.pump();
     }, this.backoffMs);
-    this.timer.unref();
+    // Kept referenced: queued lines must not be abandoned by an exiting event loop; close() clears it.
     this.backoffMs = Math.min(this.backoffMs * 2, 100);
   }
 
   private pump(): void {
     if (!this.resolved) return; // sender still loading: keep the lines
     while (this.queue.length > 0) {
+      // Say how many lines were lost before the next line that gets through.
+      if (this.unannounced > 0 && !this.announceBlocked && this.send && this.noticeAtHead === 0) {
+        const n = this.unannounced;
+        this.unannounced = 0;
+        this.noticeAtHead = n;
+        this.queue.unshift(this.formatLine(4, `dhcpd-ts: ${n} log line${n === 1 ? '' : 's'} dropped (syslog busy or unreachable)`));
+      }
       const line = this.queue[0];
       if (!this.send) {
         if (this.fallback) {
@@ -165,9 +175,10 @@ export class SyslogTransport extends TransportBase {
       try {
         this.send(Buffer.from(line, 'utf8'));
         this.queue.shift();
-        this.counters.sent++;
+        if (this.noticeAtHead === 0) this.counters.sent++;
+        this.noticeAtHead = 0;
+        this.announceBlocked = false;
         this.backoffMs = 1;
-        if (this.unannounced > 0) this.announceDrops();
       } catch (e) {
         if (RETRYABLE.has(errorCode(e) ?? '')) {
           this.schedule();
@@ -175,7 +186,14 @@ export class SyslogTransport extends TransportBase {
         }
         // Unreachable syslog (ENOENT, ECONNREFUSED …): glibc drops the line too; we count it.
         this.queue.shift();
-        this.drop(1);
+        if (this.noticeAtHead > 0) {
+          // The notice itself failed: keep its count for later, and try no more notices until a line passes.
+          this.unannounced += this.noticeAtHead;
+          this.noticeAtHead = 0;
+          this.announceBlocked = true;
+        } else {
+          this.drop(1);
+        }
       }
     }
     const ws = this.waiters;
@@ -183,10 +201,4 @@ export class SyslogTransport extends TransportBase {
     for (const w of ws) w();
   }
 
-  /** Puts a "lines dropped" notice at the head of the queue (severity warning). */
-  private announceDrops(): void {
-    const n = this.unannounced;
-    this.unannounced = 0;
-    this.queue.unshift(this.formatLine(4, `dhcpd-ts: ${n} log line${n === 1 ? '' : 's'} dropped (syslog busy or unreachable)`));
-  }
 }
