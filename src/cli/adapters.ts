@@ -5,15 +5,10 @@
  */
 import type { Config } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
+import { formatIscError, type ConfigError } from '../../grammar/errors.js';
 
-/** grammar/errors.ts ConfigError (the fields the CLI uses). */
-export interface IscConfigError {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-  sourceLine?: string;
-}
+/** grammar/errors.ts ConfigError. */
+export type IscConfigError = ConfigError;
 
 /** src/config/load.ts LoadResult. */
 export type LoadResult =
@@ -46,24 +41,9 @@ export async function getLoadConfig(): Promise<LoadConfigFn | undefined> {
   return typeof fn === 'function' ? (fn as LoadConfigFn) : undefined;
 }
 
-/** grammar/errors.ts `formatIscError(err)`, or a local rendering of the same shape. */
+/** grammar/errors.ts `formatIscError(err)`: ISC's `FILE line N: MESSAGE`, source line, caret. */
 export async function getFormatIscError(): Promise<(err: IscConfigError) => string> {
-  const mod = await tryImport('../../grammar/errors.js');
-  const fn = mod?.formatIscError;
-  if (typeof fn === 'function') return fn as (err: IscConfigError) => string;
-  return formatIscErrorFallback;
-}
-
-/**
- * ISC's error shape: `FILE line N: MESSAGE`, the source line, and a caret under the column; errors with
- * no line (post-parse semantic checks) are the bare message.
- */
-export function formatIscErrorFallback(err: IscConfigError): string {
-  if (!err.line) return err.message;
-  const head = `${err.file} line ${err.line}: ${err.message}`;
-  if (err.sourceLine === undefined) return head;
-  const caret = `${' '.repeat(Math.max(0, err.column - 1))}^`;
-  return `${head}\n${err.sourceLine}\n${caret}`;
+  return formatIscError;
 }
 
 /** What the CLI passes to src/server/dhcp-server.ts `startDhcpServer(options)`. */
