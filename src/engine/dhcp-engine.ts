@@ -1,0 +1,1037 @@
+/**
+ * The DHCPv4 request path of ISC dhcpd 4.4 (server/dhcp.c `dhcp()`, `dhcpdiscover`, `dhcprequest`,
+ * `dhcprelease`, `dhcpdecline`, `dhcpinform`, `ack_lease`, `nak_lease`; server/bootp.c `bootp`) as a chain
+ * of small handlers in the CoreDHCP manner: each step reads and extends one {@link RequestState} and
+ * either continues or stops.
+ *
+ * The engine is synchronous and does no I/O: it reads leases through a {@link LeaseView}, records every
+ * binding change of the current event-loop turn in its {@link LeaseBook}, and returns the replies. The
+ * server commits {@link DhcpEngine.takeCommits} in ONE store transaction and only then sends the replies
+ * of that turn (RFC 2131 §4.3.1; ISC commits before dhcp_reply). An OFFER that needs a ping-check comes
+ * back as a {@link PingRequest} whose `resume` yields the OFFER (or nothing) once the ping is done.
+ *
+ * @module
+ */
+import { type Config, type Host, type Pool, type Scope, type SharedNetwork, type Subnet, scopeChain } from '../config/model.js';
+import { cloneLease, emptyLease, type Lease } from '../../leases/lease.js';
+import {
+  BOOTREPLY,
+  BROADCAST_FLAG,
+  DHCPACK,
+  DHCPDECLINE,
+  DHCPDISCOVER,
+  DHCPINFORM,
+  DHCPNAK,
+  DHCPOFFER,
+  DHCPRELEASE,
+  DHCPREQUEST,
+  type DhcpPacket,
+  DhcpOption,
+  AgentSubOption,
+  EMPTY,
+  ipv4ToBytes,
+  messageType as packetMessageType,
+  messageTypeName,
+  optionUint32,
+  optionUint16,
+} from '../wire/packet.js';
+import { parseSubOptions } from '../wire/agent-information.js';
+import type { EncodeOptions } from '../wire/encode.js';
+import { iscBootpOptionSpace, iscReplyMaxSize } from '../wire/encode.js';
+import { type DeferredStatements, type EvalContext, executeStatements, OptionState } from './evaluate.js';
+import { LeaseBook } from './lease-book.js';
+import * as L from './log-lines.js';
+import { type EnginePorts, type LeaseView } from './ports.js';
+import { type ReplyKind, type ReplyRoute, replyDestination } from './reply-destination.js';
+import { allocateLease, type AllocationContext, findLease, isActive, leaseMatchesClient, poolOf } from '../policy/allocate.js';
+import { type ClassMembership, classify, membershipByName } from '../policy/classify.js';
+import { type AddressResolver, findHosts, type HostMatch, hostWithoutFixedAddress } from '../policy/hosts.js';
+import { AddressIndex, interfaceSharedNetwork, locateNetwork } from '../policy/network.js';
+import type { PermitFacts } from '../policy/permits.js';
+import { chooseLeaseTime, DEFAULT_ABANDON_LEASE_TIME, INFINITE_LEASE_TIME, leaseExpiry } from '../policy/lease-time.js';
+
+/** Server-space option codes (ISC server/stables.c) the engine reads after running the scopes. */
+export const SV = {
+  defaultLeaseTime: 1,
+  maxLeaseTime: 2,
+  minLeaseTime: 3,
+  dynamicBootpLeaseCutoff: 4,
+  dynamicBootpLeaseLength: 5,
+  bootUnknownClients: 6,
+  dynamicBootp: 7,
+  allowBootp: 8,
+  allowBooting: 9,
+  oneLeasePerClient: 10,
+  getLeaseHostnames: 11,
+  useHostDeclNames: 12,
+  minSecs: 14,
+  filename: 15,
+  serverName: 16,
+  nextServer: 17,
+  authoritative: 18,
+  alwaysBroadcast: 22,
+  declines: 29,
+  stashAgentOptions: 37,
+  pingCheck: 42,
+  pingTimeout: 46,
+  echoClientId: 85,
+  abandonLeaseTime: 89,
+  pingClttSecs: 99,
+  pingTimeoutMs: 100,
+} as const;
+
+/** An interface the engine serves (uint32 addresses, primary first). */
+export interface EngineInterface {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly addresses: readonly number[];
+  /** Link-layer unicast to chaddr is possible (Ethernet with AF_PACKET; ISC can_unicast_without_arp). */
+  readonly canUnicastWithoutArp: boolean;
+}
+
+/** One decoded request. */
+export interface InboundRequest {
+  readonly packet: DhcpPacket;
+  /** The bytes as received (for `packet(offset, len)` expressions and BOOTP sizing). */
+  readonly raw: Buffer;
+  readonly iface: EngineInterface;
+  readonly sourceAddress: number;
+  readonly sourcePort: number;
+}
+
+/** One reply to send. */
+export interface OutboundReply {
+  readonly packet: DhcpPacket;
+  readonly route: ReplyRoute;
+  /** The arrival interface (broadcast and link-layer replies leave through it). */
+  readonly iface: EngineInterface;
+  /** IP source address of the reply (the server identifier). */
+  readonly sourceAddress: number;
+  /** How to lay the packet out (max size, PRL order, BOOTP option space). */
+  readonly encode: EncodeOptions;
+}
+
+/** A DHCPOFFER waiting for ISC's ping-check. */
+export interface PingRequest {
+  readonly address: number;
+  readonly timeoutMs: number;
+  /** Call with the ping's result: gives the OFFER, or nothing when the address answered. */
+  resume(inUse: boolean): Outcome;
+}
+
+/** What handling one request produced. */
+export interface Outcome {
+  readonly replies: OutboundReply[];
+  readonly ping?: PingRequest;
+}
+
+/** Options of {@link DhcpEngine}. */
+export interface DhcpEngineOptions {
+  readonly config: Config;
+  readonly leases: LeaseView;
+  readonly ports: EnginePorts;
+  /** Resolver for host names in `fixed-address`, `next-server`, option values (primed cache). */
+  readonly resolveAddresses?: AddressResolver;
+  /** Server port (67, or -p); replies to relays go there. */
+  readonly serverPort?: number;
+  /** Client port (68, or -p + 1). */
+  readonly clientPort?: number;
+}
+
+/** Everything one request accumulates on its way through the chain. */
+interface RequestState {
+  readonly req: InboundRequest;
+  readonly packet: DhcpPacket;
+  readonly type: number;
+  readonly now: number;
+  readonly uid: Buffer | undefined;
+  readonly chaddr: Buffer;
+  interfaceNetwork?: SharedNetwork;
+  share?: SharedNetwork;
+  hostMatch?: HostMatch;
+  known: boolean;
+  readonly classes: Set<string>;
+  memberships: ClassMembership[];
+  readonly replies: OutboundReply[];
+  ping?: PingRequest;
+}
+
+type Step = (s: RequestState) => 'continue' | 'stop';
+
+const MIN_OFFER_HOLD = 120;
+
+/** The engine. One per configuration; replace it on reload. */
+export class DhcpEngine {
+  readonly config: Config;
+  private readonly index: AddressIndex;
+  private readonly book: LeaseBook;
+  private readonly ports: EnginePorts;
+  private readonly resolveAddresses: AddressResolver | undefined;
+  private readonly serverPort: number;
+  private readonly clientPort: number;
+  private readonly chain: Step[];
+  private informAdviceCount = 0;
+  /** `on commit` bodies to run for leases of this turn, by address. */
+  private readonly commitHooks: Lease[] = [];
+
+  constructor(options: DhcpEngineOptions) {
+    this.config = options.config;
+    this.index = new AddressIndex(options.config);
+    this.book = new LeaseBook(options.leases);
+    this.ports = options.ports;
+    this.resolveAddresses = options.resolveAddresses;
+    this.serverPort = options.serverPort ?? 67;
+    this.clientPort = options.clientPort ?? 68;
+    this.chain = [
+      (s) => this.locate(s),
+      (s) => this.identify(s),
+      (s) => this.classifyStep(s),
+      (s) => this.dispatch(s),
+    ];
+  }
+
+  /** The address index of the config (for the server's interface checks). */
+  addressIndex(): AddressIndex {
+    return this.index;
+  }
+
+  /** The shared network an interface serves (ISC: interface address inside a subnet declaration). */
+  sharedNetworkOf(iface: { name: string; addresses: readonly number[] }): SharedNetwork | undefined {
+    return interfaceSharedNetwork(this.index, iface);
+  }
+
+  /** Handles one request. Never throws on packet contents. */
+  handle(req: InboundRequest): Outcome {
+    const now = this.ports.clock.now();
+    this.book.setNow(now);
+    const packet = req.packet;
+    const hlen = Math.min(packet.hlen, 16);
+    const s: RequestState = {
+      req,
+      packet,
+      type: packetMessageType(packet),
+      now,
+      uid: packet.options.get(DhcpOption.CLIENT_IDENTIFIER),
+      chaddr: Buffer.from(packet.chaddr.subarray(0, hlen)),
+      known: false,
+      classes: new Set(),
+      memberships: [],
+      replies: [],
+    };
+    if (packet.op !== 1) return { replies: [] }; // BOOTREPLY sent to the server port: not for us.
+    for (const step of this.chain) if (step(s) === 'stop') break;
+    return s.ping !== undefined ? { replies: s.replies, ping: s.ping } : { replies: s.replies };
+  }
+
+  /** The binding changes of this turn (to commit in one transaction), clearing them. */
+  takeCommits(): Lease[] {
+    this.commitHooks.length = 0;
+    return this.book.takePending();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Chain steps
+
+  /** ISC locate_network: the arrival interface's network, or the relay's / selected subnet's. */
+  private locate(s: RequestState): 'continue' {
+    s.interfaceNetwork = this.sharedNetworkOf(s.req.iface);
+    const agent = s.packet.options.get(DhcpOption.AGENT_INFORMATION);
+    let linkSelection: number | undefined;
+    if (agent !== undefined) {
+      const ls = parseSubOptions(agent)?.find((o) => o.code === AgentSubOption.LINK_SELECTION);
+      if (ls !== undefined && ls.data.length === 4) linkSelection = ls.data.readUInt32BE(0);
+    }
+    const sel = s.packet.options.get(DhcpOption.SUBNET_SELECTION);
+    s.share = locateNetwork(this.index, {
+      giaddr: s.packet.giaddr,
+      linkSelection,
+      subnetSelection: sel !== undefined && sel.length === 4 ? sel.readUInt32BE(0) : undefined,
+      interfaceNetwork: s.interfaceNetwork,
+    });
+    return 'continue';
+  }
+
+  /** Host declarations (ISC: uid, then hardware, then host-identifier): sets `known`. */
+  private identify(s: RequestState): 'continue' {
+    s.hostMatch = findHosts(this.config, s.packet);
+    s.known = s.hostMatch !== undefined;
+    return 'continue';
+  }
+
+  /** ISC classify_client. */
+  private classifyStep(s: RequestState): 'continue' {
+    if (this.config.classes.size === 0) return 'continue';
+    const ctx = this.evalContext(s, new OptionState(), undefined, undefined);
+    s.memberships = classify(this.config, ctx, s.classes);
+    return 'continue';
+  }
+
+  private dispatch(s: RequestState): 'stop' {
+    const client = this.logClient(s, undefined);
+    // ISC dhcp(): without a network segment only REQUEST and INFORM go on (they may be answered anyway).
+    if (s.share === undefined && s.type !== DHCPREQUEST && s.type !== DHCPINFORM && s.type !== 0) {
+      if (s.type >= 1 && s.type <= 8) this.ports.logger.info(L.badPacketLine(messageTypeName(s.type), client, 'unknown network segment'));
+      return 'stop';
+    }
+    switch (s.type) {
+      case 0:
+        this.bootp(s);
+        break;
+      case DHCPDISCOVER:
+        this.discover(s);
+        break;
+      case DHCPREQUEST:
+        this.request(s);
+        break;
+      case DHCPRELEASE:
+        this.release(s);
+        break;
+      case DHCPDECLINE:
+        this.decline(s);
+        break;
+      case DHCPINFORM:
+        this.inform(s);
+        break;
+      case DHCPOFFER:
+      case DHCPACK:
+      case DHCPNAK:
+        break;
+      default:
+        this.ports.logger.info(L.badPacketLine(`type ${s.type}`, client, 'unknown packet type'));
+    }
+    return 'stop';
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Message handlers
+
+  private discover(s: RequestState): void {
+    const share = s.share!;
+    const found = findLease(this.allocCtx(s.now), s.packet, DHCPDISCOVER, share, this.facts(s), s.hostMatch);
+    let lease = found.lease;
+    const msg = L.discoverLine(this.logClient(s, lease));
+    if (lease !== undefined && found.fixed === undefined) {
+      const pool = poolOf(this.allocCtx(s.now), lease.address);
+      if (pool?.failoverPeer != null && !pool.noFailover) {
+        if (!(isActive(lease, s.now) || this.ports.failover.mayAllocate(pool.failoverPeer, lease, s.now))) lease = undefined;
+      }
+    }
+    if (lease === undefined) {
+      const a = allocateLease(this.allocCtx(s.now), share, this.facts(s));
+      if (a.lease === undefined) {
+        this.ports.logger.error(a.peerHasLeases ? L.peerHoldsAllFreeLeasesLine(msg) : L.noFreeLeasesLine(msg, share.name));
+        return;
+      }
+      if (a.reclaimed) this.ports.logger.error(L.reclaimingAbandonedLine(a.lease.address));
+      lease = a.lease;
+    }
+    if (!this.failoverAllows(s, lease, msg)) return;
+    this.ackLease(s, lease, DHCPOFFER, msg, found.fixed !== undefined ? found.fixed.host : undefined, found.fixed?.subnet);
+  }
+
+  private request(s: RequestState): void {
+    const packet = s.packet;
+    const requested = optionUint32(packet, DhcpOption.REQUESTED_ADDRESS);
+    const haveRequested = requested !== undefined;
+    const cip = requested ?? packet.ciaddr;
+    const sid = optionUint32(packet, DhcpOption.SERVER_IDENTIFIER);
+    const ctx = this.allocCtx(s.now);
+    let subnet = this.index.subnetOf(cip);
+    let found = subnet !== undefined ? findLease(ctx, packet, DHCPREQUEST, subnet.sharedNetwork, this.facts(s), s.hostMatch) : undefined;
+    const lease = found?.lease;
+    const msg = L.requestLine(this.logClient(s, lease), cip, sid);
+
+    if (lease !== undefined && found?.fixed === undefined && !this.failoverAllows(s, lease, msg)) return;
+
+    // ISC: a REQUEST from a network we do not know, or that claims another network, is NAKed when
+    // authoritative and ignored otherwise.
+    if (s.share === undefined || (packet.ciaddr !== 0 && packet.giaddr !== 0) || (haveRequested && packet.ciaddr === 0)) {
+      if (s.share === undefined) {
+        if (subnet !== undefined && subnet.scope.authoritative) {
+          this.ports.logger.info(`${msg}: ${L.Suffix.wrongNetwork}`);
+          this.nak(s, cip, subnet);
+          return;
+        }
+        this.ports.logger.info(`${msg}: ignored (${subnet !== undefined ? 'not authoritative' : 'unknown subnet'}).`);
+        return;
+      }
+      subnet = this.index.groupedSubnetOf(s.share, cip);
+      if (subnet === undefined) {
+        if (s.share.scope.authoritative) {
+          this.ports.logger.info(`${msg}: ${L.Suffix.wrongNetwork}`);
+          this.nak(s, cip, undefined);
+          return;
+        }
+        this.ports.logger.info(`${msg}: ${L.Suffix.notAuthoritative}`);
+        return;
+      }
+    }
+    if (lease === undefined && found?.ours === true) {
+      // ISC nak_lease is sent regardless of `authoritative` here ("lease unavailable").
+      this.ports.logger.info(L.leaseUnavailableLine(msg, cip));
+      this.nak(s, cip, subnet);
+      return;
+    }
+    if (lease !== undefined) {
+      if (found?.reclaimedAbandoned === true) this.ports.logger.error(L.reclaimingRequestedAbandonedLine(lease.address));
+      this.ackLease(s, lease, DHCPACK, msg, found?.fixed?.host, found?.fixed?.subnet ?? subnet);
+      return;
+    }
+    found = undefined;
+    this.ports.logger.info(L.unknownLeaseLine(msg, cip));
+  }
+
+  private release(s: RequestState): void {
+    const packet = s.packet;
+    if (packet.options.has(DhcpOption.REQUESTED_ADDRESS)) this.ports.logger.info(L.releaseWithRequestedAddressLine(this.logClient(s, undefined)));
+    let lease: Lease | undefined;
+    if (s.uid !== undefined) lease = this.book.byUid(s.uid).find((l) => l.address === packet.ciaddr);
+    if (lease === undefined) lease = this.book.byAddress(packet.ciaddr);
+    // ISC: no release unless the hardware address matches.
+    if (lease !== undefined && (lease.hardware === null || lease.hardware.htype !== packet.htype || !lease.hardware.address.equals(s.chaddr))) lease = undefined;
+    const msg = L.releaseLine(this.logClient(s, lease), packet.ciaddr, lease !== undefined);
+    if (lease !== undefined) {
+      const pool = poolOf(this.allocCtx(s.now), lease.address);
+      if (pool?.failoverPeer != null && !pool.noFailover) {
+        const ok = this.ports.failover.mayAnswer({ peerName: pool.failoverPeer, lease, messageType: DHCPRELEASE, hashKey: s.uid ?? s.chaddr, secs: packet.secs });
+        if (!ok.answer) {
+          this.ports.logger.info(`${pool.failoverPeer}: ignored${ok.reason}`);
+          return;
+        }
+      }
+      if (lease.ends === null || lease.ends > s.now) this.releaseLease(lease, s.now, pool);
+    }
+    this.ports.logger.info(msg);
+  }
+
+  /** ISC release_lease: the lease ends now and goes to released (failover) or free. */
+  private releaseLease(lease: Lease, now: number, pool: Pool | undefined): void {
+    const l = cloneLease(lease);
+    const failover = pool?.failoverPeer != null && !pool.noFailover;
+    l.ends = now;
+    l.bindingState = failover ? 'released' : 'free';
+    l.nextBindingState = 'free';
+    l.cltt = now;
+    // ISC keeps hardware and uid on a released lease (so the same client gets it back first).
+    this.runOn(l, 'release');
+    this.book.put(l);
+    if (failover) this.ports.failover.onBindingChange(pool!.failoverPeer!, l);
+  }
+
+  private decline(s: RequestState): void {
+    const packet = s.packet;
+    const cip = optionUint32(packet, DhcpOption.REQUESTED_ADDRESS);
+    if (cip === undefined) return;
+    const lease = this.book.byAddress(cip);
+    const msg = L.declineLine(this.logClient(s, lease), cip);
+    // `declines` (ISC SV_DECLINES): evaluated in the lease's subnet scope and the client's classes.
+    const subnet = lease !== undefined ? this.index.subnetOf(lease.address) : undefined;
+    const opts = new OptionState();
+    const ctx = this.evalContext(s, opts, lease, undefined);
+    if (subnet !== undefined) this.runScopes(ctx, [scopeChain(subnet.scope)]);
+    this.runClassScopes(s, ctx, new Set());
+    const declines = boolParam(opts, SV.declines);
+    if (declines === 2) return; // ignore: not even logged
+    let status: string;
+    if (declines === 0) status = L.Suffix.ignored;
+    else if (lease !== undefined && this.index.rangeOf(lease.address) !== undefined) {
+      const pool = poolOf(this.allocCtx(s.now), lease.address);
+      if (pool?.failoverPeer != null && !pool.noFailover) {
+        const ok = this.ports.failover.mayAnswer({ peerName: pool.failoverPeer, lease, messageType: DHCPDECLINE, hashKey: s.uid ?? s.chaddr, secs: packet.secs });
+        if (!ok.answer) {
+          this.ports.logger.info(`${pool.failoverPeer}: ignored${ok.reason}`);
+          return;
+        }
+      }
+      this.abandon(lease, s.now, 'declined.', numParam(opts, SV.abandonLeaseTime) ?? DEFAULT_ABANDON_LEASE_TIME, pool);
+      status = L.Suffix.abandoned;
+    } else if (lease === undefined && this.index.rangeOf(cip) !== undefined) {
+      // A never-used address of our ranges: ISC has a lease structure for it, so it is abandoned too.
+      const pool = poolOf(this.allocCtx(s.now), cip);
+      this.abandon(emptyLease(cip), s.now, 'declined.', numParam(opts, SV.abandonLeaseTime) ?? DEFAULT_ABANDON_LEASE_TIME, pool);
+      status = L.Suffix.abandoned;
+    } else status = L.Suffix.notFound;
+    this.ports.logger.info(`${msg}: ${status}`);
+  }
+
+  /** ISC abandon_lease: abandoned for abandon-lease-time, client identity dropped. */
+  private abandon(lease: Lease, now: number, reason: string, abandonTime: number, pool: Pool | undefined): void {
+    const l = cloneLease(lease);
+    l.bindingState = 'abandoned';
+    l.nextBindingState = 'abandoned';
+    l.starts = now;
+    l.ends = abandonTime === INFINITE_LEASE_TIME ? null : leaseExpiry(now, abandonTime);
+    l.cltt = now;
+    l.hardware = null;
+    l.uid = null;
+    l.clientHostname = null;
+    this.ports.logger.error(L.abandoningLine(l.address, reason));
+    this.book.put(l);
+    if (pool?.failoverPeer != null && !pool.noFailover) this.ports.failover.onBindingChange(pool.failoverPeer, l);
+  }
+
+  private inform(s: RequestState): void {
+    const packet = s.packet;
+    let cip = packet.ciaddr;
+    let addrType = 'client';
+    if (cip === 0) {
+      cip = s.req.sourceAddress;
+      addrType = 'source';
+    }
+    let sip = cip;
+    if (packet.giaddr !== 0 && packet.ciaddr === 0) {
+      addrType = 'relay';
+      sip = packet.giaddr;
+    }
+    const msg = L.informLine(cip, { giaddr: packet.giaddr, ifname: s.req.iface.name });
+    if (cip === 0) {
+      this.ports.logger.info(`${msg}: ${L.Suffix.nullSource}`);
+      return;
+    }
+    const agent = packet.options.get(DhcpOption.AGENT_INFORMATION);
+    const ls = agent !== undefined ? parseSubOptions(agent)?.find((o) => o.code === AgentSubOption.LINK_SELECTION) : undefined;
+    const sel = ls?.data ?? packet.options.get(DhcpOption.SUBNET_SELECTION);
+    if (sel !== undefined) {
+      if (sel.length !== 4) {
+        this.ports.logger.info(`${msg}: ${L.Suffix.invalidSubnetSelection}`);
+        return;
+      }
+      sip = sel.readUInt32BE(0);
+      addrType = packet.ciaddr === 0 && packet.giaddr !== 0 ? 'relay link select' : 'selected';
+    }
+    const subnet = this.index.subnetOf(sip);
+    if (subnet === undefined) {
+      this.ports.logger.info(L.informUnknownSubnetLine(msg, addrType, sip));
+      return;
+    }
+    if (!subnet.scope.authoritative) {
+      const advice = this.informAdviceCount === 0;
+      for (const line of L.informNotAuthoritativeLines(msg, subnet.network, advice)) this.ports.logger.info(line);
+      if (this.informAdviceCount++ === 100) this.informAdviceCount = 0;
+      return;
+    }
+    // Options: subnet scope, classes, then a host declaration without fixed-address (ISC dhcpinform).
+    const opts = new OptionState();
+    const variables = new Map();
+    const host = s.hostMatch !== undefined ? (s.hostMatch.hosts.find((h) => h.fixedAddresses.length === 0) ?? s.hostMatch.hosts[0]) : undefined;
+    const ctx = this.evalContext(s, opts, undefined, host, variables);
+    const done = this.runScopes(ctx, [scopeChain(subnet.scope)]);
+    this.runClassScopes(s, ctx, done);
+    if (host !== undefined) this.runScopes(ctx, [scopeChain(host.scope)], done);
+    this.ports.logger.info(msg);
+
+    const reply = this.replySkeleton(s, DHCPACK);
+    reply.ciaddr = packet.ciaddr;
+    const nextServer = opts.get('server', SV.nextServer);
+    if (nextServer !== undefined && nextServer.length >= 4) reply.siaddr = nextServer.readUInt32BE(0);
+    const serverId = this.serverIdentifier(opts, s.req.iface);
+    this.fillOptions(s, reply, opts, DHCPACK, serverId, subnet, undefined);
+    // RFC 2131 §3.4: no lease time options in an ACK to INFORM.
+    reply.options.delete(DhcpOption.LEASE_TIME);
+    reply.options.delete(DhcpOption.RENEWAL_TIME);
+    reply.options.delete(DhcpOption.REBINDING_TIME);
+    const d = replyDestination({
+      kind: 'inform-ack',
+      giaddr: packet.giaddr,
+      ciaddr: packet.ciaddr,
+      yiaddr: 0,
+      flags: packet.flags,
+      canUnicastWithoutArp: s.req.iface.canUnicastWithoutArp,
+      sourceAddress: cip,
+      serverPort: this.serverPort,
+      clientPort: this.clientPort,
+    });
+    reply.flags = d.flags;
+    this.ports.logger.info(L.informAckLine(cip, this.logClient(s, undefined), d.route.kind === 'relay'));
+    s.replies.push({ packet: reply, route: d.route, iface: s.req.iface, sourceAddress: serverId, encode: this.encodeOptions(s, opts) });
+  }
+
+  private bootp(s: RequestState): void {
+    const client = this.logClient(s, undefined);
+    const msg = L.bootRequestLine(client);
+    if (s.share === undefined) {
+      this.ports.logger.info(`${msg}: ${L.Suffix.networkUnknown}`);
+      return;
+    }
+    const found = findLease(this.allocCtx(s.now), s.packet, 0, s.share, this.facts(s), s.hostMatch);
+    let lease = found.lease;
+    if (lease === undefined) {
+      // ISC bootp(): dynamic BOOTP from a dynamic-bootp range, when allowed.
+      const a = allocateLease(this.allocCtx(s.now), s.share, this.facts(s));
+      if (a.lease === undefined) {
+        this.ports.logger.info(`${msg}: ${L.Suffix.noDynamicLeases}`);
+        return;
+      }
+      lease = a.lease;
+    }
+    this.ackLease(s, lease, 0, msg, found.fixed?.host, found.fixed?.subnet);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // ack_lease / nak_lease
+
+  /**
+   * ISC ack_lease + dhcp_reply: options from the scopes, lease time, the new binding (recorded for the
+   * group commit on ACK, held in memory on OFFER), and the reply with its RFC 2131 §4.1 destination.
+   * `offer` is DHCPOFFER, DHCPACK or 0 (BOOTREPLY).
+   */
+  private ackLease(s: RequestState, lease: Lease, offer: number, msg: string, fixedHost: Host | undefined, fixedSubnet: Subnet | undefined): void {
+    const packet = s.packet;
+    const isFixed = fixedHost !== undefined;
+    const rangeEntry = this.index.rangeOf(lease.address);
+    const pool = isFixed ? undefined : rangeEntry?.pool;
+    const subnet = fixedSubnet ?? rangeEntry?.range.subnet ?? this.index.subnetOf(lease.address);
+    if (subnet === undefined) return;
+    const host = fixedHost ?? (s.hostMatch !== undefined ? hostWithoutFixedAddress(s.hostMatch.hosts) : undefined);
+
+    // Statements: subnet/pool chain, classes (last matched first, so the first has the last word), host.
+    const opts = new OptionState();
+    const variables = new Map(lease.scope);
+    const deferred: DeferredStatements = { commit: [], release: [], expiry: [] };
+    const ctx = this.evalContext(s, opts, lease, host, variables, deferred, isFixed);
+    const done = this.runScopes(ctx, [scopeChain(pool !== undefined ? pool.scope : subnet.scope)]);
+    this.runClassScopes(s, ctx, done);
+    if (host !== undefined) this.runScopes(ctx, [scopeChain(host.scope)], done);
+
+    // ISC's access checks after the scopes ran.
+    if (!s.known && boolParam(opts, SV.bootUnknownClients) === 0) {
+      this.ports.logger.info(`${msg}: ${L.Suffix.unknownClient}`);
+      return;
+    }
+    if (offer === 0 && boolParam(opts, SV.allowBootp) === 0) {
+      this.ports.logger.info(`${msg}: ${L.Suffix.bootpDisallowed}`);
+      return;
+    }
+    if (boolParam(opts, SV.allowBooting) === 0) {
+      this.ports.logger.info(`${msg}: ${L.Suffix.bootingDisallowed}`);
+      return;
+    }
+
+    // Lease limits (ISC bill_class): a new binding needs room in a limited class.
+    let billing: ClassMembership | undefined;
+    if (!isFixed && offer !== DHCPOFFER) {
+      const limited = s.memberships.filter((m) => m.leaseLimit !== null);
+      if (limited.length > 0 && !(lease.billingClass !== null && limited.some((m) => m.name === lease.billingClass!.name))) {
+        billing = limited.find((m) => this.billedCount(m.name, s.now) < m.leaseLimit!);
+        if (billing === undefined) {
+          this.ports.logger.info(`${msg}: no available billing: lease limit reached in all matching classes (last: '${limited[limited.length - 1]!.name}')`);
+          return;
+        }
+      }
+    }
+
+    // Lease time (ISC ack_lease; failover MCLT cap through the port).
+    let leaseTime: number;
+    let tstp: number | undefined;
+    if (offer !== 0) {
+      const requested = packet.options.get(DhcpOption.LEASE_TIME);
+      leaseTime = chooseLeaseTime(
+        {
+          defaultLeaseTime: numParam(opts, SV.defaultLeaseTime),
+          maxLeaseTime: numParam(opts, SV.maxLeaseTime),
+          minLeaseTime: numParam(opts, SV.minLeaseTime),
+        },
+        requested !== undefined && requested.length === 4 ? requested.readUInt32BE(0) : undefined,
+      );
+      if (pool?.failoverPeer != null && !pool.noFailover) {
+        const r = this.ports.failover.leaseTimeFor(pool.failoverPeer, lease, leaseTime, s.now, offer === DHCPACK);
+        leaseTime = r.leaseTime;
+        tstp = r.tstp;
+      }
+    } else {
+      // Dynamic BOOTP: infinite unless dynamic-bootp-lease-length / -cutoff say otherwise.
+      leaseTime = numParam(opts, SV.dynamicBootpLeaseLength) ?? INFINITE_LEASE_TIME;
+      const cutoff = numParam(opts, SV.dynamicBootpLeaseCutoff);
+      if (cutoff !== undefined && cutoff > s.now && (leaseTime === INFINITE_LEASE_TIME || s.now + leaseTime > cutoff)) leaseTime = cutoff - s.now;
+    }
+
+    // The new binding.
+    const next = cloneLease(lease);
+    const hostnameOpt = packet.options.get(DhcpOption.HOST_NAME);
+    next.hardware = { htype: packet.htype, address: Buffer.from(s.chaddr) };
+    next.uid = s.uid !== undefined ? Buffer.from(s.uid) : null;
+    if (hostnameOpt !== undefined) next.clientHostname = stripNul(hostnameOpt);
+    if (host !== undefined && boolParam(opts, SV.useHostDeclNames) === 1) next.hostname = host.name;
+    next.scope = variables;
+    const agent = packet.options.get(DhcpOption.AGENT_INFORMATION);
+    const sub = agent !== undefined ? parseSubOptions(agent) : undefined;
+    if (sub !== undefined) next.agentOptions = sub.map((o) => ({ code: o.code, data: Buffer.from(o.data) }));
+    if (offer === DHCPOFFER) {
+      const when = Math.max(s.now + MIN_OFFER_HOLD, lease.ends ?? 0);
+      if (!isActive(lease, s.now)) next.ends = when;
+      if (tstp !== undefined) next.tstp = tstp;
+      if (!isFixed) this.book.offer(next, when);
+    } else {
+      next.starts = s.now;
+      next.ends = leaseExpiry(s.now, leaseTime);
+      if (offer === 0 && leaseTime === INFINITE_LEASE_TIME) next.ends = null;
+      next.cltt = s.now;
+      next.bindingState = 'active';
+      next.dynamicBootp = offer === 0;
+      const failover = pool?.failoverPeer != null && !pool.noFailover;
+      next.nextBindingState = failover ? 'expired' : 'free';
+      if (tstp !== undefined) next.tstp = tstp;
+      if (billing !== undefined) next.billingClass = billing.data !== undefined && billing.decl?.kind !== 'class'
+        ? { kind: 'subclass', name: billing.name, data: Buffer.from(billing.data) }
+        : { kind: 'class', name: billing.name };
+      if (!isFixed) {
+        // ISC one-lease-per-client: a client that gets a lease by REQUEST without ciaddr gives up the others.
+        if (boolParam(opts, SV.oneLeasePerClient) === 1 && offer === DHCPACK && packet.ciaddr === 0) this.releaseOthers(s, next);
+        if (deferred.commit.length > 0) this.runDeferred(ctx, next, deferred.commit);
+        this.book.put(next);
+        if (failover) this.ports.failover.onBindingChange(pool!.failoverPeer!, next);
+      }
+    }
+
+    // The reply.
+    const reply = this.replySkeleton(s, offer === 0 ? 0 : offer);
+    reply.yiaddr = next.address;
+    reply.ciaddr = packet.ciaddr;
+    const nextServer = opts.get('server', SV.nextServer);
+    if (nextServer !== undefined && nextServer.length >= 4) reply.siaddr = nextServer.readUInt32BE(0);
+    const filename = opts.get('server', SV.filename);
+    if (filename !== undefined) reply.file = stripNulBuf(filename).subarray(0, 128);
+    const serverName = opts.get('server', SV.serverName);
+    if (serverName !== undefined) reply.sname = stripNulBuf(serverName).subarray(0, 64);
+    const serverId = this.serverIdentifier(opts, s.req.iface);
+    if (offer !== 0) {
+      reply.options.set(DhcpOption.LEASE_TIME, ipv4ToBytes(leaseTime));
+      this.fillOptions(s, reply, opts, offer, serverId, subnet, leaseTime);
+      if (host !== undefined && boolParam(opts, SV.useHostDeclNames) === 1 && !reply.options.has(DhcpOption.HOST_NAME) && this.requested(s, opts, DhcpOption.HOST_NAME)) {
+        reply.options.set(DhcpOption.HOST_NAME, Buffer.from(host.name, 'latin1'));
+      }
+    } else {
+      this.fillOptions(s, reply, opts, 0, serverId, subnet, undefined);
+    }
+
+    let flags = packet.flags;
+    if (boolParam(opts, SV.alwaysBroadcast) === 1) flags |= BROADCAST_FLAG;
+    const kind: ReplyKind = offer === DHCPOFFER ? 'offer' : offer === DHCPACK ? 'ack' : 'bootreply';
+    const d = replyDestination({
+      kind,
+      giaddr: packet.giaddr,
+      ciaddr: packet.ciaddr,
+      yiaddr: next.address,
+      flags,
+      gotServerIdentifier: packet.options.has(DhcpOption.SERVER_IDENTIFIER),
+      sameSharedNetwork: s.share === subnet.sharedNetwork,
+      canUnicastWithoutArp: s.req.iface.canUnicastWithoutArp,
+      relayPort: this.relayPort(s),
+      serverPort: this.serverPort,
+      clientPort: this.clientPort,
+    });
+    reply.flags = d.flags;
+    const out: OutboundReply = { packet: reply, route: d.route, iface: s.req.iface, sourceAddress: serverId, encode: this.encodeOptions(s, opts) };
+    const word: L.ReplyWord = offer === DHCPOFFER ? 'DHCPOFFER' : offer === DHCPACK ? 'DHCPACK' : 'BOOTREPLY';
+    const via = { giaddr: packet.giaddr, ifname: s.req.iface.name };
+    const send = (): OutboundReply[] => {
+      this.ports.logger.info(msg);
+      if (offer === 0) this.ports.logger.info(L.bootReplyLine(next.address, host?.name, this.logClient(s, next)));
+      else this.ports.logger.info(L.offerAckLine(word, next.address, { hardware: next.hardware ?? undefined, uid: next.uid ?? undefined, hostname: next.clientHostname ?? undefined }, via));
+      return [out];
+    };
+
+    // ISC do_ping_check: only OFFERs of leases that are neither active nor static.
+    if (offer === DHCPOFFER && !isFixed && !isActive(lease, s.now) && boolParam(opts, SV.pingCheck) !== 0) {
+      const sameClient = leaseMatchesClient(lease, s.uid, packet.htype, s.chaddr);
+      const cltt = lease.cltt ?? 0;
+      const clttSecs = numParam(opts, SV.pingClttSecs) ?? 60;
+      if (!(sameClient && cltt !== 0 && lease.bindingState !== 'abandoned' && s.now - cltt < clttSecs)) {
+        const ms = numParam(opts, SV.pingTimeoutMs);
+        const timeoutMs = ms !== undefined && ms > 0 ? ms : (numParam(opts, SV.pingTimeout) ?? 1) * 1000;
+        const abandonTime = numParam(opts, SV.abandonLeaseTime) ?? DEFAULT_ABANDON_LEASE_TIME;
+        s.ping = {
+          address: next.address,
+          timeoutMs,
+          resume: (inUse: boolean): Outcome => {
+            if (inUse) {
+              // ISC: "ICMP Echo reply while lease X valid." and the address is abandoned; no OFFER.
+              this.ports.logger.debug(L.icmpEchoReplyLine(next.address));
+              this.book.dropOffer(next.address);
+              this.abandon(lease, this.ports.clock.now(), 'pinged before offer', abandonTime, pool);
+              return { replies: [] };
+            }
+            return { replies: send() };
+          },
+        };
+        return;
+      }
+    }
+    s.replies.push(...send());
+  }
+
+  /** ISC nak_lease: DHCPNAK with server identifier and a message, broadcast bit set. */
+  private nak(s: RequestState, cip: number, subnet: Subnet | undefined): void {
+    const packet = s.packet;
+    const opts = new OptionState();
+    const ctx = this.evalContext(s, opts, undefined, undefined);
+    if (subnet !== undefined) this.runScopes(ctx, [scopeChain(subnet.scope)]);
+    else if (s.share !== undefined) this.runScopes(ctx, [scopeChain(s.share.scope)]);
+    const reply = this.replySkeleton(s, DHCPNAK);
+    const serverId = this.serverIdentifier(opts, s.req.iface);
+    reply.options.set(DhcpOption.SERVER_IDENTIFIER, ipv4ToBytes(serverId));
+    reply.options.set(DhcpOption.MESSAGE, Buffer.from('requested address not available', 'latin1'));
+    const agent = packet.options.get(DhcpOption.AGENT_INFORMATION);
+    if (agent !== undefined) reply.options.set(DhcpOption.AGENT_INFORMATION, agent);
+    const d = replyDestination({
+      kind: 'nak',
+      giaddr: packet.giaddr,
+      ciaddr: packet.ciaddr,
+      yiaddr: 0,
+      flags: packet.flags,
+      canUnicastWithoutArp: s.req.iface.canUnicastWithoutArp,
+      relayPort: this.relayPort(s),
+      serverPort: this.serverPort,
+      clientPort: this.clientPort,
+    });
+    reply.flags = d.flags;
+    reply.ciaddr = 0;
+    this.ports.logger.info(L.nakLine(cip, this.logClient(s, undefined)));
+    s.replies.push({ packet: reply, route: d.route, iface: s.req.iface, sourceAddress: serverId, encode: { maxSize: 576 } });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Helpers
+
+  private allocCtx(now: number): AllocationContext {
+    return { config: this.config, index: this.index, leases: this.book, failover: this.ports.failover, now, resolve: this.resolveAddresses };
+  }
+
+  private facts(s: RequestState): PermitFacts {
+    return { known: s.known, bootp: s.type === 0, classes: s.classes, now: s.now };
+  }
+
+  private evalContext(
+    s: RequestState,
+    options: OptionState,
+    lease: Lease | undefined,
+    host: Host | undefined,
+    variables: Map<string, import('../../leases/lease.js').ScopeValue> = new Map(),
+    deferred?: DeferredStatements,
+    isStatic = false,
+  ): EvalContext {
+    return {
+      config: this.config,
+      packet: s.packet,
+      raw: s.req.raw,
+      lease,
+      host,
+      known: s.known,
+      isStatic,
+      classes: s.classes,
+      options,
+      variables,
+      logger: this.ports.logger,
+      now: s.now,
+      resolveHost: (name) => {
+        const a = this.resolveAddresses?.(name);
+        if (a === undefined || a.length === 0) return undefined;
+        return Buffer.concat(a.map((x) => ipv4ToBytes(x)));
+      },
+      addClass: (name) => {
+        if (s.classes.has(name)) return;
+        const m = membershipByName(this.config, name);
+        if (m !== undefined) {
+          s.classes.add(name);
+          s.memberships.push(m);
+        }
+      },
+      deferred,
+    };
+  }
+
+  /** Executes scope chains outer→inner, skipping scopes already run (ISC's limiting group). */
+  private runScopes(ctx: EvalContext, chains: Scope[][], done: Set<number> = new Set()): Set<number> {
+    for (const chain of chains) {
+      for (const scope of chain) {
+        if (done.has(scope.id)) continue;
+        done.add(scope.id);
+        executeStatements(scope.statements, ctx);
+      }
+    }
+    return done;
+  }
+
+  /** ISC runs class scopes from the last class matched to the first, after the pool/subnet scopes. */
+  private runClassScopes(s: RequestState, ctx: EvalContext, done: Set<number>): void {
+    for (let i = s.memberships.length - 1; i >= 0; i--) {
+      for (const scope of s.memberships[i]!.scopes) {
+        executeStatements(scope.statements, ctx);
+        done.add(scope.id);
+      }
+    }
+  }
+
+  private runDeferred(ctx: EvalContext, lease: Lease, body: readonly import('../config/model.js').Statement[]): void {
+    const c: EvalContext = { ...ctx, lease, variables: lease.scope };
+    executeStatements(body, c);
+  }
+
+  /** `on release`/`on expiry` bodies are kept as text on the lease by the store; not executed here yet. */
+  private runOn(_lease: Lease, _event: 'release' | 'expiry'): void {}
+
+  private releaseOthers(s: RequestState, keep: Lease): void {
+    const others = [...(s.uid !== undefined ? this.book.byUid(s.uid) : []), ...this.book.byHardware(s.packet.htype, s.chaddr)];
+    const seen = new Set<number>([keep.address]);
+    for (const l of others) {
+      if (seen.has(l.address)) continue;
+      seen.add(l.address);
+      if (isActive(l, s.now) && leaseMatchesClient(l, s.uid, s.packet.htype, s.chaddr)) this.releaseLease(l, s.now, poolOf(this.allocCtx(s.now), l.address));
+    }
+  }
+
+  private billedCount(className: string, now: number): number {
+    let n = 0;
+    for (const share of this.config.sharedNetworks) {
+      for (const pool of share.pools) {
+        for (const r of pool.ranges) {
+          for (const l of this.book.inRange(r.first, r.last)) {
+            if (l.billingClass !== null && l.billingClass.name === className && isActive(l, now)) n++;
+          }
+        }
+      }
+    }
+    return n;
+  }
+
+  private failoverAllows(s: RequestState, lease: Lease, msg: string): boolean {
+    const pool = poolOf(this.allocCtx(s.now), lease.address);
+    if (pool?.failoverPeer == null || pool.noFailover) return true;
+    const r = this.ports.failover.mayAnswer({ peerName: pool.failoverPeer, lease, messageType: s.type, hashKey: s.uid ?? s.chaddr, secs: s.packet.secs });
+    if (!r.answer) {
+      this.ports.logger.debug(`${msg}: ${r.reason}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Configured server-identifier, else the arrival interface's primary address (ISC). */
+  private serverIdentifier(opts: OptionState, iface: EngineInterface): number {
+    const v = opts.get('dhcp', DhcpOption.SERVER_IDENTIFIER);
+    if (v !== undefined && v.length === 4) return v.readUInt32BE(0);
+    return iface.addresses[0] ?? 0;
+  }
+
+  private relayPort(s: RequestState): number | undefined {
+    const agent = s.packet.options.get(DhcpOption.AGENT_INFORMATION);
+    if (agent === undefined || s.packet.giaddr === 0) return undefined;
+    const rp = parseSubOptions(agent)?.find((o) => o.code === AgentSubOption.RELAY_PORT);
+    return rp !== undefined ? s.req.sourcePort : undefined;
+  }
+
+  /** Whether an option is to be sent: no PRL = all; else in the (config's or client's) PRL. */
+  private requested(s: RequestState, opts: OptionState, code: number): boolean {
+    const prl = opts.get('dhcp', DhcpOption.PARAMETER_REQUEST_LIST) ?? s.packet.options.get(DhcpOption.PARAMETER_REQUEST_LIST);
+    if (prl === undefined || prl.length === 0) return true;
+    return prl.includes(code);
+  }
+
+  private replySkeleton(s: RequestState, type: number): DhcpPacket {
+    const p = s.packet;
+    const options = new Map<number, Buffer>();
+    if (type !== 0) options.set(DhcpOption.MESSAGE_TYPE, Buffer.from([type]));
+    return {
+      op: BOOTREPLY,
+      htype: p.htype,
+      hlen: p.hlen,
+      hops: p.hops,
+      xid: p.xid,
+      secs: p.secs,
+      flags: p.flags,
+      ciaddr: 0,
+      yiaddr: 0,
+      siaddr: 0,
+      giaddr: p.giaddr,
+      chaddr: Buffer.from(p.chaddr),
+      sname: EMPTY,
+      file: EMPTY,
+      options,
+    };
+  }
+
+  /**
+   * The reply's options (ISC cons_options' choice): message type, server identifier, lease time first
+   * (the encoder orders them); the subnet mask from the subnet declaration unless configured; then the
+   * configured dhcp-space options the client asked for (all of them when it sent no PRL); renewal and
+   * rebinding times only when shorter than the lease; relay agent information echoed.
+   */
+  private fillOptions(s: RequestState, reply: DhcpPacket, opts: OptionState, type: number, serverId: number, subnet: Subnet, leaseTime: number | undefined): void {
+    const dhcp = opts.space('dhcp');
+    if (type !== 0) reply.options.set(DhcpOption.SERVER_IDENTIFIER, ipv4ToBytes(serverId));
+    const prlOverride = dhcp.get(DhcpOption.PARAMETER_REQUEST_LIST);
+    const prl = prlOverride ?? s.packet.options.get(DhcpOption.PARAMETER_REQUEST_LIST);
+    const wanted = (code: number): boolean => prl === undefined || prl.length === 0 || prl.includes(code) || code === DhcpOption.SUBNET_MASK || code === DhcpOption.FQDN;
+    if (!dhcp.has(DhcpOption.SUBNET_MASK)) reply.options.set(DhcpOption.SUBNET_MASK, ipv4ToBytes(subnet.netmask));
+    for (const [code, value] of dhcp) {
+      if (code === DhcpOption.MESSAGE_TYPE || code === DhcpOption.SERVER_IDENTIFIER || code === DhcpOption.LEASE_TIME) continue;
+      if (code === DhcpOption.PARAMETER_REQUEST_LIST || code === DhcpOption.AGENT_INFORMATION) continue;
+      if (code === DhcpOption.RENEWAL_TIME || code === DhcpOption.REBINDING_TIME) continue;
+      if (!wanted(code)) continue;
+      if (value.length === 0) continue;
+      reply.options.set(code, value);
+    }
+    if (leaseTime !== undefined) {
+      let limit = leaseTime;
+      const t2 = dhcp.get(DhcpOption.REBINDING_TIME);
+      if (t2 !== undefined && t2.length === 4 && t2.readUInt32BE(0) < limit) {
+        reply.options.set(DhcpOption.REBINDING_TIME, t2);
+        limit = t2.readUInt32BE(0);
+      }
+      const t1 = dhcp.get(DhcpOption.RENEWAL_TIME);
+      if (t1 !== undefined && t1.length === 4 && t1.readUInt32BE(0) < limit) reply.options.set(DhcpOption.RENEWAL_TIME, t1);
+    }
+    if (boolParam(opts, SV.echoClientId) === 1 && s.uid !== undefined) reply.options.set(DhcpOption.CLIENT_IDENTIFIER, s.uid);
+    const agent = s.packet.options.get(DhcpOption.AGENT_INFORMATION);
+    if (agent !== undefined && s.packet.giaddr !== 0) reply.options.set(DhcpOption.AGENT_INFORMATION, agent);
+  }
+
+  private encodeOptions(s: RequestState, opts: OptionState): EncodeOptions {
+    const prl = opts.get('dhcp', DhcpOption.PARAMETER_REQUEST_LIST) ?? s.packet.options.get(DhcpOption.PARAMETER_REQUEST_LIST);
+    const mms = optionUint16(s.packet, DhcpOption.MAX_MESSAGE_SIZE);
+    const configured = opts.get('dhcp', DhcpOption.MAX_MESSAGE_SIZE);
+    const base: EncodeOptions = {
+      maxSize: iscReplyMaxSize(mms, configured !== undefined && configured.length === 2 ? configured.readUInt16BE(0) : undefined),
+      echoClientId: boolParam(opts, SV.echoClientId) === 1,
+    };
+    if (s.type === 0 && mms === undefined) return { ...base, optionSpace: iscBootpOptionSpace(s.req.raw.length) };
+    return prl !== undefined ? { ...base, parameterRequestList: prl } : base;
+  }
+
+  private logClient(s: RequestState, lease: Lease | undefined): L.LogClient {
+    return {
+      htype: s.packet.htype,
+      hlen: s.packet.hlen,
+      chaddr: s.packet.chaddr,
+      giaddr: s.packet.giaddr,
+      ifname: s.req.iface.name,
+      hostname: lease?.clientHostname ?? undefined,
+      uid: lease?.uid ?? undefined,
+    };
+  }
+}
+
+/** A boolean (ISC 'f') server parameter: 0 false/deny, 1 true/allow, 2 ignore; undefined when unset. */
+function boolParam(opts: OptionState, code: number): number | undefined {
+  const v = opts.get('server', code);
+  return v !== undefined && v.length >= 1 ? v[0]! : undefined;
+}
+
+/** A 32-bit (ISC 'T'/'L') server parameter. */
+function numParam(opts: OptionState, code: number): number | undefined {
+  const v = opts.get('server', code);
+  if (v === undefined) return undefined;
+  if (v.length === 4) return v.readUInt32BE(0);
+  if (v.length === 2) return v.readUInt16BE(0);
+  if (v.length === 1) return v[0]!;
+  return undefined;
+}
+
+function stripNul(b: Buffer): string {
+  const i = b.indexOf(0);
+  return (i >= 0 ? b.subarray(0, i) : b).toString('latin1');
+}
+
+function stripNulBuf(b: Buffer): Buffer {
+  const i = b.indexOf(0);
+  return i >= 0 ? b.subarray(0, i) : b;
+}
