@@ -8,6 +8,8 @@
  *
  * Usage: node --import tsx test/support/pcap-to-fixture.ts CAP.pcap CAP.txt OUT.json SCENARIO CLIENT HOW
  *        DHCPD.log DHCPD.conf
+ *        node --import tsx test/support/pcap-to-fixture.ts --refresh FIXTURE.json...
+ *          (re-derive "expected" from the tcpdump text stored in existing fixtures)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -127,9 +129,9 @@ function facts(block: string): WireVectorPacket['expected'] {
     destination: dst,
     ttl: Number(m(/ttl (\d+)/)),
     tos: Number.parseInt(m(/tos (0x[0-9a-f]+)/)!, 16),
-    udpChecksumOk: /\[udp sum ok\]/.test(block),
+    udpChecksumOk: /\[(udp sum ok|no cksum)\]/.test(block),
     op: /BOOTP\/DHCP, Reply/.test(block) ? 'Reply' : 'Request',
-    xid: Number.parseInt(m(/xid (0x[0-9a-f]+)/)!, 16),
+    xid: Number.parseInt(m(/xid (0x[0-9a-f]+)/) ?? '0', 16), // tcpdump omits a zero xid
     messageType: type === null ? null : (TYPES[type] ?? -1),
     chaddr: m(/Client-Ethernet-Address ([0-9a-f:]+)/)!,
     yiaddr: m(/Your-IP (\S+)/),
@@ -183,6 +185,15 @@ function main(argv: string[]): void {
   console.log(`${scenario}: ${packets.length} packets -> ${out}`);
 }
 
+function refresh(paths: string[]): void {
+  for (const path of paths) {
+    const file = JSON.parse(readFileSync(path, 'utf8')) as WireVectorFile;
+    for (const p of file.packets) p.expected = facts(p.tcpdump);
+    writeFileSync(path, JSON.stringify(file, null, 1) + '\n');
+  }
+}
+
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {
-  main(process.argv.slice(2));
+  if (process.argv[2] === '--refresh') refresh(process.argv.slice(3));
+  else main(process.argv.slice(2));
 }
