@@ -589,7 +589,8 @@ export class DhcpEngine {
     const variables = new Map(lease.scope);
     const deferred: DeferredStatements = { commit: [], release: [], expiry: [] };
     const ctx = this.evalContext(s, opts, lease, host, variables, deferred, isFixed);
-    const done = this.runScopes(ctx, [scopeChain(pool !== undefined ? pool.scope : subnet.scope)]);
+    // ISC: the subnet's scope chain, then the pool's (implicit pools hang off the shared network).
+    const done = this.runScopes(ctx, pool !== undefined ? [scopeChain(subnet.scope), scopeChain(pool.scope)] : [scopeChain(subnet.scope)]);
     this.runClassScopes(s, ctx, done);
     if (host !== undefined) this.runScopes(ctx, [scopeChain(host.scope)], done);
 
