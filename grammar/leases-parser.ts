@@ -692,7 +692,8 @@ class LeaseFileParser {
           const p = this.peek();
           if (p.kind === 'string') {
             this.next();
-            l.uid = this.stringBytes(p);
+            const u = this.stringBytes(p);
+            l.uid = u.length > 0 ? u : null; // ISC: uid_len 0 is "no uid" (never written back)
           } else {
             const v = this.numericAggregate(':', 16, 0);
             if (!v) return null;
@@ -972,9 +973,9 @@ class LeaseFileParser {
     const body = this.rawText(start, this.pos);
     this.next(); // the closing brace
     if (body.length === 0) return true;
+    // ISC keeps only the expiry and release statements of a lease (`on commit` parses but is dropped).
     if (events.includes('expiry')) l.on.expiry = body;
     if (events.includes('release')) l.on.release = body;
-    if (events.includes('commit')) l.on.commit = body;
     if (events.includes('expiry') && events.includes('release')) l.on.expiryOrRelease = true;
     else delete l.on.expiryOrRelease;
     return true;

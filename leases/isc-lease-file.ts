@@ -1,0 +1,283 @@
+/**
+ * ISC dhcpd.leases in both directions.
+ *
+ * Writing follows ISC dhcpd 4.4's server/db.c byte for byte where it matters to readers: the header, the
+ * record order of write_leases (dynamic classes, groups, deleted static hosts, dynamic hosts, failover
+ * states, leases), the field order and omissions of write_lease, print_time's date forms, quotify_buf's
+ * escapes for uids and `set` data, pretty_print_option for stashed agent options.
+ *
+ * Reading is grammar/leases-parser.ts; {@link readLeaseFile} adds the file I/O and the "last record wins"
+ * result as store-ready records.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import {
+  ipv4ToString,
+  hardwareTypeName,
+  type ClassRecord,
+  type FailoverStateRecord,
+  type GroupRecord,
+  type HostRecord,
+  type Lease,
+  type LeaseTime,
+  type BindingState,
+  type AgentSubOption,
+} from './lease.js';
+import type { LeaseStore } from './lease-store.js';
+import { AGENT_OPTIONS, parseLeaseFileText, type LeaseParseContext, type ParsedLeaseFile } from '../grammar/leases-parser.js';
+
+/** What goes into a lease file. */
+export interface LeaseFileContents {
+  leases: Iterable<Lease>;
+  hosts?: Iterable<HostRecord>;
+  groups?: Iterable<GroupRecord>;
+  classes?: Iterable<ClassRecord>;
+  failoverStates?: Iterable<FailoverStateRecord>;
+  serverDuid?: Buffer | null;
+  authoringByteOrder?: 'little-endian' | 'big-endian' | null;
+}
+
+/** Formatting choices ISC takes from dhcpd.conf. */
+export interface LeaseFileFormatOptions {
+  /** `db-time-format local;` writes `epoch N; # <local time>` instead of `W YYYY/MM/DD HH:MM:SS;`. */
+  dbTimeFormat?: 'default' | 'local';
+  /** `lease-id-format hex;` writes uids and the server-duid as colon hex instead of octal-escaped strings. */
+  leaseIdFormat?: 'octal' | 'hex';
+  /** The current time: ISC writes `billing class` only for leases whose `ends` is later. Default: now. */
+  now?: number;
+  /** Who wrote the file (second header line). */
+  writtenBy?: string;
+}
+
+/** ISC's `isascii && isprint`. */
+function printable(c: number): boolean {
+  return c >= 0x20 && c < 0x7f;
+}
+
+/** ISC quotify_buf with `"`: printable as is, `"` and `\` backslashed, others `\ooo`. */
+export function quotifyBuf(b: Buffer): string {
+  let s = '"';
+  for (const c of b) {
+    if (!printable(c)) s += '\\' + c.toString(8).padStart(3, '0');
+    else if (c === 0x22 || c === 0x5c) s += '\\' + String.fromCharCode(c);
+    else s += String.fromCharCode(c);
+  }
+  return s + '"';
+}
+
+/** ISC buf_to_hex / print_hw_addr: `%02x` joined by `:`. */
+export function hexColon(b: Buffer): string {
+  return [...b].map((c) => c.toString(16).padStart(2, '0')).join(':');
+}
+
+/** ISC db_printable_len: every byte printable and neither `"` nor `\`. */
+function dbPrintable(b: Buffer): boolean {
+  for (const c of b) if (!printable(c) || c === 0x22 || c === 0x5c) return false;
+  return true;
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** ISC print_time: `never;`, `W YYYY/MM/DD HH:MM:SS;` (UTC) or `epoch N; # Www Mmm DD HH:MM:SS YYYY`. */
+export function printTime(t: LeaseTime, format: 'default' | 'local' = 'default'): string {
+  if (t === null) return 'never;';
+  const d = new Date(t * 1000);
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  if (format === 'local') {
+    return `epoch ${t}; # ${WEEKDAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}`;
+  }
+  return `${d.getUTCDay()} ${d.getUTCFullYear()}/${p2(d.getUTCMonth() + 1)}/${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())};`;
+}
+
+/** ISC pretty_escape inside a quoted option string. */
+function prettyText(b: Buffer): string {
+  let s = '"';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (!printable(c)) {
+      if (i + 1 !== b.length || c !== 0) s += '\\' + c.toString(8).padStart(3, '0');
+    } else if ('"\'$`\\|&'.includes(String.fromCharCode(c))) s += '\\' + String.fromCharCode(c);
+    else s += String.fromCharCode(c);
+  }
+  return s + '"';
+}
+
+/** `option agent.NAME VALUE` text of a stashed sub-option (ISC pretty_print_option, quotes and commas on). */
+export function formatAgentOption(o: AgentSubOption): string | null {
+  if (o.data.length === 0) return null; // ISC writes only options with data
+  const def = AGENT_OPTIONS.find((d) => d.code === o.code);
+  const name = def?.name ?? `unknown-${o.code}`;
+  const format = def?.format ?? 'X';
+  let value: string;
+  if (format === 'I' && o.data.length === 4) value = `${o.data[0]}.${o.data[1]}.${o.data[2]}.${o.data[3]}`;
+  else if (format === 'L' && o.data.length === 4) value = String(o.data.readUInt32BE(0));
+  else {
+    let k = 0;
+    while (k < o.data.length && printable(o.data[k]!)) k++;
+    if (k === o.data.length || (k + 1 === o.data.length && o.data[k] === 0)) value = prettyText(o.data);
+    else value = [...o.data].map((c) => c.toString(16)).join(':');
+  }
+  return `option agent.${name} ${value};`;
+}
+
+function stateWord(s: BindingState): string {
+  return s === 'reserved' || s === 'bootp' ? 'active' : s;
+}
+
+function indentLines(text: string, indent: string): string {
+  return text
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .map((l) => `\n${indent}${l.trim()}`)
+    .join('');
+}
+
+/** One `lease A.B.C.D { … }` record, as ISC write_lease prints it (ending with a newline). */
+export function formatLease(l: Lease, opts: LeaseFileFormatOptions = {}): string {
+  const tf = opts.dbTimeFormat ?? 'default';
+  const now = opts.now ?? Math.floor(Date.now() / 1000);
+  let s = `lease ${ipv4ToString(l.address)} {`;
+  const time = (name: string, t: LeaseTime): void => {
+    if (t !== 0) s += `\n  ${name} ${printTime(t, tf)}`;
+  };
+  time('starts', l.starts);
+  time('ends', l.ends);
+  time('tstp', l.tstp);
+  time('tsfp', l.tsfp);
+  time('atsfp', l.atsfp);
+  time('cltt', l.cltt);
+  const bs = stateWord(l.bindingState);
+  s += `\n  binding state ${bs};`;
+  if (stateWord(l.nextBindingState) !== bs) s += `\n  next binding state ${stateWord(l.nextBindingState)};`;
+  if (stateWord(l.rewindBindingState) !== bs) s += `\n  rewind binding state ${stateWord(l.rewindBindingState)};`;
+  if (l.reserved || l.bindingState === 'reserved') s += '\n  reserved;';
+  if (l.dynamicBootp || l.bindingState === 'bootp') s += '\n  dynamic-bootp;';
+  // ISC writes the billing class only while the lease is still valid (write_lease: ends > cur_time).
+  if (l.billingClass && (l.ends === null || l.ends > now)) {
+    const b = l.billingClass;
+    s += b.kind === 'class' ? `\n  billing class "${b.name}";` : `\n  billing subclass "${b.name}" ${hashString(b.data)};`;
+  }
+  if (l.hardware) s += `\n  hardware ${hardwareTypeName(l.hardware.htype)} ${hexColon(l.hardware.address)};`;
+  if (l.uid && l.uid.length > 0) s += `\n  uid ${opts.leaseIdFormat === 'hex' ? hexColon(l.uid) : quotifyBuf(l.uid)};`;
+  for (const [name, v] of l.scope) {
+    if (v.kind === 'data') s += `\n  set ${name} = ${quotifyBuf(v.value)};`;
+    else if (v.kind === 'number') s += `\n  set ${name} = %${v.value};`;
+    else s += `\n  set ${name} = ${v.value ? 'true' : 'false'};`;
+  }
+  for (const o of l.agentOptions) {
+    const t = formatAgentOption(o);
+    if (t) s += `\n  ${t}`;
+  }
+  if (l.clientHostname !== null && dbPrintable(Buffer.from(l.clientHostname, 'latin1'))) {
+    s += `\n  client-hostname "${l.clientHostname}";`;
+  }
+  const both = l.on.expiry !== undefined && l.on.expiryOrRelease === true && l.on.release === l.on.expiry;
+  if (l.on.expiry !== undefined) s += `\n  on expiry${both ? ' or release' : ''} {${indentLines(l.on.expiry, '    ')}\n  }`;
+  if (l.on.release !== undefined && !both) s += `\n  on release {${indentLines(l.on.release, '    ')}\n  }`;
+  // `on commit` is not written by ISC (it runs at commit time); we keep it in the database only.
+  return s + '\n}\n';
+}
+
+/** ISC print_hash_string: printable data as a plain quoted string, else `%2.2x` colon hex. */
+function hashString(b: Buffer): string {
+  if ([...b].every(printable) && b.length > 0) return `"${b.toString('latin1')}"`;
+  return hexColon(b);
+}
+
+function formatHost(h: HostRecord): string {
+  let s = `host ${h.name} {`;
+  if (h.dynamic) s += '\n  dynamic;';
+  if (h.deleted) return s + '\n  deleted;\n}\n';
+  if (h.hardware) s += `\n  hardware ${hardwareTypeName(h.hardware.htype)} ${hexColon(h.hardware.address)};`;
+  if (h.uid && h.uid.length > 0) s += dbPrintable(h.uid) ? `\n  uid "${h.uid.toString('latin1')}";` : `\n  uid ${hexColon(h.uid)};`;
+  if (h.fixedAddresses.length) s += `\n  fixed-address ${h.fixedAddresses.map(ipv4ToString).join(',')};`;
+  if (h.group !== null) s += `\n  group "${h.group}";`;
+  if (h.statements) s += indentLines(h.statements, '        ');
+  return s + '\n}\n';
+}
+
+function formatGroup(g: GroupRecord): string {
+  let s = `group ${g.name} {`;
+  if (g.dynamic) s += '\n  dynamic;';
+  if (g.static) s += '\n  static;';
+  if (g.deleted) s += '\n  deleted;';
+  else if (g.statements) s += indentLines(g.statements, '        ');
+  return s + '\n}\n';
+}
+
+function formatClass(c: ClassRecord): string {
+  let s = c.subclassData ? `subclass "${c.name}" ${hashString(c.subclassData)} {\n` : `class "${c.name}" {\n`;
+  s += c.deleted ? '  deleted;\n' : '  dynamic;\n';
+  if (c.leaseLimit !== null && c.leaseLimit > 0) s += `  lease limit ${c.leaseLimit};\n`;
+  if (c.statements) s += c.statements.split('\n').map((l) => `  ${l.trim()}\n`).join('');
+  return s + '}\n\n';
+}
+
+function formatFailoverState(f: FailoverStateRecord, tf: 'default' | 'local'): string {
+  let s = `\nfailover peer "${f.peer}" state {`;
+  s += `\n  my state ${f.myState} at ${printTime(f.myStateTime, tf)}`;
+  s += `\n  partner state ${f.partnerState} at ${printTime(f.partnerStateTime, tf)}`;
+  if (f.mclt !== null) s += `\n  mclt ${f.mclt};`;
+  return s + '\n}\n';
+}
+
+/** The whole file, as ISC's new_lease_file + write_leases write it. Leases are written in address order. */
+export function formatLeaseFile(c: LeaseFileContents, opts: LeaseFileFormatOptions = {}): string {
+  const tf = opts.dbTimeFormat ?? 'default';
+  const parts: string[] = [];
+  parts.push('# The format of this file is documented in the dhcpd.leases(5) manual page.\n');
+  parts.push(`# This lease file was written by ${opts.writtenBy ?? 'dhcpd-ts (isc-dhcp-4.4.3-P1 format)'}\n\n`);
+  parts.push('# authoring-byte-order entry is generated, DO NOT DELETE\n');
+  parts.push(`authoring-byte-order ${c.authoringByteOrder ?? 'little-endian'};\n\n`);
+  if (c.serverDuid && c.serverDuid.length > 0) {
+    parts.push(`server-duid ${opts.leaseIdFormat === 'hex' ? hexColon(c.serverDuid) : quotifyBuf(c.serverDuid)};\n\n`);
+  }
+  for (const cl of c.classes ?? []) if (cl.dynamic || cl.deleted) parts.push(formatClass(cl));
+  for (const g of c.groups ?? []) parts.push(formatGroup(g));
+  const hosts = [...(c.hosts ?? [])];
+  for (const h of hosts) if (h.deleted) parts.push(formatHost(h));
+  for (const h of hosts) if (!h.deleted) parts.push(formatHost(h));
+  for (const f of c.failoverStates ?? []) parts.push(formatFailoverState(f, tf));
+  for (const l of c.leases) parts.push(formatLease(l, opts));
+  return parts.join('');
+}
+
+/** Writes the whole store as an ISC lease file text. */
+export function formatStoreAsLeaseFile(store: LeaseStore, opts: LeaseFileFormatOptions = {}): string {
+  const meta = store.meta();
+  return formatLeaseFile(
+    {
+      leases: store.leases(),
+      hosts: store.hosts(),
+      groups: store.groups(),
+      classes: store.classes(),
+      failoverStates: store.failoverStates(),
+      serverDuid: meta.serverDuid,
+      authoringByteOrder: meta.authoringByteOrder,
+    },
+    opts,
+  );
+}
+
+/** Reads and parses a dhcpd.leases file (bytes as latin1, as ISC reads them). */
+export function readLeaseFile(path: string, ctx: LeaseParseContext = {}, displayName = path): ParsedLeaseFile {
+  const text = readFileSync(path, 'latin1');
+  return parseLeaseFileText(text, displayName, ctx);
+}
+
+/** Writes everything parsed from a lease file into the store through one writer (caller's transaction). */
+export function writeParsedToStore(
+  parsed: ParsedLeaseFile,
+  w: Parameters<Parameters<LeaseStore['write']>[0]>[0],
+  keepLease: (l: Lease) => boolean = () => true,
+): void {
+  for (const l of parsed.leases.values()) if (keepLease(l)) w.putLease(l);
+  for (const h of parsed.hosts.values()) w.putHost(h);
+  for (const g of parsed.groups.values()) w.putGroup(g);
+  for (const c of parsed.classes.values()) w.putClass(c);
+  for (const f of parsed.failoverStates.values()) w.putFailoverState(f);
+  if (parsed.serverDuid) w.setServerDuid(parsed.serverDuid);
+  if (parsed.authoringByteOrder) w.setAuthoringByteOrder(parsed.authoringByteOrder);
+}
