@@ -1,0 +1,139 @@
+/**
+ * The swap an administrator makes: /usr/sbin/dhcpd becomes a symlink to dhcpd-ts, and Debian's own,
+ * unchanged /etc/init.d/isc-dhcp-server (which systemd also runs, through systemd-sysv-generator: the
+ * package ships no native unit) starts, reports and stops it.
+ *
+ * Everything happens in a network namespace and a private mount namespace this test creates: there,
+ * /usr/sbin is a tmpfs of symlinks to the real programs except `dhcpd`, and /etc/default/isc-dhcp-server,
+ * /etc/dhcp, /var/lib/dhcp and /run are bind mounts of the test's temporary folder. The host's files are
+ * never touched.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cleanupPrefix, createNamespace, deleteNamespace, exec, integrationSkipReason, run } from '../support/netns.js';
+import { processAlive, readPidFile } from '../../src/cli/pid-file.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const fromSource = import.meta.url.endsWith('.ts');
+const ext = fromSource ? 'ts' : 'js';
+const INIT = '/etc/init.d/isc-dhcp-server';
+const haveServer = existsSync(join(root, 'src', 'server', `dhcp-server.${ext}`));
+const haveLoad = existsSync(join(root, 'src', 'config', `load.${ext}`));
+const baseSkip =
+  integrationSkipReason() ??
+  (!existsSync(INIT) ? `${INIT} (isc-dhcp-server) is not installed` : !existsSync('/usr/bin/unshare') ? 'unshare not installed' : undefined);
+const startSkip = baseSkip ?? (!haveLoad ? 'src/config/load.ts does not exist yet' : !haveServer ? 'src/server/dhcp-server.ts does not exist yet' : false);
+
+const PREFIX = 'clii';
+const NS = `${PREFIX}-${process.pid % 100000}`;
+const IF = `ci${process.pid % 100000}a`;
+const PEER = `ci${process.pid % 100000}b`;
+
+let dir = '';
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cli-debian-init-'));
+  if (baseSkip) return;
+  await cleanupPrefix(PREFIX);
+  await createNamespace(NS);
+  await run('ip', ['-n', NS, 'link', 'add', IF, 'type', 'veth', 'peer', 'name', PEER]);
+  await run('ip', ['-n', NS, 'addr', 'add', '10.78.0.1/24', 'dev', IF]);
+  await run('ip', ['-n', NS, 'link', 'set', IF, 'up']);
+  await run('ip', ['-n', NS, 'link', 'set', PEER, 'up']);
+});
+
+after(async () => {
+  if (dir) {
+    const pid = readPidFile(join(dir, 'run', 'dhcpd.pid'));
+    if (pid !== undefined && processAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  if (!baseSkip) await deleteNamespace(NS);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The program /usr/sbin/dhcpd will point at: bin/dhcpd-ts when built, else a launcher running the source. */
+function launcher(): string {
+  if (!fromSource) return join(root, 'bin', 'dhcpd-ts');
+  const l = join(dir, 'dhcpd-ts-src');
+  writeFileSync(l, `#!/bin/sh\nexec ${process.execPath} --import ${import.meta.resolve('tsx')} ${join(root, 'src', 'cli', 'main.ts')} "$@"\n`);
+  chmodSync(l, 0o755);
+  return l;
+}
+
+/** Runs `commands` (sh) inside the namespaces with the swapped /usr/sbin/dhcpd. */
+async function inSwappedSystem(commands: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  for (const d of ['orig-sbin', 'etc-dhcp', 'var-lib-dhcp', 'run']) mkdirSync(join(dir, d), { recursive: true });
+  writeFileSync(join(dir, 'etc-dhcp', 'dhcpd.conf'), 'subnet 10.78.0.0 netmask 255.255.255.0 {\n  range 10.78.0.100 10.78.0.150;\n}\n');
+  writeFileSync(join(dir, 'default'), `INTERFACESv4="${IF}"\nINTERFACESv6=""\n`);
+  const setup = [
+    'set -e',
+    `W='${dir}'`,
+    'mount --bind /usr/sbin "$W/orig-sbin"',
+    'mount -t tmpfs tmpfs /usr/sbin',
+    'for f in "$W"/orig-sbin/*; do ln -s "$f" "/usr/sbin/${f##*/}"; done',
+    'rm -f /usr/sbin/dhcpd',
+    `ln -s '${launcher()}' /usr/sbin/dhcpd`,
+    'mount --bind "$W/default" /etc/default/isc-dhcp-server',
+    'mount --bind "$W/etc-dhcp" /etc/dhcp',
+    'mount --bind "$W/var-lib-dhcp" /var/lib/dhcp',
+    'mount --bind "$W/run" /run',
+    'set +e',
+    commands,
+  ].join('\n');
+  const r = await exec(NS, '/usr/bin/unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', setup], {
+    check: false,
+    timeoutMs: 60_000,
+  });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("Debian's isc-dhcp-server init script with /usr/sbin/dhcpd -> dhcpd-ts", () => {
+  test('the swap: /usr/sbin/dhcpd is dhcpd-ts inside the test system, the host is unchanged', { skip: baseSkip ?? false }, async () => {
+    const r = await inSwappedSystem('readlink /usr/sbin/dhcpd; /usr/sbin/dhcpd --version; echo "rc=$?"; test -x /usr/sbin/start-stop-daemon && echo ssd-ok');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^dhcpd-ts-\d+\.\d+\.\d+, compatible with ISC dhcpd 4\.4$/m);
+    assert.match(r.stdout, /rc=0/);
+    assert.match(r.stdout, /ssd-ok/);
+    // The host's dhcpd is still ISC's.
+    const host = await run('/usr/sbin/dhcpd', ['--version'], { check: false });
+    assert.match(host.stderr, /^isc-dhcpd-4\.4/);
+  });
+
+  test('start, status, stop with the unchanged Debian init script', { skip: startSkip }, async () => {
+    const r = await inSwappedSystem(
+      [
+        `${INIT} start; echo "start=$?"`,
+        'cat /run/dhcpd.pid 2>/dev/null | sed "s/^/pidfile=/"',
+        `${INIT} status; echo "status=$?"`,
+        `${INIT} stop; echo "stop=$?"`,
+        'sleep 1',
+        `${INIT} status; echo "status2=$?"`,
+      ].join('\n'),
+    );
+    const out = r.stdout;
+    assert.match(out, /^start=0$/m, `${out}\n${r.stderr}`);
+    const pid = Number(/^pidfile=(\d+)$/m.exec(out)?.[1]);
+    assert.ok(pid > 0, out);
+    assert.match(out, /^status=0$/m);
+    assert.match(out, /^stop=0$/m);
+    assert.match(out, /^status2=3$/m, 'after stop, the script says not running');
+    assert.equal(processAlive(pid), false, 'the daemon is gone after stop');
+  });
+
+  test('a broken dhcpd.conf: the init script shows our -t errors and refuses to start', { skip: baseSkip ?? (!haveLoad ? 'src/config/load.ts does not exist yet' : false) }, async () => {
+    const r = await inSwappedSystem(
+      [
+        "printf 'subnet 10.78.0.0 netmask 255.255.255.0 {\\n  range 10.78.0.100 10.78.0.150\\n}\\n' > /etc/dhcp/dhcpd.conf",
+        `${INIT} start; echo "start=$?"`,
+      ].join('\n'),
+    );
+    assert.match(r.stdout, /dhcpd self-test failed\. Please fix \/etc\/dhcp\/dhcpd\.conf\./);
+    assert.match(r.stdout + r.stderr, /\/etc\/dhcp\/dhcpd\.conf line 3: semicolon expected\./);
+    assert.match(r.stdout, /^start=1$/m);
+  });
+});
