@@ -460,6 +460,7 @@ export class ConfigBuilder {
    * every failover peer must be referred to by a pool.
    */
   finish(): Config {
+    this.postconf();
     let failed = false;
     for (const peer of this.config.failoverPeers.values()) {
       if (!this.poolCounts.get(peer.name)) {
@@ -474,6 +475,26 @@ export class ConfigBuilder {
     }
     if (failed) this.fatal('Failover configuration sanity check failed');
     return this.config;
+  }
+
+  /**
+   * dhcpd.c postconf_initialization: evaluates the global scope once and fails on an unknown OMAPI key
+   * or the removed ad-hoc DDNS style (both log_fatal, no position). Only unconditional constant
+   * statements are considered (top-level `if`s see no packet and normally evaluate false).
+   */
+  private postconf(): void {
+    let omapiKey: Uint8Array | null = null;
+    let ddnsStyle: number | null = null;
+    for (const st of this.config.global.statements) {
+      if (st.kind !== 'option' || st.space !== 'server' || st.value.kind !== 'const') continue;
+      if (st.name === 'omapi-key') omapiKey = st.value.data;
+      if (st.name === 'ddns-update-style') ddnsStyle = st.value.data[0] ?? null;
+    }
+    if (omapiKey) {
+      const name = Buffer.from(omapiKey).toString('latin1');
+      if (!this.config.keys.has(name)) this.fatal(`OMAPI key ${name}: not found`);
+    }
+    if (ddnsStyle === 1) this.fatal('ddns-update-style ad_hoc no longer supported');
   }
 
   /** Shared-network level `failover peer "X";` reference (ISC: binds the network's later pools). */

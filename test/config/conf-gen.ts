@@ -1,0 +1,154 @@
+/**
+ * fast-check generators of dhcpd.conf text for differential testing against ISC dhcpd: small valid
+ * configurations with deliberate faults mixed in (host bits in subnet numbers, ranges outside their
+ * subnet, bad option values, unknown options, duplicate hosts, failover peers with missing or
+ * conflicting settings, pools without ranges, undefined classes), and mutations of real corpus files.
+ */
+import fc from 'fast-check';
+
+const octet = fc.integer({ min: 0, max: 255 });
+const ip = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
+
+/** Parameter and option statements: mostly valid values, some that ISC rejects. */
+const parameter: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('600', '0600', '09', 'infinite', '0x258', '4294967295', '4294967296', 'abc').map((v) => `default-lease-time ${v};`),
+  fc.constantFrom('7200', '86400', '-1', '077').map((v) => `max-lease-time ${v};`),
+  fc.constant('authoritative;'),
+  fc.constant('not authoritative;'),
+  fc.constantFrom('none', 'interim', 'standard', 'fancy', 'ad-hoc').map((v) => `ddns-update-style ${v};`),
+  fc.constantFrom('"example.org"', 'example', 'example.org', '"a b"').map((v) => `option domain-name ${v};`),
+  fc.oneof(ip, fc.constant('gw.example.org'), fc.constant('10.0.0'), fc.constant('10.0.0.1, 10.0.0.2')).map((v) => `option routers ${v};`),
+  fc.constantFrom('64', '300', '0x40', '-1', '010').map((v) => `option default-ip-ttl ${v};`),
+  fc.constantFrom('"a.org", "b.a.org"', 'a.org', '"x"').map((v) => `option domain-search ${v};`),
+  fc.constantFrom('local7', 'daemon', 'bogus').map((v) => `log-facility ${v};`),
+  fc.constantFrom('true', 'off', 'ignore', 'maybe').map((v) => `ping-check ${v};`),
+  fc.constantFrom('1', '"x"').map((v) => `option foo-bar ${v};`),
+  fc.constantFrom('01:02:03', '"client"', '1:zz').map((v) => `option dhcp-client-identifier ${v};`),
+  fc.constantFrom('68, 296', '70000').map((v) => `option path-mtu-plateau-table ${v};`),
+  fc.constantFrom('ignore client-updates;', 'allow booting;', 'deny bootp;', 'deny unknown-clients;', 'allow known-clients;'),
+  fc.constantFrom('next-server 10.0.0.1;', 'next-server tftp.example.org;', 'filename "pxelinux.0";', 'server-name "boot";'),
+);
+
+/** A subnet: network possibly with host bits set; ranges inside or outside. */
+const subnet: fc.Arbitrary<string> = fc
+  .record({
+    a: fc.integer({ min: 1, max: 223 }),
+    b: octet,
+    c: octet,
+    prefix: fc.constantFrom(16, 24, 24, 24, 25, 28),
+    hostBits: fc.boolean().map((x) => x && Math.random() < 0.3),
+    ranges: fc.array(fc.record({ lo: octet, hi: octet, outside: fc.boolean().map((x) => x && Math.random() < 0.3), dyn: fc.boolean() }), { maxLength: 2 }),
+    params: fc.array(parameter, { maxLength: 2 }),
+    pool: fc.option(
+      fc.record({
+        ranges: fc.integer({ min: 0, max: 2 }),
+        peer: fc.constantFrom(null, 'fo1', 'fo2'),
+        permits: fc.array(fc.constantFrom('allow unknown-clients;', 'deny known-clients;', 'allow members of "c1";', 'deny dynamic bootp clients;', 'allow booting;'), { maxLength: 2 }),
+        params: fc.array(parameter, { maxLength: 1 }),
+      }),
+      { nil: null },
+    ),
+  })
+  .map((s) => {
+    const mask = s.prefix === 16 ? '255.255.0.0' : s.prefix === 24 ? '255.255.255.0' : s.prefix === 25 ? '255.255.255.128' : '255.255.255.240';
+    const c = s.prefix === 16 ? 0 : s.prefix === 25 ? s.c & 0xfe : s.c;
+    const net = `${s.a}.${s.b}.${s.prefix === 16 ? 0 : c}.${s.hostBits ? 5 : 0}`;
+    const base = s.prefix === 16 ? `${s.a}.${s.b}` : `${s.a}.${s.b}.${c}`;
+    const size = s.prefix === 16 ? 256 : s.prefix === 24 ? 256 : s.prefix === 25 ? 128 : 16;
+    const addr = (n: number, outside: boolean): string =>
+      s.prefix === 16 ? `${base}.${outside ? 1 : 0}.${n % 256}` : outside ? `${s.a}.${(s.b + 1) % 256}.${c}.${n % 256}` : `${base}.${n % size}`;
+    const body: string[] = [...s.params];
+    for (const r of s.ranges) body.push(`range ${r.dyn ? 'dynamic-bootp ' : ''}${addr(r.lo, r.outside)} ${addr(r.hi, false)};`);
+    if (s.pool) {
+      const p: string[] = [...s.pool.params];
+      if (s.pool.peer) p.push(`failover peer "${s.pool.peer}";`);
+      p.push(...s.pool.permits);
+      for (let i = 0; i < s.pool.ranges; i++) p.push(`range ${addr(10 + i * 3, false)} ${addr(11 + i * 3, false)};`);
+      body.push(`pool {\n    ${p.join('\n    ')}\n  }`);
+    }
+    return `subnet ${net} netmask ${mask} {\n  ${body.join('\n  ')}\n}`;
+  });
+
+const mac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => b.map((x) => x.toString(16).padStart(2, '0')).join(':'));
+
+const host: fc.Arbitrary<string> = fc
+  .record({
+    name: fc.constantFrom('pc1', 'pc2', 'pc3', 'printer', 'pc1'),
+    mac,
+    fixed: fc.option(fc.oneof(ip, fc.constant('pc.example.org')), { nil: null }),
+    params: fc.array(parameter, { maxLength: 1 }),
+    twoHw: fc.boolean().map((x) => x && Math.random() < 0.15),
+  })
+  .map((h) => {
+    const body = [`hardware ethernet ${h.mac};`];
+    if (h.twoHw) body.push(`hardware ethernet ${h.mac};`);
+    if (h.fixed) body.push(`fixed-address ${h.fixed};`);
+    body.push(...h.params);
+    return `host ${h.name} {\n  ${body.join('\n  ')}\n}`;
+  });
+
+const failover: fc.Arbitrary<string> = fc
+  .record({
+    name: fc.constantFrom('fo1', 'fo2'),
+    role: fc.constantFrom('primary', 'secondary', null),
+    peerAddress: fc.boolean().map((x) => x || Math.random() < 0.8),
+    mclt: fc.option(fc.integer({ min: 0, max: 3600 }), { nil: null }),
+    split: fc.option(fc.integer({ min: 0, max: 300 }), { nil: null }),
+    hba: fc.boolean().map((x) => x && Math.random() < 0.2),
+    lbms: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
+  })
+  .map((f) => {
+    const body: string[] = [];
+    if (f.role) body.push(`${f.role};`);
+    body.push('address 10.9.0.1;', 'port 647;');
+    if (f.peerAddress) body.push('peer address 10.9.0.2;', 'peer port 647;');
+    body.push('max-response-delay 60;', 'max-unacked-updates 10;');
+    if (f.mclt !== null) body.push(`mclt ${f.mclt};`);
+    if (f.split !== null) body.push(`split ${f.split};`);
+    if (f.hba) body.push(`hba ${Array(32).fill('ff').join(':')};`);
+    if (f.lbms !== null) body.push(`load balance max seconds ${f.lbms};`);
+    return `failover peer "${f.name}" {\n  ${body.join('\n  ')}\n}`;
+  });
+
+const klass: fc.Arbitrary<string> = fc.constantFrom(
+  'class "c1" {\n  match if substring (option vendor-class-identifier, 0, 9) = "PXEClient";\n}',
+  'class "c1" {\n  match pick-first-value (option dhcp-client-identifier, hardware);\n}\nsubclass "c1" 1:00:11:22:33:44:55;',
+  'subclass "c9" 1:00:11:22:33:44:55;',
+  'option space ipxe;\noption ipxe.no-pxedhcp code 176 = unsigned integer 8;\noption ipxe.no-pxedhcp 1;',
+  'option arch code 93 = unsigned integer 16;\nif option arch = 00:07 { filename "efi"; } else { filename "bios"; }',
+  'option rfc3442 code 121 = array of unsigned integer 8;\noption rfc3442 24, 10, 1, 1, 10, 0, 0, 1;',
+  'option bad code 200 = array of text;',
+  'key k1 { algorithm hmac-md5; secret "c2VjcmV0"; }\nzone example.org. { primary 127.0.0.1; key k1; }',
+  'zone example.org. { primary 127.0.0.1; key k2; }',
+  'omapi-port 7911;\nomapi-key k3;',
+);
+
+/** A generated configuration: a mix of top-level blocks. */
+export const generatedConfig: fc.Arbitrary<string> = fc
+  .array(fc.oneof({ weight: 3, arbitrary: parameter }, { weight: 4, arbitrary: subnet }, { weight: 2, arbitrary: host }, { weight: 1, arbitrary: failover }, { weight: 1, arbitrary: klass }), {
+    minLength: 1,
+    maxLength: 8,
+  })
+  .map((blocks) => blocks.join('\n') + '\n');
+
+/** Mutations of a real config text: drop, duplicate or edit a line, or change a number. */
+export function mutation(text: string): fc.Arbitrary<string> {
+  const lines = text.split('\n');
+  const n = Math.max(lines.length, 1);
+  return fc.oneof(
+    fc.integer({ min: 0, max: n - 1 }).map((i) => lines.filter((_, j) => j !== i).join('\n')),
+    fc.integer({ min: 0, max: n - 1 }).map((i) => [...lines.slice(0, i + 1), lines[i] ?? '', ...lines.slice(i + 1)].join('\n')),
+    fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.constantFrom('300', '0', '999', '09', '256', 'x')).map(([i, v]) => {
+      const copy = [...lines];
+      copy[i] = (copy[i] ?? '').replace(/\d+/, v);
+      return copy.join('\n');
+    }),
+    fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.constantFrom(';', '{', '}', '.')).map(([i, c]) => {
+      const copy = [...lines];
+      const l = copy[i] ?? '';
+      const k = l.lastIndexOf(c);
+      copy[i] = k >= 0 ? l.slice(0, k) + l.slice(k + 1) : l + c;
+      return copy.join('\n');
+    }),
+  );
+}
