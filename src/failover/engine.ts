@@ -1,0 +1,674 @@
+/**
+ * One failover relationship at run time: the TCP link, the state machine and the lease side (BNDUPD/BNDACK
+ * queues, UPDREQ/UPDREQALL bursts, pool balancing), plus the policy the DHCP engine consults
+ * (`mayAnswer`, `mayAllocate`, `leaseTimeFor`, `onBindingChange`; src/engine/ports.ts `FailoverPolicy`).
+ *
+ * @module
+ */
+import type { FailoverPolicy, FailoverRequestContext } from '../engine/ports.js';
+import type { FailoverPeer as ConfigFailoverPeer } from '../config/model.js';
+import type { FailoverStateRecord as StoreStateRecord } from '../../leases/lease.js';
+import {
+  applyBndupd,
+  balancePool,
+  bndupdFields,
+  checkTransition,
+  incomingWins,
+  ipString,
+  mayReallocate,
+  mcltLeaseTime,
+  ownFreeState,
+  peerFreeState,
+  timeValue,
+  validateBndupd,
+  type BindingReject,
+} from './binding-updates.js';
+import { FailoverConnection, type FailoverLog, type LinkConfig, type LinkParams } from './connection.js';
+import { hbaFromSplit, isMine, type FailoverRole } from './load-balance.js';
+import {
+  FTM,
+  FTR,
+  IP_FLAG_BOOTP,
+  IP_FLAG_RESERVE,
+  bindingStatusFromWire,
+  isStateName,
+  stateToWire,
+  type FailoverMessage,
+  type FailoverStateName,
+} from './messages.js';
+import type { FailoverLease, FailoverStore } from './ports.js';
+import { FailoverStateMachine, type FailoverStateRecord, type FsmAction, type FsmTimer } from './state-machine.js';
+
+/** Everything one relationship needs. */
+export interface FailoverPeerOptions {
+  readonly link: LinkConfig;
+  /** Primary: MCLT (s). The secondary learns it from CONNECT. */
+  readonly mclt: number;
+  /** Primary: the HBA (32 bytes). The secondary learns it from CONNECT. */
+  readonly hba?: Uint8Array;
+  /** `load balance max seconds` (0 = load balancing off, ISC's default). */
+  readonly loadBalanceMaxSeconds: number;
+  readonly maxLeaseMisbalance?: number;
+  readonly maxLeaseOwnership?: number;
+  readonly minBalance?: number;
+  readonly maxBalance?: number;
+  readonly autoPartnerDown?: number;
+  readonly store: FailoverStore;
+  readonly log: FailoverLog;
+  /** Seconds now; default the system clock. */
+  readonly clock?: () => number;
+}
+
+/** dotted quad from uint32. */
+function dotted(a: number): string {
+  return ipString(a >>> 0);
+}
+
+/**
+ * Builds {@link FailoverPeerOptions} from the config model's `failover peer` (src/config/model.ts).
+ * Host names in `address`/`peer address` must be resolved by the caller (pass `resolved`).
+ */
+export function peerOptionsFromConfig(
+  peer: ConfigFailoverPeer,
+  store: FailoverStore,
+  log: FailoverLog,
+  resolved?: { address?: string; peerAddress?: string },
+): FailoverPeerOptions {
+  const addr = (e: ConfigFailoverPeer['me'], r: string | undefined): string => {
+    if (r) return r;
+    if (e.address?.kind === 'address') return dotted(e.address.address);
+    if (e.address === null) return '0.0.0.0';
+    throw new Error(`failover peer ${peer.name}: host name ${e.address.hostname} must be resolved first`);
+  };
+  const hba = peer.hba ?? (peer.split !== null ? hbaFromSplit(peer.split) : undefined);
+  return {
+    link: {
+      name: peer.name,
+      role: peer.role,
+      address: addr(peer.me, resolved?.address),
+      port: peer.me.port,
+      peerAddress: addr(peer.peer, resolved?.peerAddress),
+      peerPort: peer.peer.port,
+      maxResponseDelay: peer.me.maxResponseDelay,
+      maxUnackedUpdates: peer.me.maxUnackedUpdates,
+      ...(peer.role === 'primary' ? { mclt: peer.mclt, ...(hba ? { hba } : {}) } : {}),
+    },
+    mclt: peer.mclt,
+    ...(hba ? { hba } : {}),
+    loadBalanceMaxSeconds: peer.loadBalanceMaxSeconds,
+    maxLeaseMisbalance: peer.maxLeaseMisbalance,
+    maxLeaseOwnership: peer.maxLeaseOwnership,
+    minBalance: peer.minBalance,
+    maxBalance: peer.maxBalance,
+    autoPartnerDown: peer.autoPartnerDown,
+    store,
+    log,
+  };
+}
+
+function toStoreRecord(name: string, r: FailoverStateRecord): StoreStateRecord {
+  return {
+    peer: name,
+    myState: r.myState,
+    myStateTime: r.myStateTime,
+    partnerState: r.partnerState,
+    partnerStateTime: r.partnerStateTime,
+    mclt: r.mclt ?? null,
+  };
+}
+
+function fromStoreRecord(r: StoreStateRecord | undefined, now: number): FailoverStateRecord | undefined {
+  if (!r || !isStateName(r.myState)) return undefined;
+  const partner = isStateName(r.partnerState) ? r.partnerState : 'unknown-state';
+  return {
+    myState: r.myState as FailoverStateName,
+    myStateTime: r.myStateTime ?? now,
+    partnerState: partner as FailoverStateName,
+    partnerStateTime: r.partnerStateTime ?? 0,
+    ...(r.mclt !== null ? { mclt: r.mclt } : {}),
+  };
+}
+
+const DHCPDISCOVER = 1;
+const DHCPREQUEST = 3;
+
+/** One failover relationship (ISC `dhcp_failover_state`). */
+export class FailoverPeer {
+  readonly name: string;
+  readonly role: FailoverRole;
+  readonly fsm: FailoverStateMachine;
+  readonly connection: FailoverConnection;
+  private hba: Uint8Array;
+  private readonly opts: FailoverPeerOptions;
+  private readonly log: FailoverLog;
+  private readonly store: FailoverStore;
+  private partnerMaxUnacked = 0;
+  /** Addresses waiting to be sent (ISC update_queue), in order. */
+  private readonly pending = new Set<number>();
+  /**
+   * Sent, not yet acked (ISC ack_queue): address → xid. `superseded`: the partner's duelling update won;
+   * its late BNDACK still completes the burst but no longer touches the lease.
+   */
+  private readonly inflight = new Map<number, { xid: number; superseded: boolean }>();
+  /** The UPDREQ/UPDREQALL being answered. */
+  private burst: { xid: number; remaining: Set<number> } | undefined;
+  private readonly timers = new Map<FsmTimer | 'pool', NodeJS.Timeout>();
+  private persistChain: Promise<void> = Promise.resolve();
+  private started = false;
+  private stopping = false;
+
+  constructor(options: FailoverPeerOptions) {
+    this.opts = options;
+    this.name = options.link.name;
+    this.role = options.link.role;
+    this.log = options.log;
+    this.store = options.store;
+    this.hba = options.hba ?? new Uint8Array(32);
+    this.fsm = new FailoverStateMachine({
+      name: this.name,
+      role: this.role,
+      mclt: options.mclt,
+      autoPartnerDown: options.autoPartnerDown ?? 0,
+    });
+    const self = this;
+    this.connection = new FailoverConnection(
+      { ...options.link, ...(options.clock ? { clock: options.clock } : {}) },
+      {
+        linkUp: (p) => self.onLinkUp(p),
+        message: (m) => self.onMessage(m),
+        linkDown: () => self.onLinkDown(),
+      },
+      options.log,
+    );
+  }
+
+  /** Seconds now. */
+  now(): number {
+    return Math.floor(this.opts.clock ? this.opts.clock() : Date.now() / 1000);
+  }
+
+  /** Our state (ISC name; `startup` while starting). */
+  get state(): FailoverStateName {
+    return this.fsm.state;
+  }
+
+  /** The partner's last known state. */
+  get partnerState(): FailoverStateName {
+    return this.fsm.partnerState;
+  }
+
+  /** Current MCLT (learned from CONNECT on the secondary). */
+  get mclt(): number {
+    return this.fsm.mclt;
+  }
+
+  /** Starts: state from the store, startup, listener and connector. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (this.opts.loadBalanceMaxSeconds === 0) {
+      this.log.info(`WARNING: load balancing will be disabled for failover peer, ${this.name}, because its load balance max secs is 0`);
+    }
+    const now = this.now();
+    this.run(this.fsm.start(now, fromStoreRecord(this.store.loadState(this.name), now)));
+    await this.connection.start();
+  }
+
+  /** Stops timers and the link (like ISC on SIGTERM: no DISCONNECT, the peer sees the close). */
+  async stop(): Promise<void> {
+    // Like a process exit: the link just goes away; no state change is recorded (§4.7).
+    this.stopping = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.connection.stop();
+    await this.persistChain;
+  }
+
+  /** Operator command: put this server into partner-down (ISC: OMAPI `local-state 4`). */
+  setPartnerDown(): void {
+    this.run(this.fsm.setLocalState(this.now(), 'partner-down'));
+  }
+
+  /** Operator command: move to any state (OMAPI `failover-state` `local-state`). */
+  setLocalState(state: FailoverStateName): void {
+    this.run(this.fsm.setLocalState(this.now(), state));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Policy for the DHCP engine
+
+  /**
+   * ISC: whether to answer a client at all (§5.1 service state, §7.3 load balancing for DISCOVER, and
+   * "lease owned by peer" for a REQUEST of a free lease of the partner). `reason` is the ISC log suffix.
+   */
+  mayAnswer(ctx: FailoverRequestContext): { answer: true } | { answer: false; reason: string } {
+    const svc = this.fsm.service();
+    if (!svc.responding) return { answer: false, reason: `not responding (${svc.suffix})` };
+    if (ctx.messageType === DHCPDISCOVER && svc.cooperating) {
+      const mine = isMine({ clientIdentifier: ctx.hashKey, chaddr: ctx.hashKey, hlen: ctx.hashKey.length, secs: ctx.secs }, this.role, this.hba, this.opts.loadBalanceMaxSeconds);
+      if (!mine) {
+        if (this.peerFreeLeases() === 0) {
+          this.log.debug(`cancel load balance to peer ${this.name} - no free leases`);
+          return { answer: true };
+        }
+        return { answer: false, reason: `load balance to peer ${this.name}` };
+      }
+    }
+    if (ctx.messageType === DHCPREQUEST) {
+      const l = ctx.lease;
+      if ((l.bindingState === 'free' || l.bindingState === 'backup') && !this.mayAllocate(l, this.now())) {
+        return { answer: false, reason: 'lease owned by peer' };
+      }
+    }
+    return { answer: true };
+  }
+
+  /** ISC `lease_mine_to_reallocate` (§6.2). */
+  mayAllocate(lease: FailoverLease, now: number): boolean {
+    return mayReallocate(lease, { role: this.role, partnerDown: this.fsm.state === 'partner-down', stos: this.fsm.stos, mclt: this.fsm.mclt, now });
+  }
+
+  /** The MCLT rule (§6.4). On an ACK the returned tstp must be stored on the lease before onBindingChange. */
+  leaseTimeFor(lease: FailoverLease, desired: number, now: number, isAck: boolean): { leaseTime: number; tstp?: number } {
+    return mcltLeaseTime(desired, timeValue(lease.tsfp), this.fsm.mclt, now, isAck);
+  }
+
+  /** The DHCP engine committed a binding change: queue a BNDUPD (§6.5). */
+  onBindingChange(lease: FailoverLease): void {
+    if (lease.bindingState === 'released' && timeValue(lease.tstp) < timeValue(lease.ends)) lease.tstp = lease.ends;
+    this.pending.add(lease.address);
+    this.sendUpdates();
+  }
+
+  private peerFreeCache: { at: number; count: number } | undefined;
+  private peerFreeLeases(): number {
+    const now = this.now();
+    if (this.peerFreeCache && this.peerFreeCache.at === now) return this.peerFreeCache.count;
+    const st = peerFreeState(this.role);
+    let count = 0;
+    for (const p of this.store.pools()) for (const l of p.leases()) if (l.bindingState === st) count++;
+    this.peerFreeCache = { at: now, count };
+    return count;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Link events
+
+  private onLinkUp(p: LinkParams): void {
+    this.partnerMaxUnacked = p.partnerMaxUnacked;
+    if (this.role === 'secondary') {
+      if (p.hba) this.hba = p.hba;
+      if (p.mclt !== undefined) this.run(this.fsm.setMclt(p.mclt));
+    }
+    this.run(this.fsm.onLinkUp());
+  }
+
+  private onLinkDown(): void {
+    if (this.stopping) return;
+    this.requeueUnacked();
+    this.burst = undefined;
+    this.run(this.fsm.onLinkDown(this.now()));
+  }
+
+  private onMessage(m: FailoverMessage): void {
+    const f = m.fields;
+    switch (m.type) {
+      case FTM.STATE:
+        this.run(this.fsm.onPeerState(this.now(), f.serverState ?? 0, f.serverFlags ?? 0));
+        break;
+      case FTM.UPDDONE:
+        this.run(this.fsm.onUpdateDone(this.now()));
+        break;
+      case FTM.UPDREQALL:
+      case FTM.UPDREQ:
+        this.onUpdateRequest(m);
+        break;
+      case FTM.BNDUPD:
+        this.onBndupd(m);
+        break;
+      case FTM.BNDACK:
+        this.onBndack(m);
+        break;
+      case FTM.POOLREQ: {
+        const n = this.balance(false);
+        this.connection.send(FTM.POOLRESP, { addressesTransferred: n }, { xid: m.xid });
+        if (n === 0) this.log.info(`peer ${this.name}: Got POOLREQ, answering negatively!  Peer may be out of leases or database inconsistent.`);
+        this.sendUpdates();
+        break;
+      }
+      case FTM.POOLRESP:
+        this.log.info(`pool response: ${f.addressesTransferred ?? 0} leases`);
+        break;
+      default:
+        break; // CONTACT: only resets the receive timer
+    }
+  }
+
+  private onUpdateRequest(m: FailoverMessage): void {
+    const all = m.type === FTM.UPDREQALL;
+    if (this.burst) this.log.info('Received update request while old update still flying!  Silently discarding old request.');
+    const remaining = new Set<number>();
+    for (const p of this.store.pools()) {
+      for (const l of p.leases()) {
+        if (all || timeValue(l.tstp) > timeValue(l.atsfp) || l.bindingState === 'expired') remaining.add(l.address);
+      }
+    }
+    const what = all ? 'Update request all' : 'Update request';
+    if (remaining.size === 0) {
+      this.log.info(`${what} from ${this.name}: nothing pending`);
+      this.burst = undefined;
+      this.connection.send(FTM.UPDDONE, {}, { xid: m.xid });
+      this.log.info(`Sent update done message to ${this.name}`);
+      return;
+    }
+    this.log.info(`${what} from ${this.name}: sending update`);
+    this.burst = { xid: m.xid, remaining };
+    for (const a of remaining) if (!this.inflight.has(a)) this.pending.add(a);
+    this.sendUpdates();
+  }
+
+  private finishBurstItem(address: number): void {
+    const b = this.burst;
+    if (!b) return;
+    b.remaining.delete(address);
+    if (b.remaining.size === 0) {
+      this.burst = undefined;
+      this.connection.send(FTM.UPDDONE, {}, { xid: b.xid });
+      this.log.info(`Sent update done message to ${this.name}`);
+    }
+  }
+
+  private onBndupd(m: FailoverMessage): void {
+    const f = m.fields;
+    const now = this.now();
+    const ack = (reject?: BindingReject): void => {
+      this.connection.send(
+        FTM.BNDACK,
+        reject ? { assignedIpAddress: f.assignedIpAddress ?? 0, rejectReason: reject.reason, message: reject.message } : { assignedIpAddress: f.assignedIpAddress! },
+        { xid: m.xid },
+      );
+    };
+    const invalid = validateBndupd(f);
+    if (invalid) return ack(invalid);
+    const ip = f.assignedIpAddress!;
+    const owner = this.store.ownerOf(ip);
+    if (owner === 'unknown') return ack({ reason: FTR.ILLEGAL_IP_ADDR, message: 'unknown IP address' });
+    if (owner === 'other-relationship') return ack({ reason: FTR.ILLEGAL_IP_ADDR, message: 'IP address is covered by a different failover relationship state' });
+    const lease = this.store.get(ip);
+    if (!lease) return ack({ reason: FTR.ILLEGAL_IP_ADDR, message: 'unknown IP address' });
+    const requested = bindingStatusFromWire(f.bindingStatus!)!;
+    if (this.inflight.has(ip)) {
+      if (!incomingWins(lease, requested, f.cltt ?? 0, this.role)) {
+        return ack({ reason: FTR.LESS_CRIT_BIND_INFO, message: 'incoming update is less critical than outgoing update' });
+      }
+      this.inflight.get(ip)!.superseded = true;
+    }
+    const bad = checkTransition(lease, requested, f, this.role, this.fsm.state === 'normal', now);
+    if (bad) return ack(bad);
+    const own = ownFreeState(this.role);
+    if (lease.bindingState === own && requested !== own) {
+      if ((f.ipFlags ?? 0) & IP_FLAG_RESERVE && !lease.reserved) return ack({ reason: FTR.IP_NOT_RESERVED, message: 'Address is not reserved.' });
+      if ((f.ipFlags ?? 0) & IP_FLAG_BOOTP && !lease.dynamicBootp) return ack({ reason: FTR.MISC_REJECT, message: 'Address is not reserved.' });
+    }
+    applyBndupd(lease, requested, f);
+    this.peerFreeCache = undefined;
+    void this.commit([lease]).then(
+      () => {
+        ack();
+        // The partner now has what we would have sent: an update still queued for it is moot.
+        if (this.pending.delete(ip) && !this.inflight.has(ip)) this.finishBurstItem(ip);
+      },
+      () => ack({ reason: FTR.MISC_REJECT, message: 'database update failed' }),
+    );
+  }
+
+  private onBndack(m: FailoverMessage): void {
+    const f = m.fields;
+    if (f.assignedIpAddress === undefined) return;
+    const ip = f.assignedIpAddress;
+    const entry = this.inflight.get(ip);
+    if (entry === undefined || entry.xid !== m.xid) {
+      this.log.info(`bind update on ${ipString(ip)} got ack from ${this.name}: ${entry === undefined ? 'no such lease' : 'xid mismatch'}.`);
+      return;
+    }
+    this.inflight.delete(ip);
+    const lease = this.store.get(ip);
+    if (f.rejectReason !== undefined) {
+      this.log.error(`bind update on ${ipString(ip)} from ${this.name} rejected: ${f.message ?? ''}`);
+    } else if (lease && !entry.superseded) {
+      lease.tsfp = lease.tstp;
+      lease.atsfp = lease.tstp;
+      if (lease.bindingState === 'expired' || lease.bindingState === 'released' || lease.bindingState === 'reset') {
+        lease.bindingState = 'free';
+        lease.nextBindingState = 'free';
+      }
+      lease.rewindBindingState = lease.bindingState;
+      this.peerFreeCache = undefined;
+      void this.commit([lease]);
+    }
+    this.finishBurstItem(ip);
+    this.sendUpdates();
+  }
+
+  /** Sends queued BNDUPDs while the partner's max-unacked allows (§4.6). */
+  private sendUpdates(): void {
+    if (!this.connection.isUp || this.fsm.state === 'startup') return;
+    const max = Math.max(0, this.partnerMaxUnacked);
+    const changed: FailoverLease[] = [];
+    for (const address of [...this.pending]) {
+      if (this.inflight.size >= max) break;
+      this.pending.delete(address);
+      const lease = this.store.get(address);
+      if (!lease) {
+        this.finishBurstItem(address);
+        continue;
+      }
+      const xid = this.connection.send(FTM.BNDUPD, bndupdFields(lease), { nonZeroXid: true });
+      if (xid === undefined) {
+        this.pending.add(address);
+        break;
+      }
+      this.inflight.set(address, { xid, superseded: false });
+      if (lease.atsfp !== 0) {
+        lease.atsfp = 0;
+        changed.push(lease);
+      }
+    }
+    if (changed.length) void this.commit(changed);
+  }
+
+  private requeueUnacked(): void {
+    if (this.inflight.size === 0) return;
+    const rest = [...this.pending];
+    this.pending.clear();
+    for (const a of this.inflight.keys()) this.pending.add(a);
+    for (const a of rest) this.pending.add(a);
+    this.inflight.clear();
+  }
+
+  private async commit(leases: FailoverLease[]): Promise<void> {
+    await this.store.commit(leases);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Pool balancing (§8)
+
+  /** Runs the balance over every pool; returns how many leases were queued to the peer. */
+  balance(timerDriven: boolean): number {
+    if (this.fsm.state !== 'normal') return 0;
+    const now = this.now();
+    let queued = 0;
+    let requestPeer = false;
+    const changed: FailoverLease[] = [];
+    for (const pool of this.store.pools()) {
+      const r = balancePool(pool.leases(), {
+        role: this.role,
+        hba: this.hba,
+        maxLeaseMisbalance: this.opts.maxLeaseMisbalance ?? 15,
+        maxLeaseOwnership: this.opts.maxLeaseOwnership ?? 10,
+      });
+      const panic = r.thresh === 0 ? -1 : -2 * r.thresh;
+      const poolReq = timerDriven && r.lts < panic;
+      if (poolReq) requestPeer = true;
+      this.log.info(
+        `balancing pool ${pool.id} ${pool.label}  total ${r.total}  free ${r.free}  backup ${r.backup}  lts ${r.lts}  max-own (+/-)${r.hold}` +
+          (poolReq ? '  (requesting peer rebalance!)' : ''),
+      );
+      const peerState = peerFreeState(this.role);
+      for (const l of r.give) {
+        l.bindingState = peerState;
+        l.nextBindingState = peerState;
+        l.tstp = now;
+        l.starts = now;
+        l.clientHostname = null;
+        this.pending.add(l.address);
+        changed.push(l);
+      }
+      queued += r.give.length;
+      const own = ownFreeState(this.role);
+      const free = r.free + (own === 'free' ? -r.give.length : r.give.length);
+      const backup = r.backup + (own === 'backup' ? -r.give.length : r.give.length);
+      const line = `pool ${pool.id} ${pool.label}  total ${r.total}  free ${free}  backup ${backup}  lts ${r.ltsAfter}  max-misbal ${r.thresh}`;
+      if (r.ltsAfter > r.thresh) this.log.error(`IMBALANCED ${line}`);
+      else this.log.info(`balanced ${line}`);
+    }
+    if (changed.length) {
+      this.peerFreeCache = undefined;
+      void this.commit(changed);
+    }
+    if (requestPeer) this.connection.send(FTM.POOLREQ, {});
+    this.schedulePoolCheck();
+    return queued;
+  }
+
+  private schedulePoolCheck(): void {
+    const old = this.timers.get('pool');
+    if (old) clearTimeout(old);
+    const min = this.opts.minBalance ?? 60;
+    const max = this.opts.maxBalance ?? 3600;
+    // Simplified ISC dhcp_failover_pool_check: next run between min-balance and max-balance, plus 0–4 s.
+    const delay = Math.max(min, Math.min(max, min * 2)) + Math.floor(Math.random() * 5);
+    const t = setTimeout(() => {
+      this.timers.delete('pool');
+      this.balance(true);
+      this.sendUpdates();
+    }, delay * 1000);
+    t.unref?.();
+    this.timers.set('pool', t);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State machine actions
+
+  private run(actions: FsmAction[]): void {
+    for (const a of actions) this.act(a);
+  }
+
+  private act(a: FsmAction): void {
+    switch (a.kind) {
+      case 'log':
+        if (a.level === 'error') this.log.error(a.text);
+        else this.log.info(a.text);
+        break;
+      case 'fatal':
+        // ISC exits here (log_fatal); a server process must not die for one relationship: log, shut down.
+        this.log.error(a.text);
+        this.run(this.fsm.setLocalState(this.now(), 'shutdown'));
+        break;
+      case 'send-state': {
+        const ws = this.fsm.wireState();
+        this.connection.send(FTM.STATE, { serverState: stateToWire(ws.state), serverFlags: ws.flags, startTimeOfState: this.fsm.stos });
+        break;
+      }
+      case 'send-updreqall':
+        if (this.connection.send(FTM.UPDREQALL, {}) !== undefined) this.log.info(`Sent update request all message to ${this.name}`);
+        break;
+      case 'send-updreq':
+        if (this.connection.send(FTM.UPDREQ, {}) !== undefined) this.log.info(`Sent update request message to ${this.name}`);
+        break;
+      case 'persist': {
+        const rec = toStoreRecord(this.name, this.fsm.record());
+        this.persistChain = this.persistChain
+          .then(() => this.store.saveState(rec))
+          .catch((e: unknown) => this.log.error(`failover peer ${this.name}: cannot save state: ${String(e)}`));
+        break;
+      }
+      case 'timer':
+        this.setTimer(a.timer, a.at);
+        break;
+      case 'requeue-unacked':
+        this.requeueUnacked();
+        break;
+      case 'enter-normal': {
+        this.balance(false);
+        let queued = this.pending.size;
+        for (const p of this.store.pools()) {
+          for (const l of p.leases()) {
+            if ((timeValue(l.tstp) > timeValue(l.atsfp) || l.bindingState === 'expired') && !this.inflight.has(l.address) && !this.pending.has(l.address)) {
+              this.pending.add(l.address);
+              queued++;
+            }
+          }
+        }
+        if (queued > 0) this.log.info(`Sending updates to ${this.name}.`);
+        this.sendUpdates();
+        break;
+      }
+      case 'pool-check':
+        this.schedulePoolCheck();
+        break;
+      case 'enter-partner-down': {
+        const changed: FailoverLease[] = [];
+        for (const p of this.store.pools()) {
+          for (const l of p.leases()) {
+            if (l.bindingState === 'expired' || l.bindingState === 'released' || l.bindingState === 'reset') {
+              l.tsfp = this.fsm.stos + this.fsm.mclt;
+              changed.push(l);
+              this.pending.add(l.address);
+            }
+          }
+        }
+        if (changed.length) void this.commit(changed);
+        break;
+      }
+      case 'send-pending-updates':
+        this.sendUpdates();
+        break;
+    }
+  }
+
+  private setTimer(timer: FsmTimer, at: number | null): void {
+    const old = this.timers.get(timer);
+    if (old) clearTimeout(old);
+    this.timers.delete(timer);
+    if (at === null) return;
+    const ms = Math.max(0, (at - this.now()) * 1000);
+    const t = setTimeout(() => {
+      this.timers.delete(timer);
+      const now = this.now();
+      if (timer === 'startup') this.run(this.fsm.onStartupTimeout(now));
+      else if (timer === 'recover-wait') this.run(this.fsm.onRecoverWaitTimer(now));
+      else this.run(this.fsm.onAutoPartnerDownTimer(now));
+    }, Math.min(ms, 0x7fffffff));
+    t.unref?.();
+    this.timers.set(timer, t);
+  }
+}
+
+/**
+ * The {@link FailoverPolicy} the DHCP engine uses (src/engine/ports.ts), over every relationship of the
+ * config. Pools naming an unknown peer are served as without failover.
+ */
+export function createFailoverPolicy(peers: ReadonlyMap<string, FailoverPeer>): FailoverPolicy {
+  return {
+    mayAnswer: (ctx) => peers.get(ctx.peerName)?.mayAnswer(ctx) ?? { answer: true },
+    mayAllocate: (peerName, lease, now) => {
+      const p = peers.get(peerName);
+      if (p) return p.mayAllocate(lease, now);
+      return lease.bindingState === 'free' || lease.bindingState === 'expired' || lease.bindingState === 'released';
+    },
+    leaseTimeFor: (peerName, lease, desired, now, isAck) => peers.get(peerName)?.leaseTimeFor(lease, desired, now, isAck) ?? { leaseTime: desired },
+    onBindingChange: (peerName, lease) => peers.get(peerName)?.onBindingChange(lease),
+  };
+}
+

@@ -1,0 +1,249 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { FailoverPeer, createFailoverPolicy } from '../../src/failover/engine.js';
+import { MemoryFailoverStore } from '../../src/failover/memory-store.js';
+import { hbaFromSplit } from '../../src/failover/load-balance.js';
+import { decodeMessage, encodeFields } from '../../src/failover/codec.js';
+import { FTM } from '../../src/failover/messages.js';
+import type { FailoverLog } from '../../src/failover/connection.js';
+
+const ip = (s: string): number => s.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+
+class Lines implements FailoverLog {
+  readonly lines: string[] = [];
+  info(m: string): void {
+    this.lines.push(m);
+  }
+  error(m: string): void {
+    this.lines.push(m);
+  }
+  debug(m: string): void {
+    this.lines.push(`debug: ${m}`);
+  }
+  has(s: string): boolean {
+    return this.lines.includes(s);
+  }
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Pair {
+  P: FailoverPeer;
+  S: FailoverPeer;
+  pLog: Lines;
+  sLog: Lines;
+  pStore: MemoryFailoverStore;
+  sStore: MemoryFailoverStore;
+  stop(): Promise<void>;
+}
+
+async function makePair(opts: { pStore?: MemoryFailoverStore; sStore?: MemoryFailoverStore; sClockSkew?: number } = {}): Promise<Pair> {
+  const pPort = await freePort('127.0.0.1');
+  const sPort = await freePort('127.0.0.2');
+  const pools = [{ id: 'p1', label: '10.77.0.0/24', from: ip('10.77.0.100'), to: ip('10.77.0.119') }];
+  const pStore = opts.pStore ?? new MemoryFailoverStore(pools);
+  const sStore = opts.sStore ?? new MemoryFailoverStore(pools);
+  const pLog = new Lines();
+  const sLog = new Lines();
+  const common = { maxResponseDelay: 6, maxUnackedUpdates: 10, reconnectMs: 200 };
+  const P = new FailoverPeer({
+    link: { name: 'fo-test', role: 'primary', address: '127.0.0.1', port: pPort, peerAddress: '127.0.0.2', peerPort: sPort, mclt: 1800, hba: hbaFromSplit(128), ...common },
+    mclt: 1800,
+    hba: hbaFromSplit(128),
+    loadBalanceMaxSeconds: 3,
+    store: pStore,
+    log: pLog,
+  });
+  const skew = opts.sClockSkew ?? 0;
+  const S = new FailoverPeer({
+    link: { name: 'fo-test', role: 'secondary', address: '127.0.0.2', port: sPort, peerAddress: '127.0.0.1', peerPort: pPort, ...common },
+    mclt: 0,
+    loadBalanceMaxSeconds: 3,
+    store: sStore,
+    log: sLog,
+    ...(skew ? { clock: () => Date.now() / 1000 + skew } : {}),
+  });
+  await S.start();
+  await P.start();
+  return { P, S, pLog, sLog, pStore, sStore, stop: async () => void (await Promise.all([P.stop(), S.stop()])) };
+}
+
+test('dhcpd-ts primary + dhcpd-ts secondary over loopback: normal, pool balance, MCLT lease, BNDUPD/BNDACK', async () => {
+  const pair = await makePair();
+  try {
+    await waitFor(() => pair.pLog.has('failover peer fo-test: Both servers normal') && pair.sLog.has('failover peer fo-test: Both servers normal'), 5000, 'normal');
+    for (const l of [pair.pLog, pair.sLog]) {
+      assert.ok(l.has('failover peer fo-test: I move from recover-done to normal'), l.lines.join('\n'));
+      assert.ok(l.has('failover peer fo-test: peer moves from recover-done to normal'), l.lines.join('\n'));
+    }
+    assert.equal(pair.S.mclt, 1800, 'secondary learned MCLT from CONNECT');
+    // Pool balancing: the primary gives half of the 20 never-used leases to the secondary (§8).
+    await waitFor(() => [...pair.sStore.pools()[0]!.leases()].filter((l) => l.bindingState === 'backup').length === 10, 5000, 'backup leases on S');
+    assert.ok(pair.pLog.lines.some((l) => /^balancing pool p1 10\.77\.0\.0\/24  total 20  free 20  backup 0  lts 10  max-own \(\+\/-\)2$/.test(l)), pair.pLog.lines.join('\n'));
+    assert.ok(pair.pLog.has('balanced pool p1 10.77.0.0/24  total 20  free 10  backup 10  lts 0  max-misbal 3'));
+    assert.equal(pair.pStore.lease('10.77.0.100')!.bindingState, 'backup');
+    assert.equal(pair.pStore.lease('10.77.0.110')!.bindingState, 'free');
+
+    // The DHCP engine's view: policy answers per load balancing, MCLT on first lease.
+    const policy = createFailoverPolicy(new Map([['fo-test', pair.P]]));
+    const lease = pair.pStore.lease('10.77.0.110')!;
+    const mac = Buffer.from('020000770050', 'hex'); // bucket 67 → primary
+    assert.deepEqual(policy.mayAnswer({ peerName: 'fo-test', lease, messageType: 1, hashKey: mac, secs: 0 }), { answer: true });
+    const other = Buffer.from('020000770054', 'hex'); // bucket 201 → secondary
+    assert.deepEqual(policy.mayAnswer({ peerName: 'fo-test', lease, messageType: 1, hashKey: other, secs: 0 }), { answer: false, reason: 'load balance to peer fo-test' });
+    assert.deepEqual(policy.mayAnswer({ peerName: 'fo-test', lease, messageType: 1, hashKey: other, secs: 10 }), { answer: true });
+    assert.equal(policy.mayAllocate('fo-test', lease, Math.floor(Date.now() / 1000)), true);
+    assert.equal(policy.mayAllocate('fo-test', pair.pStore.lease('10.77.0.100')!, Math.floor(Date.now() / 1000)), false);
+    const now = Math.floor(Date.now() / 1000);
+    const t = policy.leaseTimeFor('fo-test', lease, 7200, now, true);
+    assert.equal(t.leaseTime, 1800);
+    assert.equal(t.tstp, now + 7200 + 900);
+    Object.assign(lease, { bindingState: 'active', nextBindingState: 'expired', starts: now, ends: now + t.leaseTime, cltt: now, tstp: t.tstp!, hardware: { htype: 1, address: mac } });
+    policy.onBindingChange('fo-test', lease);
+    await waitFor(() => pair.sStore.lease('10.77.0.110')!.bindingState === 'active', 5000, 'S stores active');
+    const s = pair.sStore.lease('10.77.0.110')!;
+    assert.equal(s.ends, now + 1800);
+    assert.equal(s.tsfp, now + 8100);
+    assert.equal(s.atsfp, now + 8100);
+    assert.equal(s.hardware?.address.toString('hex'), '020000770050');
+    await waitFor(() => lease.atsfp === now + 8100, 5000, 'BNDACK on P');
+    assert.equal(lease.tsfp, now + 8100);
+    // Renewal after the partner's ack: full default-lease-time (§6.4).
+    assert.equal(policy.leaseTimeFor('fo-test', lease, 7200, now + 7, true).leaseTime, 7200);
+    // The secondary, which stored tsfp from the BNDUPD, may also give 7200 on a renewal.
+    assert.equal(pair.S.leaseTimeFor(s, 7200, now + 7, true).leaseTime, 7200);
+  } catch (e) {
+    console.log(`P:\n${pair.pLog.lines.join('\n')}\nS:\n${pair.sLog.lines.join('\n')}`);
+    throw e;
+  } finally {
+    await pair.stop();
+  }
+});
+
+test('link loss → communications-interrupted; restart with saved normal returns to normal without UPDREQALL', async () => {
+  const pair = await makePair();
+  try {
+    await waitFor(() => pair.pLog.has('failover peer fo-test: Both servers normal') && pair.sLog.has('failover peer fo-test: Both servers normal'), 5000, 'normal');
+    await pair.P.stop();
+    await waitFor(() => pair.S.state === 'communications-interrupted', 5000, 'S comms-interrupted');
+    assert.ok(pair.sLog.has('peer fo-test: disconnected'));
+    assert.ok(pair.sLog.has('failover peer fo-test: I move from normal to communications-interrupted'));
+    assert.deepEqual(pair.S.mayAnswer({ peerName: 'fo-test', lease: pair.sStore.lease('10.77.0.119')!, messageType: 1, hashKey: Buffer.from('020000770050', 'hex'), secs: 0 }), { answer: true });
+    // restart the primary on the same store (its state record says normal)
+    assert.equal(pair.pStore.loadState('fo-test')?.myState, 'normal');
+    const log2 = new Lines();
+    const P2 = new FailoverPeer({
+      link: { ...pair.P.connection.config },
+      mclt: 1800,
+      hba: hbaFromSplit(128),
+      loadBalanceMaxSeconds: 3,
+      store: pair.pStore,
+      log: log2,
+    });
+    await P2.start();
+    try {
+      await waitFor(() => log2.has('failover peer fo-test: Both servers normal'), 8000, 'P2 normal');
+      assert.ok(log2.has('failover peer fo-test: I move from normal to startup'));
+      assert.ok(log2.has('failover peer fo-test: I move from startup to normal'));
+      assert.ok(!log2.lines.some((l) => l.startsWith('Sent update request all')));
+      await waitFor(() => pair.sLog.has('failover peer fo-test: I move from communications-interrupted to normal'), 5000, 'S normal');
+    } finally {
+      await P2.stop();
+    }
+  } finally {
+    await pair.stop();
+  }
+});
+
+test('secondary rejects a CONNECT with clock skew > 60 s (reason 4), survives garbage', async () => {
+  const pair = await makePair({ sClockSkew: 120 });
+  try {
+    await waitFor(() => pair.pLog.lines.some((l) => l === 'Failover CONNECT to fo-test rejected: Connection rejected, time mismatch too great.'), 5000, 'reject seen by P');
+    assert.ok(pair.sLog.has('Failover CONNECT from fo-test: time offset too large'));
+    assert.notEqual(pair.P.state, 'normal');
+  } finally {
+    await pair.stop();
+  }
+});
+
+test('hostile peer on the listener: wrong name, garbage, truncated and non-peer source are handled', async () => {
+  const sPort = await freePort('127.0.0.2');
+  const log = new Lines();
+  const pools = [{ id: 'p1', label: 'x', from: ip('10.0.0.1'), to: ip('10.0.0.4') }];
+  const S = new FailoverPeer({
+    link: { name: 'fo-test', role: 'secondary', address: '127.0.0.2', port: sPort, peerAddress: '127.0.0.1', peerPort: 1, maxResponseDelay: 5, maxUnackedUpdates: 10, listenOnly: true, linkStartupMs: 500 },
+    mclt: 0,
+    loadBalanceMaxSeconds: 0,
+    store: new MemoryFailoverStore(pools),
+    log,
+  });
+  await S.start();
+  const talk = async (from: string, data: Buffer[], waitMs = 300): Promise<Buffer> => {
+    const sock = net.connect({ host: '127.0.0.2', port: sPort, localAddress: from });
+    const chunks: Buffer[] = [];
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', () => undefined);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    for (const d of data) sock.write(d);
+    await new Promise<void>((r) => {
+      const t = setTimeout(() => r(), waitMs);
+      sock.once('close', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+    sock.destroy();
+    return Buffer.concat(chunks);
+  };
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    // wrong relationship name → CONNECTACK reject 8
+    const r1 = await talk('127.0.0.1', [encodeFields(FTM.CONNECT, now, 0, { relationshipName: Buffer.from('not-fo'), mclt: 60, hba: hbaFromSplit(128), maxUnackedBndupd: 10, receiveTimer: 5 })]);
+    const d1 = decodeMessage(r1.subarray(0, r1.readUInt16BE(0)));
+    assert.ok(d1.ok);
+    assert.equal(d1.message.type, FTM.CONNECTACK);
+    assert.equal(d1.message.fields.rejectReason, 8);
+    assert.equal(d1.message.fields.message, 'unknown failover relationship name');
+    assert.ok(log.has('Failover CONNECT from not-fo: unknown failover relationship name'));
+    // short HBA → reason 18
+    const r2 = await talk('127.0.0.1', [encodeFields(FTM.CONNECT, now, 0, { relationshipName: Buffer.from('fo-test'), mclt: 60, hba: Buffer.alloc(16), maxUnackedBndupd: 10, receiveTimer: 5 })]);
+    const d2 = decodeMessage(r2.subarray(0, r2.readUInt16BE(0)));
+    assert.ok(d2.ok && d2.message.fields.rejectReason === 18);
+    // garbage length → connection dropped, logged
+    await talk('127.0.0.1', [Buffer.from('ffffdeadbeef', 'hex')]);
+    assert.ok(log.lines.some((l) => l.startsWith('message length wait: bad length 65535')));
+    // duplicate option → dropped
+    const dup = Buffer.concat([Buffer.from('0014050c', 'hex'), Buffer.alloc(8), Buffer.from('000f000100000f0001', 'hex').subarray(0, 8)]);
+    await talk('127.0.0.1', [dup]);
+    assert.ok(log.lines.some((l) => l.startsWith('FAILOVER: ')), log.lines.join('\n'));
+    // truncated message then silence → link startup timeout closes it
+    await talk('127.0.0.1', [Buffer.from('0030050c00', 'hex')], 1500);
+    assert.ok(log.has('failover: link startup timeout'));
+    // a connection from an address that is not the peer
+    const r3 = await talk('127.0.0.3', [encodeFields(FTM.CONNECT, now, 0, { relationshipName: Buffer.from('fo-test') })]);
+    assert.equal(r3.length, 0);
+    assert.ok(log.has('failover: listener: no matching state'));
+    assert.equal(S.connection.isUp, false);
+    assert.ok(S.connection.decodeErrors >= 1);
+  } finally {
+    await S.stop();
+  }
+});
