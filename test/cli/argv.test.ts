@@ -125,6 +125,11 @@ const VECTORS: readonly (readonly string[])[] = [
   ['-q', '-bogus'],
   ['-t', '-cf', 'good.conf', '-x', '-p', 'abc'],
   ['-t', '-p', 'abc', '-x'],
+  ['-t', '-user', 'nosuchuser-cli', '-cf', 'good.conf'],
+  ['-t', '-group', 'nosuchgroup-cli', '-cf', 'good.conf'],
+  ['-t', '-user', 'nosuchuser-cli', '-group', 'nosuchgroup-cli', '-cf', 'good.conf'],
+  ['-t', '-q', '-user', 'nosuchuser-cli', '-cf', 'good.conf'],
+  ['-t', '-user', 'root', '-group', 'nosuchgroup-cli', '-cf', 'good.conf'],
 ];
 
 describe('argv: same verdicts as ISC dhcpd 4.4.3', () => {
