@@ -19,6 +19,7 @@
  * treated as if written in place (ISC parses them in the including scope).
  */
 import type { Tok } from './tokens.js';
+import type { ConfigError } from './errors.js';
 
 /** A source position. */
 export interface Loc {
@@ -31,6 +32,8 @@ export interface Loc {
 export interface IscPos extends Loc {
   /** ISC's internal column for the caret (see ConfigError.iscChar). */
   iscChar: number;
+  /** The source text ISC echoes for an error reported at this point. */
+  sourceLine: string;
 }
 
 /** Raw value tokens between an option/parameter name and its `;` (exclusive), for type-driven parsing. */
@@ -41,6 +44,17 @@ export interface RawValue {
   file: string;
   /** Position of the terminating `;`. */
   end: Loc;
+  /**
+   * Builds the error ISC prints when its value parser stops at `tokens[i]` (an index equal to
+   * `tokens.length` means the `;`): position, message and ISC's echoed source text. `peekAfter` (default
+   * true) = ISC peeked the following token before complaining.
+   */
+  errorAt: (i: number, message: string, peekAfter?: boolean) => ConfigError;
+  /**
+   * Set when the value is empty (`option routers;`): ISC then eats the `;` (unless the option is zerolen)
+   * and reports "semicolon expected." at the next token — this is that error, ready to report.
+   */
+  emptyError?: ConfigError;
 }
 
 /** `NAME = EXPR;` form. */
@@ -130,6 +144,8 @@ export interface IncludeStatement {
 }
 
 export interface SharedNetworkDecl {
+  /** Set when the first error cut this block short (see ParseResult). */
+  incomplete?: boolean;
   kind: 'shared-network';
   loc: Loc;
   name: string;
@@ -139,6 +155,8 @@ export interface SharedNetworkDecl {
 }
 
 export interface SubnetDecl {
+  /** Set when the first error cut this block short (see ParseResult). */
+  incomplete?: boolean;
   kind: 'subnet';
   loc: Loc;
   network: Ipv4Literal;
@@ -149,6 +167,8 @@ export interface SubnetDecl {
 }
 
 export interface PoolDecl {
+  /** Set when the first error cut this block short (see ParseResult). */
+  incomplete?: boolean;
   kind: 'pool';
   loc: Loc;
   body: Statement[];
@@ -167,6 +187,8 @@ export interface RangeDecl {
 }
 
 export interface HostDecl {
+  /** Set when the first error cut this block short (see ParseResult). */
+  incomplete?: boolean;
   kind: 'host';
   loc: Loc;
   name: string;
@@ -176,6 +198,8 @@ export interface HostDecl {
 }
 
 export interface GroupDecl {
+  /** Set when the first error cut this block short (see ParseResult). */
+  incomplete?: boolean;
   kind: 'group';
   loc: Loc;
   name?: string;
@@ -183,6 +207,8 @@ export interface GroupDecl {
 }
 
 export interface ClassDecl {
+  /** Set when the first error cut this block short (see ParseResult). */
+  incomplete?: boolean;
   kind: 'class';
   loc: Loc;
   /** `class`, or the legacy `vendor-class`/`user-class`. */
@@ -194,6 +220,8 @@ export interface ClassDecl {
 }
 
 export interface SubclassDecl {
+  /** Set when the first error cut this block short (see ParseResult). */
+  incomplete?: boolean;
   kind: 'subclass';
   loc: Loc;
   parent: string;
@@ -390,6 +418,12 @@ export interface OptionStatement {
   /** Position of the option name's last token (ISC reports "unknown option" there). */
   nameEnd: IscPos;
   value: RawValue | ExprValue;
+  /**
+   * True when parsed as an executable statement (inside if/on/switch/function bodies, or with
+   * supersede/default/prepend/append/send): ISC then reports an unknown name as
+   * "no option named NAME in space SPACE" instead of "unknown option SPACE.NAME".
+   */
+  executable: boolean;
 }
 
 /** A server-space option written as a bare statement (`default-lease-time 600;`). */

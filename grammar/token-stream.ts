@@ -138,6 +138,40 @@ export class TokenStream {
     };
   }
 
+  /** Runs `f` and then restores the cursor state (for computing what ISC would report further on). */
+  simulate<T>(f: () => T): T {
+    const saved = { idx: this.idx, peeked: this.peeked, consumed: this.consumed, parity: this.tokenLineParity, readTok: this.readTok };
+    try {
+      return f();
+    } finally {
+      this.idx = saved.idx;
+      this.peeked = saved.peeked;
+      this.consumed = saved.consumed;
+      this.tokenLineParity = saved.parity;
+      this.readTok = saved.readTok;
+    }
+  }
+
+  /**
+   * The error ISC reports when it has consumed `tok` after peeking it (the usual pattern in its value
+   * parsers), optionally peeking the token after it. Does not move this cursor.
+   */
+  errorAtToken(tok: Tok, message: string, peekAfter = true): ConfigError {
+    const i = this.toks.indexOf(tok);
+    return this.simulate(() => {
+      this.idx = Math.max(0, i - 1);
+      this.peeked = false;
+      this.consumed = i > 0 ? this.toks[i - 1] : undefined;
+      if (this.consumed) this.tokenLineParity = this.curLineAfter(this.consumed) & 1;
+      this.readTok = this.consumed;
+      if (i > 0) this.idx = i;
+      this.peek();
+      this.next();
+      if (peekAfter) this.peek();
+      return this.errorHere(message);
+    });
+  }
+
   /** Throws ParseAbort with an error at ISC's current position. */
   fail(message: string): never {
     throw new ParseAbort(this.errorHere(message));
