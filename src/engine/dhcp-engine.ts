@@ -458,7 +458,8 @@ export class DhcpEngine {
   private abandon(lease: Lease, now: number, reason: string, abandonTime: number, pool: Pool | undefined): void {
     const l = cloneLease(lease);
     l.bindingState = 'abandoned';
-    l.nextBindingState = 'abandoned';
+    // ISC: an abandoned lease becomes free again when abandon-lease-time has passed.
+    l.nextBindingState = 'free';
     l.starts = now;
     l.ends = abandonTime === INFINITE_LEASE_TIME ? null : leaseExpiry(now, abandonTime);
     l.cltt = now;

@@ -1,0 +1,440 @@
+/**
+ * The DHCPv4 server: transport + codec + engine + lease store, wired together (used by src/cli/main.ts).
+ *
+ * Event-loop turns and group commit: datagrams are queued as they arrive and handled together in one
+ * `setImmediate` turn. Every decision of the turn is taken first, then all binding changes are committed
+ * to the lease store in ONE transaction (one fsync), and only then are the replies of the turn sent
+ * (RFC 2131 §4.3.1; ISC commits dhcpd.leases before dhcp_reply). A ping-check (ISC `ping-check`, default
+ * on) delays an OFFER by ping-timeout; its result is fed back as a job of a later turn.
+ *
+ * Interfaces (ISC discover_interfaces): the ones named on the command line, else every non-loopback
+ * interface with an IPv4 address; each must be attached to a subnet declaration ("No subnet declaration
+ * for IFACE (ADDR)." otherwise, and it is not served); with none left, start-up fails with "Not configured
+ * to listen on any interfaces!".
+ *
+ * Bad input never stops the server: a datagram that does not decode is counted, logged (rate-limited) and
+ * dropped; an exception while handling one request is logged and that request dropped.
+ *
+ * @module
+ */
+import { decodePacket } from '../wire/decode.js';
+import { encodePacket } from '../wire/encode.js';
+import { ipv4FromString, ipv4ToString } from '../wire/packet.js';
+import type { Config } from '../config/model.js';
+import type { Logger } from '../log/logger.js';
+import { createRateLimiter } from '../log/logger.js';
+import type { LeaseStore } from '../../leases/lease-store.js';
+import type { Lease } from '../../leases/lease.js';
+import type { InboundDatagram, NetInterface, OutboundDatagram, Transport } from '../net/transport.js';
+import { DhcpEngine, type EngineInterface, type InboundRequest, type Outcome, type OutboundReply } from '../engine/dhcp-engine.js';
+import * as L from '../engine/log-lines.js';
+import { type Clock, type FailoverPolicy, noFailover, noPingCheck, type PingCheck, systemClock } from '../engine/ports.js';
+import type { AddressResolver } from '../policy/hosts.js';
+import { AddressIndex, interfaceSharedNetwork } from '../policy/network.js';
+
+/** How to start a server. Everything but `config` and `logger` has a real default. */
+export interface DhcpServerOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** An open lease store; when absent one is opened at `dbFile` (and closed on stop). */
+  readonly leaseStore?: LeaseStore;
+  /** SQLite database path (used when `leaseStore` is absent). */
+  readonly dbFile?: string;
+  /** ISC lease file path (informational here; import/export is leases/commands.ts). */
+  readonly leaseFile?: string;
+  /** A transport; when absent a LinuxTransport on the chosen interfaces is created. */
+  readonly transport?: Transport;
+  /** Interfaces named on the command line; empty/absent = every interface with a subnet declaration. */
+  readonly interfaces?: readonly string[];
+  /** Server port (67, or -p); clients are answered on port + 1. */
+  readonly port?: number;
+  /** `-s ADDR`: send what would be broadcast to this address instead (ISC testing aid). */
+  readonly broadcastOverride?: string;
+  /** `-q`: no "Listening on"/"Sending on" lines. */
+  readonly quiet?: boolean;
+  readonly clock?: Clock;
+  /** Ping-check implementation; default: the ICMP PingChecker of src/net (ISC's ping-check). */
+  readonly pingCheck?: PingCheck;
+  /** Failover hooks (src/failover); default: standalone. */
+  readonly failover?: FailoverPolicy;
+  /** Host-name resolver for fixed-address/next-server names (a primed cache). */
+  readonly resolveAddresses?: AddressResolver;
+  /** Called once every socket is bound (privilege drop). */
+  readonly afterBind?: () => void;
+  /** Interface enumeration (tests); default src/net listInterfaces(). */
+  readonly listInterfaces?: () => NetInterface[];
+  /** Seconds between expiry passes (default 60; the next lease end is used when sooner). */
+  readonly expiryIntervalSeconds?: number;
+  /** Called after each committed turn with the leases written (failover wiring, tests). */
+  readonly onCommitted?: (leases: readonly Lease[]) => void;
+}
+
+/** Counters for tests and monitoring. */
+export interface ServerStats {
+  received: number;
+  decodeErrors: number;
+  handlerErrors: number;
+  repliesSent: number;
+  sendErrors: number;
+  turns: number;
+  commits: number;
+  commitErrors: number;
+  pings: number;
+}
+
+/** A running server. */
+export interface DhcpServer {
+  /** Stops receiving, waits for pending sends, closes what it opened. Idempotent. */
+  stop(): Promise<void>;
+  /** Switches to a new, already checked configuration (SIGHUP). */
+  reload(config: Config): void;
+  readonly stats: ServerStats;
+  /** The served interfaces. */
+  servedInterfaces(): readonly NetInterface[];
+  /** The lease store in use. */
+  readonly leaseStore: LeaseStore;
+  /** Resolves once every queued request has been handled and its replies sent (tests). */
+  idle(): Promise<void>;
+}
+
+/** Thrown when the server cannot start (ISC log_fatal wording). */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+type Job = { kind: 'datagram'; datagram: InboundDatagram } | { kind: 'resume'; run: () => Outcome };
+
+function toEngineInterface(i: NetInterface): EngineInterface {
+  return {
+    name: i.name,
+    ifindex: i.ifindex,
+    addresses: i.addresses.map((a) => ipv4FromString(a.address) ?? 0),
+    canUnicastWithoutArp: i.hardwareType === 1 && !i.loopback && i.mac !== undefined,
+  };
+}
+
+/**
+ * Chooses the interfaces to serve as ISC does and logs its messages for those without a subnet. Throws
+ * {@link StartupError} when none is left or a named one does not exist.
+ */
+export function selectInterfaces(config: Config, all: readonly NetInterface[], named: readonly string[], logger: Logger): NetInterface[] {
+  const index = new AddressIndex(config);
+  let candidates: NetInterface[];
+  if (named.length > 0) {
+    candidates = [];
+    for (const n of named) {
+      const i = all.find((x) => x.name === n);
+      if (i === undefined) throw new StartupError(`${n}: not found`);
+      if (!candidates.includes(i)) candidates.push(i);
+    }
+  } else {
+    candidates = all.filter((i) => !i.loopback && i.addresses.length > 0);
+  }
+  const served: NetInterface[] = [];
+  for (const i of candidates) {
+    const addrs = i.addresses.map((a) => ipv4FromString(a.address) ?? 0);
+    if (interfaceSharedNetwork(index, { name: i.name, addresses: addrs }) === undefined) {
+      for (const line of L.noSubnetDeclarationLines(i.name, i.addresses[0]?.address)) logger.error(line);
+      continue;
+    }
+    served.push(i);
+  }
+  if (served.length === 0) {
+    logger.info('');
+    throw new StartupError(L.NOT_CONFIGURED_TO_LISTEN);
+  }
+  return served;
+}
+
+/** Starts the DHCP server. */
+export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpServer> {
+  const logger = options.logger;
+  const clock = options.clock ?? systemClock;
+  const port = options.port ?? 67;
+  const stats: ServerStats = { received: 0, decodeErrors: 0, handlerErrors: 0, repliesSent: 0, sendErrors: 0, turns: 0, commits: 0, commitErrors: 0, pings: 0 };
+  const closers: Array<() => void | Promise<void>> = [];
+
+  // Lease store.
+  let store = options.leaseStore;
+  if (store === undefined) {
+    if (options.dbFile === undefined) throw new StartupError('no lease database given');
+    const { openSqliteLeaseStore } = await import('../../leases/sqlite-lease-store.js');
+    const opened = openSqliteLeaseStore(options.dbFile);
+    store = opened;
+    closers.push(() => opened.close());
+  }
+  const leaseStore = store;
+
+  // Interfaces and transport.
+  let transport = options.transport;
+  let served: NetInterface[];
+  if (transport === undefined) {
+    const list = options.listInterfaces ?? (await import('../net/interfaces.js')).listInterfaces;
+    served = selectInterfaces(options.config, list(), options.interfaces ?? [], logger);
+    const { LinuxTransport } = await import('../net/linux-transport.js');
+    transport = new LinuxTransport({
+      interfaces: served.map((i) => i.name),
+      port,
+      clientPort: port === 67 ? 68 : port + 1,
+      onIgnored: (d) => logger.debug(`Ignoring a packet from ${d.sourceAddress} on ${d.ifname || `interface ${d.ifindex}`}, which is not served.`),
+    });
+  } else {
+    served = [];
+  }
+
+  // Ping-check.
+  let pingCheck = options.pingCheck;
+  if (pingCheck === undefined) {
+    if (options.transport !== undefined) pingCheck = noPingCheck;
+    else {
+      const { PingChecker } = await import('../net/ping-check.js');
+      const checker = new PingChecker();
+      pingCheck = {
+        inUse: async (address, timeoutMs) => {
+          try {
+            return (await checker.check(ipv4ToString(address), timeoutMs)) === 'in-use';
+          } catch {
+            return false; // ISC: a ping that cannot be sent does not hold the offer back.
+          }
+        },
+      };
+      closers.push(() => checker.close());
+    }
+  }
+  const ping = pingCheck;
+
+  const ports = { clock, logger, pingCheck: ping, failover: options.failover ?? noFailover };
+  const makeEngine = (config: Config): DhcpEngine =>
+    new DhcpEngine({ config, leases: leaseStore, ports, resolveAddresses: options.resolveAddresses, serverPort: port, clientPort: port === 67 ? 68 : port + 1 });
+  let engine = makeEngine(options.config);
+
+  const decodeLimiter = createRateLimiter({ burst: 5, intervalMs: 1000 });
+  let servedByIndex = new Map<number, EngineInterface>();
+  const queue: Job[] = [];
+  let scheduled = false;
+  let stopped = false;
+  let inFlight = 0;
+  let idleWaiters: Array<() => void> = [];
+  const checkIdle = (): void => {
+    if (queue.length === 0 && !scheduled && inFlight === 0) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      for (const f of w) f();
+    }
+  };
+
+  const toOutbound = (r: OutboundReply, data: Buffer): OutboundDatagram => {
+    const src = ipv4ToString(r.sourceAddress);
+    switch (r.route.kind) {
+      case 'relay':
+        return { kind: 'relay', data, giaddr: ipv4ToString(r.route.address), port: r.route.port };
+      case 'unicast':
+        return { kind: 'unicast', data, ciaddr: ipv4ToString(r.route.address), port: r.route.port };
+      case 'broadcast':
+        if (options.broadcastOverride !== undefined) return { kind: 'unicast', data, ciaddr: options.broadcastOverride, port: r.route.port };
+        return { kind: 'broadcast', data, ifindex: r.iface.ifindex, sourceAddress: src, port: r.route.port };
+      case 'link-layer':
+        return {
+          kind: 'link-layer',
+          data,
+          ifindex: r.iface.ifindex,
+          sourceAddress: src,
+          yiaddr: ipv4ToString(r.route.address),
+          chaddr: Buffer.from(r.packet.chaddr.subarray(0, Math.min(r.packet.hlen, 16))),
+          port: r.route.port,
+          sourcePort: port,
+        };
+    }
+  };
+
+  const send = (replies: readonly OutboundReply[]): void => {
+    for (const r of replies) {
+      let data: Buffer;
+      try {
+        data = Buffer.from(encodePacket(r.packet, r.encode));
+      } catch (e) {
+        stats.sendErrors++;
+        logger.error(`Failed to build a reply: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      inFlight++;
+      transport!
+        .send(toOutbound(r, data))
+        .then(
+          () => {
+            stats.repliesSent++;
+          },
+          (e: unknown) => {
+            stats.sendErrors++;
+            logger.error(`Failed to send ${data.length} byte long packet over ${r.iface.name} interface: ${e instanceof Error ? e.message : String(e)}`);
+          },
+        )
+        .finally(() => {
+          inFlight--;
+          checkIdle();
+        });
+    }
+  };
+
+  const handleDatagram = (d: InboundDatagram, outcomes: Outcome[]): void => {
+    const iface = servedByIndex.get(d.ifindex);
+    if (iface === undefined) return;
+    const decoded = decodePacket(d.data);
+    if (!decoded.ok) {
+      stats.decodeErrors++;
+      const rd = decodeLimiter.check('decode');
+      if (rd.allow) {
+        const more = rd.suppressed > 0 ? ` (${rd.suppressed} similar messages suppressed)` : '';
+        logger.info(`Dropped a malformed packet from ${d.sourceAddress} via ${iface.name}: ${decoded.error.toString()}${more}`);
+      }
+      return;
+    }
+    outcomes.push(
+      engine.handle({
+        packet: decoded.packet,
+        raw: d.data,
+        iface,
+        sourceAddress: ipv4FromString(d.sourceAddress) ?? 0,
+        sourcePort: d.sourcePort,
+      } satisfies InboundRequest),
+    );
+  };
+
+  const runTurn = (): void => {
+    scheduled = false;
+    if (stopped) {
+      queue.length = 0;
+      checkIdle();
+      return;
+    }
+    stats.turns++;
+    const jobs = queue.splice(0, queue.length);
+    const outcomes: Outcome[] = [];
+    for (const job of jobs) {
+      try {
+        if (job.kind === 'datagram') {
+          stats.received++;
+          handleDatagram(job.datagram, outcomes);
+        } else outcomes.push(job.run());
+      } catch (e) {
+        stats.handlerErrors++;
+        logger.error(`Error handling a packet: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
+    }
+    // One group commit for every decision of this turn, BEFORE any reply of the turn is sent.
+    const writes = engine.takeCommits();
+    if (writes.length > 0) {
+      try {
+        leaseStore.commit(writes);
+        stats.commits++;
+        options.onCommitted?.(writes);
+      } catch (e) {
+        stats.commitErrors++;
+        logger.error(`Lease database update failed, no replies sent for this turn: ${e instanceof Error ? e.message : String(e)}`);
+        checkIdle();
+        return;
+      }
+    }
+    for (const o of outcomes) {
+      send(o.replies);
+      if (o.ping !== undefined) startPing(o.ping);
+    }
+    checkIdle();
+  };
+
+  const schedule = (): void => {
+    if (!scheduled && !stopped) {
+      scheduled = true;
+      setImmediate(runTurn);
+    }
+  };
+
+  const startPing = (p: NonNullable<Outcome['ping']>): void => {
+    stats.pings++;
+    inFlight++;
+    ping
+      .inUse(p.address, p.timeoutMs)
+      .catch(() => false)
+      .then((inUse) => {
+        if (!stopped) {
+          queue.push({ kind: 'resume', run: () => p.resume(inUse) });
+          schedule();
+        }
+      })
+      .finally(() => {
+        inFlight--;
+        checkIdle();
+      });
+  };
+
+  // Expiry (ISC pool_timer): move leases whose time ran out to their next state, in its own turn.
+  const expiryEvery = (options.expiryIntervalSeconds ?? 60) * 1000;
+  const runExpiry = async (): Promise<void> => {
+    try {
+      const { expireDueLeases } = await import('../../leases/expiry.js');
+      const index = engine.addressIndex();
+      expireDueLeases(leaseStore, clock.now(), (lease) => {
+        const pool = index.rangeOf(lease.address)?.pool;
+        return { failover: pool?.failoverPeer != null && !pool.noFailover };
+      });
+    } catch (e) {
+      logger.error(`Lease expiry failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const expiryTimer = setInterval(() => void runExpiry(), expiryEvery);
+  expiryTimer.unref();
+
+  await transport.start(
+    (d) => {
+      queue.push({ kind: 'datagram', datagram: d });
+      schedule();
+    },
+    (e) => logger.error(`receive_packet failed: ${e.message}`),
+  );
+  if (served.length === 0) served = [...transport.servedInterfaces()];
+  servedByIndex = new Map(served.map((i) => [i.ifindex, toEngineInterface(i)]));
+  options.afterBind?.();
+
+  if (options.quiet !== true) {
+    const index = engine.addressIndex();
+    for (const i of served) {
+      const share = interfaceSharedNetwork(index, { name: i.name, addresses: i.addresses.map((a) => ipv4FromString(a.address) ?? 0) });
+      const id = `LPF/${i.name}/${i.mac ?? ''}/${share?.name ?? ''}`;
+      logger.info(`Listening on ${id}`);
+      logger.info(`Sending on   ${id}`);
+    }
+    logger.info('Sending on   Socket/fallback/fallback-net');
+  }
+  void runExpiry();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stats,
+    leaseStore,
+    servedInterfaces: () => served,
+    reload(config: Config): void {
+      engine = makeEngine(config);
+    },
+    idle(): Promise<void> {
+      return new Promise((resolve) => {
+        idleWaiters.push(resolve);
+        checkIdle();
+      });
+    },
+    stop(): Promise<void> {
+      if (stopping !== undefined) return stopping;
+      stopping = (async () => {
+        stopped = true;
+        clearInterval(expiryTimer);
+        await transport!.close();
+        const deadline = Date.now() + 2000;
+        while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        for (const c of closers.reverse()) await c();
+      })();
+      return stopping;
+    },
+  };
+}
