@@ -75,9 +75,22 @@ export interface OptionSpace {
   userDefined: boolean;
 }
 
-/** ISC's enumerations usable in `N` formats (server/stables.c); value = wire value (1 byte). */
+/**
+ * ISC's enumerations usable in `N` formats (server/stables.c, common/tables.c): value names (matched
+ * case-sensitively, like ISC's strcmp) to wire values; the width in bytes is in ENUMERATION_WIDTHS.
+ */
 export const ENUMERATIONS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   'ddns-styles': { none: 0, 'ad-hoc': 1, interim: 2, standard: 3 },
+  'status-codes': {
+    success: 0, UnspecFail: 1, NoAddrsAvail: 2, NoBinding: 3, NotOnLink: 4, UseMulticast: 5, NoPrefixAvail: 6,
+    UnknownQueryType: 7, MalformedQuery: 8, NotConfigured: 9, NotAllowed: 10, QueryTerminated: 11,
+  },
+  'dhcpv6-messages': {
+    SOLICIT: 1, ADVERTISE: 2, REQUEST: 3, CONFIRM: 4, RENEW: 5, REBIND: 6, REPLY: 7, RELEASE: 8, DECLINE: 9,
+    RECONFIGURE: 10, 'INFORMATION-REQUEST': 11, 'RELAY-FORW': 12, 'RELAY-REPL': 13, LEASEQUERY: 14,
+    'LEASEQUERY-REPLY': 15, 'LEASEQUERY-DONE': 16, 'LEASEQUERY-DATA': 17, 'RECONFIGURE-REQUEST': 18,
+    'RECONFIGURE-REPLY': 19, 'DHCPV4-QUERY': 20, 'DHCPV4-RESPONSE': 21,
+  },
   // Linux <syslog.h> facility values (LOG_KERN = 0<<3 ... LOG_LOCAL7 = 23<<3).
   'syslog-facilities': {
     kern: 0, user: 8, mail: 16, daemon: 24, auth: 32, syslog: 40, lpr: 48, news: 56, uucp: 64, cron: 72,
@@ -86,6 +99,9 @@ export const ENUMERATIONS: Readonly<Record<string, Readonly<Record<string, numbe
   },
   prefix_length_modes: { ignore: 0, prefer: 1, exact: 2, minimum: 3, maximum: 4 },
 };
+
+/** Wire width in bytes of each enumeration (default 1). */
+export const ENUMERATION_WIDTHS: Readonly<Record<string, number>> = { 'status-codes': 2 };
 
 /** Parse an ISC format string. Throws Error on a malformed one (programming error, not user input). */
 export function parseFormat(format: string): OptionFormat {
@@ -157,6 +173,10 @@ const BUILTIN_SPACES: { name: string; codeWidth: 1 | 2 | 4; lengthWidth: 0 | 1 |
   { name: 'isc', codeWidth: 2, lengthWidth: 2, enc: { space: 'vendor', code: 2495 } },
   // The parameter space: never on the wire, codes are ISC's SV_* numbers.
   { name: 'server', codeWidth: 1, lengthWidth: 1, enc: null },
+  // DHCPv6 spaces: ISC -4 still knows their names (option dhcp6.X statements are accepted and unused).
+  { name: 'dhcp6', codeWidth: 2, lengthWidth: 2, enc: null },
+  { name: 'vsio', codeWidth: 4, lengthWidth: 0, enc: { space: 'dhcp6', code: 17 } },
+  { name: 'isc6', codeWidth: 4, lengthWidth: 0, enc: { space: 'vsio', code: 2495 } },
 ];
 
 /**

@@ -14,7 +14,7 @@
  * - text accepts a quoted string or one identifier; string (`X`) a quoted string or colon-hex.
  */
 import type { Expr, OptionValue, SourceLoc } from '../config/model.js';
-import { ENUMERATIONS, type OptionDefinition, type OptionFormat } from './option-table.js';
+import { ENUMERATIONS, ENUMERATION_WIDTHS, type OptionDefinition, type OptionFormat } from './option-table.js';
 import { domainNameToWire, encodeDomainList } from './dns-name.js';
 import { isIPv6 } from 'node:net';
 
@@ -292,9 +292,10 @@ function parseToken(c: Cursor, fmt: OptionFormat, idx: number, uniform: boolean,
       const t = c.next();
       if (!isIdentifier(t)) throw new Fail(c.locOf(t), 'identifier expected');
       const values = ENUMERATIONS[atom.enumName] ?? {};
-      const v = values[t!.image.toLowerCase()];
+      const v = Object.hasOwn(values, t!.image) ? values[t!.image] : undefined;
       if (v === undefined) throw new Fail(t!.loc, 'unknown value');
-      return { kind: 'const', data: Uint8Array.of(v) };
+      const width = ENUMERATION_WIDTHS[atom.enumName] ?? 1;
+      return { kind: 'const', data: width === 2 ? Uint8Array.of(v >> 8, v & 0xff) : Uint8Array.of(v) };
     }
     case 'ip-address': {
       const t = c.peek();
