@@ -18,6 +18,8 @@ const ETH0: NetInterface = {
   hardwareType: 1,
   up: true,
   loopback: false,
+  broadcast: true,
+  pointToPoint: false,
 };
 
 async function setup() {
