@@ -56,12 +56,15 @@ export class Compiler {
     this.b = new ConfigBuilder(file);
   }
 
-  /** Compile a whole file's statements; never throws. */
-  compile(statements: A.Statement[]): CompileResult {
+  /**
+   * Compile a whole file's statements; never throws. `partial`: the tree stops at a syntax error, so only
+   * the checks ISC makes while reading apply (not the end-of-configuration ones).
+   */
+  compile(statements: A.Statement[], partial = false): CompileResult {
     const root: Ctx = { type: 'root', scope: this.b.config.global, share: null, subnet: null, pool: null, host: null, cls: null };
     try {
       this.statements(statements, root);
-      if (this.b.hasErrors) return { config: null, diagnostics: this.b.diagnostics };
+      if (this.b.hasErrors || partial) return { config: null, diagnostics: this.b.diagnostics };
       const config = this.b.finish();
       if (this.b.hasErrors) return { config: null, diagnostics: this.b.diagnostics };
       return { config, diagnostics: this.b.diagnostics };
@@ -85,6 +88,7 @@ export class Compiler {
       case 'shared-network': {
         const share = b.beginSharedNetwork(ctx.scope, st.name, locOf(st.loc), locOf(st.loc));
         this.statements(st.body, { ...ctx, type: 'shared-network', scope: share.scope, share, subnet: null, pool: null });
+        if (st.incomplete) return; // cut short by a syntax error: ISC never reached the closing checks
         b.endSharedNetwork(share, locOf(st.end));
         return;
       }
@@ -98,6 +102,7 @@ export class Compiler {
         }
         const subnet = b.beginSubnet(ctx.scope, ctx.type === 'shared-network' ? ctx.share : null, net, mask, locOf(st.loc), locOf(st.maskEnd));
         this.statements(st.body, { ...ctx, type: 'subnet', scope: subnet.scope, share: subnet.sharedNetwork, subnet, pool: null });
+        if (st.incomplete) return;
         b.endSubnet(subnet);
         return;
       }
@@ -108,6 +113,7 @@ export class Compiler {
         }
         const draft = b.beginPool(ctx.share, ctx.scope, locOf(st.loc));
         this.statements(st.body, { ...ctx, type: 'pool', scope: draft.pool.scope, pool: draft, parentType: ctx.type });
+        if (st.incomplete) return;
         b.endPool(draft, locOf(st.end));
         return;
       }
@@ -443,6 +449,7 @@ export class Compiler {
     }
     const host = b.beginHost(ctx.scope, st.name, locOf(st.loc));
     this.statements(st.body, { ...ctx, type: 'host', scope: host.scope, host });
+    if (st.incomplete) return;
     b.endHost(host, locOf(st.end));
   }
 
