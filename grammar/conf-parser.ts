@@ -116,7 +116,7 @@ const BASE64_VALID = /^[A-Za-z0-9+/=]*$/;
 
 // ISC operator precedence (common/tree.c op_priority): higher binds tighter.
 const PRECEDENCE: Record<BinaryOperator, number> = {
-  '=': 4, '!=': 4, '~=': 4, '~~': 4, and: 3, or: 3, '+': 2, '-': 2, '*': 1, '/': 1, '%': 1, '&': 1, '|': 1, '^': 1,
+  '=': 4, '!=': 4, '~=': 4, '~~': 4, and: 3, or: 3, '+': 2, '-': 2, '*': 1, '/': 1, '%': 1, '&': 100, '|': 100, '^': 100,
 };
 
 const isIdent = (t: Tok): boolean => t.kind === 'name' || t.kind === 'numberOrName';
@@ -359,7 +359,11 @@ class ConfParser {
       case 'subnet6': {
         this.next();
         if (scope.type === 'host' || scope.type === 'subnet' || scope.type === 'class') this.fail('subnet declarations not allowed here.');
-        if (k === 'subnet6') return this.v6(out, L, 'subnet6', 'subnet6 statement is only supported in DHCPv6 mode.', true);
+        if (k === 'subnet6') {
+          if (scope.share) scope.share.subnets++;
+          this.v6(out, L, 'subnet6', 'subnet6 statement is only supported in DHCPv6 mode.', true);
+          return !scope.inShared;
+        }
         this.parseSubnet(out, scope, L);
         return !scope.inShared;
       }
@@ -444,9 +448,11 @@ class ConfParser {
         return false;
       case 'server-identifier': {
         this.next();
+        this.peek();
         const nameEnd = this.here();
-        const value = this.parseOptionValue();
-        out.push({ kind: 'option', loc: L, mode: 'option', space: undefined, name: 'dhcp-server-identifier', nameEnd, value, executable: false });
+        this.parseOptionValue((value) =>
+          out.push({ kind: 'option', loc: L, mode: 'option', space: undefined, name: 'dhcp-server-identifier', nameEnd, value, executable: false }),
+        );
         return declaration;
       }
       case 'option':
@@ -1327,8 +1333,9 @@ class ConfParser {
       this.parseOptionCodeDefinition(out, L, on.space, on.name);
       return declaration;
     }
-    const value = this.parseOptionValue();
-    out.push({ kind: 'option', loc: L, mode: 'option', space: on.space, name: on.name, nameEnd: on.end, value, executable: false });
+    this.parseOptionValue((value) =>
+      out.push({ kind: 'option', loc: L, mode: 'option', space: on.space, name: on.name, nameEnd: on.end, value, executable: false }),
+    );
     return declaration;
   }
 
@@ -1481,14 +1488,19 @@ class ConfParser {
     out.push({ kind: 'option-def', loc: L, space, name, code, type, end: this.here() });
   }
 
-  /** The value after an option/parameter name: `= EXPR;` or raw tokens up to `;`. Consumes the `;`. */
-  private parseOptionValue(): RawValue | ExprValue {
+  /**
+   * The value after an option/parameter name: `= EXPR;` or raw tokens up to `;`. Calls `emit` with the
+   * value before checking the `;`, so a statement whose value runs into the next statement is still in the
+   * tree for the compiler (whose value error comes first, as in ISC).
+   */
+  private parseOptionValue(emit: (v: RawValue | ExprValue) => void): void {
     const t = this.peek();
     if (isP(t, '=')) {
       this.next();
       const e = this.parseDataExpression('expecting a data expression.');
+      emit({ kind: 'expr', expr: e });
       this.parseSemi();
-      return { kind: 'expr', expr: e };
+      return;
     }
     const v = this.rawValue();
     if (v.tokens.length === 0) {
@@ -1499,10 +1511,10 @@ class ConfParser {
         return this.ts.errorHere('semicolon expected.');
       });
     }
+    emit(v);
     const s = this.next();
     if (!isP(s, ';')) this.fail('semicolon expected.');
     v.end = this.loc(s);
-    return v;
   }
 
   /** Tokens up to (not including) the next `;`, `{`, `}` or end of file. */
@@ -1715,8 +1727,7 @@ class ConfParser {
     }
     if (isIdent(t) && SERVER_PARAMETERS.has(t.text.toLowerCase())) {
       this.next();
-      const value = this.parseOptionValue();
-      out.push({ kind: 'parameter', loc: L, name: t.text.toLowerCase(), value });
+      this.parseOptionValue((value) => out.push({ kind: 'parameter', loc: L, name: t.text.toLowerCase(), value }));
       return 'ok';
     }
     if (isName(t) || isNumOrName(t)) {
@@ -1739,8 +1750,9 @@ class ConfParser {
     const on = this.parseOptionName();
     this.peek();
     on.end = this.here();
-    const value = this.parseOptionValue();
-    out.push({ kind: 'option', loc: L, mode, space: on.space, name: on.name, nameEnd: on.end, value, executable: true });
+    this.parseOptionValue((value) =>
+      out.push({ kind: 'option', loc: L, mode, space: on.space, name: on.name, nameEnd: on.end, value, executable: true }),
+    );
   }
 
   private parseIf(L: Loc): Statement {
@@ -1979,14 +1991,14 @@ class ConfParser {
   private parseDataExpressionOrNone(): Expr | null {
     const e = this.parseExpressionOrNone('data');
     if (e === null) return null;
-    if (!isDataExpr(e)) this.fail('Expecting a data expression.');
+    if (!isDataExpr(e) && e.op !== 'variable' && e.op !== 'funcall') this.fail('Expecting a data expression.');
     return e;
   }
 
   private parseNumericExpression(failMsg: string): Expr {
     const e = this.parseExpressionOrNone('numeric');
     if (e === null) this.fail(failMsg);
-    if (!isNumericExpr(e)) this.fail('Expecting a numeric expression.');
+    if (!isNumericExpr(e) && e.op !== 'variable' && e.op !== 'funcall') this.fail('Expecting a numeric expression.');
     return e;
   }
 

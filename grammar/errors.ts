@@ -5,7 +5,8 @@
  * (which may be a partial line, the previous line, or empty — see grammar/token-stream.ts), then a caret
  * line: one space per char before ISC's column (tabs expand to the next multiple of 8) and `^`. The caret
  * indentation is omitted when ISC's column is 81 or more. Errors ISC reports without a position (a missing
- * include: `Can't open X: No such file or directory`) have `line` 0 and print the message only.
+ * include: `Can't open X: No such file or directory`) have `plain: true` (and `line` 0) and print the
+ * message only. (ISC itself prints `line 0` for an error before any token was consumed.)
  */
 
 /** One configuration diagnostic. */
@@ -21,6 +22,8 @@ export interface ConfigError {
   sourceLine: string;
   /** ISC's internal column (`lexchar`) used for the caret; defaults to `column`. */
   iscChar?: number;
+  /** True for errors ISC prints without `FILE line N:` (log_error style); `line` is then 0. */
+  plain?: boolean;
   /** 'warning' for things ISC reports but accepts; default 'error'. */
   severity?: 'error' | 'warning';
 }
@@ -29,7 +32,9 @@ export interface ConfigError {
 export function iscCaretLine(sourceLine: string, lexchar: number): string {
   let lix = 0;
   let buf = '';
-  for (let i = 0; i < sourceLine.length && i < lexchar - 1; i++) {
+  // ISC compares against an unsigned `lexchar - 1`: with lexchar 0 (nothing read yet) the whole line counts.
+  const limit = lexchar <= 0 ? sourceLine.length : lexchar - 1;
+  for (let i = 0; i < sourceLine.length && i < limit; i++) {
     if (lix < 255) {
       buf += ' ';
       lix++;
@@ -46,12 +51,12 @@ export function iscCaretLine(sourceLine: string, lexchar: number): string {
  * `FILE line N: MESSAGE` + `\n` + source line + `\n` + caret line; or just MESSAGE when `line` is 0.
  */
 export function formatIscError(err: ConfigError): string {
-  if (err.line <= 0) return err.message;
+  if (err.plain) return err.message;
   const caret = iscCaretLine(err.sourceLine, err.iscChar ?? err.column);
   return `${err.file} line ${err.line}: ${err.message}\n${err.sourceLine}\n${caret}`;
 }
 
 /** Builds a position-less error (ISC log_error/log_fatal style). */
 export function plainError(file: string, message: string): ConfigError {
-  return { file, line: 0, column: 0, message, sourceLine: '' };
+  return { file, line: 0, column: 0, message, sourceLine: '', plain: true };
 }

@@ -60,8 +60,8 @@ export class TokenStream {
     if (!this.peeked) {
       this.peeked = true;
       this.readTok = t;
-      if (this.consumed && t.line !== this.consumed.line) this.tokenLineParity = (this.curLineAfter(t) - 1) & 1;
-      else if (!this.consumed && t.line !== 1) this.tokenLineParity = (this.curLineAfter(t) - 1) & 1;
+      // ISC's lexline starts at 0, so the first peek always switches to the previous-line buffer.
+      if (!this.consumed || t.line !== this.consumed.line) this.tokenLineParity = (this.curLineAfter(t) - 1) & 1;
     }
     return t;
   }
@@ -130,8 +130,8 @@ export class TokenStream {
     const c = this.consumed;
     return {
       file: this.file,
-      line: c ? c.line : 1,
-      column: c ? c.column : 1,
+      line: c ? c.line : 0,
+      column: c ? c.column : 0,
       iscChar: c ? c.iscChar : 0,
       message,
       sourceLine: this.echoLine(),

@@ -39,7 +39,7 @@ for (const r of rows) {
   process.chdir(r.cwd);
   const res = parseConfigFile(r.cfArg);
   process.chdir(prev);
-  const first = res.errors.find((e) => e.line > 0) ?? res.errors[0];
+  const first = res.errors.find((e) => !e.plain) ?? res.errors[0];
   const ours = first ? formatIscError(first).split('\n')[0]! : '';
   if (r.verdict === 'ok') {
     if (res.ok) okAgree++;
