@@ -49,6 +49,8 @@ export async function getFormatIscError(): Promise<(err: IscConfigError) => stri
 /** What the CLI passes to src/server/dhcp-server.ts `startDhcpServer(options)`. */
 export interface CliServerOptions {
   config: Config;
+  /** The open lease store (leases/commands.ts openServerLeaseStore); absent = the server opens `dbFile`. */
+  leaseStore?: LeaseStoreLike;
   /** Absolute path of the config file (for reloads and messages). */
   configFile: string;
   /** Absolute path of the ISC lease file (dhcpd.leases). */
@@ -85,29 +87,39 @@ export async function getStartDhcpServer(): Promise<StartDhcpServerFn | undefine
   return typeof fn === 'function' ? (fn as StartDhcpServerFn) : undefined;
 }
 
-/** leases/commands.ts, the lease engineer's entry points for the subcommands and for `-T`. */
+/** The parts of leases/commands.ts (the lease engineer's) that the CLI calls. */
 export interface LeaseCommands {
-  /** `dhcpd import`: reads an ISC dhcpd.leases file into the SQLite database; returns an exit code. */
-  importLeases?: (opts: LeaseCommandOptions) => number | Promise<number>;
-  /** `dhcpd export`: writes the database as an ISC dhcpd.leases file (`-` = stdout); returns an exit code. */
-  exportLeases?: (opts: LeaseCommandOptions) => number | Promise<number>;
-  /** `dhcpd -T`: reads the lease file, logging ISC's messages; returns an exit code. */
-  testLeaseFile?: (opts: LeaseCommandOptions) => number | Promise<number>;
+  /** dhcpd.leases -> database in one transaction; throws LeaseImportError (with `display`) on a bad file. */
+  importLeases(opts: { leaseFile: string; database: string; configFile?: string; replace?: boolean }): unknown;
+  /** One fact per line, for `dhcpd import`'s output. */
+  formatImportSummary(summary: unknown): string;
+  /** database -> ISC dhcpd.leases (`-` = stdout). */
+  exportLeases(opts: { database: string; output: string; configFile?: string }): Promise<{ leases: number; bytes: number }>;
+  /** The server's store: opens the database, importing the lease file first when the database is new. */
+  openServerLeaseStore(opts: { leaseFile: string; database?: string; configFile?: string; log?: (line: string) => void }): {
+    store: LeaseStoreLike;
+    imported: unknown;
+  };
 }
 
-export interface LeaseCommandOptions {
-  config: Config | undefined;
-  leaseFile: string;
-  dbFile: string;
-  /** import: the file to read; export: the file to write ('-' = stdout). */
-  file: string | undefined;
-  logger: Logger;
+/** What the CLI does with the server's lease store itself: hand it over, and close it after stop. */
+export interface LeaseStoreLike {
+  close(): void;
 }
 
+/** leases/commands.ts, or undefined while it (or one of these functions) does not exist. */
 export async function getLeaseCommands(): Promise<LeaseCommands | undefined> {
   const mod = await tryImport('../../leases/commands.js');
   if (!mod) return undefined;
-  const pick = <K extends keyof LeaseCommands>(k: K): LeaseCommands[K] =>
-    typeof mod[k] === 'function' ? (mod[k] as LeaseCommands[K]) : undefined;
-  return { importLeases: pick('importLeases'), exportLeases: pick('exportLeases'), testLeaseFile: pick('testLeaseFile') };
+  const names = ['importLeases', 'formatImportSummary', 'exportLeases', 'openServerLeaseStore'] as const;
+  if (!names.every((n) => typeof mod[n] === 'function')) return undefined;
+  return mod as unknown as LeaseCommands;
+}
+
+/** The text to show for an error from the lease commands: ISC's three-line display when it has one. */
+export function leaseErrorText(e: unknown): string {
+  if (typeof e === 'object' && e !== null && 'display' in e && typeof (e as { display: unknown }).display === 'string') {
+    return (e as { display: string }).display;
+  }
+  return e instanceof Error ? e.message : String(e);
 }

@@ -18,6 +18,8 @@ import {
   getLeaseCommands,
   getLoadConfig,
   getStartDhcpServer,
+  leaseErrorText,
+  type LeaseStoreLike,
   type CliRunningServer,
   type IscConfigError,
 } from './adapters.js';
@@ -31,6 +33,7 @@ import {
 } from './argv.js';
 import { isDaemonChild, notifyDaemonFailed, notifyDaemonReady, runDaemonParent } from './daemon.js';
 import { fatalLines, usageErrorLines, writeLines } from './isc-output.js';
+import { testLeaseFile } from './lease-test.js';
 import { claimPidFile, processAlive, readPidFile, releasePidFile } from './pid-file.js';
 import { enterChroot, preparePrivilegeDrop } from './privileges.js';
 import { runSubcommand } from './subcommands.js';
@@ -222,14 +225,10 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     return 0;
   }
   if (args.test === 'config+leases') {
-    const cmds = await getLeaseCommands();
-    if (!cmds?.testLeaseFile) {
-      const code = await fatal(logger, 'dhcpd-ts: lease file test (-T) is not in this build yet (leases/commands.ts).');
-      return code;
-    }
-    const code = await cmds.testLeaseFile({ config, leaseFile: s.leaseFile, dbFile: s.dbFile, file: s.leaseFile, logger });
+    const r = testLeaseFile(s.leaseFile, config, logger);
+    if (!r.ok) return fatal(logger, r.fatal);
     await logger.close();
-    return code;
+    return 0;
   }
 
   // Serving.
@@ -246,9 +245,33 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     }
   }
   const absConfig = resolvePath(s.configFile);
+  // The lease database: opened here (importing the ISC lease file on first start, the drop-in path), handed
+  // to the server, closed after it stops.
+  let store: LeaseStoreLike | undefined;
+  const cmds = await getLeaseCommands();
+  if (cmds) {
+    try {
+      store = cmds.openServerLeaseStore({
+        leaseFile: resolvePath(s.leaseFile),
+        database: resolvePath(s.dbFile),
+        configFile: absConfig,
+        log: (text) => logLines(logger, 'info', text),
+      }).store;
+    } catch (e) {
+      return failed(await fatal(logger, leaseErrorText(e)));
+    }
+  }
+  const closeStore = (): void => {
+    try {
+      store?.close();
+    } catch {
+      /* already closed */
+    }
+  };
   let server: CliRunningServer;
   try {
     server = await startDhcpServer({
+      ...(store ? { leaseStore: store } : {}),
       config,
       configFile: absConfig,
       leaseFile: resolvePath(s.leaseFile),
@@ -264,6 +287,7 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
       },
     });
   } catch (e) {
+    closeStore();
     return failed(await fatal(logger, e instanceof Error ? e.message : String(e)));
   }
 
@@ -271,6 +295,7 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     const claim = claimPidFile(s.pidFile);
     if (!claim.ok) {
       await server.stop().catch(() => undefined);
+      closeStore();
       return failed(await fatal(logger, claim.message));
     }
     if (claim.warning) logger.error(claim.warning);
@@ -289,6 +314,7 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
           logger.error(`shutdown: ${e instanceof Error ? e.message : String(e)}`);
           code = 1;
         }
+        closeStore();
         if (!args.noPid) releasePidFile(s.pidFile);
         await logger.close();
         return code;

@@ -1,14 +1,15 @@
 /**
  * dhcpd-ts subcommands (first argument only; see argv.ts): `import`, `export`, `partner-down`, `probe`.
  *
- *   dhcpd import [-cf config-file] [-lf lease-file] [-db sqlite-file] [leases-file-to-import]
+ *   dhcpd import [-cf config-file] [-lf lease-file] [-db sqlite-file] [--replace] [leases-file-to-import]
  *   dhcpd export [-cf config-file] [-lf lease-file] [-db sqlite-file] [output-file|-]
  *   dhcpd partner-down [-cf config-file] [-db sqlite-file] [peer-name]
  *   dhcpd probe ...
  *
  * Paths default as for the server (Debian's, then PATH_DHCPD_* and the config's lease-file-name).
  */
-import { getLeaseCommands, getLoadConfig, type LeaseCommandOptions } from './adapters.js';
+import { existsSync } from 'node:fs';
+import { getLeaseCommands, getLoadConfig, leaseErrorText } from './adapters.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_LEASE_FILE, defaultDbFile, noArgumentMessage, type Subcommand } from './argv.js';
 import { resolveServerParameters } from '../config/parameters.js';
 import type { Config } from '../config/model.js';
@@ -26,11 +27,13 @@ export interface SubcommandArgs {
   leaseFile: string | undefined;
   dbFile: string | undefined;
   positional: string[];
+  /** import: `--replace` the database's current contents. */
+  replace: boolean;
 }
 
 /** Parses `-cf`, `-lf`, `-db` and positionals; returns an error message for anything else. */
 export function parseSubcommandArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SubcommandArgs | { error: string } {
-  const out: SubcommandArgs = { configFile: env.PATH_DHCPD_CONF || DEFAULT_CONFIG_FILE, leaseFile: undefined, dbFile: undefined, positional: [] };
+  const out: SubcommandArgs = { configFile: env.PATH_DHCPD_CONF || DEFAULT_CONFIG_FILE, leaseFile: undefined, dbFile: undefined, positional: [], replace: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-cf' || a === '-lf' || a === '-db') {
@@ -38,6 +41,8 @@ export function parseSubcommandArgs(argv: readonly string[], env: NodeJS.Process
       if (a === '-cf') out.configFile = argv[i];
       else if (a === '-lf') out.leaseFile = argv[i];
       else out.dbFile = argv[i];
+    } else if (a === '--replace') {
+      out.replace = true;
     } else if (a.startsWith('-') && a !== '-') {
       return { error: `Unknown command ${a}` };
     } else {
@@ -66,17 +71,30 @@ export async function runSubcommand(name: Subcommand, argv: readonly string[], i
     const p = config ? resolveServerParameters([config.global]) : undefined;
     const leaseFile = parsed.leaseFile ?? p?.leaseFileName ?? DEFAULT_LEASE_FILE;
     const dbFile = parsed.dbFile ?? defaultDbFile(leaseFile);
-    const opts: LeaseCommandOptions = { config, leaseFile, dbFile, file: parsed.positional[0], logger };
+    const configFile = existsSync(parsed.configFile) ? parsed.configFile : undefined;
     switch (name) {
       case 'import':
       case 'export': {
         const cmds = await getLeaseCommands();
-        const fn = name === 'import' ? cmds?.importLeases : cmds?.exportLeases;
-        if (!fn) {
+        if (!cmds) {
           logger.error(`dhcpd-ts ${name}: not in this build yet (leases/commands.ts).`);
           return 1;
         }
-        return await fn(opts);
+        try {
+          if (name === 'import') {
+            const from = parsed.positional[0] ?? leaseFile;
+            const summary = cmds.importLeases({ leaseFile: from, database: dbFile, configFile, replace: parsed.replace });
+            io.stdout.write(`${cmds.formatImportSummary(summary)}\n`);
+          } else {
+            const output = parsed.positional[0] ?? '-';
+            const r = await cmds.exportLeases({ database: dbFile, output, configFile });
+            logger.info(`Exported ${r.leases} leases from ${dbFile} to ${output === '-' ? 'standard output' : output}.`);
+          }
+          return 0;
+        } catch (e) {
+          for (const line of leaseErrorText(e).split('\n')) logger.error(line);
+          return 1;
+        }
       }
       case 'partner-down':
         logger.error('dhcpd-ts partner-down: not in this build yet (the failover module provides it).');
