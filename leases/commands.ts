@@ -1,0 +1,265 @@
+/**
+ * `dhcpd-ts import` / `dhcpd-ts export` and the server's first-start migration, for the CLI to wire.
+ *
+ * - {@link importLeases}: dhcpd.leases → database, in ONE transaction: all or nothing. A lease file with
+ *   any diagnostic (ISC would log `FILE line N: …` and skip part of it) imports nothing and throws
+ *   {@link LeaseImportError} whose message is ISC's first line.
+ * - {@link exportLeases}: database → ISC dhcpd.leases (to a file via temp + rename, or to a stream).
+ * - {@link openServerLeaseStore}: what `dhcpd-ts -lf FILE [-db DB]` does at start: open DB (default
+ *   `FILE.sqlite`), or, when it does not exist yet, create it by importing FILE and say so.
+ *
+ * @module
+ */
+import { existsSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { ipv4ToString, type Lease } from './lease.js';
+import type { StateCounts } from './lease-store.js';
+import { openSqliteLeaseStore, type SqliteLeaseStore } from './sqlite-lease-store.js';
+import { formatStoreAsLeaseFile, readLeaseFile, writeParsedToStore, type LeaseFileFormatOptions } from './isc-lease-file.js';
+import { formatLeaseDiagnostic, type LeaseFileDiagnostic, type LeaseParseContext, type SkippedRecord } from '../grammar/leases-parser.js';
+import { inSomeSubnet, readLeaseConfigFacts, type LeaseConfigFacts } from './config-facts.js';
+
+/** The database path used when none is given: beside the lease file. */
+export function defaultDatabasePath(leaseFile: string): string {
+  return `${leaseFile}.sqlite`;
+}
+
+export interface ImportOptions {
+  /** The dhcpd.leases to read. */
+  leaseFile: string;
+  /** The database to write (created when missing). */
+  database: string;
+  /**
+   * dhcpd.conf: when given, ISC's checks against it apply (unknown failover peer / class, host already
+   * exists are errors; leases in no configured subnet are skipped, as ISC drops them).
+   */
+  configFile?: string;
+  /**
+   * With configFile: drop leases outside every configured subnet, as ISC does at start ("lease X: no
+   * subnet."). Default true; false keeps them (and only the peer/class/host checks apply).
+   */
+  dropLeasesOutsideSubnets?: boolean;
+  /** Allow importing into a database that already holds leases (its leases are replaced; other records are upserted). */
+  replace?: boolean;
+  /** Current time for ISC's derived binding states. Default now. */
+  now?: number;
+  /** `dont-use-fsync` (otherwise taken from configFile). */
+  dontUseFsync?: boolean;
+}
+
+/** What an import did. */
+export interface ImportSummary {
+  leaseFile: string;
+  database: string;
+  /** Leases written. */
+  leases: number;
+  leasesByState: StateCounts;
+  hosts: number;
+  deletedHosts: number;
+  groups: number;
+  classes: number;
+  /** Failover relationships whose state was imported, with the states. */
+  failoverStates: { peer: string; myState: string; partnerState: string }[];
+  serverDuid: boolean;
+  /** Lease records superseded by a later record for the same address (ISC: the last wins). */
+  supersededLeaseRecords: number;
+  skipped: SkippedRecord[];
+}
+
+/** A lease file that cannot be imported. `message` is ISC's `FILE line N: message`. */
+export class LeaseImportError extends Error {
+  constructor(
+    readonly diagnostics: LeaseFileDiagnostic[],
+    message = diagnostics[0] ? formatLeaseDiagnostic(diagnostics[0]) : 'lease file cannot be imported',
+  ) {
+    super(message);
+    this.name = 'LeaseImportError';
+  }
+
+  /** ISC's three-line display of the first diagnostic (message, source line, caret). */
+  get display(): string {
+    const d = this.diagnostics[0];
+    if (!d) return this.message;
+    let caret = '';
+    for (let i = 0; i < d.column - 1 && i < d.sourceLine.length; i++) caret += d.sourceLine[i] === '\t' ? '\t' : ' ';
+    return `${formatLeaseDiagnostic(d)}\n${d.sourceLine}\n${caret}^`;
+  }
+}
+
+function contextFrom(facts: LeaseConfigFacts | undefined, now: number | undefined): LeaseParseContext {
+  const ctx: LeaseParseContext = {};
+  if (now !== undefined) ctx.now = now;
+  if (facts) {
+    ctx.failoverPeers = facts.failoverPeers;
+    ctx.classes = facts.classes;
+    ctx.hosts = facts.hosts;
+  }
+  return ctx;
+}
+
+/**
+ * Imports a dhcpd.leases into the database in one transaction. Throws {@link LeaseImportError} (nothing
+ * written) for a file with any diagnostic, or when the database already holds leases and `replace` is not
+ * set; throws LeaseStoreError for a database it cannot use.
+ */
+export function importLeases(opts: ImportOptions): ImportSummary {
+  const facts = opts.configFile ? readLeaseConfigFacts(opts.configFile) : undefined;
+  const parsed = readLeaseFile(opts.leaseFile, contextFrom(facts, opts.now));
+  if (parsed.diagnostics.length > 0) throw new LeaseImportError(parsed.diagnostics);
+  const skipped = [...parsed.skipped];
+  const keep = (l: Lease): boolean => {
+    if (facts && opts.dropLeasesOutsideSubnets !== false && !inSomeSubnet(facts, l.address)) {
+      skipped.push({ line: 0, what: `lease ${ipv4ToString(l.address)}`, reason: 'no subnet (not in any subnet of the configuration; ISC drops it too)' });
+      return false;
+    }
+    return true;
+  };
+  const store = openSqliteLeaseStore(opts.database, { dontUseFsync: opts.dontUseFsync ?? facts?.dontUseFsync ?? false });
+  try {
+    const existing = store.leaseCount();
+    if (existing > 0 && !opts.replace) {
+      throw new LeaseImportError([], `${opts.database}: database already holds ${existing} leases; not importing over them`);
+    }
+    store.write((w) => {
+      if (existing > 0) for (const l of [...store.leases()]) w.deleteLease(l.address);
+      writeParsedToStore(parsed, w, keep);
+    });
+    const hosts = [...parsed.hosts.values()];
+    return {
+      leaseFile: opts.leaseFile,
+      database: opts.database,
+      leases: store.leaseCount(),
+      leasesByState: store.countByState(),
+      hosts: hosts.filter((h) => !h.deleted).length,
+      deletedHosts: hosts.filter((h) => h.deleted).length,
+      groups: parsed.groups.size,
+      classes: parsed.classes.size,
+      failoverStates: [...parsed.failoverStates.values()].map((f) => ({ peer: f.peer, myState: f.myState, partnerState: f.partnerState })),
+      serverDuid: parsed.serverDuid !== null,
+      supersededLeaseRecords: parsed.supersededLeaseRecords,
+      skipped,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** A human summary of an import, one fact per line (what `dhcpd-ts import` prints). */
+export function formatImportSummary(s: ImportSummary): string {
+  const lines = [`Imported ${s.leases} leases from ${s.leaseFile} into ${s.database}.`];
+  const states = Object.entries(s.leasesByState)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  if (states) lines.push(`  by binding state: ${states}`);
+  lines.push(`  hosts: ${s.hosts} (deleted: ${s.deletedHosts}), groups: ${s.groups}, classes: ${s.classes}`);
+  for (const f of s.failoverStates) lines.push(`  failover peer "${f.peer}": my state ${f.myState}, partner state ${f.partnerState}`);
+  if (s.serverDuid) lines.push('  server-duid: kept');
+  if (s.supersededLeaseRecords) lines.push(`  ${s.supersededLeaseRecords} older records for the same address superseded (the last wins)`);
+  for (const k of s.skipped) lines.push(`  skipped ${k.what}${k.line ? ` (line ${k.line})` : ''}: ${k.reason}`);
+  return lines.join('\n');
+}
+
+export interface ExportOptions {
+  database: string;
+  /** A file path (written to a temp file and renamed into place), `-` for stdout, or a stream. */
+  output: string | Writable;
+  /** dhcpd.conf, for `db-time-format` and `lease-id-format`. */
+  configFile?: string;
+  format?: LeaseFileFormatOptions;
+}
+
+export interface ExportSummary {
+  leases: number;
+  bytes: number;
+}
+
+/** Writes the database as an ISC dhcpd.leases. The database is opened read-only. */
+export async function exportLeases(opts: ExportOptions): Promise<ExportSummary> {
+  const facts = opts.configFile ? readLeaseConfigFacts(opts.configFile) : undefined;
+  const format: LeaseFileFormatOptions = { ...opts.format };
+  if (facts) {
+    format.dbTimeFormat ??= facts.dbTimeFormat;
+    format.leaseIdFormat ??= facts.leaseIdFormat;
+  }
+  const store = openSqliteLeaseStore(opts.database, { readOnly: true, integrityCheck: 'quick' });
+  let text: string;
+  let leases: number;
+  try {
+    text = formatStoreAsLeaseFile(store, format);
+    leases = store.leaseCount();
+  } finally {
+    store.close();
+  }
+  const buf = Buffer.from(text, 'latin1');
+  if (typeof opts.output === 'string' && opts.output !== '-') {
+    writeFileAtomically(opts.output, buf);
+  } else {
+    const out = opts.output === '-' ? process.stdout : opts.output;
+    await new Promise<void>((resolve, reject) => out.write(buf, (e) => (e ? reject(e) : resolve())));
+  }
+  return { leases, bytes: buf.length };
+}
+
+/** Writes `path` via `path.<pid>.tmp`, fsync, rename (readers see the old or the new file, never half). */
+export function writeFileAtomically(path: string, data: Buffer): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data, { mode: 0o664 });
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing to clean up
+    }
+    throw e;
+  }
+}
+
+export interface ServerStoreOptions {
+  /** `-lf FILE`. */
+  leaseFile: string;
+  /** `-db FILE`; default {@link defaultDatabasePath}. */
+  database?: string;
+  configFile?: string;
+  dontUseFsync?: boolean;
+  /** Told about the first-start import (ISC-style info line). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Opens the server's lease store. When the database does not exist yet and the lease file does, the lease
+ * file is imported first (one transaction) and the import is logged; a lease file that cannot be imported
+ * throws {@link LeaseImportError}. A corrupt database throws LeaseStoreError (never replaced).
+ */
+export function openServerLeaseStore(opts: ServerStoreOptions): { store: SqliteLeaseStore; imported: ImportSummary | null } {
+  const database = opts.database ?? defaultDatabasePath(opts.leaseFile);
+  let imported: ImportSummary | null = null;
+  if (!existsSync(database) && existsSync(opts.leaseFile)) {
+    const io: ImportOptions = { leaseFile: opts.leaseFile, database };
+    if (opts.configFile !== undefined) io.configFile = opts.configFile;
+    if (opts.dontUseFsync !== undefined) io.dontUseFsync = opts.dontUseFsync;
+    try {
+      imported = importLeases(io);
+    } catch (e) {
+      // Leave no half-made database behind: the next start retries the import.
+      for (const f of [database, `${database}-wal`, `${database}-shm`]) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // not there
+        }
+      }
+      throw e;
+    }
+    opts.log?.(formatImportSummary(imported));
+  }
+  const store = openSqliteLeaseStore(database, { dontUseFsync: opts.dontUseFsync ?? false });
+  return { store, imported };
+}
