@@ -150,6 +150,20 @@ void SafeCall(Napi::Env env, const Napi::FunctionReference& fn, const std::initi
   }
 }
 
+// Holds a reference to the JS wrapper for the duration of a drain: a close() called from inside a callback
+// drops the reference taken by start(), and the object must not be collected while Drain() still runs.
+template <typename T>
+class DrainGuard {
+ public:
+  explicit DrainGuard(T* self) : self_(self) { self_->Ref(); }
+  ~DrainGuard() { self_->Unref(); }
+  DrainGuard(const DrainGuard&) = delete;
+  DrainGuard& operator=(const DrainGuard&) = delete;
+
+ private:
+  T* self_;
+};
+
 // ---------------------------------------------------------------------------------------------------------
 // UdpSocket
 
@@ -221,6 +235,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   void Drain() {
     Napi::Env env = Env();
     Napi::HandleScope hs(env);
+    DrainGuard<UdpSocket> guard(this);
     Napi::CallbackScope cs(env, *context_);
     static uint8_t buf[kMaxDatagram];
     for (int n = 0; n < kBatch && fd_ >= 0; n++) {
@@ -455,6 +470,7 @@ class IcmpSocket : public Napi::ObjectWrap<IcmpSocket> {
   void Drain() {
     Napi::Env env = Env();
     Napi::HandleScope hs(env);
+    DrainGuard<IcmpSocket> guard(this);
     Napi::CallbackScope cs(env, *context_);
     uint8_t buf[4096];
     for (int n = 0; n < kBatch && fd_ >= 0; n++) {
@@ -576,6 +592,7 @@ class UnixDatagramSocket : public Napi::ObjectWrap<UnixDatagramSocket> {
   void Drain() {
     Napi::Env env = Env();
     Napi::HandleScope hs(env);
+    DrainGuard<UnixDatagramSocket> guard(this);
     Napi::CallbackScope cs(env, *context_);
     static uint8_t buf[kMaxDatagram];
     for (int n = 0; n < kBatch && fd_ >= 0; n++) {

@@ -9,7 +9,7 @@
  * - link-layer unicast: an IPv4/UDP datagram built here, sent with AF_PACKET to chaddr (no ARP, no
  *   neighbour entry; the same frame ISC's LPF path sends).
  */
-import { loadAddon, type DhcpSockAddon, type ErrnoError, type NativePacketSocket, type NativeUdpSocket } from '../native/index.js';
+import { isErrnoError, loadAddon, type DhcpSockAddon, type ErrnoError, type NativePacketSocket, type NativeUdpSocket } from '../native/index.js';
 import { listInterfaces } from './interfaces.js';
 import { formatIpv4, toMac, toUint32 } from './ipv4-address.js';
 import { buildIpv4Udp } from '../wire/ipv4-udp.js';
@@ -24,6 +24,13 @@ import {
 } from './transport.js';
 
 const LIMITED_BROADCAST = 0xffffffff;
+/** How long a reply may wait for socket buffer space before the send fails. */
+const SEND_RETRY_LIMIT_MS = 250;
+
+/** A full send buffer: worth retrying shortly. */
+function isTransient(e: unknown): boolean {
+  return isErrnoError(e) && (e.code === 'EAGAIN' || e.code === 'EWOULDBLOCK' || e.code === 'ENOBUFS');
+}
 
 /** Options of {@link LinuxTransport}. */
 export interface LinuxTransportOptions {
@@ -76,6 +83,9 @@ export class LinuxTransport implements Transport {
   private packet: NativePacketSocket | undefined;
   private served = new Map<number, NetInterface>();
   private closed = false;
+  /** Sends waiting for buffer space, in order (see {@link send}). */
+  private backlog: Promise<void> = Promise.resolve();
+  private queued = 0;
 
   constructor(options: LinuxTransportOptions) {
     if (options.interfaces.length === 0) throw new Error('LinuxTransport: no interfaces to serve');
@@ -166,47 +176,90 @@ export class LinuxTransport implements Transport {
   }
 
   async send(d: OutboundDatagram): Promise<void> {
+    // Keep replies in order: while an earlier send waits for buffer space, later ones queue behind it.
+    if (this.queued === 0) {
+      try {
+        this.sendNow(d);
+        this.counters.sent++;
+        return;
+      } catch (e) {
+        if (!isTransient(e)) {
+          this.counters.sendErrors++;
+          throw e;
+        }
+      }
+    }
+    this.queued++;
+    const previous = this.backlog;
+    const mine = (async () => {
+      try {
+        await previous;
+        await this.sendWithRetry(d);
+        this.counters.sent++;
+      } catch (e) {
+        this.counters.sendErrors++;
+        throw e;
+      } finally {
+        if (--this.queued === 0) this.backlog = Promise.resolve();
+      }
+    })();
+    this.backlog = mine.catch(() => undefined);
+    return mine;
+  }
+
+  /** Retries a send that met a full socket buffer (EAGAIN/ENOBUFS), backing off up to ~250 ms in total. */
+  private async sendWithRetry(d: OutboundDatagram): Promise<void> {
+    const deadline = Date.now() + SEND_RETRY_LIMIT_MS;
+    let wait = 1;
+    for (;;) {
+      try {
+        this.sendNow(d);
+        return;
+      } catch (e) {
+        if (!isTransient(e) || Date.now() + wait > deadline) throw e;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 32);
+    }
+  }
+
+  /** One synchronous send attempt; throws ErrnoError/TypeError. */
+  private sendNow(d: OutboundDatagram): void {
     const udp = this.udp;
     const packet = this.packet;
     if (!udp || !packet || this.closed) {
       throw Object.assign(new Error('send on a transport that is not started'), { code: 'EBADF' });
     }
     const clientPort = this.options.clientPort ?? DHCP_CLIENT_PORT;
-    try {
-      switch (d.kind) {
-        case 'relay':
-          udp.send(d.data, toUint32(d.giaddr), d.port ?? this.options.port ?? DHCP_SERVER_PORT);
-          break;
-        case 'unicast':
-          udp.send(d.data, toUint32(d.ciaddr), d.port ?? clientPort);
-          break;
-        case 'broadcast':
-          udp.send(d.data, LIMITED_BROADCAST, d.port ?? clientPort, d.ifindex, toUint32(d.sourceAddress));
-          break;
-        case 'link-layer': {
-          // Header values as ISC's LPF path (TOS 0x10, TTL 128, id 0): src/wire/ipv4-udp.ts.
-          const datagram = buildIpv4Udp(
-            {
-              source: toUint32(d.sourceAddress),
-              destination: toUint32(d.yiaddr),
-              sourcePort: d.sourcePort ?? this.options.port ?? DHCP_SERVER_PORT,
-              destinationPort: d.port ?? clientPort,
-            },
-            d.data,
-          );
-          packet.send(d.ifindex, toMac(d.chaddr), datagram);
-          break;
-        }
-        default: {
-          const never: never = d;
-          throw new TypeError(`unknown destination kind ${JSON.stringify(never)}`);
-        }
+    // Throws ErrnoError from the kernel (ENETUNREACH, EMSGSIZE, …) or TypeError for a bad address.
+    switch (d.kind) {
+      case 'relay':
+        udp.send(d.data, toUint32(d.giaddr), d.port ?? this.options.port ?? DHCP_SERVER_PORT);
+        break;
+      case 'unicast':
+        udp.send(d.data, toUint32(d.ciaddr), d.port ?? clientPort);
+        break;
+      case 'broadcast':
+        udp.send(d.data, LIMITED_BROADCAST, d.port ?? clientPort, d.ifindex, toUint32(d.sourceAddress));
+        break;
+      case 'link-layer': {
+        // Header values as ISC's LPF path (TOS 0x10, TTL 128, id 0): src/wire/ipv4-udp.ts.
+        const datagram = buildIpv4Udp(
+          {
+            source: toUint32(d.sourceAddress),
+            destination: toUint32(d.yiaddr),
+            sourcePort: d.sourcePort ?? this.options.port ?? DHCP_SERVER_PORT,
+            destinationPort: d.port ?? clientPort,
+          },
+          d.data,
+        );
+        packet.send(d.ifindex, toMac(d.chaddr), datagram);
+        break;
       }
-      this.counters.sent++;
-    } catch (e) {
-      // ErrnoError from the kernel (code "ENETUNREACH", "EMSGSIZE", …) or TypeError for a bad address.
-      this.counters.sendErrors++;
-      throw e;
+      default: {
+        const never: never = d;
+        throw new TypeError(`unknown destination kind ${JSON.stringify(never)}`);
+      }
     }
   }
 

@@ -57,6 +57,42 @@ test('UdpSocket receives with ifindex and destination, and sends', { skip, timeo
   }
 });
 
+test('close() inside the callback stops delivery of the rest of the batch', { skip, timeout: 10_000 }, async () => {
+  const { UdpSocket } = loadAddon();
+  let sock: ReturnType<typeof makeSocket> | undefined = makeSocket();
+  function makeSocket() {
+    return new UdpSocket(0, LOOPBACK);
+  }
+  const port = sock.localPort();
+  const peer = createSocket('udp4');
+  let calls = 0;
+  const first = new Promise<void>((resolve) => {
+    sock!.start(
+      () => {
+        calls++;
+        sock!.close();
+        sock = undefined; // drop the last JS reference while the drain is still running
+        resolve();
+      },
+      () => undefined,
+    );
+  });
+  // Queue several datagrams before the loop polls, so they are drained in one batch.
+  await new Promise<void>((r) => {
+    let n = 0;
+    for (let i = 0; i < 5; i++) peer.send(`m${i}`, port, '127.0.0.1', () => ++n === 5 && r());
+  });
+  await first;
+  // Give a collection a chance to run on the dropped wrapper, then keep the loop turning.
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  await new Promise((r) => setTimeout(r, 50));
+  peer.close();
+  assert.equal(calls, 1);
+});
+
 test('addon errors carry errno names and never crash', { skip }, async () => {
   const { UdpSocket, interfaceName } = loadAddon();
   const peer = createSocket('udp4'); // no SO_REUSEADDR: a second bind must fail
