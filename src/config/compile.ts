@@ -222,14 +222,39 @@ export class Compiler {
       case 'lease-id-format':
         return;
       case 'v6':
-        // DHCPv6-only: ISC -4 rejects these; the parser already chose ISC's -4 message.
-        b.error(locOf(st.at), st.message);
+        this.v6(st);
         return;
       default: {
         const s = this.executable(st);
         if (s) b.addStatement(ctx.scope, s);
       }
     }
+  }
+
+  /**
+   * DHCPv6-only constructs. ISC -4 accepts some of them and ignores them (server-duid, fixed-address6,
+   * fixed-prefix6, host-identifier v6relopt — checked with dhcpd 4.4.3 -4 -t); dhcpd-ts does the same and
+   * warns that they are not supported. The others fail as in ISC -4 ("... is only supported in DHCPv6
+   * mode."); inside pool6, ISC's first complaint is the first range6/prefix6, else the empty pool6.
+   */
+  private v6(st: A.V6Statement): void {
+    const b = this.b;
+    const ignored = ['server-duid', 'fixed-address6', 'fixed-prefix6', 'host-identifier v6relopt'];
+    if (ignored.includes(st.keyword)) {
+      b.warning(locOf(st.loc), `${st.keyword}: DHCPv6 is not supported by dhcpd-ts; statement ignored`);
+      return;
+    }
+    if (st.keyword === 'pool6') {
+      const inner = st.tokens.find((t) => t.keyword === 'range6' || t.keyword === 'prefix6');
+      if (inner) {
+        b.error({ file: st.loc.file, line: inner.line, column: inner.column }, `${inner.keyword} statement is only supported in DHCPv6 mode.`);
+      } else {
+        const last = st.tokens[st.tokens.length - 1];
+        b.error(last ? { file: st.loc.file, line: last.line, column: last.column } : locOf(st.at), 'Pool6 declaration with no address range6 or prefix6.');
+      }
+      return;
+    }
+    b.error(locOf(st.at), st.message);
   }
 
   // ------------------------------------------------------------------ executable statements

@@ -61,3 +61,14 @@ export function splitOurError(e: ConfigError): { file: string | null; line: numb
   if (e.line <= 0) return { file: null, line: null, message: e.message };
   return { file: e.file, line: e.line, message: e.message };
 }
+
+/**
+ * Message equality, tolerating ISC printing freed memory: dhcpd 4.4.3 logs "OMAPI key %s: not found"
+ * after freeing the name, so its output has garbage bytes there. Such a message matches when the text
+ * around the garbage is the same.
+ */
+export function sameMessage(ours: string, isc: string): boolean {
+  if (ours === isc) return true;
+  const m = /^(.*?)[^\x20-\x7e]+.*?(: [^:]*)$/.exec(isc);
+  return m !== null && ours.startsWith(m[1].replace(/[^\x20-\x7e].*$/, '')) && ours.endsWith(m[2]);
+}
