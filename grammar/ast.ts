@@ -132,6 +132,7 @@ export type Statement =
   | AddStatement
   | BreakStatement
   | ParseVendorOptionStatement
+  | ServerDuidStatement
   | V6Statement;
 
 export interface IncludeStatement {
@@ -559,6 +560,19 @@ export interface BreakStatement {
 export interface ParseVendorOptionStatement {
   kind: 'parse-vendor-option';
   loc: Loc;
+}
+
+/** `server-duid ...;` (DHCPv6 server identity; ISC -4 accepts and ignores it). */
+export interface ServerDuidStatement {
+  kind: 'server-duid';
+  loc: Loc;
+  form: 'en' | 'll' | 'llt' | 'number';
+  enterprise?: number;
+  identifier?: string;
+  duidType?: number;
+  hwType?: string;
+  time?: number;
+  address?: number[];
 }
 
 /** A DHCPv6-only construct. ISC -4 rejects these; `message` is ISC's -4 error, reported by the compiler. */

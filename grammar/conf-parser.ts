@@ -464,7 +464,7 @@ class ConfParser {
         return false;
       case 'server-duid':
         this.next();
-        this.v6(out, L, k, 'server-duid is only supported in DHCPv6 mode.', false);
+        out.push(this.parseServerDuid(L));
         return false;
       case 'lease-id-format': {
         this.next();
@@ -724,6 +724,44 @@ class ConfParser {
       declaration = this.parseStatement(body, ss, declaration);
     }
     delete node.incomplete;
+  }
+
+  /** ISC parse_server_duid_conf(): accepted in a v4 config too (only used by DHCPv6). */
+  private parseServerDuid(L: Loc): Statement {
+    const t = this.next();
+    const hwType = (): string => {
+      const h = this.next();
+      if (!kw(h, 'ethernet') && !kw(h, 'token-ring') && !kw(h, 'fddi')) this.fail('hardware type expected');
+      return h.keyword!;
+    };
+    let node: Statement;
+    if (kw(t, 'en')) {
+      const n = this.next();
+      if (n.kind !== 'number') this.fail('enterprise number expected');
+      const id = this.next();
+      if (id.kind !== 'string') this.fail('identifier expected');
+      node = { kind: 'server-duid', loc: L, form: 'en', enterprise: parseInt(n.text, 10), identifier: id.text };
+    } else if (kw(t, 'll') || kw(t, 'llt')) {
+      const form = t.keyword as 'll' | 'llt';
+      if (isP(this.peek(), ';')) node = { kind: 'server-duid', loc: L, form };
+      else {
+        const hw = hwType();
+        let time: number | undefined;
+        if (form === 'llt') {
+          const n = this.next();
+          if (n.kind !== 'number') this.fail('timestamp expected');
+          time = parseInt(n.text, 10);
+        }
+        const bytes = this.parseCshl();
+        node = { kind: 'server-duid', loc: L, form, hwType: hw, time, address: bytes };
+      }
+    } else if (t.kind === 'number') {
+      const id = this.next();
+      if (id.kind !== 'string') this.fail('identifier expected');
+      node = { kind: 'server-duid', loc: L, form: 'number', duidType: parseInt(t.text, 10), identifier: id.text };
+    } else this.fail('DUID type of LLT, EN, or LL expected');
+    if (!isP(this.next(), ';')) this.fail('semicolon expected');
+    return node;
   }
 
   private parseInterface(body: Statement[], scope: Scope): void {

@@ -63,3 +63,32 @@ for (const r of rows) {
   }
 }
 console.log(`ok files: ${okAgree} agree, ${okDisagree} rejected by us; error files: ${errSame} same first error, ${errSameLine} same line other text, ${errOther} different, ${errWeOk} accepted by parser (semantic, compiler's)`);
+
+// --echo: also compare the echoed source line and caret with a real `dhcpd -t` run.
+if (process.argv.includes('--echo')) {
+  const { spawnSync } = await import('node:child_process');
+  let same = 0;
+  let diff = 0;
+  for (const r of rows) {
+    if (r.verdict !== 'error' || r.v6) continue;
+    const prev = process.cwd();
+    process.chdir(r.cwd);
+    const res = parseConfigFile(r.cfArg);
+    process.chdir(prev);
+    const first = res.errors.find((e) => !e.plain);
+    if (!first) continue;
+    const ours = formatIscError(first);
+    const head = ours.split('\n')[0]!;
+    const isc = spawnSync('dhcpd', ['-4', '-t', '-cf', r.cfArg], { cwd: r.cwd, encoding: 'latin1', timeout: 10000 });
+    const lines = isc.stderr.split('\n');
+    const i = lines.indexOf(head);
+    if (i < 0) continue;
+    const theirs = lines.slice(i, i + 3).join('\n');
+    if (theirs === ours) same++;
+    else {
+      diff++;
+      console.log(`ECHO DIFF ${r.path}\n--- isc\n${theirs}\n--- ours\n${ours}`);
+    }
+  }
+  console.log(`echo+caret: ${same} identical, ${diff} different`);
+}
