@@ -13,7 +13,7 @@ export type IscConfigError = ConfigError;
 /** src/config/load.ts LoadResult. */
 export type LoadResult =
   | { ok: true; config: Config; warnings: IscConfigError[] }
-  | { ok: false; errors: IscConfigError[] };
+  | { ok: false; errors: IscConfigError[]; warnings?: IscConfigError[] };
 
 /** Imports a module by a path relative to this file; undefined when it does not exist (yet). */
 async function tryImport(spec: string): Promise<Record<string, unknown> | undefined> {

@@ -127,6 +127,9 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
   }
 }
 
+/** ISC's line after the list of configuration errors. */
+const SUMMARY = 'Configuration file errors encountered -- exiting';
+
 /** Loads and checks the config, logging errors and warnings in ISC's format. */
 async function loadAndReport(
   file: string,
@@ -147,12 +150,14 @@ async function loadAndReport(
     return { ok: false, code: await fatal(logger, `dhcpd-ts: internal error reading ${file}: ${String((e as Error).stack ?? e)}`) };
   }
   if (!result.ok) {
-    const errors: IscConfigError[] = result.errors;
-    // A lone error without a line (can't open, …) is ISC's own log_fatal; parse errors are listed and
-    // followed by the summary line.
-    if (errors.length === 1 && !errors[0].line) return { ok: false, code: await fatal(logger, errors[0].message) };
-    for (const err of errors) logLines(logger, 'error', format(err));
-    return { ok: false, code: await fatal(logger, 'Configuration file errors encountered -- exiting') };
+    const errors: IscConfigError[] = result.errors.filter((e) => e.message !== SUMMARY);
+    for (const w of result.warnings ?? []) logLines(logger, 'error', format(w));
+    for (const err of errors) {
+      // ISC's "Can't open FILE" (the config or an include) is a log_fatal of its own: it ends the run there.
+      if (!err.line && err.message.startsWith("Can't open ")) return { ok: false, code: await fatal(logger, err.message) };
+      logLines(logger, 'error', format(err));
+    }
+    return { ok: false, code: await fatal(logger, SUMMARY) };
   }
   for (const w of result.warnings) logLines(logger, 'error', format(w));
   return { ok: true, config: result.config };
