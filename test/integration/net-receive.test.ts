@@ -83,3 +83,22 @@ test('a DISCOVER on an interface outside the serving set is ignored', { skip, ti
   assert.equal(ignored.ifindex, lanC.host('srv').ifindex);
   assert.equal(agent.events.filter(from('datagram', MAC_C)).length, 0, 'never delivered to the engine');
 });
+
+test('SO_BINDTODEVICE mode hears only its device', { skip, timeout: 15_000 }, async () => {
+  // A second socket on port 67 (both use SO_REUSEADDR, so broadcasts reach both) bound to eth0 only.
+  const bound = await TransportAgent.start(topo, topo.nsOf('srv'), { interfaces: ['eth0'], bindToDevice: 'eth0' });
+  try {
+    const mark = agent.events.length;
+    const onB = lanB.host('cb').spawn('udhcpc', udhcpcArgs('eth0', { tries: 2, quitAfterLease: false }));
+    // The wildcard socket hears the new DISCOVER on eth1, so the kernel had it for the bound socket too.
+    await agent.waitFor((e) => from('datagram', MAC_B)(e) && agent.events.indexOf(e) >= mark, 8000);
+    const onA = lanA.host('ca').spawn('udhcpc', udhcpcArgs('eth0', { tries: 2, quitAfterLease: false }));
+    const d = await bound.waitFor(from('datagram', MAC_A), 8000);
+    await Promise.all([onA.stop(), onB.stop()]);
+    assert.equal(d.ifname, 'eth0');
+    assert.equal(bound.events.filter(from('datagram', MAC_B)).length, 0, 'nothing from eth1 reached the bound socket');
+    assert.equal(bound.events.filter(from('ignored', MAC_B)).length, 0, 'not even as ignored: the kernel filtered it');
+  } finally {
+    await bound.stop();
+  }
+});
