@@ -58,8 +58,7 @@ export function decodePacket(buf: Buffer): DecodeResult {
   const siaddr = r.u32();
   const giaddr = r.u32();
   const chaddr = r.bytes(CHADDR_LEN);
-  const snameField = r.bytes(SNAME_LEN);
-  const fileField = r.bytes(FILE_LEN);
+  r.skip(SNAME_LEN + FILE_LEN);
   // The length check above makes an overrun impossible; the sticky reader still guards it.
   if (!r.ok) return fail('truncated-header', 'fixed header overrun', r.overrun);
 
@@ -77,8 +76,8 @@ export function decodePacket(buf: Buffer): DecodeResult {
     siaddr,
     giaddr,
     chaddr,
-    sname: cString(snameField),
-    file: cString(fileField),
+    sname: cString(buf, OFFSET.sname, SNAME_LEN),
+    file: cString(buf, OFFSET.file, FILE_LEN),
     options,
   };
   if (len < FIXED_HEADER_LEN + 4 || buf.readUInt32BE(OFFSET.options) !== MAGIC_COOKIE) {
@@ -144,11 +143,11 @@ function fail(
   return { ok: false, error: new DecodeError(code, message, offset, field, optionCode) };
 }
 
-/** Field contents up to the first NUL (a view). */
-function cString(field: Buffer): Buffer {
-  const nul = field.indexOf(0);
-  if (nul === 0) return EMPTY;
-  return nul < 0 ? field : field.subarray(0, nul);
+/** Contents of the fixed field buf[at, at + len) up to the first NUL (a view; EMPTY when empty). */
+function cString(buf: Buffer, at: number, len: number): Buffer {
+  let n = 0;
+  while (n < len && buf[at + n] !== 0) n++;
+  return n === 0 ? EMPTY : buf.subarray(at, at + n);
 }
 
 /** Parse one option area `buf[start, end)` into `options`; returns an error or undefined. */

@@ -112,26 +112,20 @@ export function optionOrder(
 ): number[] {
   const list: number[] = [];
   seen.fill(0);
-  const add = (code: number): void => {
-    if (code < 1 || code > 254 || code === DhcpOption.AGENT_INFORMATION || code === DhcpOption.OPTION_OVERLOAD) return;
-    if (seen[code] !== 0 || list.length >= PRIORITY_COUNT) return;
-    seen[code] = 1;
-    list.push(code);
-  };
-  for (const c of MANDATORY) add(c);
+  for (let i = 0; i < MANDATORY.length; i++) add(list, MANDATORY[i]!);
   if (parameterRequestList !== undefined && parameterRequestList.length > 0) {
-    if (options.has(DhcpOption.SUBNET_SELECTION)) add(DhcpOption.SUBNET_SELECTION);
-    if (echoClientId) add(DhcpOption.CLIENT_IDENTIFIER);
-    for (let i = 0; i < parameterRequestList.length; i++) add(parameterRequestList[i]!);
-    add(DhcpOption.FQDN);
-    add(DhcpOption.SUBNET_MASK);
+    if (options.has(DhcpOption.SUBNET_SELECTION)) add(list, DhcpOption.SUBNET_SELECTION);
+    if (echoClientId) add(list, DhcpOption.CLIENT_IDENTIFIER);
+    for (let i = 0; i < parameterRequestList.length; i++) add(list, parameterRequestList[i]!);
+    add(list, DhcpOption.FQDN);
+    add(list, DhcpOption.SUBNET_MASK);
   } else {
-    for (const c of NO_PRL_FIRST) add(c);
-    for (const c of options.keys()) if (c !== DhcpOption.VENDOR_ENCAPSULATED_OPTIONS) add(c);
-    add(DhcpOption.VENDOR_ENCAPSULATED_OPTIONS);
+    for (let i = 0; i < NO_PRL_FIRST.length; i++) add(list, NO_PRL_FIRST[i]!);
+    for (const c of options.keys()) if (c !== DhcpOption.VENDOR_ENCAPSULATED_OPTIONS) add(list, c);
+    add(list, DhcpOption.VENDOR_ENCAPSULATED_OPTIONS);
   }
   // Options the packet carries that the list did not place: after everything else.
-  for (const c of options.keys()) add(c);
+  for (const c of options.keys()) add(list, c);
   // RFC 2132 §3.3: subnet mask before routers (ISC store_options swaps them).
   if (seen[DhcpOption.SUBNET_MASK] !== 0 && seen[DhcpOption.ROUTERS] !== 0) {
     const im = list.indexOf(DhcpOption.SUBNET_MASK);
@@ -142,6 +136,14 @@ export function optionOrder(
     }
   }
   return list;
+}
+
+/** Append `code` to the priority list unless already there, not encodable here, or the list is full. */
+function add(list: number[], code: number): void {
+  if (code < 1 || code > 254 || code === DhcpOption.AGENT_INFORMATION || code === DhcpOption.OPTION_OVERLOAD) return;
+  if (seen[code] !== 0 || list.length >= PRIORITY_COUNT) return;
+  seen[code] = 1;
+  list.push(code);
 }
 
 /**
@@ -176,7 +178,7 @@ const snameScratch = Buffer.alloc(SNAME_LEN);
 
 /** Encode a packet and report which options were dropped and whether overload was used. */
 export function encodePacketDetailed(packet: DhcpPacket, opts: EncodeOptions = {}): EncodeResult {
-  const options = packet.options;
+  const options: ReadonlyMap<number, Uint8Array> = packet.options;
   const maxSize = Math.min(Math.max(opts.maxSize ?? DHCP_MTU_MIN, DHCP_MTU_MIN), 65535);
   const baseSize = opts.optionSpace !== undefined ? Math.max(4, opts.optionSpace) : maxSize - FIXED_HEADER_LEN - IP_UDP_OVERHEAD;
 
@@ -249,7 +251,7 @@ export function encodePacketDetailed(packet: DhcpPacket, opts: EncodeOptions = {
       let at = area === 0 ? 4 + bufix : area === 1 ? six : tix;
       base[at++] = code;
       base[at++] = incr;
-      base.set(value.subarray(ix, ix + incr), at);
+      copyBytes(value, ix, base, at, incr);
       if (area === 0) bufix += 2 + incr;
       else if (area === 1) six += 2 + incr;
       else tix += 2 + incr;
@@ -281,7 +283,7 @@ export function encodePacketDetailed(packet: DhcpPacket, opts: EncodeOptions = {
         const n = Math.min(255, agent.length - off);
         main[index++] = DhcpOption.AGENT_INFORMATION;
         main[index++] = n;
-        main.set(agent.subarray(off, off + n), index);
+        copyBytes(agent, off, main, index, n);
         index += n;
       }
     } else {
@@ -300,6 +302,15 @@ export function encodePacketDetailed(packet: DhcpPacket, opts: EncodeOptions = {
   w.field(overload & 2 ? snameScratch : packet.sname, SNAME_LEN);
   w.field(overload & 1 ? fileScratch : packet.file, FILE_LEN);
   main.writeUInt32BE(MAGIC_COOKIE, 0);
-  out.set(main.subarray(0, index), FIXED_HEADER_LEN);
+  main.copy(out, FIXED_HEADER_LEN, 0, index);
   return { buffer: out, dropped, overload };
+}
+
+/** Copy n octets without allocating a view (short values byte by byte: cheaper than a native call). */
+function copyBytes(src: Uint8Array, from: number, dst: Buffer, at: number, n: number): void {
+  if (n < 32) {
+    for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
+  } else {
+    dst.set(from === 0 && n === src.length ? src : src.subarray(from, from + n), at);
+  }
 }
