@@ -2,6 +2,7 @@
  * Send paths of LinuxTransport with real clients completing a lease:
  * - broadcast (client asks with the broadcast flag, udhcpc -B): 255.255.255.255:68 leaves through the
  *   arrival interface only, with the server's address on that interface as source;
+ * - unicast to ciaddr (a RENEWING client): an ordinary routed datagram to ciaddr:68 from port 67;
  * - link-layer unicast (broadcast flag clear, plain udhcpc): the frame goes to the client's MAC and yiaddr
  *   with ISC's header values and a correct UDP checksum, the client accepts it, and the server namespace
  *   keeps no neighbour entry (no ARP was involved).
@@ -22,6 +23,7 @@ import { TransportAgent } from '../net/fixtures/agent-handle.js';
 const skip = integrationSkipReason();
 const MAC_A = '52:54:00:42:00:0a';
 const MAC_B = '52:54:00:42:00:0b';
+const MAC_R = '52:54:00:42:00:0e';
 
 let topo: Topology;
 let lanA: LanInfo;
@@ -31,7 +33,11 @@ let agent: TransportAgent;
 before(async () => {
   if (skip) return;
   topo = await createTopology('nt-reply');
-  lanA = await topo.lan('a', [{ name: 'srv', address: '10.242.1.1/24' }, { name: 'ca', mac: MAC_A }]);
+  lanA = await topo.lan('a', [
+    { name: 'srv', address: '10.242.1.1/24' },
+    { name: 'ca', mac: MAC_A },
+    { name: 'cr', address: '10.242.1.77/24', mac: MAC_R },
+  ]);
   lanB = await topo.lan('b', [{ name: 'srv', address: '10.242.2.1/24' }, { name: 'cb', mac: MAC_B }]);
   agent = await TransportAgent.start(topo, topo.nsOf('srv'), {
     interfaces: ['eth0', 'eth1'],
@@ -79,4 +85,21 @@ test('link-layer unicast reaches a client with no address, without ARP', { skip,
   assert.doesNotMatch(text, /ARP, Request who-has 10\.242\.1\.50/, 'the server never ARPed for the client');
   const neigh = await neighbours(lanA.host('srv').ns);
   assert.deepEqual(neigh.filter((l) => l.startsWith('10.242.1.50 ')), [], `no neighbour entry: ${neigh.join('; ')}`);
+});
+
+test('unicast to ciaddr is an ordinary routed datagram from port 67', { skip, timeout: 20_000 }, async () => {
+  const cap = await startCapture(lanA.host('cr').ns, 'eth0', 'udp port 68', { topology: topo });
+  const r = await agent.request({ cmd: 'send', datagram: { kind: 'unicast', ciaddr: '10.242.1.77', data: Buffer.from('renew-ack').toString('base64') } });
+  assert.ok(r.ok, r.error);
+  const lines = await cap.stop();
+  const text = lines.join('\n');
+  const hit = lines.filter((l) => /10\.242\.1\.1\.67 > 10\.242\.1\.77\.68: /.test(l));
+  assert.equal(hit.length, 1, text);
+  assert.match(hit[0]!, new RegExp(`> ${MAC_R}, ethertype IPv4`));
+  // Kernel-built: its own TTL (64), not the AF_PACKET path's ISC values.
+  assert.match(hit[0]!, /ttl 64/);
+  // And a send the kernel refuses comes back as an errno-coded error (no route in this namespace).
+  const bad = await agent.request({ cmd: 'send', datagram: { kind: 'unicast', ciaddr: '192.0.2.9', data: 'AA==' } });
+  assert.equal(bad.ok, false);
+  assert.equal(bad.code, 'ENETUNREACH');
 });
