@@ -13,6 +13,8 @@ import { formatLeaseDiagnostic, type LeaseParseContext } from '../../grammar/lea
 import { readLeaseFile } from '../../leases/isc-lease-file.js';
 import { strerror } from './argv.js';
 
+const CORRUPT = 'Corrupt lease file - possible data loss!';
+
 /** The lines ISC logs (as one log_fatal) when the lease database cannot be opened. */
 export function cantOpenLeaseDatabase(file: string, reason: string): string {
   return (
@@ -41,12 +43,18 @@ export function testLeaseFile(file: string, config: Config, logger: Logger): Lea
   } catch (e) {
     return { ok: false, fatal: cantOpenLeaseDatabase(file, strerror(e)) };
   }
+  let corruptLine = false;
   for (const d of parsed.diagnostics) {
+    // ISC logs this one bare (log_error, not parse_warn), after the positioned ones.
+    if (d.message === CORRUPT) {
+      corruptLine = true;
+      continue;
+    }
     logger.error(formatLeaseDiagnostic(d));
     logger.error(d.sourceLine);
     logger.error(iscCaretLine(d.sourceLine, d.column));
   }
-  if (parsed.diagnostics.length > 0) logger.error('Corrupt lease file - possible data loss!');
+  if (corruptLine || parsed.diagnostics.length > 0) logger.error(CORRUPT);
   logger.info(`Lease file test successful: ${parsed.leases.size} leases read from ${file}.`);
   return { ok: true, leases: parsed.leases.size, problems: parsed.diagnostics.length };
 }

@@ -143,3 +143,36 @@ describe('-t on a sample of the corpus: ISC\'s exit code and first error line', 
     });
   }
 });
+
+describe('-T against ISC: the lease file', () => {
+  const LEASES: Record<string, string> = {
+    'empty.leases': '',
+    'one.leases':
+      'lease 10.0.0.11 {\n  starts 4 2026/11/26 10:00:00;\n  ends 4 2026/11/26 11:00:00;\n  binding state active;\n  hardware ethernet 52:54:00:02:bf:f8;\n}\n',
+    'bad-statement.leases':
+      'lease 10.0.0.11 {\n  starts 4 2026/11/26 10:00:00;\n  ends 4 2026/11/26 11:00:00;\n  binding state active;\n}\nlease 10.0.0.12 { bogus; }\n',
+  };
+  for (const [name, text] of Object.entries(LEASES)) {
+    test(`dhcpd -T -cf good.conf -lf ${name}: exit code and diagnostics`, { skip }, async () => {
+      writeFileSync(join(dir, 'good.conf'), CONFIGS['good.conf']);
+      writeFileSync(join(dir, name), text);
+      const argv = ['-T', '-cf', 'good.conf', '-lf', join(dir, name)];
+      const isc = runIsc(argv, dir);
+      const ours = await runOurs(argv, dir);
+      assert.equal(ours.code, isc.code, isc.stderr);
+      // The positioned diagnostics' first lines and the corrupt-file line, in ISC's order.
+      const keyLines = (s: string): string[] => s.split('\n').filter((l) => / line \d+: /.test(l) || l.startsWith('Corrupt lease file'));
+      assert.deepEqual(keyLines(ours.stderr), keyLines(isc.stderr));
+    });
+  }
+
+  test('a missing lease file: ISC\'s "Can\'t open lease database" fatal, exit 1', { skip }, async () => {
+    writeFileSync(join(dir, 'good.conf'), CONFIGS['good.conf']);
+    const argv = ['-T', '-cf', 'good.conf', '-lf', join(dir, 'none.leases')];
+    const isc = runIsc(argv, dir);
+    const ours = await runOurs(argv, dir);
+    assert.equal(isc.code, 1);
+    assert.equal(ours.code, 1);
+    assert.equal(normalizeOurs(ours.stderr), normalizeIsc(isc.stderr));
+  });
+});
