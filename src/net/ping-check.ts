@@ -63,7 +63,17 @@ export class PingChecker {
 
   constructor(private readonly options: PingCheckerOptions = {}) {}
 
-  private open(): NativeIcmpSocket {
+  /**
+   * Opens the raw ICMP socket now (idempotent). Call it at start-up, before dropping privileges with
+   * `-user`/`-group`: a raw socket needs CAP_NET_RAW (ISC also opens its ICMP socket before it drops them).
+   * Otherwise it is opened by the first {@link check}.
+   */
+  open(): void {
+    this.socketOrOpen();
+  }
+
+  private socketOrOpen(): NativeIcmpSocket {
+    if (this.closed) throw new Error('ping checker closed');
     if (this.socket) return this.socket;
     const addon = this.options.addon ?? loadAddon();
     const s = new addon.IcmpSocket();
@@ -95,8 +105,14 @@ export class PingChecker {
    */
   check(address: Ipv4, timeoutMs = DEFAULT_PING_TIMEOUT_SECONDS * 1000): Promise<PingResult> {
     if (this.closed) return Promise.reject(new Error('ping checker closed'));
-    const addr = toUint32(address);
-    const socket = this.open();
+    let addr: number;
+    let socket: NativeIcmpSocket;
+    try {
+      addr = toUint32(address);
+      socket = this.socketOrOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise<PingResult>((resolve, reject) => {
       const entry: Pending = {
         resolve,

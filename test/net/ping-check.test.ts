@@ -32,3 +32,16 @@ test('parseEchoReply accepts echo replies only and never throws', () => {
   assert.equal(parseEchoReply(Buffer.from([0x60, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])), undefined, 'IPv6');
   assert.equal(parseEchoReply(Buffer.from([0x43, ...Buffer.alloc(40)])), undefined, 'IHL below 5');
 });
+
+test('PingChecker rejects (never throws) on bad input or after close', async () => {
+  const { PingChecker } = await import('../../src/net/ping-check.js');
+  const { addonAvailable } = await import('../../src/native/index.js');
+  const c = new PingChecker();
+  await assert.rejects(c.check('not-an-address'), TypeError);
+  c.close();
+  await assert.rejects(c.check('127.0.0.1'), /closed/);
+  if (addonAvailable() && process.getuid?.() !== 0) {
+    // Without CAP_NET_RAW the raw socket cannot open: a rejected promise with the errno name.
+    await assert.rejects(new PingChecker().check('127.0.0.1'), { code: 'EPERM' });
+  }
+});
