@@ -11,6 +11,8 @@ import { formatFromTypeSpec, type OptionDefinition } from '../options/option-tab
 import { parseOptionValue } from '../options/value-parser.js';
 import { toValueTokens } from './tok-adapter.js';
 import { ipFromBytes } from './ip.js';
+import { tokenizeConfig, type Tok } from '../../grammar/tokens.js';
+import { readFileSync } from 'node:fs';
 
 /** What kind of declaration we are in (ISC's *_DECL type). */
 type DeclType = 'root' | 'shared-network' | 'subnet' | 'pool' | 'group' | 'host' | 'class';
@@ -360,6 +362,23 @@ export class Compiler {
     }
   }
 
+  private readonly tokenCache = new Map<string, Tok[]>();
+
+  /** Position of the first token after `at` in `file` (the `at` line itself at end of file). */
+  private tokenAfter(file: string, at: A.Loc): SourceLoc {
+    let toks = this.tokenCache.get(file);
+    if (!toks) {
+      try {
+        toks = tokenizeConfig(readFileSync(file, 'latin1'), file).tokens;
+      } catch {
+        toks = [];
+      }
+      this.tokenCache.set(file, toks);
+    }
+    const t = toks.find((x) => x.kind !== 'eof' && (x.line > at.line || (x.line === at.line && x.column > at.column)));
+    return t ? { file, line: t.line, column: t.column } : locOf(at);
+  }
+
   private constParam(name: string, data: Uint8Array, l: A.Loc): Statement {
     const def = this.b.table.lookup('server', name)!;
     return { kind: 'option', loc: locOf(l), mode: 'supersede', space: 'server', name: def.name, code: def.code, value: { kind: 'const', data } };
@@ -415,8 +434,9 @@ export class Compiler {
     const raw = st.value;
     const toks = toValueTokens(raw.tokens, raw.file);
     if (toks.length === 0 && !(def.format.fields.length === 1 && def.format.fields[0].kind === 'zerolen') && def.format.fields.length > 0) {
-      // `option routers;` — ISC consumes the `;` and complains about what follows; report the usual wording.
-      this.b.error(locOf(raw.end), optionNeedsValueMessage(def));
+      // `option routers;` — ISC's parse_option_statement eats the `;` as an empty value and then wants
+      // another `;`: "semicolon expected." at the token after it (common/parse.c).
+      this.b.error(this.tokenAfter(raw.file, raw.end), 'semicolon expected.');
       return null;
     }
     const r = parseOptionValue(def, toks, locOf(raw.end));
@@ -910,19 +930,6 @@ export class Compiler {
   }
 }
 
-function optionNeedsValueMessage(def: OptionDefinition): string {
-  const f = def.format.fields[0];
-  switch (f?.kind) {
-    case 'ip-address': return ';: expecting IP address or hostname';
-    case 'integer': case 'lease-time': return 'expecting number.';
-    case 'boolean': case 'space-name': return 'expecting identifier.';
-    case 'text': return 'expecting string.';
-    case 'domain-list': return 'Expecting a domain string.';
-    case 'domain-name': return 'not a valid domain name.';
-    case 'enumeration': return 'identifier expected';
-    default: return 'expecting string or hexadecimal data.';
-  }
-}
 
 /** ISC `split N` -> 256-bit bucket mask: bits 0..N-1 set, bit i in byte i/8 at (1 << (i & 7)). */
 export function splitToHba(split: number): Uint8Array {

@@ -311,8 +311,10 @@ function parseToken(c: Cursor, fmt: OptionFormat, idx: number, uniform: boolean,
       }
       if (!lookups) return { kind: 'const', data: parseDottedQuad(c) };
       if (t && !isPunct(t, '{') && !isPunct(t, '}')) c.next();
-      // ISC prints the token text and its internal token number; we print the text only.
-      throw new Fail(c.locOf(t), `${t ? t.image : ';'}: expecting IP address or hostname`);
+      // ISC prints the token's text and its internal token number (includes/dhctoken.h: punctuation is its
+      // character code, STRING 262); only non-identifier tokens can get here.
+      const num = !t ? 59 : t.type === 'string' ? 262 : t.image.charCodeAt(0);
+      throw new Fail(c.locOf(t), `${t ? t.image : ';'} (${num}): expecting IP address or hostname`);
     }
     case 'ip6-address':
       return { kind: 'const', data: parseIp6(c) };

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { runIscTest, iscAvailable } from './isc-oracle.js';
 import { generatedConfig, mutation } from './conf-gen.js';
-import { readConfRows } from './corpus-support.js';
+import { readConfRows, sameMessage } from './corpus-support.js';
 
 let dir = '';
 const startCwd = process.cwd();
@@ -47,7 +47,7 @@ function compare(text: string): string | null {
   if (ours.ok) return null;
   const e = ours.errors[0];
   if (isc.line === null) {
-    if (e.line > 0 || e.message !== isc.message) return `ISC: ${isc.firstError} | ours: line ${e.line}: ${e.message}`;
+    if (e.line > 0 || !sameMessage(e.message, isc.message)) return `ISC: ${isc.firstError} | ours: line ${e.line}: ${e.message}`;
     return null;
   }
   if (e.line !== isc.line || e.file !== isc.file) return `ISC: ${isc.firstError} | ours: ${e.file} line ${e.line}: ${e.message}`;
