@@ -131,7 +131,7 @@ export function selectInterfaces(config: Config, all: readonly NetInterface[], n
       if (!candidates.includes(i)) candidates.push(i);
     }
   } else {
-    candidates = all.filter((i) => !i.loopback && i.addresses.length > 0);
+    candidates = all.filter((i) => !i.loopback && !i.pointToPoint && i.addresses.length > 0);
   }
   const served: NetInterface[] = [];
   for (const i of candidates) {
