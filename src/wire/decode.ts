@@ -47,7 +47,7 @@ export function decodePacket(buf: Buffer): DecodeResult {
   const htype = r.u8();
   const hlen = r.u8();
   if (hlen > CHADDR_LEN) {
-    return fail('bad-hlen', `Discarding packet with bogus hlen (${hlen})`, OFFSET.hlen);
+    return fail('bad-hlen', 'Discarding packet with bogus hlen.', OFFSET.hlen);
   }
   const hops = r.u8();
   const xid = r.u32();
@@ -143,6 +143,14 @@ function fail(
   return { ok: false, error: new DecodeError(code, message, offset, field, optionCode) };
 }
 
+/**
+ * ISC 4.4.3's exact log line for a malformed option (parse_option_buffer). ISC always prints the name as
+ * `<unknown>` on these two paths (it drops its option reference before logging), so we do too.
+ */
+function iscMalformed(code: number, reason: string): string {
+  return `parse_option_buffer: malformed option dhcp.<unknown> (code ${code}): ${reason}.`;
+}
+
 /** Contents of the fixed field buf[at, at + len) up to the first NUL (a view; EMPTY when empty). */
 function cString(buf: Buffer, at: number, len: number): Buffer {
   let n = 0;
@@ -167,12 +175,12 @@ function parseArea(
     if (code === DhcpOption.END) return undefined;
     const olen = r.u8();
     if (!r.ok) {
-      return new DecodeError('option-missing-length', `option ${code}: code tag at end of buffer - missing length field`, at, field, code);
+      return new DecodeError('option-missing-length', iscMalformed(code, 'code tag at end of buffer - missing length field'), at, field, code);
     }
     const vstart = r.pos;
     r.skip(olen);
     if (!r.ok) {
-      return new DecodeError('option-overrun', `option ${code}: option length ${olen} exceeds option buffer length`, at, field, code);
+      return new DecodeError('option-overrun', iscMalformed(code, 'option length exceeds option buffer length'), at, field, code);
     }
     if (code === DhcpOption.OPTION_OVERLOAD && field !== 'options') {
       return new DecodeError('overload-loop', `option overload (52) inside the ${field} field`, at, field, code);

@@ -237,7 +237,11 @@ export class DecodeError {
   constructor(
     /** Reason code, stable for counters. */
     readonly code: DecodeErrorCode,
-    /** Human-readable reason (ISC-like wording where ISC logs one). */
+    /**
+     * Human-readable reason. Where ISC 4.4.3 logs the same drop, this is ISC's exact line
+     * (`Discarding packet with bogus hlen.`, `parse_option_buffer: malformed option dhcp.<unknown> (code N):
+     * option length exceeds option buffer length.`); ISC drops short packets silently.
+     */
     readonly message: string,
     /** Byte offset in the DHCP payload where the problem was found. */
     readonly offset: number,

@@ -308,4 +308,15 @@ start_dhcpd $s eth0; start_capture $s
 nsx cli timeout 20 perfdhcp -4 -l eth0 -r 2 -n 3 -R 3 -p 6 >"$W/$s/client.log" 2>&1 || true
 finish $s "perfdhcp (Kea)" "perfdhcp -4 -l eth0 -r 2 -n 3 -R 3"
 
+# 11. ISC's accept/drop verdict on hand-made edge cases (test/support/isc-verdict-cases.ts): each is sent alone
+#     and the dhcpd log lines it caused are recorded (test/wire/isc-verdicts.test.ts compares decodePacket).
+s=isc-verdicts; mkdir -p "$W/$s"
+{ base_conf; subnet_conf; } > "$W/$s/dhcpd.conf"
+make_lan 52:54:00:77:00:0b
+ip -n "$P-cli" addr add 10.77.0.9/24 dev eth0
+start_dhcpd $s eth0
+nsx cli node --import tsx "$REPO/test/support/send-verdict-cases.ts" 10.77.0.1 "$W/$s/dhcpd.log" "$OUT/$s.json" \
+  "Real run: each case sent alone by test/support/send-verdict-cases.ts from a namespace created by test/support/capture-wire-vectors.sh to ISC dhcpd 4.4.3-P1 (-d); iscLog holds the dhcpd log lines it caused."
+drop_lan
+
 echo "fixtures written to $OUT"

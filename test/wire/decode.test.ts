@@ -124,7 +124,8 @@ describe('decodePacket', () => {
     assert.equal(e.code, 'option-overrun');
     assert.equal(e.offset, 243);
     assert.equal(e.optionCode, 61);
-    assert.match(e.toString(), /option 61.*at offset 243 \(options\)/);
+    assert.equal(e.message, 'parse_option_buffer: malformed option dhcp.<unknown> (code 61): option length exceeds option buffer length.');
+    assert.match(e.toString(), /at offset 243 \(options\)$/);
   });
 
   it('ignores an empty host-name like ISC, keeps a non-empty one', () => {
