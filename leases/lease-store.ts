@@ -122,8 +122,9 @@ export interface LeaseStoreOptions {
   /** Create the database when it does not exist (default true unless readOnly). */
   create?: boolean;
   /**
-   * Run `PRAGMA integrity_check` at open (default true). `quick` runs `quick_check` instead (O(N) without
-   * index cross-checks) for very large databases.
+   * Check the database at open: `'quick'` (default) runs `PRAGMA quick_check` (every page and record, O(N),
+   * ~1.6 s for 1M leases here), `true` the full `integrity_check` (adds index cross-checks, ~10 s for 1M),
+   * `false` none.
    */
   integrityCheck?: boolean | 'quick';
 }

@@ -1,11 +1,12 @@
 /**
  * The SQLite lease store (better-sqlite3). The only module in the product that opens the lease database.
  *
- * Schema (user_version 1, application_id 0x44484350 "DHCP"):
+ * Schema (user_version 2, application_id 0x44484350 "DHCP"):
  * - `lease4(address INTEGER PRIMARY KEY, starts, ends, tstp, tsfp, atsfp, cltt INTEGER — NULL = never,
  *   0 = unset; state, next_state, rewind_state INTEGER — index in BINDING_CODES; flags INTEGER — bit 0
  *   reserved, bit 1 dynamic-bootp; htype INTEGER, hwaddr BLOB, uid BLOB, client_hostname TEXT, hostname
- *   TEXT, scope TEXT (JSON), agent BLOB (sub-option TLVs), billing TEXT (JSON), on_stmts TEXT (JSON))`,
+ *   TEXT, scope TEXT (JSON), agent BLOB (sub-option TLVs), billing TEXT (JSON), on_stmts TEXT (JSON),
+ *   rec BLOB — the whole lease packed by leases/lease-record-codec.ts, the only column reads decode)`,
  *   indexes on hwaddr, uid, and a partial index on ends for leases with a pending state change.
  * - `host`, `grp`, `class` records, `failover_state(peer PRIMARY KEY, …)`, `meta(key, value)` for the
  *   server DUID and authoring byte order.
@@ -13,9 +14,9 @@
  * Durability: journal_mode=WAL, synchronous=FULL (NORMAL with dont-use-fsync). Each write() is one
  * transaction, hence one WAL fsync: group commit is the caller batching one event-loop turn into one write().
  *
- * Open checks: application_id/user_version identify the database; `PRAGMA integrity_check` (or
- * quick_check) must say ok; otherwise a {@link LeaseStoreError} is thrown. A corrupt database is never
- * replaced or repaired here.
+ * Open checks: application_id/user_version identify the database; `PRAGMA quick_check` (default; O(N),
+ * checks every page and record but not index-vs-table consistency) or `integrity_check` (option) must say
+ * ok; otherwise a {@link LeaseStoreError} is thrown. A corrupt database is never replaced or repaired here.
  *
  * @module
  */
@@ -46,6 +47,7 @@ import {
   type LeaseStoreWriter,
   type StateCounts,
 } from './lease-store.js';
+import { decodeLeaseRecord, encodeLeaseRecord } from './lease-record-codec.js';
 
 /** "DHCP" — marks the file as a dhcpd-ts lease database. */
 export const APPLICATION_ID = 0x44484350;
@@ -78,7 +80,9 @@ function stateName(code: number): BindingState {
  * Schema migrations: MIGRATIONS[i] moves a database from user_version i to i+1. Never edit a released
  * entry; append a new one.
  */
-const MIGRATIONS: readonly string[] = [
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE lease4 (
     address INTEGER PRIMARY KEY,
@@ -111,6 +115,15 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB);
   `,
+  // v2: the packed record (leases/lease-record-codec.ts) read at start-up and by lookups; the columns stay
+  // for indexes, queries and people inspecting the database with sqlite3.
+  (db) => {
+    db.exec('ALTER TABLE lease4 ADD COLUMN rec BLOB');
+    const upd = db.prepare('UPDATE lease4 SET rec = ? WHERE address = ?');
+    for (const r of db.prepare(`SELECT ${LEASE_COLUMNS} FROM lease4`).raw(true).all() as LeaseRow[]) {
+      upd.run(encodeLeaseRecord(rowToLease(r)), Number(r[0]));
+    }
+  },
 ];
 
 /** The schema version this code writes. */
@@ -254,6 +267,10 @@ function rowToLease(r: LeaseRow): Lease {
   };
 }
 
+function recToLease(r: LeaseRow): Lease {
+  return decodeLeaseRecord(Number(r[0]) >>> 0, r[1] as Buffer);
+}
+
 function hostFromRow(r: Record<string, SqlValue>): HostRecord {
   return {
     name: String(r['name']),
@@ -350,7 +367,7 @@ export class SqliteLeaseStore implements LeaseStore {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.dontUseFsync ? 'NORMAL' : 'FULL'}`);
     }
-    const check = options.integrityCheck ?? true;
+    const check = options.integrityCheck ?? 'quick';
     if (check !== false && version > 0) {
       const rows = db.pragma(check === 'quick' ? 'quick_check' : 'integrity_check') as { [k: string]: string }[];
       const msgs = rows.map((r) => Object.values(r)[0]);
@@ -366,7 +383,9 @@ export class SqliteLeaseStore implements LeaseStore {
       if (readOnly) throw new LeaseStoreError(this.path, `lease database schema version ${version} needs migration`, 'too-new');
       const migrate = db.transaction(() => {
         for (let v = version; v < SCHEMA_VERSION; v++) {
-          db.exec(MIGRATIONS[v] ?? '');
+          const m = MIGRATIONS[v];
+          if (typeof m === 'string') db.exec(m);
+          else if (m) m(db);
         }
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -378,14 +397,14 @@ export class SqliteLeaseStore implements LeaseStore {
   private prepare() {
     const db = this.db;
     return {
-      put: db.prepare(`INSERT OR REPLACE INTO lease4 (${LEASE_COLUMNS}) VALUES (${LEASE_COLUMNS.split(',').map(() => '?').join(',')})`),
+      put: db.prepare(`INSERT OR REPLACE INTO lease4 (${LEASE_COLUMNS}, rec) VALUES (${LEASE_COLUMNS.split(',').map(() => '?').join(',')}, ?)`),
       del: db.prepare('DELETE FROM lease4 WHERE address = ?'),
-      byAddr: db.prepare(`SELECT ${LEASE_COLUMNS} FROM lease4 WHERE address = ?`).raw(true),
-      byHw: db.prepare(`SELECT ${LEASE_COLUMNS} FROM lease4 WHERE hwaddr = ? AND htype = ? ORDER BY address`).raw(true),
-      byUid: db.prepare(`SELECT ${LEASE_COLUMNS} FROM lease4 WHERE uid = ? ORDER BY address`).raw(true),
+      byAddr: db.prepare(`SELECT address, rec FROM lease4 WHERE address = ?`).raw(true),
+      byHw: db.prepare(`SELECT address, rec FROM lease4 WHERE hwaddr = ? AND htype = ? ORDER BY address`).raw(true),
+      byUid: db.prepare(`SELECT address, rec FROM lease4 WHERE uid = ? ORDER BY address`).raw(true),
       expired: db
         .prepare(
-          `SELECT ${LEASE_COLUMNS} FROM lease4 WHERE state <> next_state AND ends IS NOT NULL AND ends <= ? ORDER BY ends LIMIT ?`,
+          `SELECT address, rec FROM lease4 WHERE state <> next_state AND ends IS NOT NULL AND ends <= ? ORDER BY ends LIMIT ?`,
         )
         .raw(true),
       nextExpiry: db.prepare('SELECT min(ends) AS t FROM lease4 WHERE state <> next_state AND ends IS NOT NULL AND ends > 0'),
@@ -416,7 +435,7 @@ export class SqliteLeaseStore implements LeaseStore {
   private makeWriter(): LeaseStoreWriter {
     const st = () => this.st;
     return {
-      putLease: (lease) => void st().put.run(leaseToRow(lease)),
+      putLease: (lease) => void st().put.run(...leaseToRow(lease), encodeLeaseRecord(lease)),
       deleteLease: (address) => void st().del.run(address >>> 0),
       putHost: (h) =>
         void st().putHost.run(
@@ -452,21 +471,21 @@ export class SqliteLeaseStore implements LeaseStore {
 
   getByAddress(address: number): Lease | undefined {
     const r = this.st.byAddr.get(address >>> 0) as LeaseRow | undefined;
-    return r ? rowToLease(r) : undefined;
+    return r ? recToLease(r) : undefined;
   }
 
   getByHardware(hardware: HardwareAddress): Lease[] {
-    return (this.st.byHw.all(hardware.address, hardware.htype) as LeaseRow[]).map(rowToLease);
+    return (this.st.byHw.all(hardware.address, hardware.htype) as LeaseRow[]).map(recToLease);
   }
 
   getByUid(uid: Buffer): Lease[] {
-    return (this.st.byUid.all(uid) as LeaseRow[]).map(rowToLease);
+    return (this.st.byUid.all(uid) as LeaseRow[]).map(recToLease);
   }
 
   *leases(query?: LeaseQuery): IterableIterator<Lease> {
     const params: SqlValue[] = [];
-    const sql = `SELECT ${LEASE_COLUMNS} FROM lease4 ${rangeWhere(query, params)} ORDER BY address`;
-    for (const r of this.db.prepare(sql).raw(true).iterate(...params)) yield rowToLease(r as LeaseRow);
+    const sql = `SELECT address, rec FROM lease4 ${rangeWhere(query, params)} ORDER BY address`;
+    for (const r of this.db.prepare(sql).raw(true).iterate(...params)) yield recToLease(r as LeaseRow);
   }
 
   countByState(query?: LeaseQuery): StateCounts {
@@ -485,7 +504,7 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   expiredAt(now: number, limit = 1_000_000): Lease[] {
-    return (this.st.expired.all(now, limit) as LeaseRow[]).map(rowToLease);
+    return (this.st.expired.all(now, limit) as LeaseRow[]).map(recToLease);
   }
 
   nextExpiry(): number | null {

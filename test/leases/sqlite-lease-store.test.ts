@@ -6,7 +6,7 @@ import { join, dirname } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { openSqliteLeaseStore, SCHEMA_VERSION, APPLICATION_ID } from '../../leases/sqlite-lease-store.js';
+import { openSqliteLeaseStore, SCHEMA_VERSION, APPLICATION_ID, MIGRATIONS } from '../../leases/sqlite-lease-store.js';
 import { LeaseStoreError } from '../../leases/lease-store.js';
 import { emptyLease, type Lease } from '../../leases/lease.js';
 import { GroupCommitter } from '../../leases/group-commit.js';
@@ -225,6 +225,40 @@ describe('SqliteLeaseStore', () => {
       () => openSqliteLeaseStore(path),
       (e: unknown) => e instanceof LeaseStoreError && e.kind === 'corrupt' && /not replacing it/.test(e.message),
     );
+  });
+
+  it('migrates a version-1 database (columns only) to the packed-record schema', () => {
+    const path = join(dir, 'v1.sqlite');
+    const raw = new Database(path);
+    const v1 = MIGRATIONS[0];
+    assert.equal(typeof v1, 'string');
+    raw.exec(v1 as string);
+    raw.pragma(`application_id = ${APPLICATION_ID}`);
+    raw.pragma('user_version = 1');
+    // A version-1 row as that schema stored it.
+    raw
+      .prepare(
+        'INSERT INTO lease4 (address, starts, ends, tstp, tsfp, atsfp, cltt, state, next_state, rewind_state, flags, htype, hwaddr, uid, client_hostname, hostname, scope, agent, billing, on_stmts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+      )
+      .run(0x0a000001, 1000, null, 1000, 0, 0, 900, 2, 1, 1, 2, 1, Buffer.from('001122334455', 'hex'), Buffer.from([1, 2]), 'pc', null, JSON.stringify([['x', 'n', 5]]), Buffer.from([1, 0, 2, 0x61, 0x62]), JSON.stringify({ c: 'gold' }), JSON.stringify({ expiry: 'log (info, "x");' }));
+    raw.close();
+    const s = openSqliteLeaseStore(path);
+    const l = s.getByAddress(0x0a000001);
+    assert.ok(l);
+    assert.equal(l.starts, 1000);
+    assert.equal(l.ends, null);
+    assert.equal(l.bindingState, 'active');
+    assert.equal(l.nextBindingState, 'free');
+    assert.equal(l.dynamicBootp, true);
+    assert.deepEqual(l.hardware, { htype: 1, address: Buffer.from('001122334455', 'hex') });
+    assert.deepEqual(l.scope.get('x'), { kind: 'number', value: 5 });
+    assert.deepEqual(l.agentOptions, [{ code: 1, data: Buffer.from('ab') }]);
+    assert.deepEqual(l.billingClass, { kind: 'class', name: 'gold' });
+    assert.deepEqual(l.on, { expiry: 'log (info, "x");' });
+    s.close();
+    const check = new Database(path, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    check.close();
   });
 
   it('refuses a database written by a newer schema', () => {
