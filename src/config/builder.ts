@@ -472,7 +472,9 @@ export class ConfigBuilder {
   finish(): Config {
     this.postconf();
     let failed = false;
-    for (const peer of this.config.failoverPeers.values()) {
+    // ISC keeps peers in a list with the newest first (enter_failover_peer), so it reports them in
+    // reverse declaration order.
+    for (const peer of [...this.config.failoverPeers.values()].reverse()) {
       if (!this.poolCounts.get(peer.name)) {
         this.plainError(
           `ERROR: Failover peer, ${peer.name}, has no referring pools. You must refer to each peer in at least one pool declaration.`,

@@ -123,9 +123,61 @@ const klass: fc.Arbitrary<string> = fc.constantFrom(
   'omapi-port 7911;\nomapi-key k3;',
 );
 
+/** Expression statements and conditionals, some naming unknown options or classes. */
+const conditional: fc.Arbitrary<string> = fc.constantFrom(
+  'if exists user-class and option user-class = "iPXE" { filename "boot.ipxe"; } else { filename "undionly.kpxe"; }',
+  'if substring (hardware, 1, 3) = 00:0c:29 { option domain-name "vm"; }',
+  'if option no-such-option = "x" { filename "a"; }',
+  'if not exists dhcp-client-identifier { log (info, "no client id"); }',
+  'on commit { set ip = binary-to-ascii (10, 8, ".", leased-address); execute ("/bin/true", ip); }',
+  'if known { add "c1"; }',
+  'class "c1" { match if option vendor-class-identifier = "x"; lease limit 4; }\nif known { add "c1"; }',
+  'switch (option dhcp-message-type) { case 01: filename "d"; break; default: filename "x"; }',
+);
+
+/** A shared network: subnets and pools in some order (pools before their subnet fail in ISC). */
+const sharedNetwork: fc.Arbitrary<string> = fc
+  .record({
+    name: fc.constantFrom('lan', '"office net"', 'a.b'),
+    subnets: fc.integer({ min: 0, max: 2 }),
+    poolFirst: fc.boolean().map((x) => x && Math.random() < 0.3),
+    pool: fc.boolean(),
+    peerRef: fc.constantFrom(null, 'fo1'),
+    iface: fc.constantFrom(0, 0, 1, 2),
+    poolRanges: fc.integer({ min: 0, max: 2 }),
+    x: fc.integer({ min: 1, max: 200 }),
+  })
+  .map((n) => {
+    const body: string[] = [];
+    for (let i = 0; i < n.iface; i++) body.push(`interface eth${i};`);
+    if (n.peerRef) body.push(`failover peer "${n.peerRef}";`);
+    const pool = `pool {
+    ${Array.from({ length: n.poolRanges }, (_, i) => `range 10.${n.x}.${i}.10 10.${n.x}.${i}.20;`).join('\n    ')}
+    deny dynamic bootp clients;
+  }`;
+    if (n.pool && n.poolFirst) body.push(pool);
+    for (let i = 0; i < n.subnets; i++) body.push(`subnet 10.${n.x}.${i}.0 netmask 255.255.255.0 { option routers 10.${n.x}.${i}.1; }`);
+    if (n.pool && !n.poolFirst) body.push(pool);
+    return `shared-network ${n.name} {
+  ${body.join('\n  ')}
+}`;
+  });
+
+/** Groups (named or not) holding hosts, and hosts referring to named groups. */
+const group: fc.Arbitrary<string> = fc
+  .record({ named: fc.boolean(), ref: fc.constantFrom('g1', 'g2'), uid: fc.constantFrom('', 'uid 01:02:03:04;', 'uid "client-1";'), hid: fc.boolean() })
+  .map((g) => {
+    const hostBody = [g.uid, g.hid ? 'host-identifier option agent.circuit-id "port1";' : '', `group ${g.ref};`].filter((x) => x).join(' ');
+    return `${g.named ? 'group g1' : 'group'} {
+  option domain-name "grp";
+  host gh { hardware ethernet 00:11:22:33:44:55; }
+}
+host gr { ${hostBody} }`;
+  });
+
 /** A generated configuration: a mix of top-level blocks. */
 export const generatedConfig: fc.Arbitrary<string> = fc
-  .array(fc.oneof({ weight: 3, arbitrary: parameter }, { weight: 4, arbitrary: subnet }, { weight: 2, arbitrary: host }, { weight: 1, arbitrary: failover }, { weight: 1, arbitrary: klass }), {
+  .array(fc.oneof({ weight: 3, arbitrary: parameter }, { weight: 4, arbitrary: subnet }, { weight: 2, arbitrary: host }, { weight: 1, arbitrary: failover }, { weight: 1, arbitrary: klass }, { weight: 1, arbitrary: conditional }, { weight: 1, arbitrary: sharedNetwork }, { weight: 1, arbitrary: group }), {
     minLength: 1,
     maxLength: 8,
   })

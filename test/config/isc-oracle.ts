@@ -29,6 +29,9 @@ const NOISE = [
   /^Database file: /,
   /^PID file: /,
   /^WARNING: /,
+  // Evaluation-time messages from executing the global scope once (GRAMMAR.md §6.6), not errors.
+  /^(data|numeric|boolean|option|execute|dns-update|bool): /,
+  /no raw packet or lease is available/,
   /^Wrote /,
   /^$/,
 ];
@@ -43,9 +46,14 @@ export function runIscTest(cf: string, cwd: string, tmpDir: string): IscVerdict 
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   const ok = r.status === 0;
   if (ok) return { ok, firstError: '', file: null, line: null, message: '', output };
-  const lines = output.split('\n');
-  let first = '';
-  for (const l of lines) {
+  let lines = output.split('\n');
+  // Errors found after the configuration was read (failover sanity) come after the "PID file:" line;
+  // anything before it is then output of evaluating the global scope (log statements), not an error.
+  const positioned = lines.find((l) => /^.*? line \d+: /.test(l));
+  const pid = lines.findIndex((l) => l.startsWith('PID file: '));
+  if (!positioned && pid >= 0) lines = lines.slice(pid + 1);
+  let first = positioned ?? '';
+  if (!positioned) for (const l of lines) {
     if (NOISE.some((re) => re.test(l))) continue;
     first = l;
     break;
