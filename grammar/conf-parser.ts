@@ -31,7 +31,7 @@ import type {
   PermitStatement,
 } from './ast.js';
 import { type ConfigError, plainError } from './errors.js';
-import { tokenizeConfig, type Tok } from './tokens.js';
+import { Scanner, type Tok } from './tokens.js';
 import { ParseAbort, TokenStream } from './token-stream.js';
 
 /** Result of parsing: the tree (complete up to the first error) and the errors (empty when ISC accepts). */
@@ -262,12 +262,8 @@ class ConfParser {
     private readonly st: ParseState,
   ) {
     this.file = file;
-    const lexed = tokenizeConfig(text, file);
-    this.ts = new TokenStream(lexed);
-    if (lexed.diagnostics.length > 0) this.lexDiag = lexed.diagnostics[0]!.offset;
+    this.ts = new TokenStream(new Scanner(text, file));
   }
-
-  private lexDiag = -1;
 
   // ---- token helpers -------------------------------------------------------------------------
 
@@ -283,8 +279,7 @@ class ConfParser {
   }
   /** ISC reports an unterminated string while lexing it. */
   private checkLex(t: Tok): void {
-    if (t.unterminated && t.offset === this.lexDiag) {
-      this.lexDiag = -1;
+    if (t.unterminated) {
       const err = this.ts.errorHere('eof in string constant');
       err.line = t.line;
       err.column = t.column;
@@ -1169,10 +1164,9 @@ class ConfParser {
     const t = this.peek();
     const L = this.loc(t);
     if (t.kind === 'number') {
-      const t1 = this.ts.peek2();
-      const idx = this.ts.position();
-      const t2 = this.ts.toks[idx + 2];
-      if (isP(t1, '.') && t2 !== undefined && t2.kind === 'number') {
+      const t1 = this.ts.lookahead(1);
+      const t2 = this.ts.lookahead(2);
+      if (isP(t1, '.') && t2.kind === 'number') {
         const ip = this.parseIpv4();
         return { kind: 'ip', loc: L, ip };
       }
@@ -1557,6 +1551,7 @@ class ConfParser {
 
   /** Tokens up to (not including) the next `;`, `{`, `}` or end of file. */
   private rawValue(): RawValue {
+    const before = this.ts.last();
     const tokens: Tok[] = [];
     for (;;) {
       const t = this.peek();
@@ -1566,12 +1561,18 @@ class ConfParser {
     }
     const ts = this.ts;
     const file = this.file;
+    const terminator = this.peek();
     return {
       kind: 'tokens',
       tokens,
       file,
-      end: this.loc(this.peek()),
-      errorAt: (i: number, message: string, peekAfter = true) => ts.errorAtToken(tokens[i] ?? ts.toks[ts.toks.length - 1]!, message, peekAfter),
+      end: this.loc(terminator),
+      errorAt: (i: number, message: string, peekAfter = true) => {
+        const at = i < tokens.length ? tokens[i]! : terminator;
+        const prev = i === 0 ? before : i <= tokens.length ? tokens[i - 1] : terminator;
+        const after = i + 1 < tokens.length ? tokens[i + 1] : i + 1 === tokens.length ? terminator : undefined;
+        return ts.errorAtToken(prev, at, after, message, peekAfter);
+      },
     };
   }
 

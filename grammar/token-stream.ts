@@ -9,7 +9,7 @@
  *
  * Used by the dhcpd.conf parser and available to the dhcpd.leases parser.
  */
-import type { Tok, TokenizeResult } from './tokens.js';
+import { Scanner, type Tok, type TokenizeResult } from './tokens.js';
 import type { ConfigError } from './errors.js';
 
 /** Thrown to abandon a parse at the first error (caught by the parser entry points, never escapes). */
@@ -22,22 +22,44 @@ export class ParseAbort extends Error {
 export class TokenStream {
   readonly file: string;
   readonly text: string;
-  readonly toks: Tok[];
-  /** Index of the next token to consume. */
-  private idx = 0;
-  /** Whether toks[idx] has been peeked (ISC cfile->token set). */
+  /** Source of tokens: a scanner, or an array (for a pre-tokenized text). */
+  private readonly pull: () => Tok;
+  /** Tokens fetched from the source but not consumed; la[0] is the next token. */
+  private la: Tok[] = [];
+  /** Whether la[0] has been peeked (ISC cfile->token set). */
   private peeked = false;
   /** Last consumed token (ISC lexline/lexchar), or undefined at start. */
   private consumed: Tok | undefined;
   /** Parity (line number mod 2) of the line buffer ISC's token_line points at. */
   private tokenLineParity = 1;
-  /** Furthest token lexed so far. */
+  /** Furthest token lexed so far (by ISC's reckoning). */
   private readTok: Tok | undefined;
 
-  constructor(lexed: TokenizeResult) {
-    this.file = lexed.file;
-    this.text = lexed.text;
-    this.toks = lexed.tokens;
+  /** Streams tokens of `text` lazily (big files are not held as token arrays), or of a tokenized text. */
+  constructor(source: TokenizeResult | Scanner) {
+    if (source instanceof Scanner) {
+      this.file = source.file;
+      this.text = source.text;
+      this.pull = () => source.next();
+    } else {
+      this.file = source.file;
+      this.text = source.text;
+      const toks = source.tokens;
+      let i = 0;
+      this.pull = () => toks[Math.min(i++, toks.length - 1)]!;
+    }
+  }
+
+  /** Tokens pulled from the source during {@link simulate}. */
+  private recording: Tok[] | undefined;
+
+  private fetch(k: number): Tok {
+    while (this.la.length <= k) {
+      const t = this.pull();
+      this.la.push(t);
+      if (this.recording) this.recording.push(t);
+    }
+    return this.la[k]!;
   }
 
   /** Offset just past the chars ISC has read after lexing `t` (names/numbers read one extra char). */
@@ -56,7 +78,7 @@ export class TokenStream {
 
   /** Looks at the next token without consuming it (ISC peek_token). */
   peek(): Tok {
-    const t = this.toks[this.idx]!;
+    const t = this.fetch(0);
     if (!this.peeked) {
       this.peeked = true;
       this.readTok = t;
@@ -68,12 +90,17 @@ export class TokenStream {
 
   /** The token after the next one, without ISC side effects (for decisions ISC makes with its own state). */
   peek2(): Tok {
-    return this.toks[Math.min(this.idx + 1, this.toks.length - 1)]!;
+    return this.fetch(1);
+  }
+
+  /** The token `k` places ahead (0 = next), without ISC side effects. */
+  lookahead(k: number): Tok {
+    return this.fetch(k);
   }
 
   /** Consumes and returns the next token (ISC next_token). */
   next(): Tok {
-    const t = this.toks[this.idx]!;
+    const t = this.fetch(0);
     if (this.peeked) {
       if (!this.consumed || t.line !== this.consumed.line) this.tokenLineParity = this.curLineAfter(t) & 1;
     } else {
@@ -82,7 +109,7 @@ export class TokenStream {
     }
     this.peeked = false;
     this.consumed = t;
-    if (t.kind !== 'eof') this.idx++;
+    if (t.kind !== 'eof') this.la.shift();
     return t;
   }
 
@@ -93,12 +120,7 @@ export class TokenStream {
 
   /** True when the next token is the end of file. */
   atEof(): boolean {
-    return this.toks[this.idx]!.kind === 'eof';
-  }
-
-  /** Index of the next token (for callers that slice raw value tokens). */
-  position(): number {
-    return this.idx;
+    return this.fetch(0).kind === 'eof';
   }
 
   /** The text ISC would echo as the source line right now. */
@@ -140,11 +162,17 @@ export class TokenStream {
 
   /** Runs `f` and then restores the cursor state (for computing what ISC would report further on). */
   simulate<T>(f: () => T): T {
-    const saved = { idx: this.idx, peeked: this.peeked, consumed: this.consumed, parity: this.tokenLineParity, readTok: this.readTok };
+    const saved = { la: this.la.slice(), peeked: this.peeked, consumed: this.consumed, parity: this.tokenLineParity, readTok: this.readTok };
+    const outer = this.recording;
+    this.recording = [];
     try {
       return f();
     } finally {
-      this.idx = saved.idx;
+      // Tokens pulled during the simulation are the real next tokens: keep them buffered.
+      const pulled = this.recording;
+      this.recording = outer;
+      if (outer) outer.push(...pulled);
+      this.la = saved.la.concat(pulled);
       this.peeked = saved.peeked;
       this.consumed = saved.consumed;
       this.tokenLineParity = saved.parity;
@@ -153,23 +181,28 @@ export class TokenStream {
   }
 
   /**
-   * The error ISC reports when it has consumed `tok` after peeking it (the usual pattern in its value
-   * parsers), optionally peeking the token after it. Does not move this cursor.
+   * The error ISC reports when it has consumed `tok` (after `prev`) having peeked it first (the usual
+   * pattern in its value parsers), optionally peeking `after` too. Does not move this cursor.
    */
-  errorAtToken(tok: Tok, message: string, peekAfter = true): ConfigError {
-    const i = this.toks.indexOf(tok);
-    return this.simulate(() => {
-      this.idx = Math.max(0, i - 1);
+  errorAtToken(prev: Tok | undefined, tok: Tok, after: Tok | undefined, message: string, peekAfter = true): ConfigError {
+    const saved = { la: this.la, peeked: this.peeked, consumed: this.consumed, parity: this.tokenLineParity, readTok: this.readTok };
+    try {
+      this.consumed = prev;
+      this.tokenLineParity = prev ? this.curLineAfter(prev) & 1 : 1;
+      this.readTok = prev;
       this.peeked = false;
-      this.consumed = i > 0 ? this.toks[i - 1] : undefined;
-      if (this.consumed) this.tokenLineParity = this.curLineAfter(this.consumed) & 1;
-      this.readTok = this.consumed;
-      if (i > 0) this.idx = i;
+      this.la = after && peekAfter ? [tok, after] : [tok];
       this.peek();
       this.next();
-      if (peekAfter) this.peek();
+      if (peekAfter && after) this.peek();
       return this.errorHere(message);
-    });
+    } finally {
+      this.la = saved.la;
+      this.peeked = saved.peeked;
+      this.consumed = saved.consumed;
+      this.tokenLineParity = saved.parity;
+      this.readTok = saved.readTok;
+    }
   }
 
   /** Throws ParseAbort with an error at ISC's current position. */

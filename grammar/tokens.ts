@@ -43,8 +43,8 @@ export interface Tok {
   iscChar: number;
   /** True when ISC reads one char past this token (names/numbers) before knowing it ended. */
   readsAhead: boolean;
-  /** For a string: true if it was not closed before end of file. */
-  unterminated?: boolean;
+  /** For a string: true if it was not closed before end of file (always false for other tokens). */
+  unterminated: boolean;
 }
 
 /** A lexing diagnostic (ISC reports these as parse warnings, e.g. "eof in string constant"). */
@@ -108,11 +108,13 @@ export const Comment: TokenType = createToken({ name: 'Comment', pattern: /#[^\n
 export const StringLit: TokenType = createToken({
   name: 'StringLit',
   // An unclosed string runs to end of file (ISC: "eof in string constant").
-  pattern: /"(?:[^"\\]|\\[\s\S])*(?:"|\\?$)/,
+  pattern: /"(?:[^"\\]|\\[\s\S])*"?/,
   line_breaks: true,
 });
 export const Word: TokenType = createToken({ name: 'Word', pattern: /[A-Za-z0-9-][A-Za-z0-9_-]*/ });
-export const Other: TokenType = createToken({ name: 'Other', pattern: /[^ \t\n\r\v\f"#A-Za-z0-9-]/ });
+const otherStart: number[] = [];
+for (let c = 0; c < 256; c++) if (!/[ \t\n\r\v\f"#A-Za-z0-9-]/.test(String.fromCharCode(c))) otherStart.push(c);
+export const Other: TokenType = createToken({ name: 'Other', pattern: /[^ \t\n\r\v\f"#A-Za-z0-9-]/, start_chars_hint: otherStart });
 
 /** The shared Chevrotain lexer (ISC counts only `\n` as a line end). */
 export const ConfigLexer: Lexer = new Lexer([WhiteSpace, Comment, StringLit, Word, Other], {
@@ -120,7 +122,6 @@ export const ConfigLexer: Lexer = new Lexer([WhiteSpace, Comment, StringLit, Wor
   lineTerminatorsPattern: /\n/g,
   lineTerminatorCharacters: ['\n'],
   ensureOptimizations: false,
-  skipValidations: true,
 });
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
@@ -203,25 +204,184 @@ export function decodeIscString(body: string): string {
 }
 
 /**
- * Tokenizes dhcpd.conf or dhcpd.leases text. Never throws: every byte becomes part of some token.
- * `file` is only recorded in the result (errors name it).
+ * Character classes (latin1 code units): 1 = whitespace, 2 = word char, 4 = hex digit, 8 = digit,
+ * 16 = may start a word (letters, digits, `-`; `_` only continues one).
  */
-export function tokenizeConfig(text: string, file: string): TokenizeResult {
-  const lexed = ConfigLexer.tokenize(text);
-  const tokens: Tok[] = new Array<Tok>(lexed.tokens.length + 1);
-  const diagnostics: LexDiagnostic[] = [];
+const CC = new Uint8Array(256);
+for (const c of [9, 10, 11, 12, 13, 32]) CC[c] |= 1;
+for (let c = 48; c <= 57; c++) CC[c] |= 2 | 4 | 8;
+for (let c = 65; c <= 90; c++) CC[c] |= 2;
+for (let c = 97; c <= 122; c++) CC[c] |= 2;
+for (let c = 65; c <= 70; c++) CC[c] |= 4;
+for (let c = 97; c <= 102; c++) CC[c] |= 4;
+CC[45] |= 2; // -
+CC[95] |= 2; // _
+for (let c = 0; c < 256; c++) if (CC[c]! & 2 && c !== 95) CC[c] |= 16;
+
+/**
+ * Incremental scanner: yields one token per {@link Scanner.next} call (an `eof` token at the end, then
+ * again on every further call). Used by the parsers so tokens of a big file need not all be kept alive.
+ */
+export class Scanner {
+  private i = 0;
+  private line = 1;
+  private lineStart = 0;
   // ISC's column counter runs one ahead while a look-ahead char is "put back": that is the case at the
   // start of a token whenever the previous thing read was whitespace, a name or a number.
+  private pending = false;
+  /** Lexing diagnostics found so far ("eof in string constant"). */
+  readonly diagnostics: LexDiagnostic[] = [];
+
+  constructor(
+    readonly text: string,
+    readonly file: string,
+  ) {}
+
+  next(): Tok {
+    const text = this.text;
+    const n = text.length;
+    let i = this.i;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      const cls = c < 256 ? CC[c]! : 0;
+      if (cls & 1) {
+        do {
+          if (text.charCodeAt(i) === 10) {
+            this.line++;
+            this.lineStart = i + 1;
+          }
+          i++;
+        } while (i < n && text.charCodeAt(i) < 256 && (CC[text.charCodeAt(i)]! & 1) !== 0);
+        this.pending = true;
+        continue;
+      }
+      if (c === 35 /* # */) {
+        const nl = text.indexOf('\n', i);
+        if (nl < 0) i = n;
+        else {
+          i = nl + 1;
+          this.line++;
+          this.lineStart = i;
+        }
+        this.pending = false;
+        continue;
+      }
+      const line = this.line;
+      const column = i - this.lineStart + 1;
+      const iscChar = this.pending ? column + 1 : column;
+      const offset = i;
+      if (cls & 16) {
+        let j = i + 1;
+        while (j < n) {
+          const d = text.charCodeAt(j);
+          if (d >= 256 || (CC[d]! & 2) === 0) break;
+          j++;
+        }
+        const image = text.slice(i, j);
+        let kind: TokKind;
+        let keyword: string | undefined;
+        if (cls & 8 || c === 45) {
+          kind = classifyNumberWord(image);
+        } else {
+          kind = 'numberOrName';
+          for (let k = i + 1; k < j; k++) {
+            if ((CC[text.charCodeAt(k)]! & 4) === 0) {
+              kind = 'name';
+              break;
+            }
+          }
+          keyword = KEYWORD_OF.get(image);
+          if (keyword === undefined && image.length <= 32) {
+            const lower = image.toLowerCase();
+            if (lower !== image && KEYWORDS.has(lower)) keyword = lower;
+          }
+        }
+        this.i = j;
+        this.pending = true;
+        return { kind, image, text: image, keyword, line, column, offset, end: j, iscChar, readsAhead: true, unterminated: false };
+      }
+      if (c === 34 /* " */) {
+        let j = i + 1;
+        let closed = false;
+        while (j < n) {
+          const d = text.charCodeAt(j);
+          if (d === 92 /* backslash */) {
+            if (j + 1 < n) {
+              if (text.charCodeAt(j + 1) === 10) {
+                this.line++;
+                this.lineStart = j + 2;
+              }
+              j += 2;
+              continue;
+            }
+            break;
+          }
+          if (d === 34) {
+            closed = true;
+            j++;
+            break;
+          }
+          if (d === 10) {
+            this.line++;
+            this.lineStart = j + 1;
+          }
+          j++;
+        }
+        const image = text.slice(i, j);
+        const body = closed ? image.slice(1, -1) : image.slice(1);
+        if (!closed) this.diagnostics.push({ line, column, iscChar, offset, message: 'eof in string constant' });
+        this.i = j;
+        this.pending = false;
+        return { kind: 'string', image, text: decodeIscString(body), keyword: undefined, line, column, offset, end: j, iscChar, readsAhead: false, unterminated: !closed };
+      }
+      const image = text[i]!;
+      this.i = i + 1;
+      this.pending = false;
+      return { kind: 'punct', image, text: image, keyword: undefined, line, column, offset, end: i + 1, iscChar, readsAhead: false, unterminated: false };
+    }
+    this.i = n;
+    const eofCol = n - this.lineStart + 1;
+    return { kind: 'eof', image: '', text: '', keyword: undefined, line: this.line, column: eofCol, offset: n, end: n, iscChar: eofCol, readsAhead: false, unterminated: false };
+  }
+}
+
+/** Keywords by their exact (lower-case) spelling: the common case needs no toLowerCase. */
+const KEYWORD_OF: ReadonlyMap<string, string> = new Map([...KEYWORDS].map((k) => [k, k]));
+
+/**
+ * Tokenizes dhcpd.conf or dhcpd.leases text into an array (last token: `eof`). Never throws: every byte
+ * becomes part of some token. `file` is only recorded in the result (errors name it).
+ *
+ * This is a direct scanner implementing exactly the token rules of {@link ConfigLexer} (the Chevrotain
+ * definition of the same language, which test/grammar checks it against): on a 50,000-host config the
+ * Chevrotain lexer alone costs more CPU than `dhcpd -t` takes for the whole job.
+ */
+export function tokenizeConfig(text: string, file: string): TokenizeResult {
+  const sc = new Scanner(text, file);
+  const tokens: Tok[] = [];
+  for (;;) {
+    const t = sc.next();
+    tokens.push(t);
+    if (t.kind === 'eof') break;
+  }
+  return { file, text, tokens, diagnostics: sc.diagnostics };
+}
+
+/**
+ * The same tokenization done by the Chevrotain {@link ConfigLexer} (slower; kept as the declarative
+ * definition and used by tests to cross-check {@link tokenizeConfig}).
+ */
+export function tokenizeWithChevrotain(text: string, file: string): TokenizeResult {
+  const lexed = ConfigLexer.tokenize(text);
+  const tokens: Tok[] = [];
+  const diagnostics: LexDiagnostic[] = [];
   let prevEnd = 0;
   let prevReadsAhead = false;
-  let n = 0;
   for (const t of lexed.tokens as IToken[]) {
     const image = t.image;
     const offset = t.startOffset;
     const column = t.startColumn ?? 1;
     const line = t.startLine ?? 1;
-    // Gap between tokens: whitespace reads ahead; a comment ends on the newline it consumed (no put-back)
-    // unless whitespace follows it.
     let pending = prevReadsAhead;
     if (offset > prevEnd) pending = gapEndsWithPutBack(text, prevEnd, offset);
     const iscChar = pending ? column + 1 : column;
@@ -234,8 +394,8 @@ export function tokenizeConfig(text: string, file: string): TokenizeResult {
         kind = classifyNumberWord(image);
       } else {
         kind = 'numberOrName';
-        for (let i = 1; i < image.length; i++) {
-          if (!isXDigit(image.charCodeAt(i))) {
+        for (let k = 1; k < image.length; k++) {
+          if (!isXDigit(image.charCodeAt(k))) {
             kind = 'name';
             break;
           }
@@ -243,54 +403,27 @@ export function tokenizeConfig(text: string, file: string): TokenizeResult {
         const lower = image.toLowerCase();
         if (KEYWORDS.has(lower)) keyword = lower;
       }
-      tok = { kind, image, text: image, keyword, line, column, offset, end: offset + image.length, iscChar, readsAhead: true };
+      tok = { kind, image, text: image, keyword, line, column, offset, end: offset + image.length, iscChar, readsAhead: true, unterminated: false };
     } else if (t.tokenType === StringLit) {
       const closed = image.length >= 2 && image.endsWith('"') && !endsWithOddBackslashes(image, image.length - 1);
       const body = closed ? image.slice(1, -1) : image.slice(1);
-      tok = {
-        kind: 'string',
-        image,
-        text: decodeIscString(body),
-        keyword: undefined,
-        line,
-        column,
-        offset,
-        end: offset + image.length,
-        iscChar,
-        readsAhead: false,
-      };
-      if (!closed) {
-        tok.unterminated = true;
-        diagnostics.push({ line, column, iscChar, offset, message: 'eof in string constant' });
-      }
+      tok = { kind: 'string', image, text: decodeIscString(body), keyword: undefined, line, column, offset, end: offset + image.length, iscChar, readsAhead: false, unterminated: !closed };
+      if (!closed) diagnostics.push({ line, column, iscChar, offset, message: 'eof in string constant' });
     } else {
-      tok = { kind: 'punct', image, text: image, keyword: undefined, line, column, offset, end: offset + 1, iscChar, readsAhead: false };
+      tok = { kind: 'punct', image, text: image, keyword: undefined, line, column, offset, end: offset + 1, iscChar, readsAhead: false, unterminated: false };
     }
-    tokens[n++] = tok;
+    tokens.push(tok);
     prevEnd = tok.end;
     prevReadsAhead = tok.readsAhead;
   }
-  // End of file position (line/column after the last char).
   let eofLine = 1;
   let lastNl = -1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
+  for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) {
     eofLine++;
-    lastNl = i;
+    lastNl = k;
   }
   const eofCol = text.length - lastNl;
-  tokens[n++] = {
-    kind: 'eof',
-    image: '',
-    text: '',
-    keyword: undefined,
-    line: eofLine,
-    column: eofCol,
-    offset: text.length,
-    end: text.length,
-    iscChar: eofCol,
-    readsAhead: false,
-  };
-  tokens.length = n;
+  tokens.push({ kind: 'eof', image: '', text: '', keyword: undefined, line: eofLine, column: eofCol, offset: text.length, end: text.length, iscChar: eofCol, readsAhead: false, unterminated: false });
   return { file, text, tokens, diagnostics };
 }
 

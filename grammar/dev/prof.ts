@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { parseConfigFile } from '../conf-parser.js';
+import { tokenizeConfig } from '../tokens.js';
+const file = process.argv[2] ?? '/tmp/g/big.conf';
+const text = readFileSync(file, 'latin1');
+let c0 = process.cpuUsage();
+const lx = tokenizeConfig(text, file);
+let c1 = process.cpuUsage(c0);
+console.log('tokenize cpu', ((c1.user + c1.system) / 1000).toFixed(0), 'ms', lx.tokens.length);
+c0 = process.cpuUsage();
+const r = parseConfigFile(file);
+c1 = process.cpuUsage(c0);
+console.log('parse (incl. tokenize) cpu', ((c1.user + c1.system) / 1000).toFixed(0), 'ms', r.ok);
