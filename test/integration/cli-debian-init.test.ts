@@ -18,8 +18,10 @@ import { cleanupPrefix, createNamespace, deleteNamespace, exec, integrationSkipR
 import { processAlive, readPidFile } from '../../src/cli/pid-file.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const fromSource = import.meta.url.endsWith('.ts');
+/** Where src/ is: the repository (tsx) or dist/ (built); the repository root holds bin/. */
+const root = join(here, '..', '..');
+const repoRoot = fromSource ? root : join(root, '..');
 const ext = fromSource ? 'ts' : 'js';
 const INIT = '/etc/init.d/isc-dhcp-server';
 const haveServer = existsSync(join(root, 'src', 'server', `dhcp-server.${ext}`));
@@ -58,7 +60,7 @@ after(async () => {
 
 /** The program /usr/sbin/dhcpd will point at: bin/dhcpd-ts when built, else a launcher running the source. */
 function launcher(): string {
-  if (!fromSource) return join(root, 'bin', 'dhcpd-ts');
+  if (!fromSource) return join(repoRoot, 'bin', 'dhcpd-ts');
   const l = join(dir, 'dhcpd-ts-src');
   writeFileSync(l, `#!/bin/sh\nexec ${process.execPath} --import ${import.meta.resolve('tsx')} ${join(root, 'src', 'cli', 'main.ts')} "$@"\n`);
   chmodSync(l, 0o755);
