@@ -1,6 +1,7 @@
 #!/bin/bash
 # Capture real DHCPv4 exchanges between ISC dhcpd 4.4.3 and real clients (udhcpc, ISC dhclient, dhcpcd,
-# perfdhcp, and a client behind ISC dhcrelay adding option 82), and turn them into the hex fixtures in
+# perfdhcp, klibc ipconfig for BOOTP, and a client behind ISC dhcrelay adding option 82), and record ISC's
+# verdict on hand-made edge cases; the results are the fixtures in
 # test/fixtures/wire/*.json that test/wire/vectors.test.ts decodes.
 #
 # Everything runs inside network namespaces this script creates (prefix "wcap-"), joined by veth pairs that
@@ -9,6 +10,8 @@
 # namespace). The namespaces and every process started here are removed on exit, also on failure.
 #
 # Usage (root): test/support/capture-wire-vectors.sh [output-dir]   (default: test/fixtures/wire)
+# Needs the Debian packages isc-dhcp-server isc-dhcp-client udhcpc dhcpcd-base kea-admin (perfdhcp)
+# isc-dhcp-relay tcpdump klibc-utils. Takes about a minute. Re-running changes xids and timestamps only.
 # For each scenario, tcpdump -w writes a pcap on the server-side link; `tcpdump -r -vv` gives an
 # independent decoding of every packet, which test/support/pcap-to-fixture.ts stores next to the hex as
 # the expected facts (message type, xid, chaddr, yiaddr, option codes/lengths in wire order, PRL).
@@ -308,7 +311,25 @@ start_dhcpd $s eth0; start_capture $s
 nsx cli timeout 20 perfdhcp -4 -l eth0 -r 2 -n 3 -R 3 -p 6 >"$W/$s/client.log" 2>&1 || true
 finish $s "perfdhcp (Kea)" "perfdhcp -4 -l eth0 -r 2 -n 3 -R 3"
 
-# 11. ISC's accept/drop verdict on hand-made edge cases (test/support/isc-verdict-cases.ts): each is sent alone
+# 11. BOOTP: klibc ipconfig (klibc-utils) sends a 236-octet BOOTREQUEST with no vendor area; ISC answers
+#     from a dynamic-bootp range with next-server and filename, in its 64-octet BOOTP option space.
+s=bootp-klibc-ipconfig; mkdir -p "$W/$s"
+{ base_conf; cat <<'EOF'
+subnet 10.77.0.0 netmask 255.255.255.0 {
+  range dynamic-bootp 10.77.0.100 10.77.0.200;
+  option routers 10.77.0.1;
+  option domain-name-servers 10.77.0.1, 10.77.0.2;
+  next-server 10.77.0.1;
+  filename "pxelinux.0";
+}
+EOF
+} > "$W/$s/dhcpd.conf"
+make_lan 52:54:00:77:00:0c
+start_dhcpd $s eth0; start_capture $s
+nsx cli timeout 15 /usr/lib/klibc/bin/ipconfig -c bootp -n -t 5 -d eth0 >"$W/$s/client.log" 2>&1 || true
+finish $s "klibc ipconfig 2.0.12 (Debian klibc-utils)" "/usr/lib/klibc/bin/ipconfig -c bootp -n -t 5 -d eth0"
+
+# 12. ISC's accept/drop verdict on hand-made edge cases (test/support/isc-verdict-cases.ts): each is sent alone
 #     and the dhcpd log lines it caused are recorded (test/wire/isc-verdicts.test.ts compares decodePacket).
 s=isc-verdicts; mkdir -p "$W/$s"
 { base_conf; subnet_conf; } > "$W/$s/dhcpd.conf"

@@ -21,13 +21,14 @@ export function repoRoot(): string {
   }
 }
 
-/** Every wire fixture file, sorted by name. */
+/** Every capture fixture file (those with `packets`; isc-verdicts.json is another shape), sorted by name. */
 export function loadWireVectors(): WireVectorFile[] {
   const dir = join(repoRoot(), 'test', 'fixtures', 'wire');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as WireVectorFile);
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<WireVectorFile>)
+    .filter((j): j is WireVectorFile => Array.isArray(j.packets));
 }
 
 /** The DHCP payload of every captured packet (for mutation fuzzing). */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodePacket } from '../../src/wire/decode.js';
-import { encodePacket, encodePacketDetailed, iscReplyMaxSize } from '../../src/wire/encode.js';
+import { encodePacket, encodePacketDetailed, iscBootpOptionSpace, iscReplyMaxSize } from '../../src/wire/encode.js';
 import { buildIpv4Udp, parseIpv4Udp } from '../../src/wire/ipv4-udp.js';
 import {
   BOOTP,
@@ -43,7 +43,7 @@ function endpoint(s: string): [string, number] {
 describe('real capture vectors', () => {
   it('cover the clients and message types the server must handle', () => {
     const types = new Set(files.flatMap((f) => f.packets.map((p) => p.expected.messageType)));
-    for (const t of [1, 2, 3, 4, 5, 6, 7, 8]) assert.ok(types.has(t), `no captured message of type ${t}`);
+    for (const t of [1, 2, 3, 4, 5, 6, 7, 8, null]) assert.ok(types.has(t), `no captured message of type ${t ?? 'BOOTP'}`);
     assert.ok(files.length >= 8);
   });
 
@@ -124,11 +124,17 @@ describe('real capture vectors', () => {
           assert.ok(req, 'request not captured');
           const request = decoded(req);
           const nak = messageType(reply) === 6;
-          const out = encodePacket(reply, {
-            // ISC builds NAKs without the client's PRL or option 57 (server/dhcp.c nak_lease).
-            parameterRequestList: nak ? undefined : parameterRequestList(request),
-            maxSize: nak ? undefined : iscReplyMaxSize(maxMessageSize(request)),
-          });
+          const bootp = messageType(request) === BOOTP;
+          const out = encodePacket(
+            reply,
+            bootp
+              ? { optionSpace: iscBootpOptionSpace(req.dhcp.length / 2) } // ISC bootp(): 64 octets or the request's
+              : {
+                  // ISC builds NAKs without the client's PRL or option 57 (server/dhcp.c nak_lease).
+                  parameterRequestList: nak ? undefined : parameterRequestList(request),
+                  maxSize: nak ? undefined : iscReplyMaxSize(maxMessageSize(request)),
+                },
+          );
           assert.equal(out.toString('hex'), p.dhcp, `reply ${i} differs from ISC's`);
           checked++;
         }
@@ -154,6 +160,17 @@ describe('real capture vectors', () => {
       });
     });
   }
+
+  it('decodes the BOOTP exchange (236-octet request without vendor area; ISC reply with file and siaddr)', () => {
+    const f = files.find((x) => x.scenario === 'bootp-klibc-ipconfig');
+    assert.ok(f);
+    const [request, reply] = f.packets.map(decoded) as [DhcpPacket, DhcpPacket];
+    assert.equal(f.packets[0]!.dhcp.length / 2, 236);
+    assert.equal(request.options.size, 0);
+    assert.equal(messageType(reply), BOOTP);
+    assert.equal(reply.file.toString('latin1'), /filename "([^"]+)"/.exec(f.dhcpdConf)![1]);
+    assert.equal(ipv4ToString(reply.siaddr), /next-server ([\d.]+);/.exec(f.dhcpdConf)![1]);
+  });
 
   it('finds the relay agent sub-options dhcrelay -a added (circuit-id = its interface name)', () => {
     const f = files.find((x) => x.scenario === 'relay-agent-option82');
