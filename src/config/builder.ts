@@ -13,6 +13,7 @@ import type {
 } from './model.js';
 import { hardwareKey, hexKey, hostIdentifierKey } from './model.js';
 import { OptionTable } from '../options/option-table.js';
+import type { ConfigError } from '../../grammar/errors.js';
 import { formatIp, prefixLength } from './ip.js';
 
 /** One diagnostic in ISC's terms. */
@@ -23,6 +24,8 @@ export interface Diagnostic {
   severity: 'error' | 'warning';
   /** ISC stops reading at a log_fatal. */
   fatal: boolean;
+  /** The error exactly as ISC prints it, when the parser could build it (position, caret, echo). */
+  exact?: ConfigError;
 }
 
 /** Thrown to stop the walk at a fatal error. */
@@ -84,6 +87,11 @@ export class ConfigBuilder {
   /** ISC parse_warn: an error at a position; parsing continues. */
   error(loc: SourceLoc, message: string): void {
     this.diagnostics.push({ loc, message, severity: 'error', fatal: false });
+  }
+
+  /** An error already in ISC's printed form (built by the parser's position bookkeeping). */
+  errorExact(e: ConfigError): void {
+    this.diagnostics.push({ loc: { file: e.file, line: e.line, column: e.column }, message: e.message, severity: 'error', fatal: false, exact: e });
   }
 
   /** ISC log_error that fails the configuration later (e.g. failover sanity), no position. */
@@ -206,10 +214,10 @@ export class ConfigBuilder {
   // ------------------------------------------------------------------ pools and ranges
 
   /** `pool {` inside a subnet (subnet given) or a shared network. */
-  beginPool(share: SharedNetwork, lexicalParent: Scope, loc: SourceLoc): PoolDraft {
-    const scope = this.newScope('pool', lexicalParent, null, loc);
-    // ISC clones the pool group from the *shared network's* group, so the authoritative flag comes from there.
-    scope.authoritative = share.scope.authoritative;
+  beginPool(share: SharedNetwork, _lexicalParent: Scope, loc: SourceLoc): PoolDraft {
+    // ISC clones the pool group from the *shared network's* group (not the subnet's): the pool's parent
+    // scope is the shared network, and its authoritative flag comes from there.
+    const scope = this.newScope('pool', share.scope, null, loc);
     const pool: Pool = {
       index: -1, implicit: false, scope, sharedNetwork: share, ranges: [], dynamicBootp: false,
       permitList: [], prohibitList: [], failoverPeer: share.failoverPeer, noFailover: false, loc,

@@ -8,7 +8,7 @@ import type {
 } from './model.js';
 import { ConfigBuilder, FatalConfigError, type Diagnostic, type PoolDraft } from './builder.js';
 import { formatFromTypeSpec, type OptionDefinition } from '../options/option-table.js';
-import { parseOptionValue } from '../options/value-parser.js';
+import { parseOptionValue, type ValueError } from '../options/value-parser.js';
 import { toValueTokens } from './tok-adapter.js';
 import { ipFromBytes } from './ip.js';
 import { tokenizeConfig, type Tok } from '../../grammar/tokens.js';
@@ -48,7 +48,11 @@ const SERVER_BOOLEAN_FOR_ALLOW: Record<string, string> = {
   leasequery: 'leasequery',
 };
 
-const locOf = (l: A.Loc): SourceLoc => ({ file: l.file, line: l.line, column: l.column });
+/**
+ * A model SourceLoc for an AST position. IscPos objects (with ISC's caret column and echoed source text)
+ * are passed through unchanged so that errors reported there print exactly like ISC's.
+ */
+const locOf = (l: A.Loc): SourceLoc => ('iscChar' in l ? l : { file: l.file, line: l.line, column: l.column });
 const ipOf = (ip: A.Ipv4Literal): number => ipFromBytes(Uint8Array.from(ip.octets));
 
 export class Compiler {
@@ -223,6 +227,9 @@ export class Compiler {
       case 'db-time-format':
       case 'lease-id-format':
         return;
+      case 'server-duid':
+        b.warning(locOf(st.loc), 'server-duid: DHCPv6 is not supported by dhcpd-ts; statement ignored');
+        return;
       case 'v6':
         this.v6(st);
         return;
@@ -364,6 +371,20 @@ export class Compiler {
 
   private readonly tokenCache = new Map<string, Tok[]>();
 
+  /** Report a value error where ISC's value parser stops, with ISC's echo when the parser can build it. */
+  private valueError(raw: A.RawValue, e: ValueError): void {
+    if (typeof raw.errorAt === 'function') {
+      try {
+        const ce = raw.errorAt(e.index, e.message);
+        this.b.errorExact(ce);
+        return;
+      } catch {
+        // fall through to the plain position
+      }
+    }
+    this.b.error(e.loc, e.message);
+  }
+
   /** Position of the first token after `at` in `file` (the `at` line itself at end of file). */
   private tokenAfter(file: string, at: A.Loc): SourceLoc {
     let toks = this.tokenCache.get(file);
@@ -416,7 +437,7 @@ export class Compiler {
     let def: OptionDefinition | null;
     let mode: A.OptionMode;
     if (st.kind === 'option') {
-      def = this.resolveOption(st.space, st.name, st.nameEnd, true);
+      def = this.resolveOption(st.space, st.name, st.nameEnd, st.executable !== true);
       mode = st.mode;
     } else {
       def = this.b.table.lookup('server', st.name) ?? null;
@@ -436,12 +457,13 @@ export class Compiler {
     if (toks.length === 0 && !(def.format.fields.length === 1 && def.format.fields[0].kind === 'zerolen') && def.format.fields.length > 0) {
       // `option routers;` — ISC's parse_option_statement eats the `;` as an empty value and then wants
       // another `;`: "semicolon expected." at the token after it (common/parse.c).
-      this.b.error(this.tokenAfter(raw.file, raw.end), 'semicolon expected.');
+      if (raw.emptyError) this.b.errorExact(raw.emptyError);
+      else this.b.error(this.tokenAfter(raw.file, raw.end), 'semicolon expected.');
       return null;
     }
     const r = parseOptionValue(def, toks, locOf(raw.end));
     if (!r.ok) {
-      this.b.error(r.error.loc, r.error.message);
+      this.valueError(raw, r.error);
       return null;
     }
     return { kind: 'option', loc, mode, space: def.space, name: def.name, code: def.code, value: r.value };
@@ -537,7 +559,7 @@ export class Compiler {
         if (!def) return;
         const r = parseOptionValue(def, toValueTokens(st.value.tokens, st.value.file), locOf(st.value.end));
         if (!r.ok) {
-          b.error(r.error.loc, r.error.message);
+          this.valueError(st.value, r.error);
           return;
         }
         if (r.value.kind === 'const') host.hostIdentifier = { space: def.space, name: def.name, code: def.code, data: r.value.data };

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseConfigFile } from '../../grammar/conf-parser.js';
 import type { ConfigError } from '../../grammar/errors.js';
-import type { Config } from './model.js';
+import type { Config, SourceLoc } from './model.js';
 import { Compiler } from './compile.js';
 import type { Diagnostic } from './builder.js';
 
@@ -71,6 +71,11 @@ class SourceLines {
 }
 
 function toConfigError(d: Diagnostic, mainFile: string, lines: SourceLines): ConfigError {
+  if (d.exact) return { ...d.exact, severity: d.severity };
+  const isc = d.loc as (SourceLoc & { iscChar?: number; sourceLine?: string }) | null;
+  if (isc && typeof isc.sourceLine === 'string' && typeof isc.iscChar === 'number') {
+    return { file: isc.file, line: isc.line, column: isc.column, iscChar: isc.iscChar, message: d.message, sourceLine: isc.sourceLine, severity: d.severity };
+  }
   if (!d.loc) return { file: mainFile, line: 0, column: 0, message: d.message, sourceLine: '', severity: d.severity };
   return {
     file: d.loc.file,

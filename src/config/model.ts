@@ -161,6 +161,22 @@ export function scopeChain(scope: Scope): Scope[] {
   return chain.reverse();
 }
 
+/**
+ * ISC's execute_statements_in_scope(group, limiting_group) order: the scopes from the outermost ancestor
+ * of `scope` down to `scope`, leaving out every scope that is `limit` or one of its ancestors.
+ * The engine builds a reply's option state like dhcp.c ack_lease:
+ *   executionScopes(subnet.scope, null), then executionScopes(pool.scope, pool.sharedNetwork.scope),
+ *   then for each matched class (last matched first) executionScopes(class.scope, pool?.scope ?? subnet.scope),
+ *   then executionScopes(host.scope, pool?.scope ?? subnet.scope).
+ */
+export function executionScopes(scope: Scope, limit: Scope | null): Scope[] {
+  const excluded = new Set<Scope>();
+  for (let s = limit; s; s = s.parent) excluded.add(s);
+  const chain: Scope[] = [];
+  for (let s: Scope | null = scope; s && !excluded.has(s); s = s.parent) chain.push(s);
+  return chain.reverse();
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Networks, subnets, pools
 // ---------------------------------------------------------------------------------------------------
@@ -222,7 +238,7 @@ export interface Pool {
   index: number;
   /** True for ranges written directly in a subnet (ISC makes an anonymous pool for them). */
   implicit: boolean;
-  /** Pool scope; for implicit pools, the subnet's scope. */
+  /** Pool scope; its parent is the shared network's scope (ISC clones the pool group from it). */
   scope: Scope;
   sharedNetwork: SharedNetwork;
   ranges: AddressRange[];

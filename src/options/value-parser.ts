@@ -41,6 +41,8 @@ export interface ValueToken {
 export interface ValueError {
   loc: SourceLoc;
   message: string;
+  /** Index of the token ISC stops at (tokens.length = the terminating `;`). */
+  index: number;
 }
 
 export type ValueResult = { ok: true; value: OptionValue } | { ok: false; error: ValueError };
@@ -399,7 +401,10 @@ export function parseOptionValue(def: OptionDefinition, tokens: ValueToken[], en
       if (!c.atEnd()) throw new Fail(c.peek()!.loc, 'semicolon expected.');
     }
   } catch (e) {
-    if (e instanceof Fail) return { ok: false, error: { loc: e.loc, message: e.message } };
+    if (e instanceof Fail) {
+      const i = tokens.findIndex((t) => t.loc === e.loc);
+      return { ok: false, error: { loc: e.loc, message: e.message, index: i < 0 ? tokens.length : i } };
+    }
     throw e;
   }
   return { ok: true, value: foldParts(parts) };
