@@ -173,10 +173,11 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     return DefineClass(env, "UdpSocket",
                        {InstanceMethod<&UdpSocket::Start>("start"), InstanceMethod<&UdpSocket::Send>("send"),
                         InstanceMethod<&UdpSocket::Close>("close"), InstanceMethod<&UdpSocket::SetRef>("setRef"),
-                        InstanceMethod<&UdpSocket::LocalPort>("localPort")});
+                        InstanceMethod<&UdpSocket::LocalPort>("localPort"),
+                        InstanceMethod<&UdpSocket::ReceiveBufferSize>("receiveBufferSize")});
   }
 
-  // new UdpSocket(port, address = 0 (INADDR_ANY), device = "")
+  // new UdpSocket(port, address = 0 (INADDR_ANY), device = "", receiveBufferSize = 0 (kernel default))
   explicit UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocket>(info) {
     Napi::Env env = info.Env();
     uint32_t port = ArgU32(info, 0, "port");
@@ -188,11 +189,23 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
       device = info[2].As<Napi::String>().Utf8Value();
       if (device.size() >= IFNAMSIZ) throw Napi::RangeError::New(env, "device name too long");
     }
+    uint32_t rcvbuf = info.Length() > 3 && !info[3].IsUndefined() ? ArgU32(info, 3, "receiveBufferSize") : 0;
+    if (rcvbuf > 0x7fffffff / 2) throw Napi::RangeError::New(env, "receiveBufferSize too large");
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) throw ErrnoError(env, errno, "socket");
     int one = 1;
     const char* failed = nullptr;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) failed = "setsockopt(SO_REUSEADDR)";
+    if (rcvbuf != 0) {
+      // A larger queue absorbs bursts while JS is busy. SO_RCVBUFFORCE passes net.core.rmem_max when we have
+      // CAP_NET_ADMIN; otherwise SO_RCVBUF (silently capped by the kernel).
+      int size = static_cast<int>(rcvbuf);
+      if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0 &&
+          setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0)
+        failed = "setsockopt(SO_RCVBUF)";
+    }
+    if (failed != nullptr) {
+      // reported below
+    } else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) failed = "setsockopt(SO_REUSEADDR)";
     else if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) failed = "setsockopt(SO_BROADCAST)";
     else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) failed = "setsockopt(IP_PKTINFO)";
     else if (!device.empty() &&
@@ -329,6 +342,16 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     socklen_t len = sizeof sin;
     if (getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len) < 0) throw ErrnoError(env, errno, "getsockname");
     return Napi::Number::New(env, ntohs(sin.sin_port));
+  }
+
+  // The kernel's receive buffer size (SO_RCVBUF as read back: twice the requested bytes, see socket(7)).
+  Napi::Value ReceiveBufferSize(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) throw ErrnoError(env, EBADF, "getsockopt");
+    int size = 0;
+    socklen_t len = sizeof size;
+    if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, &len) < 0) throw ErrnoError(env, errno, "getsockopt(SO_RCVBUF)");
+    return Napi::Number::New(env, size);
   }
 
   Napi::Value SetRef(const Napi::CallbackInfo& info) {

@@ -40,7 +40,8 @@ export type UdpDatagramCallback = (
 
 /**
  * UDP socket with SO_REUSEADDR, SO_BROADCAST and IP_PKTINFO, bound at construction
- * (`new UdpSocket(port, address = 0, device?)`; `device` sets SO_BINDTODEVICE before bind).
+ * (`new UdpSocket(port, address = 0, device?, receiveBufferSize?)`; `device` sets SO_BINDTODEVICE before
+ * bind; `receiveBufferSize` (bytes) sets SO_RCVBUFFORCE, or SO_RCVBUF without CAP_NET_ADMIN).
  */
 export interface NativeUdpSocket {
   /** Starts delivering datagrams; `onError` hears recvmsg failures (the socket keeps running). */
@@ -52,6 +53,8 @@ export interface NativeUdpSocket {
   send(data: Buffer, address: number, port: number, ifindex?: number, sourceAddress?: number): number;
   /** The bound port (useful after binding port 0). */
   localPort(): number;
+  /** SO_RCVBUF as the kernel reports it (twice the bytes requested, socket(7)). */
+  receiveBufferSize(): number;
   /** Whether the socket keeps the event loop alive (default true once started). */
   setRef(ref: boolean): void;
   /** Stops polling and closes the descriptor; idempotent. */
@@ -85,7 +88,7 @@ export interface NativeUnixDatagramSocket {
 
 /** The addon's exports. */
 export interface DhcpSockAddon {
-  readonly UdpSocket: new (port: number, address?: number, device?: string) => NativeUdpSocket;
+  readonly UdpSocket: new (port: number, address?: number, device?: string, receiveBufferSize?: number) => NativeUdpSocket;
   readonly PacketSocket: new () => NativePacketSocket;
   readonly IcmpSocket: new () => NativeIcmpSocket;
   readonly UnixDatagramSocket: new (path: string) => NativeUnixDatagramSocket;

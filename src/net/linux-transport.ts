@@ -24,6 +24,8 @@ import {
 } from './transport.js';
 
 const LIMITED_BROADCAST = 0xffffffff;
+/** Default receive buffer: about 800 queued 300-octet requests (each costs ~1.2 KiB of skb truesize). */
+const DEFAULT_RECEIVE_BUFFER = 1 << 20;
 /** How long a reply may wait for socket buffer space before the send fails. */
 const SEND_RETRY_LIMIT_MS = 250;
 
@@ -50,6 +52,11 @@ export interface LinuxTransportOptions {
    * other interfaces so a wildcard socket would collide. Only valid with a single served interface.
    */
   readonly bindToDevice?: string;
+  /**
+   * Receive buffer in bytes (default 1 MiB): the kernel queues bursts there while JS is busy. 0 keeps the
+   * kernel default (net.core.rmem_default, about 208 KiB).
+   */
+  readonly receiveBufferSize?: number;
   /** Called for each datagram dropped because its interface is not served (for debug logging). */
   readonly onIgnored?: (datagram: InboundDatagram) => void;
   /** The addon (for tests); default {@link loadAddon}(). */
@@ -110,6 +117,7 @@ export class LinuxTransport implements Transport {
       this.options.port ?? DHCP_SERVER_PORT,
       toUint32(this.options.bindAddress ?? '0.0.0.0'),
       this.options.bindToDevice,
+      this.options.receiveBufferSize ?? DEFAULT_RECEIVE_BUFFER,
     );
     let packet: NativePacketSocket;
     try {

@@ -162,6 +162,20 @@ test('unixDatagramSend reaches a bound socket and reports EAGAIN/ENOENT', { skip
   }
 });
 
+test('receive buffer size is applied (SO_RCVBUFFORCE as root)', { skip: rootSkip }, () => {
+  const { UdpSocket } = loadAddon();
+  const small = new UdpSocket(0, LOOPBACK);
+  const big = new UdpSocket(0, LOOPBACK, undefined, 4 << 20);
+  try {
+    // socket(7): the kernel doubles the value and reports the doubled size.
+    assert.equal(big.receiveBufferSize(), 8 << 20);
+    assert.ok(small.receiveBufferSize() < big.receiveBufferSize());
+  } finally {
+    small.close();
+    big.close();
+  }
+});
+
 test('raw sockets open as root', { skip: rootSkip }, () => {
   const { PacketSocket, IcmpSocket } = loadAddon();
   const p = new PacketSocket();
