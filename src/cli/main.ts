@@ -48,6 +48,15 @@ export interface MainIo {
 
 const defaultIo = (): MainIo => ({ stderr: process.stderr, stdout: process.stdout, env: process.env });
 
+/**
+ * The syslog socket: /dev/log, or `DHCPD_TS_SYSLOG_SOCKET` (for containers whose syslog listens elsewhere,
+ * and for tests).
+ */
+export const SYSLOG_SOCKET_ENV = 'DHCPD_TS_SYSLOG_SOCKET';
+function syslogPath(env: NodeJS.ProcessEnv): string {
+  return env[SYSLOG_SOCKET_ENV] || '/dev/log';
+}
+
 /** A Logger whose destination can be swapped (start-up on stderr, then syslog once daemonized). */
 interface SwitchableLogger extends Logger {
   switchTo(next: Logger): Promise<void>;
@@ -111,7 +120,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
       // Past ISC's banner: with -q, stderr is silent and the lines go to syslog only.
       writeLines(io.stderr, outcome.notes);
       {
-        const logger = createLogger({ foreground: true, quiet: outcome.quiet, sink: { stream: io.stderr } });
+        const logger = createLogger({ foreground: true, quiet: outcome.quiet, sink: { stream: io.stderr, syslogPath: syslogPath(io.env) } });
         if (!outcome.quiet) for (const line of bannerLines()) logger.info(line);
         const code = await fatal(logger, outcome.message);
         await logger.close();
@@ -199,7 +208,7 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     foreground: true,
     quiet: args.quiet,
     syslogInForeground: !testOnly && !args.debug,
-    sink: { stream: io.stderr },
+    sink: { stream: io.stderr, syslogPath: syslogPath(io.env) },
   });
   const logger = switchable(startup);
   const failed = async (code: number): Promise<number> => {
@@ -357,7 +366,7 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
       /* keep going */
     }
     notifyDaemonReady();
-    await logger.switchTo(createLogger({ foreground: false, facility: s.facility }));
+    await logger.switchTo(createLogger({ foreground: false, facility: s.facility, sink: { syslogPath: syslogPath(io.env) } }));
   }
   return done;
 }

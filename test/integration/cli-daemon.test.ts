@@ -142,6 +142,12 @@ describe('dhcpd-ts as a daemon (namespace)', () => {
     assert.match(p.stderr, /fg\.conf line 3: semicolon expected\./);
     assert.ok(processAlive(p.pid as number));
 
+    // A good file on the next SIGHUP is taken.
+    writeFileSync(f.conf, GOOD.replace('10.77.0.150', '10.77.0.160'));
+    process.kill(p.pid as number, 'SIGHUP');
+    await waitUntil(() => (p.stderr.includes('Configuration reloaded from') ? true : undefined), { timeoutMs: 10_000, what: 'reload' });
+    assert.ok(processAlive(p.pid as number));
+
     process.kill(p.pid as number, 'SIGTERM');
     const ex = await p.exited;
     assert.equal(ex.code, 0);
