@@ -130,7 +130,7 @@ export class LinuxTransport implements Transport {
     this.packet = packet;
     udp.start(
       (data, ifindex, src, srcPort, dst) => {
-        let iface = this.served.get(ifindex);
+        const iface = this.served.get(ifindex);
         const d = (ifname: string): InboundDatagram => ({
           data,
           ifindex,
