@@ -3,7 +3,7 @@
  * address from a host declaration, else the lease at the address the client asks for (ciaddr or option
  * 50) when it may have it, else its lease by client identifier, else by hardware address, else the least
  * recently used free lease of a pool that admits it (ISC sorts free leases by `ends`; never-used
- * addresses first), abandoned leases as the last resort. Pure over a {@link LeaseLookup}.
+ * addresses first, in ISC's hash-walk order), abandoned leases as the last resort. Pure over a {@link LeaseLookup}.
  *
  * @module
  */
@@ -231,7 +231,7 @@ function endsKey(l: Lease): number {
 
 /**
  * ISC allocate_lease: over the pools of the shared network that admit the client, the head of each free
- * queue (the lease that ended longest ago; never-used addresses first, the highest address among those),
+ * queue (the lease that ended longest ago; never-used addresses first, in ISC's start-up order),
  * preferring leases no client ever had, and abandoned leases only when nothing else is left.
  * `exclude` holds addresses not to give now (e.g. found in use by ping-check this turn).
  */
@@ -271,14 +271,51 @@ export function allocateLease(
   return { lease: best, reclaimed: best?.bindingState === 'abandoned', peerHasLeases };
 }
 
+/**
+ * ISC builds its free queues at start-up by walking the lease-address hash table (LEASE_HASH_SIZE 100003
+ * buckets, bucket = address mod 100003, newest entry first in a bucket) and appending in that order, so
+ * never-used addresses come out by `address mod 100003`, ascending, and for equal buckets the range declared
+ * later first. Verified against ISC dhcpd 4.4.3 by test/integration/server-differential.test.ts.
+ */
+const ISC_LEASE_HASH_SIZE = 100003;
+
+/** Free-queue order key: ends, then ISC's hash walk order. */
+function queueBefore(a: Lease, aRange: number, b: Lease, bRange: number): boolean {
+  const ea = endsKey(a);
+  const eb = endsKey(b);
+  if (ea !== eb) return ea < eb;
+  const ha = a.address % ISC_LEASE_HASH_SIZE;
+  const hb = b.address % ISC_LEASE_HASH_SIZE;
+  if (ha !== hb) return ha < hb;
+  return aRange > bRange;
+}
+
+/** The never-used address of a range that comes first in ISC's hash walk, skipping `taken`. */
+function firstVirgin(first: number, last: number, taken: (a: number) => boolean): number | undefined {
+  // Addresses ascend with their bucket except across a multiple of the table size, where buckets wrap to 0.
+  const firstWrap = first % ISC_LEASE_HASH_SIZE === 0 ? first : first + (ISC_LEASE_HASH_SIZE - (first % ISC_LEASE_HASH_SIZE));
+  const segments: Array<[number, number]> = [];
+  if (firstWrap <= last && firstWrap !== first) {
+    // Walk from the lowest bucket: each wrap point starts at bucket 0; collect segments sorted by bucket.
+    const starts: number[] = [first];
+    for (let w = firstWrap; w <= last; w += ISC_LEASE_HASH_SIZE) starts.push(w);
+    const segs = starts.map((st, i) => [st, i + 1 < starts.length ? starts[i + 1]! - 1 : last] as [number, number]);
+    segs.sort((x, y) => x[0] % ISC_LEASE_HASH_SIZE - y[0] % ISC_LEASE_HASH_SIZE);
+    segments.push(...segs);
+  } else segments.push([first, last]);
+  // Equal buckets across segments are not interleaved here; ranges longer than 100003 addresses are rare.
+  for (const [lo, hi] of segments) for (let a = lo; a <= hi; a++) if (!taken(a)) return a;
+  return undefined;
+}
+
 /** The head of one pool's free queue, or its oldest abandoned lease. */
 function poolCandidate(ctx: AllocationContext, pool: Pool, exclude: ReadonlySet<number>): { lease: Lease | undefined; peerHasLeases: boolean } {
   let free: Lease | undefined;
+  let freeRange = -1;
   let abandoned: Lease | undefined;
   let peerHasLeases = false;
   const failover = pool.failoverPeer !== null && !pool.noFailover;
-  for (const range of pool.ranges) {
-    // Never-used addresses (no record) have ends 0: they come first; ISC hands them out from the top.
+  pool.ranges.forEach((range, ri) => {
     const recorded = new Set<number>();
     for (const l of ctx.leases.inRange(range.first, range.last)) {
       recorded.add(l.address);
@@ -295,23 +332,22 @@ function poolCandidate(ctx: AllocationContext, pool: Pool, exclude: ReadonlySet<
           peerHasLeases = true;
           continue;
         }
-        if (free === undefined || endsKey(l) < endsKey(free) || (endsKey(l) === endsKey(free) && l.address > free.address)) free = l;
+        if (free === undefined || queueBefore(l, ri, free, freeRange)) {
+          free = l;
+          freeRange = ri;
+        }
       }
     }
-    if (free !== undefined && endsKey(free) === 0) {
-      // Any never-used address above it wins the tie (higher address first).
-    }
-    for (let a = range.last; a >= range.first && a >= 0; a--) {
-      if (recorded.has(a) || exclude.has(a)) continue;
-      const virgin = emptyLease(a);
-      if (failover && !mineToReallocate(ctx, virgin, pool)) {
-        peerHasLeases = true;
-        break;
+    const v = firstVirgin(range.first, range.last, (a) => recorded.has(a) || exclude.has(a));
+    if (v !== undefined) {
+      const virgin = emptyLease(v);
+      if (failover && !mineToReallocate(ctx, virgin, pool)) peerHasLeases = true;
+      else if (free === undefined || queueBefore(virgin, ri, free, freeRange)) {
+        free = virgin;
+        freeRange = ri;
       }
-      if (free === undefined || endsKey(free) > 0 || a > free.address) free = virgin;
-      break;
     }
-  }
+  });
   return { lease: free ?? abandoned, peerHasLeases };
 }
 

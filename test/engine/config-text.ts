@@ -23,8 +23,10 @@ export async function configFromText(text: string): Promise<Config> {
     }
     if (load !== undefined) {
       const r = (await load(file)) as { ok: boolean; config?: Config; errors?: { message: string; line?: number }[] };
-      if (!r.ok || r.config === undefined) throw new Error(`config errors: ${JSON.stringify(r.errors)}`);
-      return r.config;
+      if (r.ok && r.config !== undefined) return r.config;
+      // A loader bug (not a config error) must not hide engine results: fall back to parse + compile.
+      if (!(r.errors ?? []).some((e) => e.message.startsWith('internal'))) throw new Error(`config errors: ${JSON.stringify(r.errors)}`);
+      process.stderr.write(`configFromText: loadConfig failed internally (${JSON.stringify(r.errors)}); using parse + compile\n`);
     }
     const parsed = parseConfigText(text, file);
     if (parsed.errors.length > 0) throw new Error(`parse errors: ${parsed.errors.map((e) => `${e.line}: ${e.message}`).join('; ')}`);

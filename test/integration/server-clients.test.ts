@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { serverCommand } from '../engine/server-process.js';
 import {
   createTopology,
 
@@ -22,17 +22,8 @@ import {
 
 const skip = integrationSkipReason();
 
-/** How to start the server process (the runner next to the engine tests, from source or from dist). */
-export function serverCommand(configFile: string, dbFile: string, ifaces: readonly string[]): { cmd: string; args: string[]; cwd: string } {
-  const here = fileURLToPath(import.meta.url);
-  const fromSource = here.endsWith('.ts');
-  const runner = fileURLToPath(new URL(`../engine/run-server.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  const root = fileURLToPath(new URL(fromSource ? '../../' : '../../../', import.meta.url));
-  return { cmd: process.execPath, args: [...(fromSource ? ['--import', 'tsx'] : []), runner, configFile, dbFile, ...ifaces], cwd: root };
-}
-
 /** The seed primary's subnet, without the failover peer (ping-check off to keep the test fast). */
-export const SEED_CONFIG = `
+const SEED_CONFIG = `
 authoritative;
 ddns-update-style none;
 ping-check false;
@@ -188,10 +179,10 @@ describe('server DECLINE handling with real dhcpcd (ARP conflict)', { skip }, ()
 
   before(async () => {
     topo = await createTopology('srvdecl');
-    // "squat" already uses 10.77.0.101, the address the server hands out first (top of the range).
+    // "squat" already uses 10.77.0.100, the address the server hands out first (ISC's order, see allocate.ts).
     lan = await topo.lan('lan', [
       { name: 'srv', address: '10.77.0.1/24' },
-      { name: 'squat', address: '10.77.0.101/24' },
+      { name: 'squat', address: '10.77.0.100/24' },
       { name: 'dcd', mac: '52:54:00:77:00:07' },
     ]);
     const dir = await topo.tempDir();
@@ -218,8 +209,8 @@ describe('server DECLINE handling with real dhcpcd (ARP conflict)', { skip }, ()
       ['-c', `mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && timeout 25 dhcpcd -B -1 -4 -f ${cdir}/dhcpcd.conf -c ${script} eth0`],
       { timeoutMs: 40_000, check: false },
     );
-    await server.waitFor('DHCPDECLINE of 10.77.0.101 from 52:54:00:77:00:07 via eth0: abandoned', { timeoutMs: 5_000 });
-    assert.ok(server.output.includes('Abandoning IP address 10.77.0.101: declined.'), server.output);
-    await server.waitFor('DHCPACK on 10.77.0.100 to 52:54:00:77:00:07 via eth0', { timeoutMs: 5_000 });
+    await server.waitFor('DHCPDECLINE of 10.77.0.100 from 52:54:00:77:00:07 via eth0: abandoned', { timeoutMs: 5_000 });
+    assert.ok(server.output.includes('Abandoning IP address 10.77.0.100: declined.'), server.output);
+    await server.waitFor('DHCPACK on 10.77.0.101 to 52:54:00:77:00:07 via eth0', { timeoutMs: 5_000 });
   });
 });
