@@ -32,8 +32,8 @@ export interface Loc {
 export interface IscPos extends Loc {
   /** ISC's internal column for the caret (see ConfigError.iscChar). */
   iscChar: number;
-  /** The source text ISC echoes for an error reported at this point. */
-  sourceLine: string;
+  /** The source text ISC echoes for an error reported at this point (may be computed on first read). */
+  readonly sourceLine: string;
 }
 
 /** Raw value tokens between an option/parameter name and its `;` (exclusive), for type-driven parsing. */

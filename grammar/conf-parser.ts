@@ -295,8 +295,7 @@ class ConfParser {
   }
   /** ISC's current error position with its echoed text (for errors the compiler reports later). */
   private here(): IscPos {
-    const e = this.ts.errorHere('');
-    return { file: e.file, line: e.line, column: e.column, iscChar: e.iscChar ?? e.column, sourceLine: e.sourceLine };
+    return this.ts.positionHere();
   }
   private parseSemi(): void {
     const t = this.next();

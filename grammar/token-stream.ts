@@ -129,22 +129,21 @@ export class TokenStream {
     if (!rt) return '';
     const r = this.readPos(rt);
     const lc = this.curLineAfter(rt);
-    let s: string;
-    if ((lc & 1) === this.tokenLineParity) {
-      const start = this.text.lastIndexOf('\n', r - 1) + 1;
-      s = this.text.slice(start, r);
-      if (s.endsWith('\n')) s = '';
-    } else {
-      // Whole previous line (line lc-1).
-      const end = this.text.lastIndexOf('\n', r - 1);
-      if (end < 0) s = '';
-      else {
-        const start = this.text.lastIndexOf('\n', end - 1) + 1;
-        s = this.text.slice(start, end);
-      }
+    return echoText(this.text, r, (lc & 1) === this.tokenLineParity);
+  }
+
+
+  /** ISC's current error position, with the echoed source text computed only when read. */
+  positionHere(): IscPosition {
+    const c = this.consumed;
+    const rt = this.readTok;
+    let r = 0;
+    let cur = true;
+    if (rt) {
+      r = this.readPos(rt);
+      cur = (this.curLineAfter(rt) & 1) === this.tokenLineParity;
     }
-    // ISC stores at most 80 chars of a line.
-    return s.length > 80 ? s.slice(0, 80) : s;
+    return new IscPosition(this.file, c ? c.line : 0, c ? c.column : 0, c ? c.iscChar : 0, rt ? this.text : '', r, cur);
   }
 
   /** Builds an error positioned where ISC's parse_warn would put it now. */
@@ -216,3 +215,54 @@ export class TokenStream {
     return this.fail(message);
   }
 }
+
+/**
+ * A position where ISC would report an error, with `sourceLine` (ISC's echo) computed on first use —
+ * parsers record many positions for errors that are almost never reported.
+ */
+export class IscPosition {
+  private echo: string | undefined;
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly iscChar: number,
+    private readonly text: string,
+    private readonly readOffset: number,
+    private readonly currentLine: boolean,
+  ) {}
+  get sourceLine(): string {
+    if (this.echo === undefined) this.echo = this.text === '' ? '' : echoText(this.text, this.readOffset, this.currentLine);
+    return this.echo;
+  }
+  /** This position as an error with `message`. */
+  error(message: string): ConfigError {
+    return { file: this.file, line: this.line, column: this.column, iscChar: this.iscChar, message, sourceLine: this.sourceLine };
+  }
+  toJSON(): object {
+    return { file: this.file, line: this.line, column: this.column, iscChar: this.iscChar, sourceLine: this.sourceLine };
+  }
+}
+
+/** ISC's echoed line: the current line up to read offset `r`, or (`current` false) the whole previous line. */
+function echoText(text: string, r: number, current: boolean): string {
+  {
+    let s: string;
+    if (current) {
+      const start = text.lastIndexOf('\n', r - 1) + 1;
+      s = text.slice(start, r);
+      if (s.endsWith('\n')) s = '';
+    } else {
+      // Whole previous line (line lc-1).
+      const end = text.lastIndexOf('\n', r - 1);
+      if (end < 0) s = '';
+      else {
+        const start = text.lastIndexOf('\n', end - 1) + 1;
+        s = text.slice(start, end);
+      }
+    }
+    // ISC stores at most 80 chars of a line.
+    return s.length > 80 ? s.slice(0, 80) : s;
+  }
+}
+
