@@ -293,7 +293,9 @@ export function encodePacketDetailed(packet: DhcpPacket, opts: EncodeOptions = {
   if (index < mbSize) main[index++] = DhcpOption.END;
 
   const total = FIXED_HEADER_LEN + index;
-  const out = Buffer.alloc(Math.max(total, opts.minLength ?? BOOTP_MIN_LEN));
+  // allocUnsafe takes a slice of Node's shared pool (Buffer.alloc makes a fresh ArrayBuffer per call,
+  // a fifth of the encode time); the explicit fill gives the zero padding ISC sends.
+  const out = Buffer.allocUnsafe(Math.max(total, opts.minLength ?? BOOTP_MIN_LEN)).fill(0);
   const w = new Writer(out);
   w.u8(packet.op).u8(packet.htype).u8(packet.hlen).u8(packet.hops);
   w.u32(packet.xid).u16(packet.secs).u16(packet.flags);
