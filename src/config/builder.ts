@@ -187,6 +187,7 @@ export class ConfigBuilder {
   /** `}` of a subnet: register it (and its implicit shared network). */
   endSubnet(subnet: Subnet): void {
     const sn = subnet.sharedNetwork;
+    subnet.interface = sn.interface;
     sn.subnets.push(subnet);
     this.config.subnets.push(subnet);
     if (sn.implicit) {
@@ -194,21 +195,25 @@ export class ConfigBuilder {
       sn.name = `${formatIp(subnet.network)}/${prefixLength(subnet.netmask)}`;
       sn.scope.name = sn.name;
       sn.scope.authoritative = subnet.scope.authoritative;
-      sn.interface = subnet.interface;
       this.config.sharedNetworks.push(sn);
     }
   }
 
-  /** `interface NAME;` in a shared-network or subnet. */
-  setInterface(target: SharedNetwork | Subnet, name: string, loc: SourceLoc): void {
-    const share = 'subnets' in target ? target : target.sharedNetwork;
-    const current = 'subnets' in target ? target.interface : target.interface ?? share.interface;
-    if (current !== null && current !== name) {
+  private readonly knownInterfaces = new Set<string>();
+
+  /**
+   * `interface NAME;` in a shared-network or subnet (mdb.c new_shared_network_interface): a network may be
+   * bound once ("can't be connected to two interfaces", even to the same name); an interface already
+   * named by an earlier network is not bound again — ISC silently leaves this network unbound.
+   */
+  setInterface(share: SharedNetwork, name: string, loc: SourceLoc): void {
+    if (share.interface !== null) {
       this.error(loc, "A subnet or shared network can't be connected to two interfaces.");
       return;
     }
-    target.interface = name;
-    if (!('subnets' in target) && !share.implicit) share.interface = share.interface ?? name;
+    if (this.knownInterfaces.has(name)) return;
+    this.knownInterfaces.add(name);
+    share.interface = name;
   }
 
   // ------------------------------------------------------------------ pools and ranges
