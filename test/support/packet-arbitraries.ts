@@ -260,3 +260,24 @@ export function hostileDatagramArbitrary(seeds: readonly Buffer[]): fc.Arbitrary
     }),
   );
 }
+
+/** The soak's mix: mostly hostile datagrams, some well-formed generated packets. */
+export function soakDatagramArbitrary(seeds: readonly Buffer[]): fc.Arbitrary<Buffer> {
+  return fc.oneof(
+    { weight: 9, arbitrary: hostileDatagramArbitrary(seeds).map((h) => h.data) },
+    { weight: 1, arbitrary: encodedPacketArbitrary() },
+  );
+}
+
+/**
+ * A reproducible stream of `count` soak datagrams (for the hostile-input soak: generate and send without
+ * holding a million packets in memory). Same `seed` → same datagrams.
+ */
+export function* soakDatagrams(seeds: readonly Buffer[], count: number, seed = 1, batch = 10_000): Generator<Buffer> {
+  const arb = soakDatagramArbitrary(seeds);
+  for (let done = 0, round = 0; done < count; round++) {
+    const n = Math.min(batch, count - done);
+    for (const d of fc.sample(arb, { numRuns: n, seed: (seed + round * 7919) | 0 })) yield d;
+    done += n;
+  }
+}

@@ -9,7 +9,13 @@ import fc from 'fast-check';
 import { decodePacket } from '../../src/wire/decode.js';
 import { encodePacket, encodePacketDetailed } from '../../src/wire/encode.js';
 import { DecodeError, type DhcpPacket, DhcpOption } from '../../src/wire/packet.js';
-import { dhcpPacketArbitrary, hostileDatagramArbitrary, type MutationKind } from '../support/packet-arbitraries.js';
+import {
+  dhcpPacketArbitrary,
+  hostileDatagramArbitrary,
+  MAX_UDP_PAYLOAD,
+  type MutationKind,
+  soakDatagrams,
+} from '../support/packet-arbitraries.js';
 import { wireVectorPayloads } from '../support/wire-vectors.js';
 
 const RUNS = Number(process.env.WIRE_FUZZ_RUNS ?? 200_000);
@@ -101,5 +107,17 @@ describe('codec properties', () => {
     for (const kind of ['length-past-end', 'hlen', 'header-sizes'] as const) assert.ok(kinds.get(kind)!.error > 0, kind);
     for (const kind of ['prl-every-code', 'many-instances', 'bad-cookie'] as const) assert.ok(kinds.get(kind)!.ok > 0, kind);
     console.log(`# ${RUNS} hostile datagrams in ${ms.toFixed(0)} ms: ${JSON.stringify(Object.fromEntries(kinds))}`);
+  });
+
+  it('soakDatagrams is a reproducible, bounded stream for the hostile-input soak', () => {
+    const seeds = wireVectorPayloads();
+    const a = [...soakDatagrams(seeds, 2500, 42, 1000)];
+    const b = [...soakDatagrams(seeds, 2500, 42, 1000)];
+    assert.equal(a.length, 2500);
+    assert.ok(a.every((d, i) => d.equals(b[i]!)));
+    assert.ok(a.every((d) => d.length <= MAX_UDP_PAYLOAD));
+    let accepted = 0;
+    for (const d of a) if (decodePacket(d).ok) accepted++;
+    assert.ok(accepted > 100 && accepted < 2400, `accepted ${accepted}`);
   });
 });
