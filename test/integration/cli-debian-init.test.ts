@@ -139,4 +139,31 @@ describe("Debian's isc-dhcp-server init script with /usr/sbin/dhcpd -> dhcpd-ts"
     assert.match(r.stdout + r.stderr, /\/etc\/dhcp\/dhcpd\.conf line 3: semicolon expected\./);
     assert.match(r.stdout, /^start=1$/m);
   });
+
+  test('examples/init.d/dhcpd-ts: start, status, reload (SIGHUP), stop', { skip: startSkip }, async () => {
+    const script = join(repoRoot, 'examples', 'init.d', 'dhcpd-ts');
+    const r = await inSwappedSystem(
+      [
+        `export DAEMON='${launcher()}'`,
+        `sh '${script}' start; echo "start=$?"`,
+        'cat /run/dhcpd.pid 2>/dev/null | sed "s/^/pidfile=/"',
+        `sh '${script}' status; echo "status=$?"`,
+        `sh '${script}' reload; echo "reload=$?"`,
+        'sleep 1',
+        `sh '${script}' status; echo "status1=$?"`,
+        `sh '${script}' stop; echo "stop=$?"`,
+        `sh '${script}' status; echo "status2=$?"`,
+      ].join('\n'),
+    );
+    const out = r.stdout;
+    assert.match(out, /^start=0$/m, `${out}\n${r.stderr}`);
+    const pid = Number(/^pidfile=(\d+)$/m.exec(out)?.[1]);
+    assert.ok(pid > 0, out);
+    assert.match(out, /^status=0$/m);
+    assert.match(out, /^reload=0$/m);
+    assert.match(out, /^status1=0$/m, 'still running after the reload');
+    assert.match(out, /^stop=0$/m);
+    assert.match(out, /^status2=3$/m);
+    assert.equal(processAlive(pid), false, 'stop waits for the exit (--retry TERM/10)');
+  });
 });
