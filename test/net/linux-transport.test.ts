@@ -77,6 +77,9 @@ test('EAGAIN on send is retried in order; a persistent one fails after the retry
     localPort(): number {
       return 67;
     }
+    receiveBufferSize(): number {
+      return 0;
+    }
     setRef(): void {}
     close(): void {}
   }
