@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { existsSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { ipv4ToString, type Lease } from './lease.js';
 import type { StateCounts } from './lease-store.js';
@@ -18,6 +18,10 @@ import { openSqliteLeaseStore, type SqliteLeaseStore } from './sqlite-lease-stor
 import { formatStoreAsLeaseFile, readLeaseFile, writeParsedToStore, type LeaseFileFormatOptions } from './isc-lease-file.js';
 import { formatLeaseDiagnostic, type LeaseFileDiagnostic, type LeaseParseContext, type SkippedRecord } from '../grammar/leases-parser.js';
 import { inSomeSubnet, readLeaseConfigFacts, type LeaseConfigFacts } from './config-facts.js';
+import { writeFileAtomically } from './atomic-write.js';
+import { LeaseFileMirror, type LeaseFileMirrorOptions } from './lease-file-mirror.js';
+
+export { writeFileAtomically } from './atomic-write.js';
 
 /** The database path used when none is given: beside the lease file. */
 export function defaultDatabasePath(leaseFile: string): string {
@@ -200,28 +204,6 @@ export async function exportLeases(opts: ExportOptions): Promise<ExportSummary> 
   return { leases, bytes: buf.length };
 }
 
-/** Writes `path` via `path.<pid>.tmp`, fsync, rename (readers see the old or the new file, never half). */
-export function writeFileAtomically(path: string, data: Buffer): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, data, { mode: 0o664 });
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean up
-    }
-    throw e;
-  }
-}
-
 export interface ServerStoreOptions {
   /** `-lf FILE`. */
   leaseFile: string;
@@ -229,8 +211,13 @@ export interface ServerStoreOptions {
   database?: string;
   configFile?: string;
   dontUseFsync?: boolean;
-  /** Told about the first-start import (ISC-style info line). */
+  /** Told about the first-start import (ISC-style info line) and about lease-file rewrite failures. */
   log?: (line: string) => void;
+  /**
+   * Keep `leaseFile` current as an ISC-format view of the database (default true): rewritten now (as ISC
+   * rewrites dhcpd.leases at start), within `debounceMs` of each commit, and when the store is closed.
+   */
+  mirror?: boolean | LeaseFileMirrorOptions;
 }
 
 /**
@@ -238,7 +225,12 @@ export interface ServerStoreOptions {
  * file is imported first (one transaction) and the import is logged; a lease file that cannot be imported
  * throws {@link LeaseImportError}. A corrupt database throws LeaseStoreError (never replaced).
  */
-export function openServerLeaseStore(opts: ServerStoreOptions): { store: SqliteLeaseStore; imported: ImportSummary | null } {
+export function openServerLeaseStore(opts: ServerStoreOptions): {
+  store: SqliteLeaseStore;
+  imported: ImportSummary | null;
+  /** The -lf view writer (closed, with a final rewrite, when the store is closed). */
+  mirror: LeaseFileMirror | null;
+} {
   const database = opts.database ?? defaultDatabasePath(opts.leaseFile);
   let imported: ImportSummary | null = null;
   if (!existsSync(database) && existsSync(opts.leaseFile)) {
@@ -260,6 +252,17 @@ export function openServerLeaseStore(opts: ServerStoreOptions): { store: SqliteL
     }
     opts.log?.(formatImportSummary(imported));
   }
-  const store = openSqliteLeaseStore(database, { dontUseFsync: opts.dontUseFsync ?? false });
-  return { store, imported };
+  const facts = opts.configFile !== undefined && existsSync(opts.configFile) ? readLeaseConfigFacts(opts.configFile) : undefined;
+  const store = openSqliteLeaseStore(database, { dontUseFsync: opts.dontUseFsync ?? facts?.dontUseFsync ?? false });
+  let mirror: LeaseFileMirror | null = null;
+  if (opts.mirror !== false) {
+    const mo: LeaseFileMirrorOptions = typeof opts.mirror === 'object' ? { ...opts.mirror } : {};
+    mo.format ??= { dbTimeFormat: facts?.dbTimeFormat ?? 'default', leaseIdFormat: facts?.leaseIdFormat ?? 'octal' };
+    mo.onError ??= (e) => opts.log?.(`Can't write lease file ${opts.leaseFile}: ${e instanceof Error ? e.message : String(e)}`);
+    mirror = new LeaseFileMirror(store, opts.leaseFile, mo);
+    const m = mirror;
+    store.onClose(() => m.close());
+    mirror.flush(true);
+  }
+  return { store, imported, mirror };
 }

@@ -10,7 +10,7 @@
  */
 import type { LeaseStore } from './lease-store.js';
 import { formatStoreAsLeaseFile, type LeaseFileFormatOptions } from './isc-lease-file.js';
-import { writeFileAtomically } from './commands.js';
+import { writeFileAtomically } from './atomic-write.js';
 
 export interface LeaseFileMirrorOptions {
   /** Longest delay between a commit and the rewrite (ms). Default 2000. */

@@ -106,6 +106,9 @@ export interface LeaseStore {
   /** Registers a listener called after every committed write; returns a function that removes it. */
   onCommit(listener: CommitListener): () => void;
 
+  /** Registers a listener called at the start of {@link close} (while the store is still readable). */
+  onClose(listener: () => void): () => void;
+
   /** Checkpoints the WAL and closes the database. */
   close(): void;
 }

@@ -315,6 +315,7 @@ export class SqliteLeaseStore implements LeaseStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly listeners = new Set<CommitListener>();
+  private readonly closeListeners = new Set<() => void>();
   private depth = 0;
   private readonly st: ReturnType<SqliteLeaseStore['prepare']>;
   private readonly writer: LeaseStoreWriter;
@@ -588,8 +589,21 @@ export class SqliteLeaseStore implements LeaseStore {
     yield* this.leases();
   }
 
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
   close(): void {
     if (!this.db.open) return;
+    for (const l of [...this.closeListeners]) {
+      try {
+        l();
+      } catch {
+        // a listener's failure (e.g. the -lf rewrite) must not keep the database open
+      }
+    }
+    this.closeListeners.clear();
     if (!this.db.readonly) {
       try {
         this.db.pragma('wal_checkpoint(TRUNCATE)');

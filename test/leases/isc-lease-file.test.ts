@@ -254,9 +254,17 @@ describe('import and export commands', () => {
     assert.equal(first.store.getByAddress(0x0a000007)?.bindingState, 'active');
     first.store.close();
     assert.match(logs[0] ?? '', /Imported 1 leases/);
-    const second = openServerLeaseStore({ leaseFile: lf, log: (l) => logs.push(l) });
+    const second = openServerLeaseStore({ leaseFile: lf, log: (l) => logs.push(l), mirror: { debounceMs: 60_000 } });
     assert.equal(second.imported, null);
+    // -lf is rewritten at start (as ISC does) and kept as a view of the database; the last rewrite is at close.
+    assert.match(readFileSync(lf, 'latin1'), /^# The format of this file is documented in the dhcpd\.leases\(5\) manual page\.\n/);
+    const added = emptyLease(0x0a000008);
+    added.bindingState = 'active';
+    added.ends = null;
+    second.store.commit([added]);
     second.store.close();
+    const view = parseLeaseFileText(readFileSync(lf, 'latin1'), lf);
+    assert.deepEqual([...view.leases.keys()].sort(), [0x0a000007, 0x0a000008]);
     assert.equal(logs.length, 1);
   });
 
