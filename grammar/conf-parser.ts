@@ -216,38 +216,43 @@ function toBytes(text: string): string {
   return Buffer.from(text, 'utf8').toString('latin1');
 }
 
-/** ISC convert_num() for plain decimal/hex conversions used by the parser itself. */
+/** ISC convert_num(): base 0 = C-style detection (`0x` hex, leading-0 octal); ISC's messages and limits. */
 function convertNum(ts: TokenStream, text: string, base: number, bits: number): number {
-  let s = text;
+  let p = 0;
   let neg = false;
-  if (s.startsWith('-')) {
+  if (text.charCodeAt(0) === 45) {
     neg = true;
-    s = s.slice(1);
+    p = 1;
   }
   let b = base;
   if (b === 0) {
-    if (s[0] === '0') {
-      if (s[1] === 'x' || s[1] === 'X') {
+    if (text[p] === '0') {
+      if (text[p + 1] === 'x') {
         b = 16;
-        s = s.slice(2);
-      } else b = 8;
+        p += 2;
+      } else if (text.charCodeAt(p + 1) >= 48 && text.charCodeAt(p + 1) <= 57) {
+        b = 8;
+        p += 1;
+      } else b = 10;
     } else b = 10;
   }
   let val = 0;
-  for (const ch of s) {
-    const c = ch.charCodeAt(0);
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 97 && c <= 102) d = c - 97 + 10;
-    else if (c >= 65 && c <= 70) d = c - 65 + 10;
-    else d = 99;
-    if (d >= b) ts.fail(`Bogus number ${text}: digit ${d === 99 ? ch : d} not in base ${b}`);
-    val = val * b + d;
-  }
-  const max = bits === 8 ? 255 : bits === 16 ? 65535 : 4294967295;
-  if (!neg && val > max) {
-    const shown = b === 8 ? `0${val.toString(8)}` : b === 16 ? `0x${val.toString(16)}` : String(val);
-    ts.fail(`${shown} exceeds max (${max}) for precision.`);
+  do {
+    let tval = p < text.length ? text.charCodeAt(p) : 0;
+    p++;
+    if (tval >= 97) tval = tval - 97 + 10;
+    else if (tval >= 65) tval = tval - 65 + 10;
+    else if (tval >= 48) tval -= 48;
+    else ts.fail(`Bogus number: ${text}.`);
+    if (tval >= b) ts.fail(`Bogus number ${text}: digit ${tval} not in base ${b}`);
+    val = (val * b + tval) >>> 0;
+  } while (p < text.length);
+  if (bits < 32) {
+    const max = neg ? 1 << (bits - 1) : (1 << bits) - 1;
+    if (val > max) {
+      const shown = b === 8 ? val.toString(8) : b === 16 ? val.toString(16) : String(val);
+      ts.fail(`${neg ? '-' : ''}${shown} exceeds max (${max}) for precision.`);
+    }
   }
   return neg ? -val : val;
 }
