@@ -128,6 +128,8 @@ describe('dhcpd-ts as a daemon (namespace)', () => {
 
   test('foreground -d: start-up lines on stderr; SIGHUP bad config logged and refused; SIGTERM exits 0', { skip: serverSkip }, async () => {
     const f = { ...files('fg'), pid: join(dir, 'fg.pid') };
+    // An ISC lease file and no database yet: the first start imports it (the drop-in migration).
+    writeFileSync(f.leases, 'lease 10.77.0.120 {\n  starts 4 2026/11/26 10:00:00;\n  ends 4 2036/11/26 11:00:00;\n  binding state active;\n  hardware ethernet 52:54:00:02:bf:f8;\n}\n');
     const p = spawn(NS, process.execPath, [...NODE_ARGS, '-d', '-cf', f.conf, '-lf', f.leases, '-pf', f.pid, '-db', f.db, IF]);
     spawned.push(p);
     await waitUntil(() => (p.stderr.includes('Server starting service.') ? true : undefined), { timeoutMs: 20_000, what: 'Server starting service.' });
@@ -135,6 +137,8 @@ describe('dhcpd-ts as a daemon (namespace)', () => {
     assert.match(p.stderr, /^Database file: .*fg\.leases$/m);
     assert.match(p.stderr, /^PID file: .*fg\.pid$/m);
     assert.equal(readPidFile(f.pid), p.pid);
+    assert.match(p.stderr, /^Imported 1 leases from .*fg\.leases into .*fg\.sqlite\.$/m);
+    assert.ok(existsSync(f.db));
 
     writeFileSync(f.conf, BAD);
     process.kill(p.pid as number, 'SIGHUP');
@@ -152,5 +156,15 @@ describe('dhcpd-ts as a daemon (namespace)', () => {
     const ex = await p.exited;
     assert.equal(ex.code, 0);
     assert.equal(existsSync(f.pid), false);
+  });
+
+  test('--no-pid: no pid file is written', { skip: serverSkip }, async () => {
+    const f = { ...files('np'), pid: join(dir, 'np.pid') };
+    const p = spawn(NS, process.execPath, [...NODE_ARGS, '-d', '--no-pid', '-cf', f.conf, '-lf', f.leases, '-pf', f.pid, '-db', f.db, IF]);
+    spawned.push(p);
+    await waitUntil(() => (p.stderr.includes('Server starting service.') ? true : undefined), { timeoutMs: 20_000, what: 'Server starting service.' });
+    assert.equal(existsSync(f.pid), false);
+    process.kill(p.pid, 'SIGTERM');
+    assert.equal((await p.exited).code, 0);
   });
 });
