@@ -171,8 +171,9 @@ export class DhcpEngine {
   private readonly clientPort: number;
   private readonly chain: Step[];
   private informAdviceCount = 0;
-  /** `on commit` bodies to run for leases of this turn, by address. */
-  private readonly commitHooks: Lease[] = [];
+  /** Failover binding-change notifications of this turn, sent only after the commit (ISC: BNDUPD after commit). */
+  private pendingNotify: Array<[string, Lease]> = [];
+  private readyNotify: Array<[string, Lease]> = [];
 
   constructor(options: DhcpEngineOptions) {
     this.config = options.config;
@@ -225,8 +226,25 @@ export class DhcpEngine {
 
   /** The binding changes of this turn (to commit in one transaction), clearing them. */
   takeCommits(): Lease[] {
-    this.commitHooks.length = 0;
+    this.readyNotify = this.pendingNotify;
+    this.pendingNotify = [];
     return this.book.takePending();
+  }
+
+  /**
+   * Call once the leases from {@link takeCommits} are durable: tells the failover engine about the binding
+   * changes (it sends BNDUPD), as ISC does after commit_leases.
+   */
+  committed(): void {
+    const list = this.readyNotify;
+    this.readyNotify = [];
+    for (const [peer, lease] of list) {
+      try {
+        this.ports.failover.onBindingChange(peer, lease);
+      } catch (e) {
+        this.ports.logger.error(`failover peer ${peer}: binding update failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -415,7 +433,7 @@ export class DhcpEngine {
     // ISC keeps hardware and uid on a released lease (so the same client gets it back first).
     this.runOn(l, 'release');
     this.book.put(l);
-    if (failover) this.ports.failover.onBindingChange(pool!.failoverPeer!, l);
+    if (failover) this.pendingNotify.push([pool!.failoverPeer!, l]);
   }
 
   private decline(s: RequestState): void {
@@ -468,7 +486,7 @@ export class DhcpEngine {
     l.clientHostname = null;
     this.ports.logger.error(L.abandoningLine(l.address, reason));
     this.book.put(l);
-    if (pool?.failoverPeer != null && !pool.noFailover) this.ports.failover.onBindingChange(pool.failoverPeer, l);
+    if (pool?.failoverPeer != null && !pool.noFailover) this.pendingNotify.push([pool.failoverPeer, l]);
   }
 
   private inform(s: RequestState): void {
@@ -681,7 +699,7 @@ export class DhcpEngine {
         if (boolParam(opts, SV.oneLeasePerClient) === 1 && offer === DHCPACK && packet.ciaddr === 0) this.releaseOthers(s, next);
         if (deferred.commit.length > 0) this.runDeferred(ctx, next, deferred.commit);
         this.book.put(next);
-        if (failover) this.ports.failover.onBindingChange(pool!.failoverPeer!, next);
+        if (failover) this.pendingNotify.push([pool!.failoverPeer!, next]);
       }
     }
 

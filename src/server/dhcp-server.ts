@@ -330,6 +330,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       try {
         leaseStore.commit(writes);
         stats.commits++;
+        engine.committed();
         options.onCommitted?.(writes);
       } catch (e) {
         stats.commitErrors++;
