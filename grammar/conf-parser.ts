@@ -333,8 +333,8 @@ class ConfParser {
         const f = this.next();
         if (f.kind !== 'string') this.fail('filename string expected.');
         const stmts: Statement[] = [];
-        this.include(f.text, stmts, scope);
         out.push({ kind: 'include', loc: L, path: f.text, statements: stmts });
+        this.include(f.text, stmts, scope);
         this.parseSemi();
         return true;
       }
@@ -531,9 +531,8 @@ class ConfParser {
     try {
       text = (this.st.opts.readFile ?? defaultRead)(full);
     } catch (e) {
-      // ISC: log_error "Can't open X: <errno>", then parse_warn "X: bad parse." at the include.
-      this.st.pre.push(plainError(p, `Can't open ${p}: ${errnoText(e)}`));
-      this.fail(`${p}: bad parse.`);
+      // ISC: a missing or unreadable include is fatal, reported without a position.
+      throw new ParseAbort(plainError(p, `Can't open ${p}: ${errnoText(e)}`));
     }
     const canon = canonical(full);
     if (this.st.includeStack.includes(canon) || this.st.includeStack.length > 64) {
@@ -542,7 +541,14 @@ class ConfParser {
     this.st.includeStack.push(canon);
     this.st.files.push(p);
     const sub = new ConfParser(toBytes(text), p, this.st);
-    sub.parseFile(out, scope);
+    try {
+      sub.parseFile(out, scope);
+    } catch (e) {
+      // ISC reports the error inside the included file, then "X: bad parse." at the include statement.
+      if (!(e instanceof ParseAbort) || e.error.plain) throw e;
+      this.st.pre.push(e.error);
+      this.fail(`${p}: bad parse.`);
+    }
     this.st.includeStack.pop();
   }
 
