@@ -10,7 +10,6 @@ import { ConfigBuilder, FatalConfigError, type Diagnostic, type PoolDraft } from
 import { formatFromTypeSpec, type OptionDefinition } from '../options/option-table.js';
 import { parseOptionValue, type ValueError } from '../options/value-parser.js';
 import { toValueTokens } from './tok-adapter.js';
-import { ipFromBytes } from './ip.js';
 import { tokenizeConfig, type Tok } from '../../grammar/tokens.js';
 import { readFileSync } from 'node:fs';
 
@@ -53,7 +52,10 @@ const SERVER_BOOLEAN_FOR_ALLOW: Record<string, string> = {
  * are passed through unchanged so that errors reported there print exactly like ISC's.
  */
 const locOf = (l: A.Loc): SourceLoc => ('iscChar' in l ? l : { file: l.file, line: l.line, column: l.column });
-const ipOf = (ip: A.Ipv4Literal): number => ipFromBytes(Uint8Array.from(ip.octets));
+const ipOf = (ip: A.Ipv4Literal): number => {
+  const o = ip.octets;
+  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+};
 
 export class Compiler {
   readonly b: ConfigBuilder;

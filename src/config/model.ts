@@ -418,9 +418,7 @@ export function hardwareKey(hw: HardwareAddress): string {
 
 /** Lower-case hex of bytes, no separators. */
 export function hexKey(data: Uint8Array): string {
-  let s = '';
-  for (const b of data) s += b.toString(16).padStart(2, '0');
-  return s;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
 }
 
 /** Map key for a host-identifier: "space.code:hex". */
