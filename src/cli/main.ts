@@ -34,7 +34,7 @@ import {
 import { isDaemonChild, notifyDaemonFailed, notifyDaemonReady, runDaemonParent } from './daemon.js';
 import { fatalLines, usageErrorLines, writeLines } from './isc-output.js';
 import { testLeaseFile } from './lease-test.js';
-import { claimPidFile, processAlive, readPidFile, releasePidFile } from './pid-file.js';
+import { claimPidFile, releasePidFile } from './pid-file.js';
 import { enterChroot, preparePrivilegeDrop } from './privileges.js';
 import { runSubcommand } from './subcommands.js';
 import { bannerLines, versionLine } from './version.js';
@@ -250,14 +250,18 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
   if (!startDhcpServer) {
     return failed(await fatal(logger, 'dhcpd-ts: serving is not in this build yet (src/server/dhcp-server.ts); use -t to check a configuration.'));
   }
-  // ISC checks the pid file after binding; we also check before, so that a second instance fails on the
-  // pid file rather than on a busy port.
+  // The pid file is claimed before the sockets are opened (ISC checks it after binding): a second instance
+  // then fails on the pid file rather than on a busy port, and it is written while we are still root.
+  // Absolute, because the daemon changes to "/" and must still find it to remove it.
+  const pidPath = resolvePath(s.pidFile);
   if (!args.noPid) {
-    const held = readPidFile(s.pidFile);
-    if (held !== undefined && held !== process.pid && processAlive(held)) {
-      return failed(await fatal(logger, "There's already a DHCP server running."));
-    }
+    const claim = claimPidFile(pidPath);
+    if (!claim.ok) return failed(await fatal(logger, claim.message));
+    if (claim.warning) logger.error(claim.warning);
   }
+  const releasePid = (): void => {
+    if (!args.noPid) releasePidFile(pidPath);
+  };
   const absConfig = resolvePath(s.configFile);
   // The lease database: opened here (importing the ISC lease file on first start, the drop-in path), handed
   // to the server, closed after it stops.
@@ -272,6 +276,7 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
         log: (text) => logLines(logger, 'info', text),
       }).store;
     } catch (e) {
+      releasePid();
       return failed(await fatal(logger, leaseErrorText(e)));
     }
   }
@@ -302,17 +307,8 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     });
   } catch (e) {
     closeStore();
+    releasePid();
     return failed(await fatal(logger, e instanceof Error ? e.message : String(e)));
-  }
-
-  if (!args.noPid) {
-    const claim = claimPidFile(s.pidFile);
-    if (!claim.ok) {
-      await server.stop().catch(() => undefined);
-      closeStore();
-      return failed(await fatal(logger, claim.message));
-    }
-    if (claim.warning) logger.error(claim.warning);
   }
 
   let stopping: Promise<number> | undefined;
@@ -329,7 +325,7 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
           code = 1;
         }
         closeStore();
-        if (!args.noPid) releasePidFile(s.pidFile);
+        releasePid();
         await logger.close();
         return code;
       })();
