@@ -429,3 +429,18 @@ export function hostIdentifierKey(space: string, code: number, data: Uint8Array)
 // Typed accessors for the common server parameters, with ISC's defaults (see parameters.ts).
 export type { ServerParameters, AllowDeny } from './parameters.js';
 export { resolveServerParameters, DEFAULT_SERVER_PARAMETERS } from './parameters.js';
+
+/** The subnet containing `address` (uint32), most specific first like ISC's find_subnet; null if none. */
+export function subnetForAddress(config: Config, address: number): Subnet | null {
+  let best: Subnet | null = null;
+  for (const s of config.subnets) {
+    if (((address & s.netmask) >>> 0) === s.network && (!best || s.prefixLength > best.prefixLength)) best = s;
+  }
+  return best;
+}
+
+/** The pool whose ranges contain `address`, or null. */
+export function poolForAddress(config: Config, address: number): Pool | null {
+  for (const p of config.pools) for (const r of p.ranges) if (address >= r.first && address <= r.last) return p;
+  return null;
+}
