@@ -69,6 +69,7 @@ export const SV = {
   serverName: 16,
   nextServer: 17,
   authoritative: 18,
+  vendorOptionSpace: 19,
   alwaysBroadcast: 22,
   declines: 29,
   stashAgentOptions: 37,
@@ -627,6 +628,13 @@ export class DhcpEngine {
       return;
     }
 
+    // ISC: an OFFER waits until the client has been trying for min-secs seconds.
+    const minSecs = opts.get('server', SV.minSecs);
+    if (offer === DHCPOFFER && minSecs !== undefined && minSecs.length > 0 && packet.secs < minSecs[0]!) {
+      this.ports.logger.info(`${msg}: configured min-secs value (${minSecs[0]}) is greater than secs field (${packet.secs}).  message dropped.`);
+      return;
+    }
+
     // Lease limits (ISC bill_class): a new binding needs room in a limited class.
     let billing: ClassMembership | undefined;
     if (!isFixed && offer !== DHCPOFFER) {
@@ -1000,9 +1008,49 @@ export class DhcpEngine {
       const t1 = dhcp.get(DhcpOption.RENEWAL_TIME);
       if (t1 !== undefined && t1.length === 4 && t1.readUInt32BE(0) < limit) reply.options.set(DhcpOption.RENEWAL_TIME, t1);
     }
+    this.encapsulate(reply, opts, prl);
     if (boolParam(opts, SV.echoClientId) === 1 && s.uid !== undefined) reply.options.set(DhcpOption.CLIENT_IDENTIFIER, s.uid);
     const agent = s.packet.options.get(DhcpOption.AGENT_INFORMATION);
     if (agent !== undefined && s.packet.giaddr !== 0) reply.options.set(DhcpOption.AGENT_INFORMATION, agent);
+  }
+
+  /**
+   * ISC store_options: a dhcp option whose format encapsulates another space (`E<space>.`, e.g.
+   * vendor-encapsulated-options 43 with `vendor-option-space`) and has no value of its own is built from
+   * the configured options of that space as code/length/value sub-options. Only when requested (or no PRL).
+   */
+  private encapsulate(reply: DhcpPacket, opts: OptionState, prl: Buffer | undefined): void {
+    const candidates = new Set<number>([DhcpOption.VENDOR_ENCAPSULATED_OPTIONS]);
+    for (const sp of this.config.options.spaces.values()) {
+      if (sp.encapsulatedBy !== null && sp.encapsulatedBy.space === 'dhcp') candidates.add(sp.encapsulatedBy.code);
+    }
+    candidates.delete(DhcpOption.AGENT_INFORMATION);
+    candidates.delete(DhcpOption.FQDN);
+    for (const code of candidates) {
+      if (reply.options.has(code)) continue;
+      if (prl !== undefined && prl.length > 0 && !prl.includes(code)) continue;
+      const def = this.config.options.lookupCode('dhcp', code);
+      const first = def?.format.fields[0];
+      if (first === undefined || first.kind !== 'encapsulate') continue;
+      let spaceName = first.space;
+      if (spaceName === null) {
+        const v = opts.get('server', SV.vendorOptionSpace);
+        spaceName = v !== undefined ? stripNul(v).toLowerCase() : null;
+      }
+      if (spaceName === null) continue;
+      const space = this.config.options.space(spaceName);
+      const values = opts.space(spaceName);
+      if (space === undefined || values.size === 0) continue;
+      const parts: Buffer[] = [];
+      for (const [sub, value] of values) {
+        const head = Buffer.alloc(space.codeWidth + space.lengthWidth);
+        head.writeUIntBE(sub, 0, space.codeWidth);
+        if (space.lengthWidth > 0) head.writeUIntBE(value.length, space.codeWidth, space.lengthWidth);
+        parts.push(head, value);
+      }
+      const data = Buffer.concat(parts);
+      if (data.length > 0) reply.options.set(code, data);
+    }
   }
 
   private encodeOptions(s: RequestState, opts: OptionState): EncodeOptions {

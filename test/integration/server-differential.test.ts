@@ -40,6 +40,13 @@ class "vendor-lab" {
   option domain-name "lab.example.org";
   default-lease-time 1200;
 }
+option space ubnt;
+option ubnt.unifi-address code 1 = ip-address;
+class "ubnt" {
+  match if substring(option vendor-class-identifier, 0, 4) = "ubnt";
+  vendor-option-space ubnt;
+  option ubnt.unifi-address 10.60.0.5;
+}
 class "relayed" { match if exists agent.circuit-id; option ntp-servers 10.61.0.5; }
 
 subnet 10.60.0.0 netmask 255.255.255.0 {
@@ -82,7 +89,8 @@ const REQUEST = `
 option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;
 option ms-classless-static-routes code 249 = array of unsigned integer 8;
 request subnet-mask, broadcast-address, time-offset, routers, domain-name, domain-name-servers, domain-search,
-  host-name, ntp-servers, rfc3442-classless-static-routes, ms-classless-static-routes, interface-mtu;
+  host-name, ntp-servers, rfc3442-classless-static-routes, ms-classless-static-routes, interface-mtu,
+  vendor-encapsulated-options;
 `;
 
 interface ClientSpec {
@@ -100,6 +108,7 @@ const CLIENTS: readonly ClientSpec[] = [
   { name: 'pxebios', mac: '52:54:00:0a:00:11', lan: 'local', conf: 'send pxe-system-type 0;\n' },
   { name: 'pxeefi', mac: '52:54:00:0a:00:12', lan: 'local', conf: 'send pxe-system-type 7;\n' },
   { name: 'vendor', mac: '52:54:00:0a:00:13', lan: 'local', conf: 'send vendor-class-identifier "lab-box-2";\n' },
+  { name: 'unifi', mac: '52:54:00:0a:00:15', lan: 'local', conf: 'send vendor-class-identifier "ubnt";\n' },
   { name: 'asklease', mac: '52:54:00:0a:00:14', lan: 'local', conf: 'send dhcp-lease-time 5000;\n' },
   { name: 'remote1', mac: '52:54:00:0b:00:01', lan: 'remote' },
   { name: 'remote2', mac: '52:54:00:0b:00:02', lan: 'remote', conf: 'send vendor-class-identifier "lab-box";\n' },
@@ -214,5 +223,6 @@ describe('differential: dhcpd-ts vs ISC dhcpd 4.4.3, same config, same topology'
     assert.ok(isc('asklease').includes('option dhcp-lease-time 5000'));
     assert.ok(isc('vendor').includes('option domain-name "lab.example.org"'));
     assert.ok(isc('hostopt').includes('option domain-name-servers 10.60.0.53'));
+    assert.ok(isc('unifi').some((l) => l.startsWith('option vendor-encapsulated-options 1:4:a:3c:0:5')), isc('unifi').join('\n'));
   });
 });
