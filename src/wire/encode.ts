@@ -63,6 +63,13 @@ export interface EncodeOptions {
   overload?: boolean;
   /** Minimum message length, zero-padded (default 300, ISC `BOOTP_MIN_LEN`). */
   minLength?: number;
+  /**
+   * ISC `MS_NULL_TERMINATION`: when the client's host-name arrived with trailing NULs, ISC appends a NUL
+   * to every text-format option of the reply (store_options `terminate`). Return true for the codes to
+   * terminate (the engine knows the formats from the option table). The NUL counts in the option length
+   * and rides in the last RFC 3396 piece.
+   */
+  nulTerminate?: (code: number) => boolean;
 }
 
 /** Result of {@link encodePacketDetailed}. */
@@ -201,6 +208,7 @@ export function encodePacketDetailed(packet: DhcpPacket, opts: EncodeOptions = {
   const haveSname = allowOverload && packet.sname.length === 0;
 
   const order = optionOrder(options, opts.parameterRequestList, opts.echoClientId === true);
+  const nulTerminate = opts.nulTerminate;
   const dropped: number[] = [];
   // Indexes are relative to the start of each area (main starts after the cookie), as in store_options.
   let bufix = 0;
@@ -211,7 +219,8 @@ export function encodePacketDetailed(packet: DhcpPacket, opts: EncodeOptions = {
     const code = order[i]!;
     const value = options.get(code);
     if (value === undefined || value.length === 0) continue;
-    let length = value.length;
+    const tto = nulTerminate !== undefined && nulTerminate(code);
+    let length = value.length + (tto ? 1 : 0);
     let splitup = length > 255;
     let ix = 0;
     const optstart = bufix;
@@ -251,7 +260,12 @@ export function encodePacketDetailed(packet: DhcpPacket, opts: EncodeOptions = {
       let at = area === 0 ? 4 + bufix : area === 1 ? six : tix;
       base[at++] = code;
       base[at++] = incr;
-      copyBytes(value, ix, base, at, incr);
+      if (tto && incr === length) {
+        copyBytes(value, ix, base, at, incr - 1);
+        base[at + incr - 1] = 0;
+      } else {
+        copyBytes(value, ix, base, at, incr);
+      }
       if (area === 0) bufix += 2 + incr;
       else if (area === 1) six += 2 + incr;
       else tix += 2 + incr;

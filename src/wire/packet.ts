@@ -366,3 +366,16 @@ export function maxMessageSize(packet: DhcpPacket): number | undefined {
 export function setOptionUint32(packet: DhcpPacket, code: number, value: number): void {
   packet.options.set(code, ipv4ToBytes(value));
 }
+
+/**
+ * ISC parse-time rule for text-format options (common/options.c save_option_buffer, RFC 2132 §2): trailing
+ * NULs are removed (down to `minLength`) and remembered, so that replies to such (Microsoft) clients can
+ * NUL-terminate text options again (see `EncodeOptions.nulTerminate`). The decoder does not know option
+ * formats; the caller applies this to the text-format options (from the option table) it reads, notably
+ * host-name (12), whose trailing NULs set ISC's MS_NULL_TERMINATION.
+ */
+export function trimTrailingNuls(value: Buffer, minLength = 0): { value: Buffer; hadNulls: boolean } {
+  let n = value.length;
+  while (n > minLength && value[n - 1] === 0) n--;
+  return n === value.length ? { value, hadNulls: false } : { value: value.subarray(0, n), hadNulls: true };
+}

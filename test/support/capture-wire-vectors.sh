@@ -274,6 +274,24 @@ nsx cli timeout 20 dhclient -4 -1 -cf "$W/$s/dhclient.conf" -lf "$W/$s/dhclient.
   -sf "$W/client-script" eth0 >"$W/$s/client.log" 2>&1 || true
 finish $s "ISC dhclient 4.4.3-P1" "dhclient -4 -1 eth0 requesting a 323-octet domain-search and long options"
 
+# 8b. A "Microsoft-style" client whose host-name ends in NUL: ISC NUL-terminates the text options of its
+#     replies (MS_NULL_TERMINATION). dhclient sends host-name "wcap\000".
+s=dhclient-ms-nul-hostname; mkdir -p "$W/$s"
+{ base_conf; cat <<'EOF'
+subnet 10.77.0.0 netmask 255.255.255.0 {
+  range 10.77.0.100 10.77.0.200;
+  option routers 10.77.0.1;
+  option root-path "/srv/root";
+}
+EOF
+} > "$W/$s/dhcpd.conf"
+printf 'send host-name "wcap\\000";\nrequest subnet-mask, routers, domain-name, root-path, host-name;\n' > "$W/$s/dhclient.conf"
+make_lan 52:54:00:77:00:0d
+start_dhcpd $s eth0; start_capture $s
+nsx cli timeout 20 dhclient -4 -1 -cf "$W/$s/dhclient.conf" -lf "$W/$s/dhclient.leases" -pf "$W/$s/dhclient.pid" \
+  -sf "$W/client-script" eth0 >"$W/$s/client.log" 2>&1 || true
+finish $s "ISC dhclient 4.4.3-P1" "dhclient -4 -1 eth0 with send host-name \"wcap\\000\""
+
 # 9. Relayed: client (udhcpc) -- relay (ISC dhcrelay -a, adds option 82) -- server; captured on the server link.
 s=relay-agent-option82; mkdir -p "$W/$s"
 { base_conf; cat <<'EOF'

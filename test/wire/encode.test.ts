@@ -195,6 +195,19 @@ describe('encodePacket', () => {
     assert.deepEqual(wireOrder(r.buffer).map(([c]) => c), [53, 15, 15, 82, 255]);
   });
 
+  it('NUL-terminates text options for MS clients (ISC terminate), the NUL in the last RFC 3396 piece', () => {
+    const p = reply([[53, [5]], [15, [...Buffer.from('example.test')]], [119, Array(300).fill(0x61)], [3, v4]]);
+    const text = (c: number): boolean => c === 15 || c === 119;
+    const b = encodePacket(p, { maxSize: 1500, parameterRequestList: [15, 119, 3], nulTerminate: text });
+    assert.deepEqual(wireOrder(b), [[53, 1], [15, 13], [119, 255], [119, 46], [3, 4], [255, 0]]);
+    assert.equal(b.toString('latin1', 245, 258), 'example.test\0');
+    const d = decodePacket(b);
+    assert.ok(d.ok);
+    assert.equal(d.packet.options.get(119)!.length, 301);
+    assert.equal(d.packet.options.get(119)![300], 0);
+    assert.deepEqual([...d.packet.options.get(3)!], v4, 'non-text option untouched');
+  });
+
   it('uses ISC\'s BOOTP option space when asked', () => {
     const p = reply([[1, [255, 255, 255, 0]], [3, v4], [15, Array(60).fill(0x61)]]);
     p.file = Buffer.from('f');

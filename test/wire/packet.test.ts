@@ -14,6 +14,7 @@ import {
   messageTypeName,
   optionUint32,
   setOptionUint32,
+  trimTrailingNuls,
 } from '../../src/wire/packet.js';
 import { Reader } from '../../src/wire/reader.js';
 import { Writer } from '../../src/wire/writer.js';
@@ -54,6 +55,17 @@ describe('packet helpers', () => {
     assert.equal(optionUint32(p, 51), 86400);
     p.options.set(54, Buffer.from([1, 2]));
     assert.equal(optionUint32(p, 54), undefined);
+  });
+});
+
+describe('trimTrailingNuls (ISC OPTION_HAD_NULLS)', () => {
+  it('drops trailing NULs down to the minimum length and says so', () => {
+    const t = trimTrailingNuls(Buffer.from('host\0\0', 'latin1'));
+    assert.equal(t.value.toString('latin1'), 'host');
+    assert.equal(t.hadNulls, true);
+    const u = trimTrailingNuls(Buffer.from('host', 'latin1'));
+    assert.equal(u.hadNulls, false);
+    assert.equal(trimTrailingNuls(Buffer.from([0, 0]), 1).value.length, 1);
   });
 });
 

@@ -22,11 +22,15 @@ import {
   maxMessageSize,
   messageType,
   parameterRequestList,
+  trimTrailingNuls,
 } from '../../src/wire/packet.js';
 import { agentInformation } from '../../src/wire/agent-information.js';
 import { loadWireVectors, type WireVectorPacket } from '../support/wire-vectors.js';
 
 const files = loadWireVectors();
+
+/** Options of ISC 4.4.3's dhcp space with a text ("t") format (common/tables.c): what MS termination touches. */
+const ISC_TEXT_CODES = new Set([12, 14, 15, 17, 18, 40, 47, 56, 62, 64, 66, 67, 77, 86, 87, 98, 100, 101, 113, 114, 160, 209, 210]);
 
 function decoded(p: WireVectorPacket): DhcpPacket {
   const r = decodePacket(Buffer.from(p.dhcp, 'hex'));
@@ -125,6 +129,11 @@ describe('real capture vectors', () => {
           const request = decoded(req);
           const nak = messageType(reply) === 6;
           const bootp = messageType(request) === BOOTP;
+          // ISC MS_NULL_TERMINATION: the client's host-name had trailing NULs → ISC's configured (NUL-free)
+          // text values went out NUL-terminated. Give the encoder the configured values and the flag.
+          const hostName = request.options.get(DhcpOption.HOST_NAME);
+          const ms = hostName !== undefined && trimTrailingNuls(hostName).hadNulls;
+          if (ms) for (const c of ISC_TEXT_CODES) if (reply.options.has(c)) reply.options.set(c, trimTrailingNuls(reply.options.get(c)!).value);
           const out = encodePacket(
             reply,
             bootp
@@ -133,6 +142,7 @@ describe('real capture vectors', () => {
                   // ISC builds NAKs without the client's PRL or option 57 (server/dhcp.c nak_lease).
                   parameterRequestList: nak ? undefined : parameterRequestList(request),
                   maxSize: nak ? undefined : iscReplyMaxSize(maxMessageSize(request)),
+                  nulTerminate: ms ? (c: number) => ISC_TEXT_CODES.has(c) : undefined,
                 },
           );
           assert.equal(out.toString('hex'), p.dhcp, `reply ${i} differs from ISC's`);
@@ -170,6 +180,15 @@ describe('real capture vectors', () => {
     assert.equal(messageType(reply), BOOTP);
     assert.equal(reply.file.toString('latin1'), /filename "([^"]+)"/.exec(f.dhcpdConf)![1]);
     assert.equal(ipv4ToString(reply.siaddr), /next-server ([\d.]+);/.exec(f.dhcpdConf)![1]);
+  });
+
+  it('has ISC NUL-terminated text options for the client whose host-name ended in NUL', () => {
+    const f = files.find((x) => x.scenario === 'dhclient-ms-nul-hostname');
+    assert.ok(f);
+    const ack = f.packets.find((p) => p.expected.messageType === 5)!;
+    // tcpdump's lengths: "example.test" + NUL = 13, "/srv/root" + NUL = 10.
+    assert.deepEqual(ack.expected.options.filter(([c]) => c === 15 || c === 17), [[15, 13], [17, 10]]);
+    assert.equal(decoded(ack).options.get(15)![12], 0);
   });
 
   it('finds the relay agent sub-options dhcrelay -a added (circuit-id = its interface name)', () => {
