@@ -4,10 +4,15 @@
  * - receive: one UDP socket on 0.0.0.0:67 with IP_PKTINFO; a datagram whose arrival ifindex is not in the
  *   serving set is dropped here (counted, optionally reported), as ISC ignores interfaces it does not serve;
  * - relay and ciaddr replies: ordinary sends from the same port-67 socket (routed by the kernel);
- * - broadcast: 255.255.255.255 through sendmsg with IP_PKTINFO naming the interface and source address, so
- *   it leaves through that interface only;
+ * - broadcast: an IPv4/UDP datagram to 255.255.255.255 built here and sent with AF_PACKET to
+ *   ff:ff:ff:ff:ff:ff on the chosen interface, exactly as ISC's LPF path sends it (TOS 0x10, TTL 128, id 0,
+ *   no DF; checked against ISC dhcpd 4.4.3 in test/integration/net-reply.test.ts). Interfaces without a
+ *   MAC address (or `broadcastVia: 'socket'`) use sendmsg with IP_PKTINFO naming the interface and source
+ *   address instead; either way it leaves through that interface only;
  * - link-layer unicast: an IPv4/UDP datagram built here, sent with AF_PACKET to chaddr (no ARP, no
  *   neighbour entry; the same frame ISC's LPF path sends).
+ *
+ * Relay and ciaddr replies are kernel-built, as ISC sends those through its "fallback" UDP socket.
  */
 import { isErrnoError, loadAddon, type DhcpSockAddon, type ErrnoError, type NativePacketSocket, type NativeUdpSocket } from '../native/index.js';
 import { listInterfaces } from './interfaces.js';
@@ -24,6 +29,7 @@ import {
 } from './transport.js';
 
 const LIMITED_BROADCAST = 0xffffffff;
+const BROADCAST_MAC = Buffer.alloc(6, 0xff);
 /** Default receive buffer: about 800 queued 300-octet requests (each costs ~1.2 KiB of skb truesize). */
 const DEFAULT_RECEIVE_BUFFER = 1 << 20;
 /** How long a reply may wait for socket buffer space before the send fails. */
@@ -57,6 +63,12 @@ export interface LinuxTransportOptions {
    * kernel default (net.core.rmem_default, about 208 KiB).
    */
   readonly receiveBufferSize?: number;
+  /**
+   * How broadcasts are sent: 'packet' (default) builds the frame like ISC's LPF path and sends it with
+   * AF_PACKET; 'socket' uses the UDP socket with IP_PKTINFO (kernel-built headers). Interfaces without a
+   * MAC address always use 'socket'.
+   */
+  readonly broadcastVia?: 'packet' | 'socket';
   /** Called for each datagram dropped because its interface is not served (for debug logging). */
   readonly onIgnored?: (datagram: InboundDatagram) => void;
   /** The addon (for tests); default {@link loadAddon}(). */
@@ -247,9 +259,24 @@ export class LinuxTransport implements Transport {
       case 'unicast':
         udp.send(d.data, toUint32(d.ciaddr), d.port ?? clientPort);
         break;
-      case 'broadcast':
-        udp.send(d.data, LIMITED_BROADCAST, d.port ?? clientPort, d.ifindex, toUint32(d.sourceAddress));
+      case 'broadcast': {
+        const iface = this.served.get(d.ifindex);
+        if (this.options.broadcastVia !== 'socket' && iface?.mac !== undefined) {
+          const datagram = buildIpv4Udp(
+            {
+              source: toUint32(d.sourceAddress),
+              destination: LIMITED_BROADCAST,
+              sourcePort: this.options.port ?? DHCP_SERVER_PORT,
+              destinationPort: d.port ?? clientPort,
+            },
+            d.data,
+          );
+          packet.send(d.ifindex, BROADCAST_MAC, datagram);
+        } else {
+          udp.send(d.data, LIMITED_BROADCAST, d.port ?? clientPort, d.ifindex, toUint32(d.sourceAddress));
+        }
         break;
+      }
       case 'link-layer': {
         // Header values as ISC's LPF path (TOS 0x10, TTL 128, id 0): src/wire/ipv4-udp.ts.
         const datagram = buildIpv4Udp(
