@@ -121,11 +121,29 @@ export function optionOrder(
   seen.fill(0);
   for (let i = 0; i < MANDATORY.length; i++) add(list, MANDATORY[i]!);
   if (parameterRequestList !== undefined && parameterRequestList.length > 0) {
-    if (options.has(DhcpOption.SUBNET_SELECTION)) add(list, DhcpOption.SUBNET_SELECTION);
-    if (echoClientId) add(list, DhcpOption.CLIENT_IDENTIFIER);
-    for (let i = 0; i < parameterRequestList.length; i++) add(list, parameterRequestList[i]!);
-    add(list, DhcpOption.FQDN);
-    add(list, DhcpOption.SUBNET_MASK);
+    // `raw` counts entries as ISC's priority_len does, before duplicates are removed: ISC truncates the
+    // PRL to the room left in its 300-entry list, and adds fqdn/subnet-mask only while there is room.
+    let raw = MANDATORY.length;
+    if (options.has(DhcpOption.SUBNET_SELECTION)) {
+      add(list, DhcpOption.SUBNET_SELECTION);
+      raw++;
+    }
+    if (echoClientId) {
+      add(list, DhcpOption.CLIENT_IDENTIFIER);
+      raw++;
+    }
+    const n = Math.min(parameterRequestList.length, PRIORITY_COUNT - raw);
+    for (let i = 0; i < n; i++) {
+      const c = parameterRequestList[i]!;
+      if (c === DhcpOption.AGENT_INFORMATION) continue;
+      add(list, c);
+      raw++;
+    }
+    if (raw < PRIORITY_COUNT) {
+      add(list, DhcpOption.FQDN);
+      raw++;
+    }
+    if (raw < PRIORITY_COUNT) add(list, DhcpOption.SUBNET_MASK);
   } else {
     for (let i = 0; i < NO_PRL_FIRST.length; i++) add(list, NO_PRL_FIRST[i]!);
     for (const c of options.keys()) if (c !== DhcpOption.VENDOR_ENCAPSULATED_OPTIONS) add(list, c);

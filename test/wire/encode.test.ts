@@ -108,6 +108,20 @@ describe('encodePacket', () => {
     assert.deepEqual(wireOrder(b), [[53, 1], [6, 4], [3, 4], [82, 4], [255, 0]]);
   });
 
+  it('truncates a very long PRL to ISC\'s 300-entry priority list before removing duplicates', () => {
+    // 8 mandatory entries + 292 PRL entries fill the list: a code requested at PRL position 293 or later
+    // is not sent, and neither are the fqdn/subnet-mask that ISC adds only while there is room.
+    const prl = [...Array(291).fill(6), 15, 3, 12];
+    const order = optionOrder(new Map([[6, Buffer.from(v4)], [15, Buffer.from('x')], [3, Buffer.from(v4)], [1, Buffer.from(v4)]]), prl);
+    assert.deepEqual(order.slice(8, 10), [6, 15]);
+    // 3 and 1 are only placed by the encoder's "rest" pass (the engine decides whether they are sent),
+    // subnet-mask then swapped before routers.
+    assert.deepEqual(order.slice(10), [1, 3]);
+    // With two entries of room left, fqdn and subnet-mask still get their places after the PRL.
+    const short = optionOrder(new Map([[6, Buffer.from(v4)]]), [...Array(290).fill(6)]);
+    assert.deepEqual(short.slice(8), [6, 81, 1]);
+  });
+
   it('places client-identifier after the mandatory options with echo-client-id', () => {
     const p = reply([[53, [2]], [3, v4], [61, [1, 2, 3]]]);
     assert.deepEqual(wireOrder(encodePacket(p, { parameterRequestList: [3], echoClientId: true })).map(([c]) => c), [53, 61, 3, 255]);
