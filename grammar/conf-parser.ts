@@ -1569,21 +1569,8 @@ class ConfParser {
       this.next();
       tokens.push(t);
     }
-    const ts = this.ts;
-    const file = this.file;
     const terminator = this.peek();
-    return {
-      kind: 'tokens',
-      tokens,
-      file,
-      end: this.loc(terminator),
-      errorAt: (i: number, message: string, peekAfter = true) => {
-        const at = i < tokens.length ? tokens[i]! : terminator;
-        const prev = i === 0 ? before : i <= tokens.length ? tokens[i - 1] : terminator;
-        const after = i + 1 < tokens.length ? tokens[i + 1] : i + 1 === tokens.length ? terminator : undefined;
-        return ts.errorAtToken(prev, at, after, message, peekAfter);
-      },
-    };
+    return new RawTokens(tokens, this.file, this.loc(terminator), this.ts, before, terminator);
   }
 
   // ---- executable statements -----------------------------------------------------------------
@@ -2363,6 +2350,30 @@ class ConfParser {
   private parseOptionNameExpr(): { space: string | undefined; name: string } {
     const on = this.parseOptionName();
     return { space: on.space, name: on.name };
+  }
+}
+
+/** RawValue implementation: keeps what is needed to reproduce ISC's report at any value token. */
+class RawTokens implements RawValue {
+  readonly kind = 'tokens' as const;
+  emptyError?: ConfigError;
+  constructor(
+    readonly tokens: Tok[],
+    readonly file: string,
+    public end: Loc,
+    private readonly ts: TokenStream,
+    private readonly before: Tok | undefined,
+    private readonly terminator: Tok,
+  ) {}
+  errorAt(i: number, message: string, peekAfter = true): ConfigError {
+    const tokens = this.tokens;
+    const at = i < tokens.length ? tokens[i]! : this.terminator;
+    const prev = i === 0 ? this.before : i <= tokens.length ? tokens[i - 1] : this.terminator;
+    const after = i + 1 < tokens.length ? tokens[i + 1] : i + 1 === tokens.length ? this.terminator : undefined;
+    return this.ts.errorAtToken(prev, at, after, message, peekAfter);
+  }
+  toJSON(): object {
+    return { kind: this.kind, tokens: this.tokens, file: this.file, end: this.end };
   }
 }
 
