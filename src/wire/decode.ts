@@ -90,10 +90,11 @@ export function decodePacket(buf: Buffer): DecodeResult {
 
   const ov = options.get(DhcpOption.OPTION_OVERLOAD);
   if (ov !== undefined) {
-    if (ov.length === 0) {
+    // ISC reads the first octet of the (concatenated) value.
+    const bits = firstOctet(buf, ov, extra.more?.get(DhcpOption.OPTION_OVERLOAD));
+    if (bits < 0) {
       return fail('bad-overload', 'option overload (52) with no value', OFFSET.options, 'options', 52);
     }
-    const bits = ov[0]!;
     if (bits & 1) {
       err = parseArea(buf, OFFSET.file, OFFSET.file + FILE_LEN, 'file', options, extra);
       if (err !== undefined) return { ok: false, error: err };
@@ -117,6 +118,13 @@ export function decodePacket(buf: Buffer): DecodeResult {
 interface Extra {
   /** Codes seen more than once → [start, end) offsets of every instance in order (first included). */
   more: Map<number, number[]> | undefined;
+}
+
+/** First octet of an option value that may have several instances, or -1 if all are empty. */
+function firstOctet(buf: Buffer, first: Buffer, ranges: number[] | undefined): number {
+  if (first.length > 0) return first[0]!;
+  if (ranges !== undefined) for (let i = 0; i < ranges.length; i += 2) if (ranges[i + 1]! > ranges[i]!) return buf[ranges[i]!]!;
+  return -1;
 }
 
 function concatRanges(buf: Buffer, ranges: number[]): Buffer {

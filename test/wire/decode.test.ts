@@ -186,6 +186,10 @@ describe('decodePacket', () => {
 
     it('rejects an empty overload option and malformed options inside the fields', () => {
       assert.equal(err(raw([52, 0, 255])).code, 'bad-overload');
+      assert.equal(err(raw([52, 0, 52, 0, 255])).code, 'bad-overload');
+      // RFC 3396: the value is the concatenation, so an empty first instance does not hide the bits.
+      const p = ok(raw([52, 0, 52, 1, 1, 255], (b) => b.set([12, 1, 0x61, 255], 108)));
+      assert.equal(text(p.options.get(12)), 'a');
       const e = err(withFields([52, 1, 2, 255], [], [12, 100, 0x61]));
       assert.equal(e.code, 'option-overrun');
       assert.equal(e.field, 'sname');
