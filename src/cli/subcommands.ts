@@ -4,11 +4,12 @@
  *   dhcpd import [-cf config-file] [-lf lease-file] [-db sqlite-file] [--replace] [leases-file-to-import]
  *   dhcpd export [-cf config-file] [-lf lease-file] [-db sqlite-file] [output-file|-]
  *   dhcpd partner-down [-cf config-file] [-db sqlite-file] [peer-name]
- *   dhcpd probe ...
+ *   dhcpd probe -s server -g giaddr [...]   (see probe-command.ts)
  *
  * Paths default as for the server (Debian's, then PATH_DHCPD_* and the config's lease-file-name).
  */
 import { existsSync } from 'node:fs';
+import { runProbe } from './probe-command.js';
 import { getLeaseCommands, getLoadConfig, leaseErrorText } from './adapters.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_LEASE_FILE, defaultDbFile, noArgumentMessage, type Subcommand } from './argv.js';
 import { resolveServerParameters } from '../config/parameters.js';
@@ -54,6 +55,7 @@ export function parseSubcommandArgs(argv: readonly string[], env: NodeJS.Process
 }
 
 export async function runSubcommand(name: Subcommand, argv: readonly string[], io: SubcommandIo): Promise<number> {
+  if (name === 'probe') return runProbe(argv, io.stdout, io.stderr);
   const parsed = parseSubcommandArgs(argv, io.env);
   if ('error' in parsed) {
     io.stderr.write(`${parsed.error}\nUsage: dhcpd ${name} [-cf config-file] [-lf lease-file] [-db sqlite-file] [file]\n`);
@@ -98,9 +100,6 @@ export async function runSubcommand(name: Subcommand, argv: readonly string[], i
       }
       case 'partner-down':
         logger.error('dhcpd-ts partner-down: not in this build yet (the failover module provides it).');
-        return 1;
-      case 'probe':
-        logger.error('dhcpd-ts probe: not in this build yet (the net module provides it).');
         return 1;
     }
   } finally {
