@@ -30,7 +30,9 @@ system-deps:
 	fi
 
 addon: deps
-	@if [ -f src/native/binding.gyp ]; then cd src/native && ../../node_modules/.bin/node-gyp rebuild --silent; fi
+	@if [ -f src/native/binding.gyp ]; then \
+	  nodedir=""; [ -f /usr/include/node/node_api.h ] && nodedir="--nodedir=/usr"; \
+	  cd src/native && ../../node_modules/.bin/node-gyp rebuild --loglevel=warn $$nodedir; fi
 
 build: deps addon
 	rm -rf dist
