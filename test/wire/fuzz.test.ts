@@ -120,4 +120,42 @@ describe('codec properties', () => {
     for (const d of a) if (decodePacket(d).ok) accepted++;
     assert.ok(accepted > 100 && accepted < 2400, `accepted ${accepted}`);
   });
+
+  it('encodePacket never throws on odd packets and its output always decodes within the size limit', () => {
+    const odd = fc.record({
+      base: dhcpPacketArbitrary({ maxOptions: 16 }),
+      extra: fc.array(fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 1200 })), { maxLength: 6 }),
+      chaddrLen: fc.integer({ min: 0, max: 40 }),
+      snameLen: fc.integer({ min: 0, max: 100 }),
+      fileLen: fc.integer({ min: 0, max: 200 }),
+      maxSize: fc.integer({ min: 0, max: 70000 }),
+      optionSpace: fc.option(fc.integer({ min: -10, max: 2000 })),
+      prl: fc.option(fc.uint8Array({ maxLength: 300 })),
+      echo: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(odd, (o) => {
+        const p = o.base;
+        // Codes outside 1..254, 52, empty and huge values, over-long fixed fields: all must be survivable.
+        for (const [code, len] of o.extra) p.options.set(code, Buffer.alloc(len, 0x5a));
+        p.chaddr = Buffer.alloc(o.chaddrLen, 1);
+        p.sname = Buffer.alloc(o.snameLen, 0x73);
+        p.file = Buffer.alloc(o.fileLen, 0x66);
+        const r = encodePacketDetailed(p, {
+          maxSize: o.maxSize,
+          optionSpace: o.optionSpace ?? undefined,
+          parameterRequestList: o.prl ?? undefined,
+          echoClientId: o.echo,
+        });
+        const agent = p.options.get(DhcpOption.AGENT_INFORMATION)?.length ?? 0;
+        if (o.optionSpace === null) {
+          const limit = Math.min(Math.max(o.maxSize, 576), 65535) - 28 + agent + 2 * Math.ceil(agent / 255);
+          assert.ok(r.buffer.length <= Math.max(300, limit), `${r.buffer.length} > ${limit}`);
+        }
+        const d = decodePacket(r.buffer);
+        if (!d.ok) assert.fail(d.error.toString());
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
