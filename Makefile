@@ -47,3 +47,7 @@ test: system-deps build
 
 clean:
 	rm -rf dist src/native/build
+
+# Benchmarks beside ISC dhcpd and Kea (bench/README.md). Root; takes minutes.
+bench: system-deps build
+	bash bench/run.sh $(BENCH_ARGS)
