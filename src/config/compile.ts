@@ -105,9 +105,11 @@ export class Compiler {
         const mask = ipOf(st.netmask);
         if ((net & ~mask) >>> 0 !== 0) {
           // ISC skips the whole declaration after this error.
-          b.beginSubnet(ctx.scope, ctx.share, net, mask, locOf(st.loc), locOf(st.maskEnd));
+          b.beginSubnet(ctx.scope, ctx.type === 'shared-network' ? ctx.share : null, net, mask, locOf(st.loc), locOf(st.maskEnd));
           return;
         }
+        // ISC: only a subnet written directly in a shared-network joins it (clone_group does not copy the
+        // group's shared_network), anywhere else it gets an implicit network of its own.
         const subnet = b.beginSubnet(ctx.scope, ctx.type === 'shared-network' ? ctx.share : null, net, mask, locOf(st.loc), locOf(st.maskEnd));
         this.statements(st.body, { ...ctx, type: 'subnet', scope: subnet.scope, share: subnet.sharedNetwork, subnet, pool: null });
         if (st.incomplete) return;
@@ -143,7 +145,7 @@ export class Compiler {
         return;
       case 'group': {
         const scope = b.newScope('group', ctx.scope, st.name ?? null, locOf(st.loc));
-        this.statements(st.body, { ...ctx, type: ctx.type === 'root' || ctx.type === 'group' ? 'group' : ctx.type, scope });
+        this.statements(st.body, { ...ctx, type: 'group', scope });
         if (st.name !== undefined) b.registerGroup(st.name, scope);
         return;
       }
