@@ -104,7 +104,8 @@ export const EXTRA_USAGE_TEXT =
   '       dhcpd [...] [-db sqlite-file] [--] [if0 [...ifN]]\n' +
   '       dhcpd import [-cf config-file] [-lf lease-file] [-db sqlite-file] [leases-file-to-import]\n' +
   '       dhcpd export [-cf config-file] [-lf lease-file] [-db sqlite-file] [output-file|-]\n' +
-  '       dhcpd partner-down [-cf config-file] [-db sqlite-file] [peer-name]\n' +
+  '       dhcpd partner-down [-cf config-file] [-db sqlite-file] [-pf pid-file] [peer-name]\n' +
+  '                 (server stopped: record my state partner-down, as ISC\'s lease-file edit)\n' +
   '       dhcpd probe -s server -g giaddr [-m mac] [-p port] [-request address]\n' +
   '                 (ask a server once, as a relay would, and print its reply)\n' +
   'A subcommand is recognised only as the first argument; an interface named like one\n' +

@@ -3,15 +3,16 @@
  *
  *   dhcpd import [-cf config-file] [-lf lease-file] [-db sqlite-file] [--replace] [leases-file-to-import]
  *   dhcpd export [-cf config-file] [-lf lease-file] [-db sqlite-file] [output-file|-]
- *   dhcpd partner-down [-cf config-file] [-db sqlite-file] [peer-name]
+ *   dhcpd partner-down [-cf config-file] [-lf lease-file] [-db sqlite-file] [-pf pid-file] [peer-name]
  *   dhcpd probe -s server -g giaddr [...]   (see probe-command.ts)
  *
  * Paths default as for the server (Debian's, then PATH_DHCPD_* and the config's lease-file-name).
  */
 import { existsSync } from 'node:fs';
+import { partnerDown } from './partner-down.js';
 import { runProbe } from './probe-command.js';
 import { getLeaseCommands, getLoadConfig, leaseErrorText } from './adapters.js';
-import { DEFAULT_CONFIG_FILE, DEFAULT_LEASE_FILE, defaultDbFile, noArgumentMessage, type Subcommand } from './argv.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_LEASE_FILE, DEFAULT_PID_FILE, defaultDbFile, noArgumentMessage, type Subcommand } from './argv.js';
 import { resolveServerParameters } from '../config/parameters.js';
 import type { Config } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
@@ -28,19 +29,22 @@ export interface SubcommandArgs {
   leaseFile: string | undefined;
   dbFile: string | undefined;
   positional: string[];
+  /** partner-down: the pid file that tells whether a server runs. */
+  pidFile: string | undefined;
   /** import: `--replace` the database's current contents. */
   replace: boolean;
 }
 
 /** Parses `-cf`, `-lf`, `-db` and positionals; returns an error message for anything else. */
 export function parseSubcommandArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SubcommandArgs | { error: string } {
-  const out: SubcommandArgs = { configFile: env.PATH_DHCPD_CONF || DEFAULT_CONFIG_FILE, leaseFile: undefined, dbFile: undefined, positional: [], replace: false };
+  const out: SubcommandArgs = { configFile: env.PATH_DHCPD_CONF || DEFAULT_CONFIG_FILE, leaseFile: undefined, dbFile: undefined, pidFile: undefined, positional: [], replace: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '-cf' || a === '-lf' || a === '-db') {
+    if (a === '-cf' || a === '-lf' || a === '-db' || a === '-pf') {
       if (++i === argv.length) return { error: noArgumentMessage(a) };
       if (a === '-cf') out.configFile = argv[i];
       else if (a === '-lf') out.leaseFile = argv[i];
+      else if (a === '-pf') out.pidFile = argv[i];
       else out.dbFile = argv[i];
     } else if (a === '--replace') {
       out.replace = true;
@@ -51,6 +55,7 @@ export function parseSubcommandArgs(argv: readonly string[], env: NodeJS.Process
     }
   }
   if (out.leaseFile === undefined && env.PATH_DHCPD_DB) out.leaseFile = env.PATH_DHCPD_DB;
+  if (out.pidFile === undefined && env.PATH_DHCPD_PID) out.pidFile = env.PATH_DHCPD_PID;
   return out;
 }
 
@@ -98,9 +103,14 @@ export async function runSubcommand(name: Subcommand, argv: readonly string[], i
           return 1;
         }
       }
-      case 'partner-down':
-        logger.error('dhcpd-ts partner-down: not in this build yet (the failover module provides it).');
-        return 1;
+      case 'partner-down': {
+        if (!config) {
+          logger.error(`partner-down: the configuration ${parsed.configFile} must load (run dhcpd -t -cf ${parsed.configFile}).`);
+          return 1;
+        }
+        const pidFile = parsed.pidFile ?? (p?.pidFileName || DEFAULT_PID_FILE);
+        return partnerDown({ config, dbFile, pidFile, peer: parsed.positional[0], logger });
+      }
     }
   } finally {
     await logger.close();

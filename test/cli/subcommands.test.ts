@@ -105,4 +105,35 @@ describe('import / export', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^Unknown command -bogus\nUsage: dhcpd export /);
   });
+
+  test('partner-down: the state record ISC would read, refused for an unknown peer or a running server', { skip }, async () => {
+    const conf = join(dir, 'primary.conf');
+    writeFileSync(conf, readFileSync(join(here, '..', '..', ...(ext === 'ts' ? [] : ['..']), 'examples', 'dhcpd-primary.conf'), 'utf8'));
+    writeFileSync(join(dir, 'fo.leases'), '');
+    const db = join(dir, 'fo.sqlite');
+    assert.equal((await ours(['import', '-cf', conf, '-db', db, join(dir, 'fo.leases')])).code, 0);
+
+    const unknown = await ours(['partner-down', '-cf', conf, '-db', db, '-pf', join(dir, 'none.pid'), 'nope']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown failover peer "nope" \(declared: dhcp-failover\)/);
+
+    // A live process in the pid file: refused, nothing written.
+    const pidFile = join(dir, 'live.pid');
+    writeFileSync(pidFile, `${process.pid}\n`);
+    const busy = await ours(['partner-down', '-cf', conf, '-db', db, '-pf', pidFile]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /a server is running/);
+
+    const r = await ours(['partner-down', '-cf', conf, '-db', db, '-pf', join(dir, 'none.pid')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^failover peer dhcp-failover: my state recorded as partner-down/m);
+
+    const out = join(dir, 'fo-out.leases');
+    assert.equal((await ours(['export', '-cf', conf, '-db', db, out])).code, 0);
+    const text = readFileSync(out, 'latin1');
+    assert.match(text, /failover peer "dhcp-failover" state \{\n\s+my state partner-down at \d /);
+    const isc = spawnSync(ISC, ['-T', '-cf', conf, '-lf', out], { encoding: 'utf8', cwd: dir });
+    assert.equal(isc.status, 0, isc.stderr);
+    assert.doesNotMatch(isc.stderr, / line \d+: |Corrupt lease file/);
+  });
 });
