@@ -754,7 +754,9 @@ export class DhcpEngine {
     const via = { giaddr: packet.giaddr, ifname: s.req.iface.name };
     const send = (): OutboundReply[] => {
       this.ports.logger.info(msg);
-      if (offer === 0) this.ports.logger.info(L.bootReplyLine(next.address, host?.name, this.logClient(s, next)));
+      // ISC: a BOOTP reply for a host's fixed address is bootp.c's "BOOTREPLY for … to NAME (MAC)"; a dynamic
+      // BOOTP lease goes through ack_lease and is logged "BOOTREPLY on … to MAC via …".
+      if (offer === 0 && isFixed) this.ports.logger.info(L.bootReplyLine(next.address, host?.name, this.logClient(s, next)));
       else this.ports.logger.info(L.offerAckLine(word, next.address, { hardware: next.hardware ?? undefined, uid: next.uid ?? undefined, hostname: next.clientHostname ?? undefined }, via));
       return [out];
     };
