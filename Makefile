@@ -51,3 +51,7 @@ clean:
 # Benchmarks beside ISC dhcpd and Kea (bench/README.md). Root; takes minutes.
 bench: system-deps build
 	bash bench/run.sh $(BENCH_ARGS)
+
+# The seed scenario, live, in network namespaces (README). Root.
+demo: system-deps build
+	bash bin/demo
