@@ -15,10 +15,9 @@ import type { Writable } from 'node:stream';
 import { ipv4ToString, type Lease } from './lease.js';
 import type { StateCounts } from './lease-store.js';
 import { openSqliteLeaseStore, type SqliteLeaseStore } from './sqlite-lease-store.js';
-import { formatStoreAsLeaseFile, readLeaseFile, writeParsedToStore, type LeaseFileFormatOptions } from './isc-lease-file.js';
+import { leaseFileParts, readLeaseFile, storeContents, writeLeaseFile, writeParsedToStore, type LeaseFileFormatOptions } from './isc-lease-file.js';
 import { formatLeaseDiagnostic, type LeaseFileDiagnostic, type LeaseParseContext, type SkippedRecord } from '../grammar/leases-parser.js';
 import { inSomeSubnet, readLeaseConfigFacts, type LeaseConfigFacts } from './config-facts.js';
-import { writeFileAtomically } from './atomic-write.js';
 import { LeaseFileMirror, type LeaseFileMirrorOptions } from './lease-file-mirror.js';
 
 export { writeFileAtomically } from './atomic-write.js';
@@ -186,22 +185,33 @@ export async function exportLeases(opts: ExportOptions): Promise<ExportSummary> 
     format.leaseIdFormat ??= facts.leaseIdFormat;
   }
   const store = openSqliteLeaseStore(opts.database, { readOnly: true, integrityCheck: 'quick' });
-  let text: string;
-  let leases: number;
   try {
-    text = formatStoreAsLeaseFile(store, format);
-    leases = store.leaseCount();
+    const leases = store.leaseCount();
+    if (typeof opts.output === 'string' && opts.output !== '-') {
+      const r = writeLeaseFile(opts.output, storeContents(store), format);
+      return { leases, bytes: r.bytes };
+    }
+    const out = opts.output === '-' ? process.stdout : opts.output;
+    let bytes = 0;
+    let chunk: string[] = [];
+    let size = 0;
+    const flush = async (): Promise<void> => {
+      const b = Buffer.from(chunk.join(''), 'latin1');
+      chunk = [];
+      size = 0;
+      bytes += b.length;
+      await new Promise<void>((resolve, reject) => out.write(b, (e) => (e ? reject(e) : resolve())));
+    };
+    for (const part of leaseFileParts(storeContents(store), format)) {
+      chunk.push(part);
+      size += part.length;
+      if (size >= 1 << 20) await flush();
+    }
+    await flush();
+    return { leases, bytes };
   } finally {
     store.close();
   }
-  const buf = Buffer.from(text, 'latin1');
-  if (typeof opts.output === 'string' && opts.output !== '-') {
-    writeFileAtomically(opts.output, buf);
-  } else {
-    const out = opts.output === '-' ? process.stdout : opts.output;
-    await new Promise<void>((resolve, reject) => out.write(buf, (e) => (e ? reject(e) : resolve())));
-  }
-  return { leases, bytes: buf.length };
 }
 
 export interface ServerStoreOptions {

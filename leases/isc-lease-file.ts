@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
 import {
   ipv4ToString,
   hardwareTypeName,
@@ -223,42 +223,111 @@ function formatFailoverState(f: FailoverStateRecord, tf: 'default' | 'local'): s
   return s + '\n}\n';
 }
 
-/** The whole file, as ISC's new_lease_file + write_leases write it. Leases are written in address order. */
-export function formatLeaseFile(c: LeaseFileContents, opts: LeaseFileFormatOptions = {}): string {
-  const tf = opts.dbTimeFormat ?? 'default';
-  const parts: string[] = [];
-  parts.push('# The format of this file is documented in the dhcpd.leases(5) manual page.\n');
-  parts.push(`# This lease file was written by ${opts.writtenBy ?? 'dhcpd-ts (isc-dhcp-4.4.3-P1 format)'}\n\n`);
-  parts.push('# authoring-byte-order entry is generated, DO NOT DELETE\n');
-  parts.push(`authoring-byte-order ${c.authoringByteOrder ?? 'little-endian'};\n\n`);
+/** The header ISC's new_lease_file writes (and server-duid, which ISC writes first for DHCPv6). */
+export function leaseFileHeader(c: Pick<LeaseFileContents, 'serverDuid' | 'authoringByteOrder'>, opts: LeaseFileFormatOptions = {}): string {
+  let s = '# The format of this file is documented in the dhcpd.leases(5) manual page.\n';
+  s += `# This lease file was written by ${opts.writtenBy ?? 'dhcpd-ts (isc-dhcp-4.4.3-P1 format)'}\n\n`;
+  s += '# authoring-byte-order entry is generated, DO NOT DELETE\n';
+  s += `authoring-byte-order ${c.authoringByteOrder ?? 'little-endian'};\n\n`;
   if (c.serverDuid && c.serverDuid.length > 0) {
-    parts.push(`server-duid ${opts.leaseIdFormat === 'hex' ? hexColon(c.serverDuid) : quotifyBuf(c.serverDuid)};\n\n`);
+    s += `server-duid ${opts.leaseIdFormat === 'hex' ? hexColon(c.serverDuid) : quotifyBuf(c.serverDuid)};\n\n`;
   }
-  for (const cl of c.classes ?? []) if (cl.dynamic || cl.deleted) parts.push(formatClass(cl));
-  for (const g of c.groups ?? []) parts.push(formatGroup(g));
+  return s;
+}
+
+/** Text of one host record (ISC write_host), for appending to a lease file. */
+export function formatHostRecord(h: HostRecord): string {
+  return formatHost(h);
+}
+
+/** Text of one failover state record (ISC write_failover_state), for appending to a lease file. */
+export function formatFailoverStateRecord(f: FailoverStateRecord, opts: LeaseFileFormatOptions = {}): string {
+  return formatFailoverState(f, opts.dbTimeFormat ?? 'default');
+}
+
+/**
+ * The file as a sequence of parts (header, then one record each), in ISC's new_lease_file + write_leases
+ * order: dynamic classes, groups, deleted hosts, dynamic hosts, failover states, leases (in the order
+ * given; the store gives address order). Streams: nothing holds the whole file.
+ */
+export function* leaseFileParts(c: LeaseFileContents, opts: LeaseFileFormatOptions = {}): Generator<string> {
+  const tf = opts.dbTimeFormat ?? 'default';
+  yield leaseFileHeader(c, opts);
+  for (const cl of c.classes ?? []) if (cl.dynamic || cl.deleted) yield formatClass(cl);
+  for (const g of c.groups ?? []) yield formatGroup(g);
   const hosts = [...(c.hosts ?? [])];
-  for (const h of hosts) if (h.deleted) parts.push(formatHost(h));
-  for (const h of hosts) if (!h.deleted) parts.push(formatHost(h));
-  for (const f of c.failoverStates ?? []) parts.push(formatFailoverState(f, tf));
-  for (const l of c.leases) parts.push(formatLease(l, opts));
-  return parts.join('');
+  for (const h of hosts) if (h.deleted) yield formatHost(h);
+  for (const h of hosts) if (!h.deleted) yield formatHost(h);
+  for (const f of c.failoverStates ?? []) yield formatFailoverState(f, tf);
+  for (const l of c.leases) yield formatLease(l, opts);
+}
+
+/** The whole file as one string (small files; use {@link writeLeaseFile} for large ones). */
+export function formatLeaseFile(c: LeaseFileContents, opts: LeaseFileFormatOptions = {}): string {
+  return [...leaseFileParts(c, opts)].join('');
+}
+
+/** What a store holds, as {@link LeaseFileContents} (leases are iterated lazily, in address order). */
+export function storeContents(store: LeaseStore): LeaseFileContents {
+  const meta = store.meta();
+  return {
+    leases: store.leases(),
+    hosts: store.hosts(),
+    groups: store.groups(),
+    classes: store.classes(),
+    failoverStates: store.failoverStates(),
+    serverDuid: meta.serverDuid,
+    authoringByteOrder: meta.authoringByteOrder,
+  };
 }
 
 /** Writes the whole store as an ISC lease file text. */
 export function formatStoreAsLeaseFile(store: LeaseStore, opts: LeaseFileFormatOptions = {}): string {
-  const meta = store.meta();
-  return formatLeaseFile(
-    {
-      leases: store.leases(),
-      hosts: store.hosts(),
-      groups: store.groups(),
-      classes: store.classes(),
-      failoverStates: store.failoverStates(),
-      serverDuid: meta.serverDuid,
-      authoringByteOrder: meta.authoringByteOrder,
-    },
-    opts,
-  );
+  return formatLeaseFile(storeContents(store), opts);
+}
+
+/**
+ * Writes a lease file to `path` in bounded memory: parts are gathered into ~1 MB chunks written to
+ * `path.<pid>.tmp`, which is fsynced and renamed over `path` (readers see the old or the new file).
+ * Returns the number of records (parts after the header) and bytes written.
+ */
+export function writeLeaseFile(path: string, c: LeaseFileContents, opts: LeaseFileFormatOptions = {}): { records: number; bytes: number } {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o664);
+  let records = -1;
+  let bytes = 0;
+  try {
+    let chunk: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (chunk.length === 0) return;
+      const b = Buffer.from(chunk.join(''), 'latin1');
+      let off = 0;
+      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+      bytes += b.length;
+      chunk = [];
+      size = 0;
+    };
+    for (const part of leaseFileParts(c, opts)) {
+      records++;
+      chunk.push(part);
+      size += part.length;
+      if (size >= 1 << 20) flush();
+    }
+    flush();
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing to clean up
+    }
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  return { records, bytes };
 }
 
 /** Reads and parses a dhcpd.leases file (bytes as latin1, as ISC reads them). */

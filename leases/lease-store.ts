@@ -58,8 +58,20 @@ export interface LeaseStoreWriter {
 /** Counts of leases per binding state. */
 export type StateCounts = Partial<Record<BindingState, number>>;
 
-/** Called after each committed transaction (the lease-file mirror uses it to schedule a rewrite). */
-export type CommitListener = () => void;
+/** What one committed transaction changed (passed to {@link CommitListener}s). */
+export interface CommitInfo {
+  /** Leases written (copies taken at write time), in write order. */
+  leases: readonly Lease[];
+  /** Addresses whose lease record was deleted. */
+  deletedLeases: readonly number[];
+  hosts: readonly HostRecord[];
+  failoverStates: readonly FailoverStateRecord[];
+  /** Something else changed (deleted host, group, class, server-duid, byte order). */
+  otherChanges: boolean;
+}
+
+/** Called after each committed transaction (the lease-file mirror appends or rewrites -lf from it). */
+export type CommitListener = (info: CommitInfo) => void;
 
 /** The lease database. All methods are synchronous (better-sqlite3); writes are durable when they return. */
 export interface LeaseStore {

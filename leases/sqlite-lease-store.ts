@@ -22,6 +22,7 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import { cloneLease } from './lease.js';
 import type {
   AgentSubOption,
   BillingClass,
@@ -40,6 +41,7 @@ import type {
 } from './lease.js';
 import {
   LeaseStoreError,
+  type CommitInfo,
   type CommitListener,
   type LeaseQuery,
   type LeaseStore,
@@ -317,6 +319,14 @@ export class SqliteLeaseStore implements LeaseStore {
   private readonly listeners = new Set<CommitListener>();
   private readonly closeListeners = new Set<() => void>();
   private depth = 0;
+  /** Changes of the open transaction, recorded only while someone listens to commits. */
+  private changes: { leases: Lease[]; deletedLeases: number[]; hosts: HostRecord[]; failoverStates: FailoverStateRecord[]; otherChanges: boolean } = {
+    leases: [],
+    deletedLeases: [],
+    hosts: [],
+    failoverStates: [],
+    otherChanges: false,
+  };
   private readonly st: ReturnType<SqliteLeaseStore['prepare']>;
   private readonly writer: LeaseStoreWriter;
   private readonly txn: (fn: (w: LeaseStoreWriter) => void) => void;
@@ -435,11 +445,23 @@ export class SqliteLeaseStore implements LeaseStore {
 
   private makeWriter(): LeaseStoreWriter {
     const st = () => this.st;
+    const rec = (): boolean => this.listeners.size > 0;
+    const ch = () => this.changes;
     return {
-      putLease: (lease) => void st().put.run(...leaseToRow(lease), encodeLeaseRecord(lease)),
-      deleteLease: (address) => void st().del.run(address >>> 0),
-      putHost: (h) =>
-        void st().putHost.run(
+      putLease: (lease) => {
+        st().put.run(...leaseToRow(lease), encodeLeaseRecord(lease));
+        if (rec()) ch().leases.push(cloneLease(lease));
+      },
+      deleteLease: (address) => {
+        st().del.run(address >>> 0);
+        if (rec()) ch().deletedLeases.push(address >>> 0);
+      },
+      putHost: (h) => {
+        if (rec()) {
+          if (h.deleted) ch().otherChanges = true;
+          else ch().hosts.push({ ...h, fixedAddresses: [...h.fixedAddresses] });
+        }
+        st().putHost.run(
           h.name,
           h.dynamic ? 1 : 0,
           h.deleted ? 1 : 0,
@@ -449,11 +471,19 @@ export class SqliteLeaseStore implements LeaseStore {
           h.fixedAddresses.length ? JSON.stringify(h.fixedAddresses.map((a) => a >>> 0)) : null,
           h.group,
           h.statements,
-        ),
-      deleteHost: (name) => void st().delHost.run(name),
-      putGroup: (g) => void st().putGroup.run(g.name, g.dynamic ? 1 : 0, g.static ? 1 : 0, g.deleted ? 1 : 0, g.statements),
-      putClass: (c) =>
-        void st().putClass.run(
+        );
+      },
+      deleteHost: (name) => {
+        st().delHost.run(name);
+        ch().otherChanges = true;
+      },
+      putGroup: (g) => {
+        st().putGroup.run(g.name, g.dynamic ? 1 : 0, g.static ? 1 : 0, g.deleted ? 1 : 0, g.statements);
+        ch().otherChanges = true;
+      },
+      putClass: (c) => {
+        ch().otherChanges = true;
+        st().putClass.run(
           c.name,
           c.subclassData ? 1 : 0,
           c.subclassData ?? Buffer.alloc(0),
@@ -461,12 +491,22 @@ export class SqliteLeaseStore implements LeaseStore {
           c.deleted ? 1 : 0,
           c.leaseLimit,
           c.statements,
-        ),
-      putFailoverState: (f) =>
-        void st().putFo.run(f.peer, f.myState, timeToSql(f.myStateTime), f.partnerState, timeToSql(f.partnerStateTime), f.mclt),
-      setServerDuid: (duid) => void (duid ? st().putMeta.run('server-duid', duid) : st().delMeta.run('server-duid')),
-      setAuthoringByteOrder: (order) =>
-        void (order ? st().putMeta.run('authoring-byte-order', order) : st().delMeta.run('authoring-byte-order')),
+        );
+      },
+      putFailoverState: (f) => {
+        st().putFo.run(f.peer, f.myState, timeToSql(f.myStateTime), f.partnerState, timeToSql(f.partnerStateTime), f.mclt);
+        if (rec()) ch().failoverStates.push({ ...f });
+      },
+      setServerDuid: (duid) => {
+        if (duid) st().putMeta.run('server-duid', duid);
+        else st().delMeta.run('server-duid');
+        ch().otherChanges = true;
+      },
+      setAuthoringByteOrder: (order) => {
+        if (order) st().putMeta.run('authoring-byte-order', order);
+        else st().delMeta.run('authoring-byte-order');
+        ch().otherChanges = true;
+      },
     };
   }
 
@@ -563,13 +603,27 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   write(fn: (w: LeaseStoreWriter) => void): void {
+    const c = this.changes;
+    const mark = [c.leases.length, c.deletedLeases.length, c.hosts.length, c.failoverStates.length, c.otherChanges] as const;
     this.depth++;
     try {
       this.txn(fn);
+    } catch (e) {
+      // Rolled back (this transaction or savepoint): forget what it recorded.
+      c.leases.length = mark[0];
+      c.deletedLeases.length = mark[1];
+      c.hosts.length = mark[2];
+      c.failoverStates.length = mark[3];
+      c.otherChanges = mark[4];
+      throw e;
     } finally {
       this.depth--;
     }
-    if (this.depth === 0) for (const l of this.listeners) l();
+    if (this.depth === 0) {
+      const info: CommitInfo = this.changes;
+      this.changes = { leases: [], deletedLeases: [], hosts: [], failoverStates: [], otherChanges: false };
+      for (const l of this.listeners) l(info);
+    }
   }
 
   commit(leases: readonly Lease[]): void {
