@@ -36,8 +36,12 @@ import {
   SNAME_LEN,
 } from './packet.js';
 
-/** Decode a BOOTP/DHCPv4 message (UDP payload). Never throws. */
-export function decodePacket(buf: Buffer): DecodeResult {
+/**
+ * Decode a BOOTP/DHCPv4 message (UDP payload). Never throws. Option values, chaddr, sname and file in the
+ * result are views into `data` (no copies): do not reuse `data` while the packet is in use.
+ */
+export function decodePacket(data: Uint8Array): DecodeResult {
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const len = buf.length;
   if (len < FIXED_HEADER_LEN) {
     return fail('truncated-header', `packet of ${len} octets is shorter than the ${FIXED_HEADER_LEN}-octet BOOTP header`, len);

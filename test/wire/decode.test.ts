@@ -220,6 +220,17 @@ describe('decodePacket', () => {
     for (let i = 0; i < n; i += 997) assert.equal(v[i], i & 255);
   });
 
+  it('accepts a plain Uint8Array as well as a Buffer', () => {
+    const b = raw([53, 1, 1, 255]);
+    const u = new Uint8Array(b.length + 3);
+    u.set(b, 3);
+    const p = ok(Buffer.from(b)); // reference
+    const r = decodePacket(u.subarray(3));
+    assert.ok(r.ok);
+    assert.equal(r.packet.xid, p.xid);
+    assert.equal(messageType(r.packet), 1);
+  });
+
   it('DecodeError is a plain value (no stack capture cost), never thrown', () => {
     const e = err(Buffer.alloc(10));
     assert.equal(e instanceof Error, false);
