@@ -8,6 +8,13 @@ export interface DiffClient {
   readonly name: string;
   readonly mac: string;
   readonly conf: string;
+  /** A dhclient.leases to start from (e.g. a lease from another network: INIT-REBOOT → NAK). */
+  readonly leases?: string;
+}
+
+/** The server's DHCP protocol log lines (ISC's words), in order. */
+export function protocolLines(log: string): string[] {
+  return log.split('\n').filter((l) => /^(DHCP(DISCOVER|OFFER|REQUEST|ACK|NAK|RELEASE|DECLINE|INFORM)|BOOTREQUEST|BOOTREPLY) /.test(l));
 }
 
 /** The part of a dhclient lease that must be equal: address, file/server fields, every option but dates. */
@@ -27,6 +34,7 @@ export async function runDhclients(topo: Topology, clients: readonly DiffClient[
   for (const c of clients) {
     const dir = await topo.tempDir();
     await writeFile(join(dir, 'dhclient.conf'), c.conf);
+    if (c.leases !== undefined) await writeFile(join(dir, 'dhclient.leases'), c.leases);
     const p = topo.spawn(topo.nsOf(c.name), 'dhclient', dhclientArgs(dir, 'eth0', { extra: ['-cf', join(dir, 'dhclient.conf')] }));
     try {
       await p.waitFor(/bound to \S+/, { timeoutMs: 30_000 });

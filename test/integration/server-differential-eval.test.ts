@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTopology, integrationSkipReason, startIscDhcpd, type Topology } from '../support/netns.js';
 import { serverCommand } from '../engine/server-process.js';
-import { type DiffClient, runDhclients } from '../engine/differential.js';
+import { type DiffClient, protocolLines, runDhclients } from '../engine/differential.js';
 
 const skip = integrationSkipReason();
 
@@ -69,6 +69,13 @@ const CLIENTS: readonly DiffClient[] = [
   { name: 'named', mac: '52:54:00:0c:00:05', conf: REQUEST },
   { name: 'bymac', mac: '52:54:00:0c:00:06', conf: REQUEST + 'send vendor-class-identifier "name-me";\n' },
   { name: 'short', mac: '52:54:00:0c:00:07', conf: REQUEST + 'send dhcp-lease-time 100;\n' },
+  {
+    name: 'moved',
+    mac: '52:54:00:0c:00:08',
+    conf: REQUEST,
+    // A lease from another network: INIT-REBOOT asks for it, the authoritative server NAKs, then DORA.
+    leases: 'lease {\n  interface "eth0";\n  fixed-address 10.66.0.42;\n  option subnet-mask 255.255.255.0;\n  option dhcp-lease-time 3600;\n  option dhcp-server-identifier 10.66.0.1;\n  renew 4 2037/01/01 00:00:00;\n  rebind 4 2037/01/01 00:00:00;\n  expire 4 2037/01/01 00:00:00;\n}\n',
+  },
 ];
 
 describe('differential (expressions and parameters): dhcpd-ts vs ISC dhcpd 4.4.3', { skip }, () => {
@@ -110,6 +117,12 @@ describe('differential (expressions and parameters): dhcpd-ts vs ISC dhcpd 4.4.3
       assert.deepEqual(ts.get(c.name), isc.get(c.name), `dhcpd-ts log:\n${logs.ts}\nISC log:\n${logs.isc}`);
     });
   }
+
+  test("the server's protocol log lines are ISC's, line for line (incl. the NAK for a foreign address)", () => {
+    const want = protocolLines(logs.isc);
+    assert.ok(want.includes('DHCPNAK on 10.66.0.42 to 52:54:00:0c:00:08 via eth0'), logs.isc);
+    assert.deepEqual(protocolLines(logs.ts), want);
+  });
 
   test('ISC really evaluated the expressions (the comparison is not vacuous)', () => {
     const get = (n: string): string[] => isc.get(n) ?? [];
