@@ -601,7 +601,14 @@ export type Expr =
   | { op: 'const-data'; loc: Loc; bytes: number[] }
   | { op: 'string'; loc: Loc; value: string }
   | { op: 'const-int'; loc: Loc; value: number }
-  | { op: 'option' | 'config-option' | 'exists'; loc: Loc; space: string | undefined; name: string }
+  | {
+      op: 'option' | 'config-option' | 'exists';
+      loc: Loc;
+      space: string | undefined;
+      name: string;
+      /** Where ISC reports "no option named NAME in space SPACE" (checked by the compiler). */
+      nameEnd?: IscPos;
+    }
   | { op: 'variable'; loc: Loc; name: string }
   | { op: 'funcall'; loc: Loc; name: string; args: Expr[] }
   | { op: 'binary'; loc: Loc; operator: BinaryOperator; left: Expr; right: Expr }

@@ -2204,8 +2204,8 @@ class ConfParser {
       case 'option':
       case 'config-option': {
         this.next();
-        const on = this.parseOptionNameExpr();
-        return { op: k, loc: L, space: on.space, name: on.name };
+        const on = this.parseOptionName();
+        return { op: k, loc: L, space: on.space, name: on.name, nameEnd: on.end };
       }
       case 'static':
       case 'known':
@@ -2346,11 +2346,6 @@ class ConfParser {
     }
   }
 
-  /** Option name inside an expression (`option agent.circuit-id`). */
-  private parseOptionNameExpr(): { space: string | undefined; name: string } {
-    const on = this.parseOptionName();
-    return { space: on.space, name: on.name };
-  }
 }
 
 /** RawValue implementation: keeps what is needed to reproduce ISC's report at any value token. */
