@@ -382,6 +382,9 @@ export class FailoverPeer {
     const f = m.fields;
     const now = this.now();
     const ack = (reject?: BindingReject): void => {
+      this.log.debug(
+        `bind update on ${ipString(f.assignedIpAddress ?? 0)} state ${f.bindingStatus ?? '?'} from ${this.name}: ${reject ? `rejected: ${reject.message}` : 'accepted'}`,
+      );
       this.connection.send(
         FTM.BNDACK,
         reject ? { assignedIpAddress: f.assignedIpAddress ?? 0, rejectReason: reject.reason, message: reject.message } : { assignedIpAddress: f.assignedIpAddress! },
