@@ -19,6 +19,7 @@ import {
   type Topology,
 } from '../support/netns.js';
 import { serverCommand } from '../engine/server-process.js';
+import { protocolLines } from '../engine/differential.js';
 
 const skip = integrationSkipReason();
 
@@ -210,6 +211,12 @@ describe('differential: dhcpd-ts vs ISC dhcpd 4.4.3, same config, same topology'
     assert.match(logs.isc, /DHCPACK on 10\.6[12]\.0\.\d+ to 52:54:00:0b:00:01 via 10\.61\.0\.1/);
     assert.match(logs.ts, /DHCPACK on 10\.6[12]\.0\.\d+ to 52:54:00:0b:00:01 via 10\.61\.0\.1/);
     assert.ok(relay.pid > 0);
+  });
+
+  test("the server's protocol log lines (local and relayed) are ISC's, line for line", () => {
+    const want = protocolLines(logs.isc);
+    assert.ok(want.some((l) => l.endsWith('via 10.61.0.1')), logs.isc);
+    assert.deepEqual(protocolLines(logs.ts), want);
   });
 
   test('the compared leases exercise the config (as ISC answered: PXE file names, option 82 class, host, lease times)', () => {
