@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := isc-dhcp-server isc-dhcp-client udhcpc dhcpcd-base kea-admin 
 	dhcpd-pools tcpdump iproute2 procps
 TEST_FILES = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
 
-.PHONY: all deps system-deps addon build test test-unit demo bench clean install
+.PHONY: all deps system-deps addon build test test-unit demo bench soak clean install
 
 all: build
 
@@ -55,3 +55,7 @@ bench: system-deps build
 # The seed scenario, live, in network namespaces (README). Root.
 demo: system-deps build
 	bash bin/demo
+
+# Long hostile-input, crash and overload runs (soak/README.md). Root; prints its figures.
+soak: system-deps build
+	bash soak/run.sh $(SOAK_ARGS)
