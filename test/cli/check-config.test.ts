@@ -82,7 +82,6 @@ const CONFIGS: Record<string, string> = {
 const PARSER_TODO: Record<string, string> = {
   'missing-semicolon.conf': 'grammar: ISC goes on after "semicolon expected" and also reports "unexpected end of file"',
   'two-errors.conf': 'grammar: ISC goes on after "semicolon expected" and also reports "unexpected end of file"',
-  'unknown-option.conf': 'grammar/config: caret column of "unknown option" is one less than ISC\'s',
 };
 
 describe('-t against ISC: whole output', () => {
