@@ -262,6 +262,13 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
   const releasePid = (): void => {
     if (!args.noPid) releasePidFile(pidPath);
   };
+  // A SIGTERM/SIGINT while starting must not leave the pid file behind: note it, act once started.
+  let earlySignal: NodeJS.Signals | undefined;
+  const onEarly = (sig: NodeJS.Signals): void => {
+    earlySignal ??= sig;
+  };
+  process.on('SIGTERM', onEarly);
+  process.on('SIGINT', onEarly);
   const absConfig = resolvePath(s.configFile);
   // The lease database: opened here (importing the ISC lease file on first start, the drop-in path), handed
   // to the server, closed after it stops.
@@ -331,8 +338,11 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
       })();
       void stopping.then(resolveDone);
     };
+    process.off('SIGTERM', onEarly);
+    process.off('SIGINT', onEarly);
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    if (earlySignal) shutdown(earlySignal);
   });
 
   process.on('SIGHUP', () => {
@@ -353,7 +363,17 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     })();
   });
 
-  logger.info('Server starting service.');
+  // A crash of the daemon must at least reach the log (its stderr is gone): ISC's log_fatal equivalent.
+  process.on('uncaughtException', (e) => {
+    logger.crit(`dhcpd-ts: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    releasePid();
+    void logger.flush().finally(() => process.exit(70));
+  });
+  process.on('unhandledRejection', (e) => {
+    logger.crit(`dhcpd-ts: internal error (unhandled rejection): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  });
+
+  if (!earlySignal) logger.info('Server starting service.');
   if (child) {
     // ISC: setsid, chdir("/"), status byte to the parent, stderr closed: from now on syslog only.
     try {
