@@ -51,7 +51,7 @@ const SERVER_BOOLEAN_FOR_ALLOW: Record<string, string> = {
  * A model SourceLoc for an AST position. IscPos objects (with ISC's caret column and echoed source text)
  * are passed through unchanged so that errors reported there print exactly like ISC's.
  */
-const locOf = (l: A.Loc): SourceLoc => ('iscChar' in l ? l : { file: l.file, line: l.line, column: l.column });
+const locOf = (l: A.Loc): SourceLoc => l;
 const ipOf = (ip: A.Ipv4Literal): number => {
   const o = ip.octets;
   return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
@@ -538,7 +538,7 @@ export class Compiler {
           b.error(loc, `Host ${host.name} hardware address already configured.`);
           return;
         }
-        host.hardware = { htype: st.htype, address: Uint8Array.from(st.address) };
+        host.hardware = { htype: st.htype, address: new Uint8Array(st.address) };
         return;
       case 'fixed-address':
         if (!host) {

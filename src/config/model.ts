@@ -411,14 +411,21 @@ export interface Config {
   options: OptionTable;
 }
 
-/** Map key for a hardware address: "htype:hex" (`1:001122334455`). */
+/**
+ * Map key for a hardware address (Config.hostsByHardware): an opaque string, one char per byte
+ * (htype then the address) — always build it with this function.
+ */
 export function hardwareKey(hw: HardwareAddress): string {
-  return `${hw.htype}:${hexKey(hw.address)}`;
+  return String.fromCharCode(hw.htype & 0xff, ...hw.address);
 }
 
-/** Lower-case hex of bytes, no separators. */
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of bytes, no separators (key of Config.hostsByClientId and subclass tables). */
 export function hexKey(data: Uint8Array): string {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
+  let s = '';
+  for (let i = 0; i < data.length; i++) s += HEX[data[i]];
+  return s;
 }
 
 /** Map key for a host-identifier: "space.code:hex". */
