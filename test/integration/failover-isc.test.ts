@@ -50,11 +50,16 @@ const ISC_SECONDARY = ISC_PRIMARY.replace('primary;', 'secondary;')
 let dir = '';
 const procs: NsProcess[] = [];
 
-async function startIsc(role: 'primary' | 'secondary'): Promise<{ proc: NsProcess; leases: string }> {
+async function startIsc(
+  role: 'primary' | 'secondary',
+  options: { mclt?: number; keepLeases?: boolean } = {},
+): Promise<{ proc: NsProcess; leases: string }> {
   const conf = join(dir, `isc-${role}.conf`);
   const leases = join(dir, `isc-${role}.leases`);
-  await writeFile(conf, role === 'primary' ? ISC_PRIMARY : ISC_SECONDARY);
-  await writeFile(leases, '');
+  let text = role === 'primary' ? ISC_PRIMARY : ISC_SECONDARY;
+  if (options.mclt !== undefined) text = text.replace('mclt 1800;', `mclt ${options.mclt};`);
+  await writeFile(conf, text);
+  if (!options.keepLeases) await writeFile(leases, '');
   const port = role === 'primary' ? '10067' : '10167';
   const proc = spawn(NS, '/usr/sbin/dhcpd', ['-4', '-f', '-d', '-p', port, '-cf', conf, '-lf', leases, '-pf', join(dir, `isc-${role}.pid`), 's0']);
   procs.push(proc);
@@ -215,6 +220,38 @@ describe('failover interop with ISC dhcpd 4.4.3', { skip }, () => {
       assert.equal(ts.proc.hasExited, false);
       // A CONTACT from ISC every 10 s keeps the link; ISC still sees us normal.
       assert.ok(!isc.proc.output.includes('timeout waiting for failover peer'));
+    } finally {
+      await stopAll();
+    }
+  });
+
+  test('partner failure: ISC primary dies, auto-partner-down, ISC returns through recover-wait to normal', { timeout: 60_000 }, async () => {
+    try {
+      let isc = await startIsc('primary', { mclt: 6 });
+      const ts = await startHarness('secondary', { autoPartnerDown: 2 }, join(dir, 'ts-pd.json'));
+      await ts.proc.waitFor('failover peer fo-lo: Both servers normal', { timeoutMs: 8000 });
+      await isc.proc.waitFor('failover peer fo-lo: Both servers normal', { timeoutMs: 8000 });
+      ts.send('state');
+      await ts.proc.waitFor('state normal normal', { timeoutMs: 3000, stream: 'stdout' });
+      // Hard stop of ISC (SIGTERM: no graceful failover shutdown on this build, §4.7).
+      await isc.proc.stop('SIGTERM');
+      procs.splice(procs.indexOf(isc.proc), 1);
+      await ts.proc.waitFor('peer fo-lo: disconnected', { timeoutMs: 5000 });
+      await ts.proc.waitFor('failover peer fo-lo: I move from normal to communications-interrupted', { timeoutMs: 5000 });
+      await ts.proc.waitFor('failover peer fo-lo: I move from communications-interrupted to partner-down', { timeoutMs: 5000 });
+      // ISC restarts with its saved normal; we are partner-down: ISC → recover → recover-wait (MCLT) →
+      // recover-done; we → normal; ISC → normal (§5.3, §5.4 c).
+      isc = await startIsc('primary', { mclt: 6, keepLeases: true });
+      await isc.proc.waitFor('failover peer fo-lo: I move from normal to startup', { timeoutMs: 3000 });
+      await isc.proc.waitFor('failover peer fo-lo: peer moves from normal to partner-down', { timeoutMs: 10_000 });
+      await isc.proc.waitFor('failover peer fo-lo: I move from startup to recover', { timeoutMs: 5000 });
+      await isc.proc.waitFor('failover peer fo-lo: I move from recover to recover-wait', { timeoutMs: 5000 });
+      await ts.proc.waitFor('failover peer fo-lo: peer moves from recover to recover-wait', { timeoutMs: 5000 });
+      await isc.proc.waitFor('failover peer fo-lo: I move from recover-wait to recover-done', { timeoutMs: 15_000 });
+      await ts.proc.waitFor('failover peer fo-lo: I move from partner-down to normal', { timeoutMs: 5000 });
+      await isc.proc.waitFor('failover peer fo-lo: I move from recover-done to normal', { timeoutMs: 5000 });
+      await isc.proc.waitFor('failover peer fo-lo: Both servers normal', { timeoutMs: 5000 });
+      await ts.proc.waitFor(/peer moves from recover-done to normal\n(.*\n)*?failover peer fo-lo: Both servers normal/, { timeoutMs: 5000 });
     } finally {
       await stopAll();
     }
