@@ -8,7 +8,7 @@
  * /etc/dhcp, /var/lib/dhcp and /run are bind mounts of the test's temporary folder. The host's files are
  * never touched.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,5 +165,27 @@ describe("Debian's isc-dhcp-server init script with /usr/sbin/dhcpd -> dhcpd-ts"
     assert.match(out, /^stop=0$/m);
     assert.match(out, /^status2=3$/m);
     assert.equal(processAlive(pid), false, 'stop waits for the exit (--retry TERM/10)');
+  });
+
+  const GENERATOR = '/lib/systemd/system-generators/systemd-sysv-generator';
+  test("the unit systemd generates for isc-dhcp-server: its ExecStart/ExecStop start and stop dhcpd-ts", { skip: startSkip || (existsSync(GENERATOR) ? false : 'systemd-sysv-generator not installed') }, async () => {
+    // The package ships no native unit: systemd wraps the init script. Generate that unit (into our folder).
+    const gen = join(dir, 'gen');
+    for (const d of ['n', 'e', 'l']) mkdirSync(join(gen, d), { recursive: true });
+    await run(GENERATOR, [join(gen, 'n'), join(gen, 'e'), join(gen, 'l')]);
+    const unit = readFileSync(join(gen, 'l', 'isc-dhcp-server.service'), 'utf8');
+    assert.match(unit, /^Type=forking$/m);
+    const start = /^ExecStart=(.*)$/m.exec(unit)?.[1];
+    const stop = /^ExecStop=(.*)$/m.exec(unit)?.[1];
+    assert.equal(start, `${INIT} start`);
+    assert.equal(stop, `${INIT} stop`);
+    const r = await inSwappedSystem(
+      [`${start}; echo "start=$?"`, 'cat /run/dhcpd.pid 2>/dev/null | sed "s/^/pidfile=/"', `${stop}; echo "stop=$?"`].join('\n'),
+    );
+    assert.match(r.stdout, /^start=0$/m, `${r.stdout}\n${r.stderr}`);
+    const pid = Number(/^pidfile=(\d+)$/m.exec(r.stdout)?.[1]);
+    assert.ok(pid > 0, r.stdout);
+    assert.match(r.stdout, /^stop=0$/m);
+    await waitUntil(() => (processAlive(pid) ? undefined : true), { timeoutMs: 10_000, what: 'the daemon to exit after ExecStop' });
   });
 });
