@@ -247,3 +247,51 @@ test('hostile peer on the listener: wrong name, garbage, truncated and non-peer 
     await S.stop();
   }
 });
+
+test('a peer that stops acking: max-unacked flow control holds, then the receive timer drops the link', async () => {
+  const sPort = await freePort('127.0.0.2');
+  const log = new Lines();
+  const pools = [{ id: 'p1', label: 'x', from: ip('10.0.0.1'), to: ip('10.0.0.8') }];
+  const S = new FailoverPeer({
+    link: { name: 'fo-test', role: 'secondary', address: '127.0.0.2', port: sPort, peerAddress: '127.0.0.1', peerPort: 1, maxResponseDelay: 2, maxUnackedUpdates: 10, listenOnly: true },
+    mclt: 0,
+    loadBalanceMaxSeconds: 0,
+    store: new MemoryFailoverStore(pools),
+    log,
+  });
+  await S.start();
+  const sock = net.connect({ host: '127.0.0.2', port: sPort, localAddress: '127.0.0.1' });
+  const received: number[] = [];
+  let buf = Buffer.alloc(0);
+  let closedAt = 0;
+  sock.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2 && buf.length >= buf.readUInt16BE(0)) {
+      const r = decodeMessage(buf.subarray(0, buf.readUInt16BE(0)));
+      buf = buf.subarray(buf.readUInt16BE(0));
+      if (r.ok) received.push(r.message.type);
+    }
+  });
+  sock.on('close', () => (closedAt = Date.now()));
+  sock.on('error', () => undefined);
+  try {
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const now = Math.floor(Date.now() / 1000);
+    // A peer announcing max-unacked 3 and a 30 s receive timer, then asking for everything.
+    sock.write(encodeFields(FTM.CONNECT, now, 0, { relationshipName: Buffer.from('fo-test'), maxUnackedBndupd: 3, receiveTimer: 30, mclt: 60, hba: hbaFromSplit(128) }));
+    sock.write(encodeFields(FTM.STATE, now, 1, { serverState: 6, serverFlags: 0, startTimeOfState: now }));
+    sock.write(encodeFields(FTM.UPDREQALL, now, 2, {}));
+    const start = Date.now();
+    await waitFor(() => closedAt > 0, 6000, 'receive timeout');
+    assert.equal(received[0], FTM.CONNECTACK);
+    assert.equal(received.filter((t) => t === FTM.BNDUPD).length, 3, `exactly max-unacked BNDUPDs in flight: ${received.join(',')}`);
+    assert.ok(!received.includes(FTM.UPDDONE));
+    assert.ok(log.has('timeout waiting for failover peer fo-test'), log.lines.join('\n'));
+    assert.ok(log.has('peer fo-test: disconnected'));
+    assert.ok(Date.now() - start >= 1500, 'dropped after max-response-delay, not before');
+    assert.equal(S.connection.isUp, false);
+  } finally {
+    sock.destroy();
+    await S.stop();
+  }
+});
