@@ -946,6 +946,10 @@ export class Compiler {
       case 'packet': return { op: 'packet', offset: a[0], length: a[1] };
       case 'v6relay': return { op: 'v6relay', relay: a[0], data: a[1] };
       case 'gethostname': return { op: 'gethostname' };
+      case 'encapsulate': {
+        const sp = e.args[0];
+        return { op: 'encapsulate', space: sp && sp.op === 'string' ? sp.value.toLowerCase() : '' };
+      }
       case 'gethostbyname': {
         const n = e.args[0];
         return { op: 'host-lookup', hostname: n && n.op === 'string' ? n.value : '' };

@@ -67,7 +67,9 @@ export type DataExpr =
    */
   | { op: 'host-lookup'; hostname: string; limit?: number }
   | { op: 'null' }
-  | { op: 'v6relay'; relay: Expr; data: Expr };
+  | { op: 'v6relay'; relay: Expr; data: Expr }
+  /** `encapsulate SPACE`: the options of SPACE the server would send, encoded (ISC expr_encapsulate). */
+  | { op: 'encapsulate'; space: string };
 
 /** Expressions yielding an unsigned 32-bit number. */
 export type NumericExpr =
