@@ -20,6 +20,7 @@ export class LeaseBook implements LeaseLookup {
   private readonly pending = new Map<number, Lease>();
   private readonly offers = new Map<number, Offer>();
   private now = 0;
+  private readonly recorded = new Set<number>();
 
   constructor(private readonly store: LeaseView) {}
 
@@ -79,6 +80,35 @@ export class LeaseBook implements LeaseLookup {
     yield* extra.sort((x, y) => x.address - y.address);
   }
 
+  *inactiveInRange(first: number, last: number): Iterable<Lease> {
+    const seen = new Set<number>();
+    for (const l of this.store.leases({ from: first, to: last, states: INACTIVE })) {
+      seen.add(l.address);
+      const o = this.overlay(l.address);
+      if (o === undefined) yield l;
+      else if (o.bindingState !== 'active') yield o;
+    }
+    for (const l of this.pending.values()) if (l.address >= first && l.address <= last && !seen.has(l.address) && l.bindingState !== 'active') yield l;
+    for (const [a, o] of this.offers) {
+      if (a >= first && a <= last && !seen.has(a) && !this.pending.has(a) && o.until > this.now) yield o.lease;
+    }
+  }
+
+  /**
+   * Whether an address has a lease record (store, this turn's writes, or an offer). Addresses known to be
+   * recorded are cached (records are never deleted by the server), so that finding a never-used address
+   * costs about one store lookup.
+   */
+  isRecorded(address: number): boolean {
+    if (this.recorded.has(address)) return true;
+    if (this.overlay(address) !== undefined) return true;
+    if (this.store.getByAddress(address) !== undefined) {
+      this.recorded.add(address);
+      return true;
+    }
+    return false;
+  }
+
   /** Records a binding change to commit with this turn. */
   put(lease: Lease): void {
     this.offers.delete(lease.address);
@@ -113,6 +143,8 @@ export class LeaseBook implements LeaseLookup {
     return cloneLease(lease);
   }
 }
+
+const INACTIVE = ['free', 'backup', 'expired', 'released', 'reset', 'abandoned'] as const;
 
 function rank(l: Lease): number {
   const active = l.bindingState === 'active' ? 1 : 0;

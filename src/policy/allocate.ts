@@ -23,6 +23,10 @@ export interface LeaseLookup {
   byHardware(htype: number, address: Buffer): Lease[];
   /** The recorded leases with first <= address <= last, in address order. */
   inRange(first: number, last: number): Iterable<Lease>;
+  /** Recorded leases in [first, last] that are not active (free, backup, expired, released, reset, abandoned). */
+  inactiveInRange(first: number, last: number): Iterable<Lease>;
+  /** Whether any lease record exists for an address (a never-used address has none). */
+  isRecorded(address: number): boolean;
 }
 
 /** Everything the allocator decides with. */
@@ -316,9 +320,19 @@ function poolCandidate(ctx: AllocationContext, pool: Pool, exclude: ReadonlySet<
   let peerHasLeases = false;
   const failover = pool.failoverPeer !== null && !pool.noFailover;
   pool.ranges.forEach((range, ri) => {
-    const recorded = new Set<number>();
-    for (const l of ctx.leases.inRange(range.first, range.last)) {
-      recorded.add(l.address);
+    // Never-used addresses (no record, ends 0) come first; ISC's start-up order among them.
+    const v = firstVirgin(range.first, range.last, (a) => exclude.has(a) || ctx.leases.isRecorded(a));
+    if (v !== undefined) {
+      const virgin = emptyLease(v);
+      if (failover && !mineToReallocate(ctx, virgin, pool)) peerHasLeases = true;
+      else if (free === undefined || queueBefore(virgin, ri, free, freeRange)) {
+        free = virgin;
+        freeRange = ri;
+      }
+    }
+    if (free !== undefined && endsKey(free) === 0 && v !== undefined) return;
+    // Then the free queue proper: recorded leases that are not active.
+    for (const l of ctx.leases.inactiveInRange(range.first, range.last)) {
       if (exclude.has(l.address)) continue;
       if (l.bindingState === 'abandoned') {
         if (abandoned === undefined || endsKey(l) < endsKey(abandoned)) abandoned = l;
@@ -336,15 +350,6 @@ function poolCandidate(ctx: AllocationContext, pool: Pool, exclude: ReadonlySet<
           free = l;
           freeRange = ri;
         }
-      }
-    }
-    const v = firstVirgin(range.first, range.last, (a) => recorded.has(a) || exclude.has(a));
-    if (v !== undefined) {
-      const virgin = emptyLease(v);
-      if (failover && !mineToReallocate(ctx, virgin, pool)) peerHasLeases = true;
-      else if (free === undefined || queueBefore(virgin, ri, free, freeRange)) {
-        free = virgin;
-        freeRange = ri;
       }
     }
   });
