@@ -276,6 +276,8 @@ export class FailoverPeer {
   /** The DHCP engine committed a binding change: queue a BNDUPD (§6.5). */
   onBindingChange(lease: FailoverLease): void {
     if (lease.bindingState === 'released' && timeValue(lease.tstp) < timeValue(lease.ends)) lease.tstp = lease.ends;
+    // ISC ack_lease: a smaller promise than the acknowledged one also lowers tsfp (§6.4).
+    if (lease.bindingState === 'active' && timeValue(lease.tstp) < timeValue(lease.tsfp)) lease.tsfp = lease.tstp;
     this.pending.add(lease.address);
     this.sendUpdates();
   }
@@ -656,6 +658,45 @@ export class FailoverPeer {
     t.unref?.();
     this.timers.set(timer, t);
   }
+}
+
+/** What {@link startFailover} returns. */
+export interface FailoverRuntime {
+  /** One FailoverPeer per `failover peer` of the config, by name. */
+  readonly peers: ReadonlyMap<string, FailoverPeer>;
+  /** The policy to put in the DHCP engine's ports (src/engine/ports.ts `EnginePorts.failover`). */
+  readonly policy: FailoverPolicy;
+  /** Stops every relationship (no state change recorded, like ISC on SIGTERM). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every failover relationship of a loaded config. `storeFor` gives the lease/state port of one
+ * relationship (the lead's adapter over the SQLite LeaseStore); `resolve` resolves host names in
+ * `address`/`peer address` when the config used them.
+ */
+export async function startFailover(
+  peers: ReadonlyMap<string, ConfigFailoverPeer>,
+  storeFor: (peer: ConfigFailoverPeer) => FailoverStore,
+  log: FailoverLog,
+  resolve?: (peer: ConfigFailoverPeer) => { address?: string; peerAddress?: string },
+): Promise<FailoverRuntime> {
+  const running = new Map<string, FailoverPeer>();
+  for (const [name, cfg] of peers) {
+    const p = new FailoverPeer(peerOptionsFromConfig(cfg, storeFor(cfg), log, resolve?.(cfg)));
+    running.set(name, p);
+  }
+  try {
+    for (const p of running.values()) await p.start();
+  } catch (e) {
+    await Promise.all([...running.values()].map((p) => p.stop()));
+    throw e;
+  }
+  return {
+    peers: running,
+    policy: createFailoverPolicy(running),
+    stop: async () => void (await Promise.all([...running.values()].map((p) => p.stop()))),
+  };
 }
 
 /**

@@ -182,7 +182,8 @@ describe('failover interop with ISC dhcpd 4.4.3', { skip }, () => {
   test('ISC primary + dhcpd-ts secondary: normal, ISC hands us backup leases; hostile input to our listener', { timeout: 60_000 }, async () => {
     try {
       const isc = await startIsc('primary');
-      const ts = await startHarness('secondary');
+      // Our max-response-delay 6 → ISC must send CONTACT every 2 s (receive-timer / 3) to keep the link.
+      const ts = await startHarness('secondary', { maxResponseDelay: 6 });
       for (const line of NORMAL) {
         await isc.proc.waitFor(line, { timeoutMs: 8000 });
         await ts.proc.waitFor(line, { timeoutMs: 8000 });
@@ -215,6 +216,9 @@ describe('failover interop with ISC dhcpd 4.4.3', { skip }, () => {
       await ts.proc.waitFor('failover: listener: no matching state', { timeoutMs: 3000 });
       await exec(NS, process.execPath, ['-e', script('127.0.0.1', 'ffff00000000deadbeef')]);
       await ts.proc.waitFor('message length wait: bad length 65535', { timeoutMs: 3000 });
+      // Keepalives both ways: after 8 s (> our 6 s receive timer) the link is still up.
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.ok(!ts.proc.output.includes('timeout waiting for failover peer'), ts.proc.output);
       ts.send('state');
       await ts.proc.waitFor('state normal normal', { timeoutMs: 3000, stream: 'stdout' });
       assert.equal(ts.proc.hasExited, false);
