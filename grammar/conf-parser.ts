@@ -10,6 +10,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
+import { isIPv6 } from 'node:net';
 import type {
   AddressOrName,
   ConfigFile,
@@ -130,6 +131,7 @@ const kw = (t: Tok, k: string): boolean => t.keyword === k;
 interface ParseState {
   classes: Set<string>;
   peers: Set<string>;
+  peerRoles: Map<string, 'primary' | 'secondary'>;
   keys: Set<string>;
   spaces: Set<string>;
   hostWarned: boolean;
@@ -157,6 +159,7 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
   const state: ParseState = {
     classes: new Set(),
     peers: new Set(),
+    peerRoles: new Map(),
     keys: new Set(),
     spaces: new Set(BUILTIN_SPACES),
     hostWarned: false,
@@ -659,12 +662,12 @@ class ConfParser {
 
   private parseGroup(out: Statement[], scope: Scope, L: Loc): void {
     let name: string | undefined;
-    let t = this.next();
+    const t = this.peek();
     if (t.kind === 'string' || isIdent(t)) {
+      this.next();
       name = t.text;
-      t = this.next();
     }
-    if (!isP(t, '{')) this.fail('expecting left brace');
+    this.parseLbrace();
     const body: Statement[] = [];
     const node: Statement & { incomplete?: boolean } = { kind: 'group', loc: L, name, body, incomplete: true };
     out.push(node);
@@ -685,7 +688,7 @@ class ConfParser {
         this.next();
         this.parseSemi();
         body.push({ kind: 'flag', loc: tl, flag: n.keyword as 'dynamic' | 'static' | 'deleted' });
-        continue;
+        // ISC 4.4.3 then goes on to parse a statement without re-checking for `}`: `group { static; }` fails.
       }
       declaration = this.parseStatement(body, gs, declaration);
     }
@@ -883,8 +886,8 @@ class ConfParser {
         this.next();
         const f = this.next();
         if (!kw(f, 'failover') || !kw(this.next(), 'peer')) this.fail('expecting "failover peer".');
+        // ISC 4.4.3 does not consume the `;` here: the next statement then starts with `;` and fails.
         body.push({ kind: 'failover-ref', loc: tl, peer: null, peerLoc: this.here() });
-        this.parseSemi();
         continue;
       }
       if (kw(t, 'failover')) {
@@ -1220,7 +1223,7 @@ class ConfParser {
       let peerPrefix = false;
       let tok = this.next();
       const tl = this.loc(tok);
-      if (kw(tok, 'peer')) {
+      while (kw(tok, 'peer')) {
         peerPrefix = true;
         tok = this.next();
       }
@@ -1298,6 +1301,7 @@ class ConfParser {
       if (!hasMclt) this.fail('primary failover server must have mclt.');
     }
     this.st.peers.add(name);
+    if (role) this.st.peerRoles.set(name, role);
     out.push({ kind: 'failover-peer', loc: L, name, params, end });
   }
 
@@ -1315,14 +1319,16 @@ class ConfParser {
         const states = ['unknown-state', 'partner-down', 'normal', 'communications-interrupted', 'conflict-done', 'resolution-interrupted', 'potential-conflict', 'recover', 'recover-wait', 'recover-done', 'shutdown', 'paused', 'startup'];
         if (!s.keyword || !states.includes(s.keyword)) this.fail('unknown failover state');
         let at: DateValue | undefined;
-        if (kw(this.peek(), 'at')) {
-          this.next();
+        const a = this.next();
+        if (!isP(a, ';')) {
+          if (!kw(a, 'at')) this.fail('expecting "at"');
           at = this.parseDate();
+          this.parseSemi();
         }
-        this.parseSemi();
         if (kw(t, 'my')) node.my = { state: s.keyword, at };
         else node.partner = { state: s.keyword, at };
       } else if (kw(t, 'mclt')) {
+        if (this.st.peerRoles.get(name) === 'primary') this.fail('mclt not valid for primary');
         const n = this.next();
         if (n.kind !== 'number') this.fail('expecting a number.');
         node.mclt = parseInt(n.text, 10);
@@ -1396,20 +1402,21 @@ class ConfParser {
         const w = this.next();
         if (w.kind !== 'number') this.fail('expecting number 1, 2, 4.');
         const v = parseInt(w.text, 10);
-        if (v !== 1 && v !== 2 && v !== 4) this.fail(`invalid code width (${v}) expecting a 1, 2 or 4.`);
+        if (v !== 1 && v !== 2 && v !== 4) this.fail(`invalid code width (${v}), expecting a 1, 2 or 4.`);
         node.codeWidth = v;
       } else if (kw(t, 'length')) {
         if (!kw(this.next(), 'width')) this.fail('expecting width token.');
         const w = this.next();
         if (w.kind !== 'number') this.fail('expecting number 1 or 2.');
         const v = parseInt(w.text, 10);
-        if (v !== 0 && v !== 1 && v !== 2) this.fail(`invalid length width (${v}) expecting 1 or 2.`);
+        if (v !== 1 && v !== 2) this.fail(`invalid length width (${v}) expecting 1 or 2.`);
         node.lengthWidth = v;
       } else if (kw(t, 'hash')) {
         if (!kw(this.next(), 'size')) this.fail('expecting size token.');
         const w = this.next();
-        if (w.kind !== 'number') this.fail('expecting a 10-bit number');
+        if (w.kind !== 'number') this.fail('expecting a 10base number');
         node.hashSize = parseInt(w.text, 10);
+        if (node.hashSize < 0 || node.hashSize > 0x7fffffff) this.fail(`invalid hash length: ${node.hashSize}`);
       } else this.fail('Unexpected token.');
     }
     this.st.spaces.add(n.text.toLowerCase());
@@ -1564,9 +1571,11 @@ class ConfParser {
     const before = this.ts.last();
     const tokens: Tok[] = [];
     for (;;) {
-      const t = this.peek();
-      if (t.kind === 'eof' || isP(t, ';') || isP(t, '{') || isP(t, '}')) break;
-      this.next();
+      // ISC stops reading a value where its type says; we cannot know that here, so collection stops
+      // before a token that would itself be an error (an unterminated string), leaving it to parseSemi.
+      const t = this.ts.peek();
+      if (t.kind === 'eof' || t.unterminated || isP(t, ';') || isP(t, '{') || isP(t, '}')) break;
+      this.ts.next();
       tokens.push(t);
     }
     const terminator = this.peek();
@@ -1650,10 +1659,8 @@ class ConfParser {
       case 'case': {
         this.next();
         if (caseCtx === 'any') this.fail('case statement in inappropriate scope.');
-        const e =
-          caseCtx === 'data'
-            ? this.parseDataExpression(`expecting data expression.`)
-            : this.parseNumericExpression(`expecting numeric expression.`);
+        // ISC parses the label in the switch's context without a type check.
+        const e = this.parseExpression(caseCtx, `expecting ${caseCtx} expression.`);
         if (!isP(this.next(), ':')) this.fail('colon expected.');
         out.push({ kind: 'case', loc: L, expr: e });
         return 'ok';
@@ -1831,7 +1838,7 @@ class ConfParser {
     let t = this.next();
     do {
       if (kw(t, 'expiry') || kw(t, 'commit') || kw(t, 'release') || kw(t, 'transmission')) events.push(t.keyword as 'commit');
-      else this.fail('expecting a lease event identifier');
+      else this.fail('expecting a lease event type');
       t = this.next();
     } while (kw(t, 'or') && (t = this.next()) !== undefined);
     const body: Statement[] = [];
@@ -1907,20 +1914,27 @@ class ConfParser {
     out.push(node);
   }
 
-  /** An IPv6 literal: ISC glues raw tokens until whitespace; we glue adjacent tokens. */
+  /**
+   * ISC parse_ip6_addr(): glues hex words, numbers, `add`, `.` and `:` that follow each other without
+   * whitespace, then validates with inet_pton ("Invalid IPv6 address.").
+   */
   private parseIpv6Raw(): string {
     let s = '';
     let prevEnd = -1;
     for (;;) {
       const t = this.peek();
-      if (t.kind === 'eof' || isP(t, ';') || isP(t, ',') || isP(t, '}')) break;
       if (prevEnd >= 0 && t.offset !== prevEnd) break;
-      if (!(t.kind === 'number' || t.kind === 'numberOrName' || t.kind === 'name' || isP(t, ':') || isP(t, '.'))) break;
+      const ok =
+        ((t.kind === 'name' || t.kind === 'numberOrName') && (t.keyword === undefined || t.keyword === 'add') && /^[0-9a-fA-F]+$/.test(t.text)) ||
+        t.kind === 'number' ||
+        isP(t, '.') ||
+        isP(t, ':');
+      if (!ok) break;
       this.next();
       s += t.text;
       prevEnd = t.end;
     }
-    if (s === '') this.fail('expecting IPv6 addr.');
+    if (!isIPv6(s)) this.fail('Invalid IPv6 address.');
     return s;
   }
 
@@ -2163,18 +2177,16 @@ class ConfParser {
       this.next();
       if (isP(this.peek(), '(')) {
         this.next();
+        // ISC reads at least one argument (`f()` is "expecting expression.").
         const args: Expr[] = [];
-        let n = this.peek();
-        if (!isP(n, ')')) {
-          for (;;) {
-            const a = this.parseExpressionOrNone('any');
-            if (a === null) this.fail('expecting expression.');
-            args.push(a);
-            n = this.next();
-            if (!isP(n, ',')) break;
-          }
-          if (!isP(n, ')')) this.fail('right parenthesis expected.');
-        } else this.next();
+        let n: Tok;
+        do {
+          const a = this.parseExpressionOrNone('any');
+          if (a === null) this.fail('expecting expression.');
+          args.push(a);
+          n = this.next();
+        } while (isP(n, ','));
+        if (!isP(n, ')')) this.fail('Right parenthesis expected.');
         return { op: 'funcall', loc: L, name: t.text, args };
       }
       return { op: 'variable', loc: L, name: t.text };
@@ -2281,9 +2293,9 @@ class ConfParser {
         const a = k === 'encode-int' ? numeric('numeric expression') : data('data expression');
         comma();
         const w = this.next();
-        if (w.kind !== 'number') this.fail(`${k === 'extract-int' ? 'extract' : 'encode'}-int: expecting bit width.`);
+        if (w.kind !== 'number') this.fail('number expected.');
         const width = parseInt(w.text, 10);
-        if (width !== 8 && width !== 16 && width !== 32) this.fail('unsupported integer size');
+        if (width !== 8 && width !== 16 && width !== 32) this.fail(`unsupported integer size ${width}`);
         rparen();
         return { op: 'fn', loc: L, fn: k, args: [a, { op: 'const-int', loc: this.loc(w), value: width }] };
       }
