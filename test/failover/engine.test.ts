@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { FailoverPeer, createFailoverPolicy } from '../../src/failover/engine.js';
+import { FailoverPeer, createFailoverPolicy, startFailover } from '../../src/failover/engine.js';
+import type { FailoverPeer as ConfigFailoverPeer } from '../../src/config/model.js';
+import { emptyLease } from '../../leases/lease.js';
 import { MemoryFailoverStore } from '../../src/failover/memory-store.js';
 import { hbaFromSplit } from '../../src/failover/load-balance.js';
 import { decodeMessage, encodeFields } from '../../src/failover/codec.js';
@@ -293,5 +295,42 @@ test('a peer that stops acking: max-unacked flow control holds, then the receive
   } finally {
     sock.destroy();
     await S.stop();
+  }
+});
+
+test('startFailover from config-model peers (as loadConfig gives them) wires a working pair and policy', async () => {
+  const pPort = await freePort('127.0.0.1');
+  const sPort = await freePort('127.0.0.2');
+  const loc = { file: 'dhcpd.conf', line: 1, column: 1 };
+  const base = {
+    name: 'fo-cfg',
+    loadBalanceMaxSeconds: 3,
+    maxLeaseMisbalance: 15,
+    maxLeaseOwnership: 10,
+    maxBalance: 3600,
+    minBalance: 60,
+    autoPartnerDown: 0,
+    state: null,
+    loc,
+  };
+  const ep = (a: string, port: number, mrd: number) => ({ address: { kind: 'address' as const, address: ip(a) }, port, maxResponseDelay: mrd, maxUnackedUpdates: 10 });
+  const primary: ConfigFailoverPeer = { ...base, role: 'primary', me: ep('127.0.0.1', pPort, 5), peer: ep('127.0.0.2', sPort, 0), mclt: 600, hba: null, split: 128 };
+  const secondary: ConfigFailoverPeer = { ...base, role: 'secondary', me: ep('127.0.0.2', sPort, 5), peer: ep('127.0.0.1', pPort, 0), mclt: 0, hba: null, split: null };
+  const pools = [{ id: 'p', label: '10.9.0.0/24', from: ip('10.9.0.10'), to: ip('10.9.0.13') }];
+  const pLog = new Lines();
+  const sLog = new Lines();
+  const a = await startFailover(new Map([['fo-cfg', primary]]), () => new MemoryFailoverStore(pools), pLog);
+  const b = await startFailover(new Map([['fo-cfg', secondary]]), () => new MemoryFailoverStore(pools), sLog);
+  try {
+    await waitFor(() => pLog.has('failover peer fo-cfg: Both servers normal') && sLog.has('failover peer fo-cfg: Both servers normal'), 5000, 'normal');
+    assert.ok(pLog.has('WARNING: load balancing will be disabled for failover peer, fo-cfg, because its load balance max secs is 0') === false);
+    assert.equal(b.peers.get('fo-cfg')!.mclt, 600);
+    const lease = emptyLease(ip('10.9.0.12'));
+    assert.deepEqual(b.policy.leaseTimeFor('fo-cfg', lease, 3600, 1000, false), { leaseTime: 600 });
+    // Unknown peer names behave as without failover.
+    assert.deepEqual(b.policy.mayAnswer({ peerName: 'other', lease, messageType: 1, hashKey: Buffer.alloc(6), secs: 0 }), { answer: true });
+  } finally {
+    await a.stop();
+    await b.stop();
   }
 });
