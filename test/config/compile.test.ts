@@ -202,6 +202,15 @@ test("ISC's load-time checks, with ISC's wording and line", () => {
     firstError(fo('primary; peer address 10.0.0.2; mclt 10; split 10;').replace('range 10.0.0.1', 'range dynamic-bootp 10.0.0.1')).message,
     'dynamic-bootp flag is not permitted for address',
   );
+  // ISC reuses the pool *before* a matching ad-hoc pool (confpars.c keeps `last`): the second dynamic-bootp
+  // range lands in the failover pool and is refused there, the first is not.
+  assert.deepEqual(
+    firstError(
+      fo('primary; peer address 10.0.0.2; mclt 10; split 10;')
+        .replace('range 10.0.0.1 10.0.0.9; } }', 'range 10.0.0.100 10.0.0.110; }\n  range dynamic-bootp 10.0.0.10 10.0.0.20;\n  range dynamic-bootp 10.0.0.30 10.0.0.40;\n}'),
+    ),
+    { line: 6, message: 'dynamic-bootp flag is not permitted for address' },
+  );
   assert.deepEqual(firstError('host a { hardware ethernet 0:1:2:3:4:5; }\nhost a {\n  hardware ethernet 0:1:2:3:4:6;\n}\n'), {
     line: 4, message: 'host a: already exists',
   });
