@@ -29,6 +29,9 @@ function load(text: string): LoadResult {
   if (iscAvailable()) {
     const isc = runIscTest(join(dir, name), dir, dir);
     assert.equal(r.ok, isc.ok, `ISC: ${isc.ok ? 'ok' : isc.firstError}; ours: ${r.ok ? 'ok' : r.errors[0].message}`);
+    if (!r.ok && !isc.ok) {
+      assert.equal(r.errors[0].line, isc.line ?? 0, `ISC: ${isc.firstError}; ours: line ${r.errors[0].line}: ${r.errors[0].message}`);
+    }
   }
   return r;
 }
