@@ -1,0 +1,124 @@
+/**
+ * Hostile input on the DHCP port (issue 8, item 1): the real dhcpd-ts, started with dhcpd's command line in a
+ * test namespace, receives a reproducible stream of generated and byte-mutated DHCP datagrams (from the real
+ * captures of test/fixtures/wire) by broadcast, by unicast and as a relay agent (giaddr). It must:
+ * - stay up (no exit, no "internal error"),
+ * - log malformed packets at a bounded rate (ISC-style: the log does not grow by a line per bad packet),
+ * - keep its memory bounded (VmHWM sampled during the run),
+ * - and hand a real client (busybox udhcpc) its lease right after the storm.
+ *
+ * `make test` sends 50,000 datagrams; soak/run.sh sets RELIABILITY_SOAK=1 for 1,000,000
+ * (RELIABILITY_FUZZ_PACKETS overrides either).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createTopology, integrationSkipReason, udhcpcArgs, type LanInfo, type Topology } from '../support/netns.js';
+import {
+  HAVE_SERVER,
+  countLines,
+  nodeArgs,
+  procStatus,
+  recordFigures,
+  scaled,
+  serverFiles,
+  startServer,
+  supportScript,
+  type ServerFiles,
+} from '../support/reliability-server.js';
+
+const skip = integrationSkipReason() ?? (!HAVE_SERVER ? 'the server/CLI is not built' : undefined);
+const PACKETS = scaled('RELIABILITY_FUZZ_PACKETS', 50_000, 1_000_000);
+const RATE = scaled('RELIABILITY_FUZZ_RATE', 5_000, 5_000);
+const SEED = scaled('RELIABILITY_FUZZ_SEED', 8, 8);
+
+let topo: Topology;
+let lan: LanInfo;
+let files: ServerFiles;
+
+before(async () => {
+  if (skip) return;
+  topo = await createTopology('rl-fuzz');
+  lan = await topo.lan('lan', [
+    { name: 'srv', address: '10.241.0.1/24' },
+    { name: 'fz', address: '10.241.0.9/24' },
+    { name: 'cli', mac: '52:54:00:f1:00:42' },
+  ]);
+  // Broadcasts to 255.255.255.255 need a route out of the fuzzer's namespace.
+  await topo.exec('fz', 'ip', ['route', 'add', 'default', 'dev', 'eth0']);
+  files = await serverFiles(
+    await topo.tempDir(),
+    'ddns-update-style none;\nauthoritative;\nping-check false;\ndefault-lease-time 600;\nmax-lease-time 600;\n' +
+      'subnet 10.241.0.0 netmask 255.255.255.0 {\n  range 10.241.0.50 10.241.0.200;\n  option routers 10.241.0.1;\n}\n',
+  );
+});
+
+after(async () => {
+  if (skip) return;
+  await topo?.destroy();
+});
+
+test(`${PACKETS} hostile datagrams: no crash, bounded log and memory, a real client still gets its lease`, { skip, timeout: Math.max(180_000, (PACKETS / RATE) * 1000 * 3 + 120_000) }, async (t) => {
+  const server = await startServer(topo, lan.host('srv').ns, files, ['eth0']);
+  const pid = server.pid;
+  const startHwm = procStatus(pid)?.vmHwmKiB ?? 0;
+  const linesBefore = server.output.split('\n').length;
+  const began = Date.now();
+
+  const sender = topo.spawn(lan.host('fz').ns, process.execPath, [
+    ...nodeArgs(supportScript('reliability-fuzz-sender')),
+    JSON.stringify({ count: PACKETS, seed: SEED, server: '10.241.0.1', self: '10.241.0.9', rate: RATE }),
+  ]);
+  let peakHwm = startHwm;
+  const sampler = setInterval(() => {
+    const s = procStatus(pid);
+    if (s) peakHwm = Math.max(peakHwm, s.vmHwmKiB);
+  }, 250);
+  const exit = await sender.exited;
+  clearInterval(sampler);
+  assert.equal(exit.code, 0, `fuzz sender failed: ${sender.stderr}`);
+  const figures = JSON.parse(sender.stdout.trim().split('\n').pop()!) as { sent: number; failed: number; bytes: number; seconds: number };
+  // Let the server drain its queue.
+  await new Promise((r) => setTimeout(r, 1500));
+  const seconds = (Date.now() - began) / 1000;
+  const st = procStatus(pid);
+  if (st) peakHwm = Math.max(peakHwm, st.vmHwmKiB);
+
+  assert.equal(server.hasExited, false, `the server exited during the fuzz run:\n${server.output.slice(-4000)}`);
+  const log = server.output.split('\n').slice(linesBefore - 1).join('\n');
+  assert.equal(countLines(log, /internal error/), 0, 'no internal error');
+
+  // Malformed packets: at most the limiter's burst plus one line a second (each line says how many were
+  // suppressed); the server-side count is the sum of logged + suppressed.
+  const malformed = log.split('\n').filter((l) => l.startsWith('Dropped a malformed packet'));
+  const seenBad = malformed.reduce((n, l) => n + 1 + Number(/\((\d+) similar messages suppressed\)/.exec(l)?.[1] ?? 0), 0);
+  assert.ok(malformed.length <= 5 + Math.ceil(seconds) + 1, `${malformed.length} malformed-packet lines in ${seconds.toFixed(1)} s`);
+  assert.ok(seenBad > 0, 'the server saw malformed packets');
+  const handlerErrors = countLines(log, /^Error handling a packet/);
+  const totalLines = log.split('\n').length;
+
+  // A real client right after.
+  const client = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 5, timeoutS: 2 }), { check: false, timeoutMs: 30_000 });
+  const leased = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(client.stdout + client.stderr)?.[1];
+  assert.ok(leased, `udhcpc got no lease after the fuzz run:\n${client.stdout}${client.stderr}\nserver:\n${server.output.slice(-3000)}`);
+  assert.match(server.output, new RegExp(`DHCPACK on ${leased.replace(/\./g, '\\.')} to 52:54:00:f1:00:42`));
+  assert.equal(server.hasExited, false);
+
+  const line = await recordFigures('packet-fuzz', {
+    packetsTried: figures.sent,
+    sendFailures: figures.failed,
+    bytes: figures.bytes,
+    sendSeconds: Number(figures.seconds.toFixed(1)),
+    malformedSeenByServer: seenBad,
+    malformedLogLines: malformed.length,
+    handlerErrors,
+    logLines: totalLines,
+    crashes: server.hasExited ? 1 : 0,
+    peakRssMiB: Number((peakHwm / 1024).toFixed(1)),
+    startRssMiB: Number((startHwm / 1024).toFixed(1)),
+    clientLease: leased,
+  });
+  t.diagnostic(line);
+  // Memory: bounded, whatever the count (the server holds no per-packet state for junk).
+  assert.ok(peakHwm < 400 * 1024, `peak RSS ${peakHwm} KiB`);
+  await server.stop('SIGTERM', 5000);
+});
