@@ -35,7 +35,7 @@ import {
   optionUint32,
   optionUint16,
 } from '../wire/packet.js';
-import { parseSubOptions } from '../wire/agent-information.js';
+import { encodeSubOptions, parseSubOptions } from '../wire/agent-information.js';
 import type { EncodeOptions } from '../wire/encode.js';
 import { iscBootpOptionSpace, iscReplyMaxSize } from '../wire/encode.js';
 import { type DeferredStatements, type EvalContext, executeStatements, OptionState } from './evaluate.js';
@@ -155,6 +155,8 @@ interface RequestState {
   memberships: ClassMembership[];
   readonly replies: OutboundReply[];
   ping?: PingRequest;
+  /** Relay agent options recorded on the lease of a unicast renewal (ISC agent_options_stashed). */
+  stashedAgent?: Buffer;
 }
 
 type Step = (s: RequestState) => 'continue' | 'stop';
@@ -221,6 +223,7 @@ export class DhcpEngine {
       replies: [],
     };
     if (packet.op !== 1) return { replies: [] }; // BOOTREPLY sent to the server port: not for us.
+    this.stashAgentOptions(s);
     for (const step of this.chain) if (step(s) === 'stop') break;
     return s.ping !== undefined ? { replies: s.replies, ping: s.ping } : { replies: s.replies };
   }
@@ -250,6 +253,21 @@ export class DhcpEngine {
 
   // ------------------------------------------------------------------------------------------------
   // Chain steps
+
+  /**
+   * ISC dhcp(): a unicast renewal (REQUEST with ciaddr, no giaddr) carries no relay agent options, so the
+   * ones recorded on the client's unexpired lease are used for classification and expressions as if the
+   * relay had sent them (they are not echoed: the reply does not pass the relay).
+   */
+  private stashAgentOptions(s: RequestState): void {
+    const p = s.packet;
+    if (s.type !== DHCPREQUEST || p.ciaddr === 0 || p.giaddr !== 0 || p.options.has(DhcpOption.AGENT_INFORMATION)) return;
+    const lease = this.book.byAddress(p.ciaddr);
+    if (lease === undefined || lease.agentOptions.length === 0) return;
+    if (lease.ends !== null && lease.ends < s.now) return;
+    if (!leaseMatchesClient(lease, s.uid, p.htype, s.chaddr)) return;
+    s.stashedAgent = encodeSubOptions(lease.agentOptions.map((o) => ({ code: o.code, data: o.data })));
+  }
 
   /** ISC locate_network: the arrival interface's network, or the relay's / selected subnet's. */
   private locate(s: RequestState): 'continue' {
@@ -840,9 +858,15 @@ export class DhcpEngine {
     deferred?: DeferredStatements,
     isStatic = false,
   ): EvalContext {
+    let packet = s.packet;
+    if (s.stashedAgent !== undefined) {
+      const options = new Map(s.packet.options);
+      options.set(DhcpOption.AGENT_INFORMATION, s.stashedAgent);
+      packet = { ...s.packet, options };
+    }
     return {
       config: this.config,
-      packet: s.packet,
+      packet,
       raw: s.req.raw,
       lease,
       host,
