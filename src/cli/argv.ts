@@ -109,7 +109,9 @@ export const EXTRA_USAGE_TEXT =
   '       dhcpd probe -s server -g giaddr [-m mac] [-p port] [-request address]\n' +
   '                 (ask a server once, as a relay would, and print its reply)\n' +
   'A subcommand is recognised only as the first argument; an interface named like one\n' +
-  'can be given after a flag or after "--".\n';
+  'can be given after a flag or after "--".\n' +
+  'Environment: PATH_DHCPD_CONF, PATH_DHCPD_DB, PATH_DHCPD_PID, DHCPD_PORT (as ISC dhcpd);\n' +
+  'DHCPD_TS_SYSLOG_SOCKET (syslog socket, default /dev/log).\n';
 
 /** Linux IFNAMSIZ: ISC refuses names of 16 characters or more. */
 const IFNAMSIZ = 16;
