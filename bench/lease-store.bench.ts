@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { openSqliteLeaseStore } from '../leases/sqlite-lease-store.js';
 import { GroupCommitter } from '../leases/group-commit.js';
 import { emptyLease, type Lease } from '../leases/lease.js';
+import { storeContents, writeLeaseFile } from '../leases/isc-lease-file.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(process.argv[3] ?? tmpdir(), 'lease-bench-'));
@@ -131,6 +132,17 @@ async function main(): Promise<void> {
       );
       report('countByState over all leases', `${countMs.toFixed(0)} ms ${JSON.stringify(counts)}`);
       report('getByHardware (indexed)', `${lookupMs.toFixed(2)} ms, ${hw.length} found`);
+    }
+    {
+      // A whole -lf rewrite (start, shutdown, hourly in the mirror): streamed, bounded memory.
+      const s = openSqliteLeaseStore(path, { integrityCheck: false });
+      const c0 = cpuMs();
+      const t0 = process.hrtime.bigint();
+      const r = writeLeaseFile(join(dir, 'dhcpd.leases'), storeContents(s), { now: 0 });
+      const el = ms(t0);
+      const cpu = cpuMs() - c0;
+      s.close();
+      report(`write ${N} leases as ISC dhcpd.leases`, `${(el / 1000).toFixed(2)} s wall, ${(cpu / 1000).toFixed(2)} s CPU, ${(r.bytes / 1e6).toFixed(0)} MB`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

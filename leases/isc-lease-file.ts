@@ -55,20 +55,27 @@ function printable(c: number): boolean {
   return c >= 0x20 && c < 0x7f;
 }
 
+/** `\ooo`-escaped, backslashed or plain text of each byte value, as quotify_buf writes it. */
+const QUOTIFY: readonly string[] = Array.from({ length: 256 }, (_, c) =>
+  !printable(c) ? '\\' + c.toString(8).padStart(3, '0') : c === 0x22 || c === 0x5c ? '\\' + String.fromCharCode(c) : String.fromCharCode(c),
+);
+
+/** Two lower-case hex digits of each byte value. */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, c) => c.toString(16).padStart(2, '0'));
+
 /** ISC quotify_buf with `"`: printable as is, `"` and `\` backslashed, others `\ooo`. */
 export function quotifyBuf(b: Buffer): string {
   let s = '"';
-  for (const c of b) {
-    if (!printable(c)) s += '\\' + c.toString(8).padStart(3, '0');
-    else if (c === 0x22 || c === 0x5c) s += '\\' + String.fromCharCode(c);
-    else s += String.fromCharCode(c);
-  }
+  for (let i = 0; i < b.length; i++) s += QUOTIFY[b[i]!];
   return s + '"';
 }
 
 /** ISC buf_to_hex / print_hw_addr: `%02x` joined by `:`. */
 export function hexColon(b: Buffer): string {
-  return [...b].map((c) => c.toString(16).padStart(2, '0')).join(':');
+  if (b.length === 0) return '';
+  let s = HEX2[b[0]!]!;
+  for (let i = 1; i < b.length; i++) s += ':' + HEX2[b[i]!];
+  return s;
 }
 
 /** ISC db_printable_len: every byte printable and neither `"` nor `\`. */
@@ -80,15 +87,36 @@ function dbPrintable(b: Buffer): boolean {
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** Two decimal digits, 00..99. */
+const DEC2: readonly string[] = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+
 /** ISC print_time: `never;`, `W YYYY/MM/DD HH:MM:SS;` (UTC) or `epoch N; # Www Mmm DD HH:MM:SS YYYY`. */
 export function printTime(t: LeaseTime, format: 'default' | 'local' = 'default'): string {
   if (t === null) return 'never;';
-  const d = new Date(t * 1000);
-  const p2 = (n: number): string => String(n).padStart(2, '0');
   if (format === 'local') {
+    const d = new Date(t * 1000);
+    const p2 = (n: number): string => DEC2[n] ?? String(n);
     return `epoch ${t}; # ${WEEKDAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}`;
   }
-  return `${d.getUTCDay()} ${d.getUTCFullYear()}/${p2(d.getUTCMonth() + 1)}/${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())};`;
+  // gmtime by arithmetic (days since 1970-01-01 to a civil date, H. Hinnant's algorithm): this runs for
+  // every time of every lease when a large file is written.
+  const days = Math.floor(t / 86400);
+  let rem = t - days * 86400;
+  const hh = Math.floor(rem / 3600);
+  rem -= hh * 3600;
+  const mm = Math.floor(rem / 60);
+  const ss = rem - mm * 60;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const wday = (((days + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+  return `${wday} ${year}/${DEC2[month]}/${DEC2[day]} ${DEC2[hh]}:${DEC2[mm]}:${DEC2[ss]};`;
 }
 
 /** ISC pretty_escape inside a quoted option string. */
@@ -297,22 +325,22 @@ export function writeLeaseFile(path: string, c: LeaseFileContents, opts: LeaseFi
   let records = -1;
   let bytes = 0;
   try {
-    let chunk: string[] = [];
-    let size = 0;
+    // Parts are latin1 (one char a byte): copied straight into a 1 MB buffer, written when it fills.
+    let buf = Buffer.allocUnsafe(1 << 20);
+    let used = 0;
     const flush = (): void => {
-      if (chunk.length === 0) return;
-      const b = Buffer.from(chunk.join(''), 'latin1');
       let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-      bytes += b.length;
-      chunk = [];
-      size = 0;
+      while (off < used) off += writeSync(fd, buf, off, used - off);
+      bytes += used;
+      used = 0;
     };
     for (const part of leaseFileParts(c, opts)) {
       records++;
-      chunk.push(part);
-      size += part.length;
-      if (size >= 1 << 20) flush();
+      if (used + part.length > buf.length) {
+        flush();
+        if (part.length > buf.length) buf = Buffer.allocUnsafe(part.length);
+      }
+      used += buf.write(part, used, 'latin1');
     }
     flush();
     fsyncSync(fd);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeLeaseRecord, encodeLeaseRecord, BINDING_CODE_ORDER } from '../../leases/lease-record-codec.js';
 import { parseLeaseFileText } from '../../grammar/leases-parser.js';
-import { formatLease } from '../../leases/isc-lease-file.js';
+import { formatLease, printTime } from '../../leases/isc-lease-file.js';
 import type { Lease, ScopeValue } from '../../leases/lease.js';
 
 const latin1 = (max: number) => fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a).toString('latin1'));
@@ -82,4 +82,19 @@ it('ISC text written for any ordinary lease parses back to the same lease', () =
     }),
     { numRuns: 300 },
   );
+});
+
+it('printTime agrees with gmtime (Date) for any time', () => {
+  const ref = (t: number): string => {
+    const d = new Date(t * 1000);
+    const p = (n: number): string => String(n).padStart(2, '0');
+    return `${d.getUTCDay()} ${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())};`;
+  };
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 4_102_444_800 }), (t) => {
+      assert.equal(printTime(t), ref(t));
+    }),
+    { numRuns: 20_000 },
+  );
+  for (const t of [0, 86_399, 86_400, 951_782_400, 951_868_800, 2_147_483_647]) assert.equal(printTime(t), ref(t));
 });
