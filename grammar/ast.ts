@@ -586,6 +586,13 @@ export interface V6Statement {
   at: IscPos;
   /** Raw tokens of the construct (up to and including its `;` or closing brace). */
   tokens: Tok[];
+  /**
+   * True when `dhcpd -4` rejects the construct (subnet6, range6, prefix6, pool6: report `message` at `at`);
+   * false when ISC -4 accepts and ignores it (fixed-address6, fixed-prefix6, host-identifier v6relopt).
+   */
+  rejectedInV4: boolean;
+  /** For pool6: its parsed body. */
+  body?: Statement[];
 }
 
 /** Expression typing as ISC's expression_context(). */

@@ -390,7 +390,9 @@ class ConfParser {
       case 'fixed-address6': {
         this.next();
         if (k === 'fixed-address6') {
-          return this.v6(out, L, 'fixed-address6', 'fixed-address6 is only supported in DHCPv6 mode.', false);
+          // ISC -4 accepts (and ignores) fixed-address6.
+          this.v6(out, L, 'fixed-address6', 'fixed-address6 is only used in DHCPv6 mode.', false, false);
+          return false;
         }
         const addrs: AddressOrName[] = [];
         for (;;) {
@@ -425,13 +427,13 @@ class ConfParser {
       case 'fixed-prefix6':
         this.next();
         if (!scope.host) this.fail('fixed-prefix6 declaration not allowed here.');
-        this.v6(out, L, k, 'fixed-prefix6 is only supported in DHCPv6 mode.', false);
+        this.v6(out, L, k, 'fixed-prefix6 is only used in DHCPv6 mode.', false, false);
         return false;
       case 'pool6':
         this.next();
         if (scope.type === 'pool') this.fail('pool6 declared within pool.');
         if (scope.type !== 'subnet') this.fail('pool6 declared outside of network');
-        this.v6(out, L, k, 'pool6 is only supported in DHCPv6 mode.', true);
+        this.parsePool6(out, scope, L);
         return declaration;
       case 'not': {
         this.next();
@@ -508,7 +510,7 @@ class ConfParser {
   }
 
   /** Records a DHCPv6-only construct (ISC -4 rejects it; the compiler reports `message`). */
-  private v6(out: Statement[], L: Loc, keyword: string, message: string, block: boolean): boolean {
+  private v6(out: Statement[], L: Loc, keyword: string, message: string, block: boolean, rejectedInV4 = true): boolean {
     const at = this.here();
     const tokens: Tok[] = [];
     let depth = 0;
@@ -523,7 +525,7 @@ class ConfParser {
         if (depth <= 0 && block) break;
       } else if (isP(t, ';') && depth === 0 && !block) break;
     }
-    out.push({ kind: 'v6', loc: L, keyword, message, at, tokens });
+    out.push({ kind: 'v6', loc: L, keyword, message, at, tokens, rejectedInV4 });
     return true;
   }
 
@@ -647,7 +649,7 @@ class ConfParser {
         const value = this.rawValue();
         hs.host!.hasHostId = true;
         if (kw(o, 'v6relopt')) {
-          body.push({ kind: 'v6', loc: tl, keyword: 'host-identifier v6relopt', message: 'host-identifier v6relopt is only supported in DHCPv6 mode.', at: on.end, tokens: value.tokens });
+          body.push({ kind: 'v6', loc: tl, keyword: 'host-identifier v6relopt', message: 'host-identifier v6relopt is only used in DHCPv6 mode.', at: on.end, tokens: value.tokens, rejectedInV4: false });
         } else {
           body.push({ kind: 'host-identifier', loc: tl, space: on.space, option: on.name, value });
         }
@@ -923,6 +925,42 @@ class ConfParser {
     node.end = this.here();
     if (ranges === 0) this.fail('Pool declaration with no address range.');
     delete node.incomplete;
+  }
+
+  /**
+   * ISC parse_pool6_statement() as run by `dhcpd -4`: the body parses like a pool; its range6/prefix6
+   * statements are v6 nodes the compiler rejects; a pool6 without them fails at its closing brace.
+   */
+  private parsePool6(out: Statement[], scope: Scope, L: Loc): void {
+    const at = this.here();
+    this.parseLbrace();
+    const body: Statement[] = [];
+    const ps: Scope = { type: 'pool', inShared: scope.inShared, inSubnet: scope.inSubnet, net: scope.net, share: scope.share };
+    let declaration = false;
+    let ranges = 0;
+    for (;;) {
+      const t = this.peek();
+      const tl = this.loc(t);
+      if (kw(t, 'range6') || kw(t, 'prefix6')) {
+        this.next();
+        this.v6(body, tl, t.keyword!, `${t.keyword} statement is only supported in DHCPv6 mode.`, false);
+        ranges++;
+        continue;
+      }
+      if (kw(t, 'allow') || kw(t, 'deny')) {
+        this.next();
+        body.push(this.getPermit(t.keyword === 'allow', tl, false));
+        continue;
+      }
+      if (isP(t, '}')) {
+        this.next();
+        break;
+      }
+      if (t.kind === 'eof') this.fail('unexpected end of file');
+      declaration = this.parseStatement(body, ps, declaration);
+    }
+    if (ranges === 0) this.fail('Pool6 declaration with no address range6 or prefix6.');
+    out.push({ kind: 'v6', loc: L, keyword: 'pool6', message: 'pool6 is only supported in DHCPv6 mode.', at, tokens: [], rejectedInV4: true, body });
   }
 
   private getPermit(allow: boolean, L: Loc, haveAfter: boolean): PermitStatement {
