@@ -15,6 +15,7 @@ import {
   checkTransition,
   incomingWins,
   ipString,
+  leaseHashKey,
   mayReallocate,
   mcltLeaseTime,
   ownFreeState,
@@ -24,7 +25,7 @@ import {
   type BindingReject,
 } from './binding-updates.js';
 import { FailoverConnection, type FailoverLog, type LinkConfig, type LinkParams } from './connection.js';
-import { hbaFromSplit, isMine, type FailoverRole } from './load-balance.js';
+import { bucketIsMine, hbaFromSplit, isMine, type FailoverRole } from './load-balance.js';
 import {
   FTM,
   FTR,
@@ -422,6 +423,7 @@ export class FailoverPeer {
         ack();
         // The partner now has what we would have sent: an update still queued for it is moot.
         if (this.pending.delete(ip) && !this.inflight.has(ip)) this.finishBurstItem(ip);
+        if (requested === 'expired' || requested === 'released' || requested === 'reset') this.affinity(lease);
       },
       () => ack({ reason: FTR.MISC_REJECT, message: 'database update failed' }),
     );
@@ -443,13 +445,16 @@ export class FailoverPeer {
     } else if (lease && !entry.superseded) {
       lease.tsfp = lease.tstp;
       lease.atsfp = lease.tstp;
+      let returned = false;
       if (lease.bindingState === 'expired' || lease.bindingState === 'released' || lease.bindingState === 'reset') {
         lease.bindingState = 'free';
         lease.nextBindingState = 'free';
+        returned = true;
       }
       lease.rewindBindingState = lease.bindingState;
       this.peerFreeCache = undefined;
       void this.commit([lease]);
+      if (returned) this.affinity(lease);
     }
     this.finishBurstItem(ip);
     this.sendUpdates();
@@ -480,6 +485,35 @@ export class FailoverPeer {
       }
     }
     if (changed.length) void this.commit(changed);
+  }
+
+  /**
+   * MAC address affinity (§8): on the primary, a lease that has just returned to free and whose last client
+   * hashes to the secondary goes to the secondary as backup, while the secondary is not hoarding
+   * (`(free - backup) / 2 > -hold` in its pool).
+   */
+  private affinity(lease: FailoverLease): void {
+    if (this.role !== 'primary' || lease.bindingState !== 'free') return;
+    const key = leaseHashKey(lease);
+    if (!key || bucketIsMine(key, 'primary', this.hba)) return;
+    const pool = this.store.pools().find((p) => [...p.leases()].some((l) => l.address === lease.address));
+    if (!pool) return;
+    let free = 0;
+    let backup = 0;
+    for (const l of pool.leases()) {
+      if (l.bindingState === 'free') free++;
+      else if (l.bindingState === 'backup') backup++;
+    }
+    const hold = Math.trunc(((free + backup) * (this.opts.maxLeaseOwnership ?? 10) + 50) / 100);
+    if (Math.trunc((free - backup) / 2) <= -hold) return;
+    const now = this.now();
+    lease.bindingState = 'backup';
+    lease.nextBindingState = 'backup';
+    lease.tstp = now;
+    lease.starts = now;
+    void this.commit([lease]);
+    this.pending.add(lease.address);
+    this.sendUpdates();
   }
 
   private requeueUnacked(): void {

@@ -334,3 +334,30 @@ test('startFailover from config-model peers (as loadConfig gives them) wires a w
     await b.stop();
   }
 });
+
+test('release flow between two dhcpd-ts servers; primary affinity hands a secondary-hashed lease back as backup', async () => {
+  const pair = await makePair();
+  try {
+    await waitFor(() => pair.pLog.has('failover peer fo-test: Both servers normal') && pair.sLog.has('failover peer fo-test: Both servers normal'), 5000, 'normal');
+    await waitFor(() => [...pair.sStore.pools()[0]!.leases()].filter((l) => l.bindingState === 'backup').length === 10, 5000, 'balance');
+    // The secondary binds one of its backup leases to a client hashing to the secondary (bucket 201), ...
+    const s = pair.sStore.lease('10.77.0.105')!;
+    assert.equal(s.bindingState, 'backup');
+    const now = Math.floor(Date.now() / 1000);
+    const mac = Buffer.from('020000770054', 'hex');
+    const t = pair.S.leaseTimeFor(s, 7200, now, true);
+    Object.assign(s, { bindingState: 'active', nextBindingState: 'expired', starts: now, ends: now + t.leaseTime, cltt: now, tstp: t.tstp!, hardware: { htype: 1, address: mac } });
+    pair.S.onBindingChange(s);
+    await waitFor(() => pair.pStore.lease('10.77.0.105')!.bindingState === 'active', 5000, 'P has active');
+    await waitFor(() => s.atsfp === t.tstp, 5000, 'S got BNDACK');
+    // ... then the client releases: BNDUPD released; the primary stores free and, by affinity, gives it
+    // straight back to the secondary as backup.
+    Object.assign(s, { bindingState: 'released', nextBindingState: 'free', ends: now + 1, tstp: now + 1 });
+    pair.S.onBindingChange(s);
+    await waitFor(() => pair.pStore.lease('10.77.0.105')!.bindingState === 'backup', 5000, 'P affinity → backup');
+    await waitFor(() => s.bindingState === 'backup', 5000, 'S lease back to backup');
+    assert.equal(pair.sStore.lease('10.77.0.105')!.hardware?.address.toString('hex'), '020000770054');
+  } finally {
+    await pair.stop();
+  }
+});
