@@ -356,6 +356,8 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
       }
       try {
         await server.reload(next);
+        // log-facility follows the new file; paths and port need a restart (as they would for ISC).
+        logger.setFacility(resolveServerParameters([next.global]).logFacility);
         logger.info(`Configuration reloaded from ${absConfig}.`);
       } catch (e) {
         logger.error(`Reload failed, keeping the running configuration: ${e instanceof Error ? e.message : String(e)}`);
