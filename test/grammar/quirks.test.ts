@@ -65,6 +65,16 @@ const cases: Case[] = [
   { name: 'error before any token reads line 0', conf: '1\n', error: 't.conf line 0: expecting a parameter or declaration' },
   { name: 'comments, CRLF and tabs', conf: '# c\r\nddns-update-style none; # trailing\r\n\tauthoritative;\r\n' },
   { name: 'percent lines are ignored', conf: '%something ignored;\nauthoritative;\n' },
+  { name: 'ISC 4.4.3: `no failover peer;` leaves its `;` behind', conf: 'subnet 10.0.0.0 netmask 255.255.255.0 {\n pool { range 10.0.0.5; no failover peer; }\n}\n', error: 't.conf line 2: expecting a parameter or declaration' },
+  { name: 'ISC 4.4.3: a group flag must be followed by a statement', conf: 'group { static; }\n', error: 't.conf line 1: expecting a parameter or declaration' },
+  { name: 'group flag then a statement is fine', conf: 'group { static; authoritative; }\n' },
+  { name: 'failover state: mclt only on a secondary', conf: 'failover peer "f" { primary; address 10.0.0.1; peer address 10.0.0.2; mclt 10; split 128; }\nfailover peer "f" state { my state normal at 4 2030/01/01 00:00:00; mclt 10; }\nsubnet 10.0.0.0 netmask 255.255.255.0 { pool { failover peer "f"; range 10.0.0.5; } }\n', error: 't.conf line 2: mclt not valid for primary' },
+  { name: 'function call needs an argument', conf: 'set a = foo();\n', error: 't.conf line 1: expecting expression.' },
+  { name: 'pool6 in -4 without range6', conf: 'subnet 10.0.0.0 netmask 255.0.0.0 { pool6 { }\n}\n', error: 't.conf line 1: Pool6 declaration with no address range6 or prefix6.' },
+  { name: 'fixed-address6 is accepted by -4', conf: 'host a { fixed-address6 2001:db8::1; }\n' },
+  { name: 'server-duid is accepted by -4', conf: 'server-duid llt ethernet 12345 00:01:02:03:04:05;\n' },
+  { name: 'server-duid needs a type', conf: 'server-duid "x";\n', error: 't.conf line 1: DUID type of LLT, EN, or LL expected' },
+  { name: 'zone primary6 needs an IPv6 literal', conf: 'zone example.com. { primary6 key; }\n', error: 't.conf line 1: Invalid IPv6 address.' },
   { name: 'unterminated string', conf: 'option domain-name "abc;\n', error: 't.conf line 1: eof in string constant' },
 ];
 
@@ -150,4 +160,15 @@ test('a value running into the next line: RawValue.errorAt gives ISC\'s report',
   e.file = 't.conf';
   assert.equal(formatIscError(e).split('\n')[0], 't.conf line 2: semicolon expected.');
   if (haveDhcpd) assert.equal(formatIscError(e), v.iscFirst);
+});
+
+test('subnet6 in a v4 config is a v6 node carrying ISC -4\'s error and position', () => {
+  const v = checkBoth('subnet6 2001:db8::/64 { range6 2001:db8::1 2001:db8::9; }\n');
+  assert.deepEqual(v.ours.errors, []);
+  const n = first(v.ours.ast.statements, 'v6');
+  assert.equal(n.keyword, 'subnet6');
+  assert.equal(n.rejectedInV4, true);
+  const e = formatIscError({ ...n.at, file: 't.conf', message: n.message, sourceLine: n.at.sourceLine });
+  assert.equal(e.split('\n')[0], 't.conf line 1: subnet6 statement is only supported in DHCPv6 mode.');
+  if (haveDhcpd) assert.equal(e, v.iscFirst);
 });
