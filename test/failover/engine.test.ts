@@ -361,3 +361,67 @@ test('release flow between two dhcpd-ts servers; primary affinity hands a second
     await pair.stop();
   }
 });
+
+test('primary: CONNECTACK with a wrong name gets the same DISCONNECT ISC sends (vector §11.17); reject reasons logged', async () => {
+  const sPort = await freePort('127.0.0.2');
+  const pPort = await freePort('127.0.0.1');
+  const got: Buffer[] = [];
+  const server = net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on('error', () => undefined);
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= buf.readUInt16BE(0)) {
+        const frame = buf.subarray(0, buf.readUInt16BE(0));
+        buf = buf.subarray(frame.length);
+        got.push(Buffer.from(frame));
+        const r = decodeMessage(frame);
+        if (r.ok && r.message.type === FTM.CONNECT) {
+          sock.write(
+            encodeFields(FTM.CONNECTACK, Math.floor(Date.now() / 1000), r.message.xid, {
+              relationshipName: Buffer.from('wrong-name'),
+              maxUnackedBndupd: 10,
+              receiveTimer: 30,
+              protocolVersion: 1,
+              tlsReply: 0,
+            }),
+          );
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(sPort, '127.0.0.2', () => r()));
+  const log = new Lines();
+  const P = new FailoverPeer({
+    link: { name: 'fo-lo', role: 'primary', address: '127.0.0.1', port: pPort, peerAddress: '127.0.0.2', peerPort: sPort, maxResponseDelay: 30, maxUnackedUpdates: 10, mclt: 1800, hba: hbaFromSplit(128), reconnectMs: 60_000 },
+    mclt: 1800,
+    hba: hbaFromSplit(128),
+    loadBalanceMaxSeconds: 3,
+    store: new MemoryFailoverStore([{ id: 'p', label: 'x', from: 1, to: 2 }]),
+    log,
+  });
+  try {
+    await P.start();
+    await waitFor(() => got.some((b) => b[2] === FTM.DISCONNECT), 5000, 'DISCONNECT');
+    const disc = got.find((b) => b[2] === FTM.DISCONNECT)!;
+    const isc = Buffer.from(
+      '00500c0c6b0bae5e0000000100150001080010003b72656d6f7465206661696c6f7665722072656c6174696f6e73686970206e616d652077726f6e672d6e616d6520646f6573206e6f74206d61746368',
+      'hex',
+    );
+    // Same bytes as ISC's, but for the time field (4..7).
+    assert.equal(Buffer.concat([disc.subarray(0, 4), disc.subarray(8)]).toString('hex'), Buffer.concat([isc.subarray(0, 4), isc.subarray(8)]).toString('hex'));
+    assert.ok(log.has('Failover CONNECTACK from fo-lo: remote failover relationship name wrong-name does not match'));
+    // Our CONNECT has ISC's option layout (vector §11.1) but for our vendor class.
+    const connect = decodeMessage(got[0]!);
+    assert.ok(connect.ok);
+    assert.deepEqual(
+      connect.message.options.map((o) => o.code),
+      [22, 14, 19, 28, 20, 27, 15, 11],
+    );
+    assert.equal(connect.message.xid, 0);
+    assert.equal(P.connection.isUp, false);
+  } finally {
+    await P.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

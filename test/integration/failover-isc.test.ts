@@ -261,6 +261,20 @@ describe('failover interop with ISC dhcpd 4.4.3', { skip }, () => {
     }
   });
 
+  test('hostile dhcpd-ts secondary vs ISC primary: unknown relationship name → ISC sees reject reason 8', { timeout: 60_000 }, async () => {
+    try {
+      const isc = await startIsc('primary');
+      const bad = await startHarness('secondary', { name: 'not-fo-lo' }, join(dir, 'bad-sec.json'));
+      await bad.proc.waitFor('Failover CONNECT from fo-lo: unknown failover relationship name', { timeoutMs: 10_000 });
+      await isc.proc.waitFor('Failover CONNECT to fo-lo rejected: Connection rejected, invalid failover partner.', { timeoutMs: 5000 });
+      assert.ok(!isc.proc.output.includes('Both servers normal'));
+      assert.equal(isc.proc.hasExited, false);
+      assert.equal(bad.proc.hasExited, false);
+    } finally {
+      await stopAll();
+    }
+  });
+
   test('hostile dhcpd-ts primary vs ISC secondary: wrong name → reason 8, clock skew 120 s → reason 4', { timeout: 60_000 }, async () => {
     try {
       const isc = await startIsc('secondary');
