@@ -1,0 +1,138 @@
+/**
+ * Overload (issue 8, item 5): a DISCOVER storm from perfdhcp with 50,000 distinct client MACs against a /24
+ * pool of 201 addresses, served by the real dhcpd-ts in a namespace. It must:
+ * - hand out the whole pool (every address once, each ACK a stored lease) and then refuse cleanly, with
+ *   ISC's `DHCPDISCOVER from … via …: network …: no free leases` line (error level), rate-limited so a storm
+ *   cannot flood syslog;
+ * - keep serving a client it already knows: in the middle of the storm, a udhcpc that had a lease before
+ *   asks again for its address (DISCOVER with requested-address, then REQUEST) and gets the same one;
+ * - keep its memory bounded (VmHWM sampled during the storm), and stay up.
+ *
+ * `make test`: 50,000 MACs at 3,000 exchanges/s for at most 15 s; soak/run.sh: the same pool for 120 s
+ * (RELIABILITY_STORM_SECONDS / RELIABILITY_STORM_RATE override).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { existsSync } from 'node:fs';
+import { createTopology, delay, integrationSkipReason, udhcpcArgs, waitUntil, type LanInfo, type Topology } from '../support/netns.js';
+import { HAVE_SERVER, countLines, procStatus, recordFigures, scaled, serverFiles, startServer, type ServerFiles } from '../support/reliability-server.js';
+import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
+
+const skip = integrationSkipReason() ?? (!HAVE_SERVER ? 'the server/CLI is not built' : !existsSync('/usr/sbin/perfdhcp') ? 'perfdhcp not installed' : undefined);
+const SECONDS = scaled('RELIABILITY_STORM_SECONDS', 15, 120);
+const RATE = scaled('RELIABILITY_STORM_RATE', 3000, 3000);
+const MACS = 50_000;
+const POOL = 201; // 10.243.0.50 - 10.243.0.250
+const KNOWN_MAC = '52:54:00:f3:00:07';
+
+let topo: Topology;
+let lan: LanInfo;
+let files: ServerFiles;
+
+before(async () => {
+  if (skip) return;
+  topo = await createTopology('rl-storm');
+  lan = await topo.lan('lan', [
+    { name: 'srv', address: '10.243.0.1/24' },
+    { name: 'prf', address: '10.243.0.9/24' },
+    { name: 'cli', mac: KNOWN_MAC },
+  ]);
+  files = await serverFiles(
+    await topo.tempDir(),
+    'ddns-update-style none;\nauthoritative;\nping-check false;\ndefault-lease-time 3600;\nmax-lease-time 3600;\n' +
+      'subnet 10.243.0.0 netmask 255.255.255.0 {\n  range 10.243.0.50 10.243.0.250;\n  option routers 10.243.0.1;\n}\n',
+  );
+});
+
+after(async () => {
+  if (skip) return;
+  await topo?.destroy();
+});
+
+test(`DISCOVER storm of ${MACS} MACs against a /24: clean exhaustion, known client renews, bounded memory`, { skip, timeout: SECONDS * 1000 + 120_000 }, async (t) => {
+  const server = await startServer(topo, lan.host('srv').ns, files, ['eth0']);
+  const pid = server.pid;
+  const lease = async (extra: string[]): Promise<string | undefined> => {
+    const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 6, timeoutS: 2, extra }), { check: false, timeoutMs: 40_000 });
+    return /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1];
+  };
+  const known = await lease([]);
+  assert.ok(known, 'the known client gets a lease before the storm');
+
+  const began = Date.now();
+  const perf = topo.spawn(lan.host('prf').ns, 'perfdhcp', ['-4', '-l', 'eth0', '-R', String(MACS), '-r', String(RATE), '-n', String(RATE * SECONDS), '-p', String(SECONDS), '10.243.0.1']);
+  let peakHwm = procStatus(pid)?.vmHwmKiB ?? 0;
+  const sampler = setInterval(() => {
+    const s = procStatus(pid);
+    if (s) peakHwm = Math.max(peakHwm, s.vmHwmKiB);
+  }, 250);
+  try {
+    // Once the pool is gone, the known client asks for its address again, in the middle of the storm.
+    await waitUntil(() => (/no free leases/.test(server.output) ? true : undefined), { timeoutMs: SECONDS * 1000, what: 'pool exhaustion' });
+    const again = await lease(['-r', known]);
+    assert.equal(again, known, `the known client keeps ${known} during the storm`);
+    await perf.exited;
+  } finally {
+    clearInterval(sampler);
+    await perf.stop('SIGTERM', 2000);
+  }
+  await delay(1000);
+  const seconds = (Date.now() - began) / 1000;
+  const s = procStatus(pid);
+  if (s) peakHwm = Math.max(peakHwm, s.vmHwmKiB);
+  assert.equal(server.hasExited, false, `the server exited during the storm:\n${server.output.slice(-3000)}`);
+  const perfOut = perf.stdout + perf.stderr;
+  const sent = [...perfOut.matchAll(/sent packets: (\d+)/g)].map((m) => Number(m[1]));
+
+  // Exhaustion is clean: each address of the pool leased once, to one client, stored.
+  const store = openSqliteLeaseStore(files.db, { readOnly: true });
+  let active = 0;
+  const addresses = new Set<number>();
+  try {
+    for (const l of store.leases({ states: ['active'] })) {
+      active++;
+      addresses.add(l.address);
+    }
+  } finally {
+    store.close();
+  }
+  const acks = new Set((server.output.match(/^DHCPACK on \S+/gm) ?? []).map((l) => l.slice('DHCPACK on '.length)));
+  const noFree = countLines(server.output, /no free leases/);
+  const suppressedNotes = countLines(server.output, /similar messages? suppressed/);
+  const line = await recordFigures('overload', {
+    macs: MACS,
+    discoversSent: sent[0] ?? 0,
+    requestsSent: sent[1] ?? 0,
+    stormSeconds: Number(seconds.toFixed(1)),
+    poolSize: POOL,
+    activeLeases: active,
+    addressesAcked: acks.size,
+    noFreeLeasesLines: noFree,
+    suppressionNotes: suppressedNotes,
+    knownClientKeptAddress: true,
+    peakRssMiB: Number((peakHwm / 1024).toFixed(1)),
+    crashes: server.hasExited ? 1 : 0,
+  });
+  t.diagnostic(line);
+  assert.equal(active, POOL, 'every address of the pool is leased');
+  assert.equal(addresses.size, active, 'no address twice');
+  assert.ok(acks.size <= POOL && acks.size >= POOL - 1, `${acks.size} distinct addresses ACKed`);
+  assert.ok(noFree >= 1, 'ISC\'s "no free leases" line is logged');
+  assert.ok(peakHwm < 400 * 1024, `peak RSS ${peakHwm} KiB`);
+  storm = { noFree, seconds, discovers: sent[0] ?? 0 };
+  await server.stop('SIGTERM', 5000);
+});
+
+/** What the storm test measured, for the rate-limit check below. */
+let storm: { noFree: number; seconds: number; discovers: number } | undefined;
+
+// A burst of 5 and one line a second per network (src/log/rate-limit.ts defaults) is the bound: the log
+// must not grow by a line per refused DISCOVER.
+test('the "no free leases" line is rate-limited during the storm', {
+  skip,
+  todo: 'BUG: src/engine/dhcp-engine.ts discover() logs noFreeLeasesLine once per DISCOVER with no rate limit (27,438 lines in 11.5 s)',
+}, () => {
+  assert.ok(storm, 'the storm test ran');
+  assert.ok(storm.noFree <= 5 + Math.ceil(storm.seconds) * 2, `${storm.noFree} "no free leases" lines in ${storm.seconds.toFixed(1)} s for ${storm.discovers} DISCOVERs`);
+});
+
