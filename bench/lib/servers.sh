@@ -1,0 +1,142 @@
+# bench/lib/servers.sh - how each server under test is configured, started and counted
+# (sourced by bench/run.sh). Every server gets the same pool, lease time and options:
+# 198.18.1.1-198.18.255.254, 3600 s, routers + DNS 198.18.0.1, ping-check off (ISC's default
+# ping makes every OFFER wait 1 s, which perfdhcp counts as a drop).
+#
+# A server is a name; server_conf NAME DIR PEER writes its config into DIR, server_cmd prints
+# the foreground command, server_ready says whether it is ready beyond having bound UDP :67,
+# server_leases counts the ACTIVE leases it persisted (read after it exited).
+
+ISC_BIN=${ISC_BIN:-/usr/sbin/dhcpd}
+KEA_BIN=${KEA_BIN:-/usr/sbin/kea-dhcp4}
+TS_BIN=${TS_BIN:-$ROOT/bin/dhcpd-ts}
+
+# ISC-syntax config shared by dhcpd-ts and ISC dhcpd. $2 = failover role: none|primary|secondary.
+isc_conf() {
+  local dir=$1 role=$2 peer=$3
+  {
+    echo "# bench/run.sh: standalone or split-128 failover, ping-check off"
+    echo "authoritative;"
+    echo "ddns-update-style none;"
+    echo "default-lease-time $LEASE_TIME;"
+    echo "max-lease-time $LEASE_TIME;"
+    echo "ping-check false;"
+    echo "option domain-name-servers $SRV_IP0;"
+    if [ "$role" != none ]; then
+      echo "failover peer \"fo\" {"
+      if [ "$role" = primary ]; then
+        echo "  primary; address $SRV_IP0; port 647; peer address $SRV_IP1; peer port 847;"
+        echo "  mclt 1800; split 128;"
+      else
+        echo "  secondary; address $SRV_IP1; port 847; peer address $SRV_IP0; peer port 647;"
+      fi
+      echo "  max-response-delay 60; max-unacked-updates 10; load balance max seconds 3;"
+      echo "}"
+    fi
+    echo "subnet $NET netmask $MASK {"
+    echo "  option routers $SRV_IP0;"
+    if [ "$role" != none ]; then
+      echo "  pool { failover peer \"fo\"; range $POOL_FIRST $POOL_LAST; }"
+    else
+      echo "  range $POOL_FIRST $POOL_LAST;"
+    fi
+    echo "}"
+  } > "$dir/dhcpd$peer.conf"
+  [ -f "$dir/dhcpd$peer.leases" ] || : > "$dir/dhcpd$peer.leases"
+}
+
+kea_conf() {
+  local dir=$1
+  cat > "$dir/kea-dhcp4.conf" <<JSON
+{ "Dhcp4": {
+  "interfaces-config": { "interfaces": [ "$SRV_IF" ], "dhcp-socket-type": "raw" },
+  "lease-database": { "type": "memfile", "persist": true, "name": "$dir/kea-leases4.csv", "lfc-interval": 0 },
+  "valid-lifetime": $LEASE_TIME,
+  "option-data": [ { "name": "domain-name-servers", "data": "$SRV_IP0" } ],
+  "subnet4": [ { "id": 1, "subnet": "$NET/$PLEN", "pools": [ { "pool": "$POOL_FIRST - $POOL_LAST" } ],
+                 "option-data": [ { "name": "routers", "data": "$SRV_IP0" } ] } ],
+  "loggers": [ { "name": "kea-dhcp4", "severity": "INFO", "output_options": [ { "output": "$dir/kea-dhcp4.log" } ] } ]
+} }
+JSON
+}
+
+# $1 server, $2 dir, $3 failover role (none|primary|secondary), $4 peer index
+server_conf() {
+  case $1 in
+    isc|dhcpd-ts) isc_conf "$2" "$3" "$4";;
+    kea) kea_conf "$2";;
+  esac
+}
+
+server_cmd() {  # $1 server, $2 dir, $3 peer index
+  case $1 in
+    isc) echo "$ISC_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
+    dhcpd-ts) echo "$TS_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
+    kea) echo "env KEA_PIDFILE_DIR=$2 KEA_LOCKFILE_DIR=$2 $KEA_BIN -c $2/kea-dhcp4.conf";;
+  esac
+}
+
+server_available() {
+  case $1 in
+    isc) [ -x "$ISC_BIN" ];;
+    dhcpd-ts) [ -x "$TS_BIN" ] && [ -f "$ROOT/dist/src/cli/main.js" ];;
+    kea) [ -x "$KEA_BIN" ];;
+    *) return 1;;
+  esac
+}
+
+# Extra readiness beyond "UDP :67 bound": $1 server, $2 log file, $3 failover (0/1).
+server_ready() {
+  if [ "$3" = 1 ]; then grep -q 'I move from .* to normal' "$2" 2>/dev/null; return; fi
+  case $1 in
+    isc|dhcpd-ts) grep -q 'Server starting service' "$2" 2>/dev/null;;
+    *) return 0;;
+  esac
+}
+
+# Active leases in an ISC dhcpd.leases file: addresses whose LAST record is "binding state active".
+isc_file_active() {
+  awk '/^lease /{ip=$2} /^[ \t]*binding state /{st[ip]=$3} END{n=0; for (a in st) if (st[a]=="active;") n++; print n+0}' "$1" 2>/dev/null || echo 0
+}
+
+# dhcpd-ts keeps its leases in LEASEFILE.sqlite (lease4.state: ISC numbering, 2 = active).
+ts_db_active() {
+  [ -f "$1" ] || { echo 0; return; }
+  timeout 30 sqlite3 -readonly "$1" 'select count(*) from lease4 where state = 2;' 2>/dev/null || echo 0
+}
+
+server_leases() {  # $1 server, $2 dir, $3 peer index
+  case $1 in
+    isc) isc_file_active "$2/dhcpd$3.leases";;
+    dhcpd-ts) ts_db_active "$2/dhcpd$3.leases.sqlite";;
+    kea) awk -F, 'NR>1{st[$1]=$10; vl[$1]=$4} END{n=0; for (a in st) if (st[a]=="0" && vl[a]>0) n++; print n+0}' "$2/kea-leases4.csv" 2>/dev/null || echo 0;;
+  esac
+}
+
+# Start server $1 (peer index $3) in its namespace with run dir $2, pinned with taskset to
+# $SRV_CPUS and bounded by timeout $4 seconds. Sets SRV_OUTER (timeout's PID).
+start_server() {
+  local s=$1 dir=$2 peer=$3 ns pin=()
+  ns=$([ "$peer" = 0 ] && echo "$NS_S0" || echo "$NS_S1")
+  [ -n "$SRV_CPUS" ] && pin=(taskset -c "$SRV_CPUS")
+  local cmd; cmd=$(server_cmd "$s" "$dir" "$peer")
+  echo "$cmd" > "$dir/server$peer.cmd"
+  ip netns exec "$ns" timeout -k 5 "$4" "${pin[@]}" sh -c "exec $cmd" > "$dir/server$peer.log" 2>&1 < /dev/null &
+  SRV_OUTER=$!
+  BENCH_PIDS+=("$SRV_OUTER")
+}
+
+# Wait (at most $5 s) until the server bound :67 and is ready. Prints the PID that owns :67
+# (the process measured), or nothing on failure. $1 server $2 dir $3 peer $4 failover(0/1) $6 outer PID
+wait_ready() {
+  local s=$1 dir=$2 peer=$3 fo=$4 max=$5 outer=$6 ns pid="" t0
+  ns=$([ "$peer" = 0 ] && echo "$NS_S0" || echo "$NS_S1")
+  t0=$(date +%s)
+  while [ $(( $(date +%s) - t0 )) -lt "$max" ]; do
+    kill -0 "$outer" 2>/dev/null || return 1
+    pid=$(udp67_pid "$ns")
+    if [ -n "$pid" ] && server_ready "$s" "$dir/server$peer.log" "$fo"; then echo "$pid"; return 0; fi
+    sleep 0.1
+  done
+  return 1
+}

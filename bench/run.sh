@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# bench/run.sh - dhcpd-ts beside ISC dhcpd 4.4 (and Kea memfile when installed): DORA rate sweep,
+# failover pair, config parse time, start-up with a big lease store, memory per lease.
+# Root only (network namespaces). `make bench` runs it after `make build`. See bench/README.md.
+#
+# Usage: bash bench/run.sh [options]
+#   --quick              short smoke run (3 rates, 1 repetition, 5 s points, 100,000-lease start-up)
+#   --only LIST          sections to run, comma separated: sweep,failover,parse,startup (default all)
+#   --servers "LIST"     servers in the sweep (default "dhcpd-ts isc kea"; kea only if installed)
+#   --rates "LIST"       offered DORA/s, 0 = unlimited (default "100 250 500 1000 2000 3000 4000 6000 0")
+#   --fo-rates "LIST"    offered DORA/s for the failover pairs (default "100 250 500 1000 2000")
+#   --reps N             repetitions per point (default 3)
+#   --period S           perfdhcp test period per point in seconds (default 10)
+#   --startup "LIST"     lease counts for the start-up/memory test (default "0 100000 1000000")
+#   --out DIR            results directory (default bench/results/run-<UTC timestamp>)
+#   --server-cpu C / --client-cpu C   taskset CPUs (default 1 / 0; "" = unpinned)
+#   --quiet-max S        before each point wait at most S s for the host to be quiet (default 10)
+#   --report DIR         only re-render DIR/summary.md and the chart from DIR's CSVs
+#   -h, --help
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+
+QUICK=0; ONLY="sweep,failover,parse,startup"; SERVERS="dhcpd-ts isc kea"
+RATES="100 250 500 1000 2000 3000 4000 6000 0"; FO_RATES="100 250 500 1000 2000"
+REPS=3; PERIOD=10; CLIENTS=60000; STARTUP_COUNTS="0 100000 1000000"; OUT=""
+SRV_CPUS=1; CLI_CPUS=0; QUIET_PCT=30; QUIET_MAX=10; REPORT_ONLY=""
+PARSE_HOSTS=50000; PARSE_SUBNETS=500; PARSE_REPS=5; STARTUP_REPS=3; STARTUP_MAX=120
+READY_MAX=30; FO_READY_MAX=60; FO_SNAPSHOT_MAX=150
+set_rates=""; set_reps=""; set_period=""; set_startup=""; set_fo=""
+
+usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) QUICK=1;;
+    --only) ONLY=$2; shift;;
+    --servers) SERVERS=$2; shift;;
+    --rates) set_rates=$2; shift;;
+    --fo-rates) set_fo=$2; shift;;
+    --reps) set_reps=$2; shift;;
+    --period) set_period=$2; shift;;
+    --startup) set_startup=$2; shift;;
+    --out) OUT=$2; shift;;
+    --server-cpu) SRV_CPUS=$2; shift;;
+    --client-cpu) CLI_CPUS=$2; shift;;
+    --quiet-max) QUIET_MAX=$2; shift;;
+    --report) REPORT_ONLY=$2; shift;;
+    -h|--help) usage; exit 0;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2;;
+  esac
+  shift
+done
+if [ "$QUICK" = 1 ]; then
+  RATES="250 1000 3000"; FO_RATES="250 1000"; REPS=1; PERIOD=5; STARTUP_COUNTS="0 100000"
+  PARSE_REPS=2; STARTUP_REPS=1; QUIET_MAX=3; FO_READY_MAX=30; FO_SNAPSHOT_MAX=120
+fi
+[ -n "$set_rates" ] && RATES=$set_rates; [ -n "$set_reps" ] && REPS=$set_reps
+[ -n "$set_period" ] && PERIOD=$set_period; [ -n "$set_startup" ] && STARTUP_COUNTS=$set_startup
+[ -n "$set_fo" ] && FO_RATES=$set_fo
+
+. "$BENCH/lib/common.sh"
+. "$BENCH/lib/topology.sh"
+. "$BENCH/lib/servers.sh"
+. "$BENCH/lib/sweep.sh"
+. "$BENCH/lib/report.sh"
+
+chart() {  # gnuplot when installed, else the self-contained Node renderer
+  local csv=$1/results.csv
+  grep -q '^sweep,' "$csv" 2>/dev/null || return 0
+  node "$BENCH/chart.mjs" "$csv" "$1/sweep.png" sweep >/dev/null && echo "chart: $1/sweep.png"
+  grep -q '^failover,' "$csv" && node "$BENCH/chart.mjs" "$csv" "$1/failover.png" failover >/dev/null && echo "chart: $1/failover.png"
+}
+
+if [ -n "$REPORT_ONLY" ]; then
+  OUT=$REPORT_ONLY; . "$BENCH/lib/extras.sh"; render_extras; render_summary "$OUT"; chart "$OUT"; cat "$OUT/summary.md"; exit 0
+fi
+
+[ "$(id -u)" = 0 ] || { echo "bench/run.sh must run as root (network namespaces)" >&2; exit 1; }
+for t in ip ss perfdhcp timeout taskset awk sqlite3 node; do
+  command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }
+done
+[ -n "$OUT" ] || OUT=$BENCH/results/run-$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$OUT/runs" && OUT=$(cd "$OUT" && pwd) || exit 1
+. "$BENCH/lib/extras.sh"
+[ -f "$OUT/results.csv" ] || echo "$SWEEP_HDR" > "$OUT/results.csv"
+
+trap bench_cleanup EXIT
+trap 'blog "interrupted"; exit 130' INT TERM
+
+# one benchmark at a time on this machine
+exec 8>/tmp/dhcpd-ts-bench.lock
+flock -w 600 8 || { echo "another bench/run.sh is running" >&2; exit 1; }
+
+avail=()
+for s in $SERVERS; do
+  if server_available "$s"; then avail+=("$s"); else blog "server $s not available here: skipped (install it for the ratio)"; fi
+done
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')  host: $(hostname)  cpus: $(nproc)  kernel: $(uname -r)"
+  echo "cpu: $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "sections: $ONLY  servers: ${avail[*]}  rates: $RATES  failover rates: $FO_RATES  reps: $REPS  period: ${PERIOD}s  server cpu: ${SRV_CPUS:-any}  perfdhcp cpu: ${CLI_CPUS:-any}"
+  echo "versions: $(perfdhcp -v 2>&1 | head -1) | $($ISC_BIN --version 2>&1 | head -1) | dhcpd-ts $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null) | kea $([ -x "$KEA_BIN" ] && $KEA_BIN -v 2>&1 | head -1 || echo not-installed)"
+  f=$OUT/.dsync-probe
+  echo "disk: O_DSYNC 256-byte appends/s right now: $(dd if=/dev/zero of="$f" bs=256 count=1000 oflag=dsync,append conv=notrunc 2>&1 | awk '/copied/{for(i=1;i<=NF;i++) if ($i=="s,") t=$(i-1); if (t>0) printf "%.0f", 1000/t}')"; rm -f "$f"
+} > "$OUT/meta.txt"
+cat "$OUT/meta.txt" >&2
+
+sweep_stale_ns
+topology_up || { blog "could not build the namespaces"; exit 1; }
+blog "namespaces up: ${BENCH_NS[*]}"
+
+has() { case ",$ONLY," in *",$1,"*) return 0;; esac; return 1; }
+
+if has sweep; then
+  # repetition is the outer loop and servers are interleaved: slow drift in the shared
+  # machine's load hits every server alike
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for rate in $RATES; do
+      for s in "${avail[@]}"; do run_point sweep "$s" "$rate" "$rep"; done
+    done
+  done
+fi
+
+if has failover; then
+  prepare_isc_failover_snapshot
+  saved_ready=$READY_MAX; READY_MAX=$FO_READY_MAX
+  ts_pair_ok=1
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for rate in $FO_RATES; do
+      run_point failover isc "$rate" "$rep"
+      if [ "$ts_pair_ok" = 1 ]; then
+        run_point failover dhcpd-ts "$rate" "$rep"
+        # a pair that never reaches normal will not at the next rate either: say so once
+        tail -1 "$OUT/results.csv" | grep -q 'pair-not-normal' && ts_pair_ok=0
+      fi
+    done
+  done
+  READY_MAX=$saved_ready
+fi
+
+has parse && bench_parse
+has startup && bench_startup
+
+render_extras
+render_summary "$OUT"
+chart "$OUT"
+cat "$OUT/summary.md"
+blog "results: $OUT"
