@@ -46,17 +46,22 @@ export function runIscTest(cf: string, cwd: string, tmpDir: string): IscVerdict 
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   const ok = r.status === 0;
   if (ok) return { ok, firstError: '', file: null, line: null, message: '', output };
-  let lines = output.split('\n');
-  // Errors found after the configuration was read (failover sanity) come after the "PID file:" line;
-  // anything before it is then output of evaluating the global scope (log statements), not an error.
-  const positioned = lines.find((l) => /^.*? line \d+: /.test(l));
-  const pid = lines.findIndex((l) => l.startsWith('PID file: '));
-  if (!positioned && pid >= 0) lines = lines.slice(pid + 1);
-  let first = positioned ?? '';
-  if (!positioned) for (const l of lines) {
-    if (NOISE.some((re) => re.test(l))) continue;
-    first = l;
-    break;
+  const lines = output.split('\n');
+  const noise = (l: string): boolean => NOISE.some((re) => re.test(l));
+  // A positioned error (parse_warn) is always the first thing reported.
+  let first = lines.find((l) => /^.*? line \d+: /.test(l)) ?? '';
+  if (!first) {
+    const pid = lines.findIndex((l) => l.startsWith('PID file: '));
+    if (pid >= 0) {
+      // Checks after the configuration was read (failover sanity) print after "PID file:".
+      first = lines.slice(pid + 1).find((l) => !noise(l)) ?? '';
+    } else {
+      // A log_fatal while reading or in postconf: the last message before ISC's trailer (output of
+      // global-scope log statements may come before it).
+      const trailer = lines.findIndex((l) => l.startsWith('If you think you have received this message'));
+      const before = (trailer >= 0 ? lines.slice(0, trailer) : lines).filter((l) => !noise(l));
+      first = before[before.length - 1] ?? '';
+    }
   }
   const m = /^(.*?) line (\d+): (.*)$/.exec(first);
   return m
