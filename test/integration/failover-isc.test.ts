@@ -207,6 +207,34 @@ describe('failover interop with ISC dhcpd 4.4.3', { skip }, () => {
       }
       const iscBackups = [...iscLast].filter(([, st]) => st === 'backup').map(([a]) => a).sort();
       assert.deepEqual(ours.split(',').sort(), iscBackups);
+      // A real client (dhclient, chaddr bucket 67 → the ISC primary) gets a lease from ISC: ISC tells us with
+      // BNDUPD(active) and we store it as ISC sent it: ends = MCLT later, tsfp = potential expiry (§6.4).
+      await exec(NS, 'ip', ['link', 'set', 'c0', 'address', '02:00:00:77:00:50']);
+      const clientLeases = join(dir, 'client.leases');
+      await writeFile(clientLeases, '');
+      await writeFile(join(dir, 'client.conf'), 'request subnet-mask;\n');
+      const client = spawn(NS, 'dhclient', ['-4', '-d', '-v', '-p', '10068', '-cf', join(dir, 'client.conf'), '-lf', clientLeases, '-pf', join(dir, 'client.pid'), '-sf', '/bin/true', 'c0']);
+      procs.push(client);
+      const bound = await client.waitFor(/bound to (10\.77\.0\.\d+)/, { timeoutMs: 20_000 });
+      const addr = bound[1]!;
+      const ack = await isc.proc.waitFor(new RegExp(`DHCPACK on ${addr.replace(/\./g, '\\.')} to 02:00:00:77:00:50`), { timeoutMs: 3000 });
+      assert.ok(ack);
+      let stored: RegExpMatchArray | undefined;
+      for (let i = 0; i < 30 && !stored; i++) {
+        ts.send(`lease ${addr}`);
+        const m = await ts.proc.waitFor(new RegExp(`lease ${addr.replace(/\./g, '\\.')} (\\S+) (\\d+) (\\d+)\\n(?![\\s\\S]*lease ${addr.replace(/\./g, '\\.')} )`), { timeoutMs: 3000, stream: 'stdout' });
+        if (m[1] === 'active') stored = m;
+        else await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(stored, 'dhcpd-ts stored the active binding');
+      const ends = Number(stored[2]);
+      const tsfp = Number(stored[3]);
+      const leaseTime = ends - Math.floor(Date.now() / 1000);
+      assert.ok(leaseTime > 1700 && leaseTime <= 1800, `lease time ${leaseTime} ≈ MCLT`);
+      assert.equal(tsfp, ends - 1800 + 7200 + 900, 'potential expiry = start + desired + granted/2');
+      await client.stop('SIGTERM');
+      procs.splice(procs.indexOf(client), 1);
+
       // A connection from an address that is not the peer, and garbage from the peer's address: closed and
       // logged, the established link stays up.
       const script = (from: string, hex: string): string =>
