@@ -108,7 +108,7 @@ export function procStatus(pid: number): ProcStatus | undefined {
   } catch {
     return undefined;
   }
-  const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+  const field = (name: string): string => new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(text)?.[1]?.trim() ?? '';
   const nums = (name: string): number[] => field(name).split(/\s+/).filter((s) => s.length > 0).map(Number);
   const kib = (name: string): number => Number(/^(\d+)/.exec(field(name))?.[1] ?? 0);
   return {

@@ -1,0 +1,157 @@
+/**
+ * Privileges (issue 8, item 6): dhcpd-ts started as root with `-user nobody -group nogroup` (ISC's PARANOIA
+ * flags, as Debian builds dhcpd) must, once serving:
+ * - run as that user and group (real, effective, saved and filesystem ids; supplementary groups only the
+ *   given group) with no capabilities left (CapEff/CapPrm 0: the sockets are bound before the drop);
+ * - still store leases (a client gets one AFTER the drop, and it is in the database), which means the files
+ *   it writes belong to the user it runs as, as ISC chowns its lease file to -user;
+ * - leave no lease, database or pid file writable by group or others.
+ * The same is measured on ISC dhcpd 4.4.3 with the same flags, as the reference.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTopology, delay, integrationSkipReason, ISC_DHCPD, udhcpcArgs, type LanInfo, type Topology } from '../support/netns.js';
+import { HAVE_SERVER, procStatus, recordFigures, serverFiles, startServer, dhcpdArgs, type ServerFiles } from '../support/reliability-server.js';
+import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
+import { ipv4FromString } from '../../leases/lease.js';
+import { chmod } from 'node:fs/promises';
+
+function idOf(kind: 'passwd' | 'group', name: string): number | undefined {
+  try {
+    return Number(execFileSync('getent', [kind, name], { encoding: 'utf8' }).split(':')[2]);
+  } catch {
+    return undefined;
+  }
+}
+const NOBODY = idOf('passwd', 'nobody');
+const NOGROUP = idOf('group', 'nogroup');
+const skip =
+  integrationSkipReason() ?? (!HAVE_SERVER ? 'the server/CLI is not built' : NOBODY === undefined || NOGROUP === undefined ? 'no nobody/nogroup' : undefined);
+
+const CONF =
+  'ddns-update-style none;\nauthoritative;\nping-check false;\ndefault-lease-time 600;\n' +
+  'subnet 10.244.0.0 netmask 255.255.255.0 {\n  range 10.244.0.50 10.244.0.90;\n}\n';
+
+let topo: Topology;
+let lan: LanInfo;
+
+before(async () => {
+  if (skip) return;
+  topo = await createTopology('rl-priv');
+  lan = await topo.lan('lan', [
+    { name: 'srv', address: '10.244.0.1/24' },
+    { name: 'cli', mac: '52:54:00:f4:00:01' },
+  ]);
+});
+
+after(async () => {
+  if (skip) return;
+  await topo?.destroy();
+});
+
+/** Mode, owner and group of every file in `dir` (name → "0644 uid:gid"). */
+function filesIn(dir: string): Record<string, { mode: number; uid: number; gid: number }> {
+  const out: Record<string, { mode: number; uid: number; gid: number }> = {};
+  for (const f of readdirSync(dir)) {
+    const s = statSync(join(dir, f));
+    out[f] = { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };
+  }
+  return out;
+}
+const show = (m: Record<string, { mode: number; uid: number; gid: number }>): string =>
+  Object.entries(m)
+    .map(([f, s]) => `${f} ${s.mode.toString(8).padStart(4, '0')} ${s.uid}:${s.gid}`)
+    .join(', ');
+
+/** A fresh directory like /var/lib/dhcp: root-owned, 0755. */
+async function stateDir(): Promise<string> {
+  const d = await topo.tempDir();
+  await chmod(d, 0o755);
+  return d;
+}
+
+let iscFiles: string | undefined;
+let iscStatus: ReturnType<typeof procStatus>;
+
+test('reference: ISC dhcpd 4.4.3 with -user nobody -group nogroup', { skip: skip ?? (!existsSync(ISC_DHCPD) ? 'ISC dhcpd not installed' : undefined), timeout: 60_000 }, async (t) => {
+  const f = await serverFiles(await stateDir(), CONF);
+  const p = topo.spawn(lan.host('srv').ns, ISC_DHCPD, [...dhcpdArgs(f, ['eth0'], ['-user', 'nobody', '-group', 'nogroup'])]);
+  await p.waitFor('Server starting service.', { timeoutMs: 15_000 });
+  await delay(300);
+  iscStatus = procStatus(p.pid);
+  const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 4, timeoutS: 2 }), { check: false, timeoutMs: 20_000 });
+  await p.stop('SIGTERM', 3000);
+  iscFiles = show(filesIn(f.dir));
+  t.diagnostic(`ISC: Uid ${iscStatus?.uid.join(' ')} Gid ${iscStatus?.gid.join(' ')} Groups ${iscStatus?.groups.join(' ')} CapEff ${iscStatus?.capEff}; files: ${iscFiles}; client: ${/lease of \S+ obtained/.exec(r.stdout + r.stderr)?.[0] ?? 'no lease'}`);
+  assert.ok(iscStatus);
+  assert.deepEqual(iscStatus.uid, [NOBODY, NOBODY, NOBODY, NOBODY]);
+});
+
+describe_dhcpd_ts();
+
+function describe_dhcpd_ts(): void {
+  let f: ServerFiles;
+  let status: ReturnType<typeof procStatus>;
+  let leased: string | undefined;
+  let files: Record<string, { mode: number; uid: number; gid: number }> = {};
+  let output = '';
+
+  test('dhcpd-ts with -user nobody -group nogroup: serves, then runs as nobody:nogroup with no capabilities', { skip, timeout: 90_000 }, async (t) => {
+    f = await serverFiles(await stateDir(), CONF);
+    const p = await startServer(topo, lan.host('srv').ns, f, ['eth0'], { extra: ['-user', 'nobody', '-group', 'nogroup'] });
+    await delay(300);
+    status = procStatus(p.pid);
+    const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 5, timeoutS: 2 }), { check: false, timeoutMs: 30_000 });
+    leased = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1];
+    files = filesIn(f.dir);
+    await p.stop('SIGTERM', 5000);
+    output = p.output;
+    t.diagnostic(output.split('\n').filter((l) => /rror|EACCES|denied|fail/i.test(l)).join(' | ') || 'no error lines');
+    t.diagnostic(
+      await recordFigures('privileges', {
+        uid: status?.uid.join(' ') ?? '',
+        gid: status?.gid.join(' ') ?? '',
+        groups: status?.groups.join(' ') ?? '',
+        capEff: status?.capEff ?? '',
+        capPrm: status?.capPrm ?? '',
+        files: show(files),
+        iscFiles: iscFiles ?? '',
+        iscCapEff: iscStatus?.capEff ?? '',
+        clientLease: leased ?? 'none',
+      }),
+    );
+    assert.ok(status, 'the server runs');
+    assert.deepEqual(status.uid, [NOBODY, NOBODY, NOBODY, NOBODY], 'Uid: real effective saved fs');
+    assert.deepEqual(status.gid, [NOGROUP, NOGROUP, NOGROUP, NOGROUP], 'Gid');
+    assert.deepEqual(status.groups, [NOGROUP], 'supplementary groups');
+    assert.equal(BigInt(`0x${status.capEff}`), 0n, `CapEff ${status.capEff}`);
+    assert.equal(BigInt(`0x${status.capPrm}`), 0n, `CapPrm ${status.capPrm}`);
+  });
+
+  test('no lease, database or pid file is writable by group or others', { skip }, () => {
+    for (const [name, s] of Object.entries(files)) assert.equal(s.mode & 0o022, 0, `${name} mode ${s.mode.toString(8)}`);
+  });
+
+  test('after dropping privileges the server still stores leases (a client gets one, and it is in the database)', { skip }, () => {
+    assert.ok(leased, `no lease for the client after the drop; server output:\n${output.slice(-2500)}\nfiles: ${show(files)}`);
+    const store = openSqliteLeaseStore(f.db, { readOnly: true });
+    try {
+      const l = store.getByAddress(ipv4FromString(leased)!);
+      assert.equal(l?.bindingState, 'active');
+    } finally {
+      store.close();
+    }
+    assert.doesNotMatch(output, /Lease database update failed|readonly database|SQLITE_READONLY/i);
+  });
+
+  // ISC chowns its lease file to -user (dhcpd.leases above is 65534:65534) and never rewrites it at exit.
+  test('running as -user, the server keeps its ISC lease file (-lf) writable to the end: no EACCES', {
+    skip,
+    todo: "BUG: the -lf whole rewrite at shutdown runs after the privilege drop and fails: \"Can't write lease file …/dhcpd.leases: EACCES … dhcpd.leases.PID.tmp\" (leases/ -lf mirror; ISC rewrites as root at start and chowns the file to -user)",
+  }, () => {
+    assert.doesNotMatch(output, /EACCES|permission denied/i);
+  });
+}
