@@ -163,6 +163,27 @@ describe('failover interop with ISC dhcpd 4.4.3', { skip }, () => {
       const l = await ts.proc.waitFor(/lease 10\.77\.0\.110 active \d+ (\d+)/, { timeoutMs: 3000, stream: 'stdout' });
       assert.equal(Number(l[1]), tstp);
 
+      // Load balancing with our HBA (split 128) as ISC applies it: a client in bucket 201 is served by the ISC
+      // secondary from a backup lease we handed it; a client in bucket 67 is left to us (§7.3).
+      await exec(NS, 'ip', ['link', 'set', 'c0', 'address', '02:00:00:77:00:54']);
+      const clientLeases = join(dir, 'client1.leases');
+      await writeFile(clientLeases, '');
+      await writeFile(join(dir, 'client1.conf'), 'request subnet-mask;\n');
+      const client = spawn(NS, 'dhclient', ['-4', '-d', '-v', '-p', '10168', '-cf', join(dir, 'client1.conf'), '-lf', clientLeases, '-pf', join(dir, 'client1.pid'), '-sf', '/bin/true', 'c0']);
+      procs.push(client);
+      const bound = await client.waitFor(/bound to (10\.77\.0\.\d+)/, { timeoutMs: 20_000 });
+      await client.stop('SIGTERM');
+      procs.splice(procs.indexOf(client), 1);
+      const addr = bound[1]!;
+      assert.ok(text.split(/(?=lease )/).some((b) => b.startsWith(`lease ${addr} `) && b.includes('binding state backup;')), `${addr} was one of the backups we gave ISC`);
+      await isc.proc.waitFor(`DHCPACK on ${addr} to 02:00:00:77:00:54 via s0`, { timeoutMs: 2000 });
+      for (let i = 0; i < 30; i++) {
+        ts.send(`lease ${addr}`);
+        await new Promise((r) => setTimeout(r, 200));
+        if (ts.proc.stdout.includes(`lease ${addr} active`)) break;
+      }
+      assert.ok(ts.proc.stdout.includes(`lease ${addr} active`), 'the ISC secondary told us about its binding (BNDUPD active)');
+
       // Hard kill of dhcpd-ts, restart with its saved state (normal): ISC goes communications-interrupted
       // and back to normal, with no UPDREQALL (§5.4 b).
       await ts.proc.stop('SIGKILL');
