@@ -481,7 +481,7 @@ export class Compiler {
     const cw = st.codeWidth ?? 1;
     const lw = st.lengthWidth ?? 1;
     if (cw !== 1 && cw !== 2 && cw !== 4) {
-      this.b.error(locOf(st.loc), `invalid code width (${cw}) expecting a 1, 2 or 4.`);
+      this.b.error(locOf(st.loc), `invalid code width (${cw}), expecting a 1, 2 or 4.`);
       return;
     }
     if (lw !== 0 && lw !== 1 && lw !== 2) {
