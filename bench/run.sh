@@ -26,7 +26,7 @@ RATES="100 250 500 1000 2000 3000 4000 6000 0"; FO_RATES="100 250 500 1000 2000"
 REPS=3; PERIOD=10; CLIENTS=60000; STARTUP_COUNTS="0 100000 1000000"; OUT=""
 SRV_CPUS=1; CLI_CPUS=0; QUIET_PCT=30; QUIET_MAX=10; REPORT_ONLY=""
 PARSE_HOSTS=50000; PARSE_SUBNETS=500; PARSE_REPS=5; STARTUP_REPS=3; STARTUP_MAX=120
-READY_MAX=30; FO_READY_MAX=60; FO_SNAPSHOT_MAX=150
+READY_MAX=30; FO_READY_MAX=60; FO_SNAPSHOT_MAX=480
 set_rates=""; set_reps=""; set_period=""; set_startup=""; set_fo=""
 
 usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
 done
 if [ "$QUICK" = 1 ]; then
   RATES="250 1000 3000"; FO_RATES="250 1000"; REPS=1; PERIOD=5; STARTUP_COUNTS="0 100000"
-  PARSE_REPS=2; STARTUP_REPS=1; QUIET_MAX=3; FO_READY_MAX=30; FO_SNAPSHOT_MAX=120
+  PARSE_REPS=2; STARTUP_REPS=1; QUIET_MAX=3; FO_READY_MAX=30; FO_SNAPSHOT_MAX=300
 fi
 [ -n "$set_rates" ] && RATES=$set_rates; [ -n "$set_reps" ] && REPS=$set_reps
 [ -n "$set_period" ] && PERIOD=$set_period; [ -n "$set_startup" ] && STARTUP_COUNTS=$set_startup

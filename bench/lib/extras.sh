@@ -106,7 +106,7 @@ bench_startup() {
     t0=$(now_ns)
     timeout 900 "$TS_BIN" import -cf "$tsd/dhcpd0.conf" -lf "$tsd/dhcpd0.leases" -db "$tsd/dhcpd0.leases.sqlite" "$dir/isc-source.leases" > "$tsd/import.out" 2>&1; rc=$?
     t1=$(now_ns)
-    extras_row "import,dhcpd-ts,$n,1,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1e9}'),,,rc=$rc $(tail -n 1 "$tsd/import.out" | tr ',' ';' | cut -c1-120)"
+    extras_row "import,dhcpd-ts,$n,1,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1e9}'),,,rc=$rc $(grep -o "by binding state: .*" "$tsd/import.out" | tr "," ";")"
     blog "startup: dhcpd-ts import of $n leases rc=$rc in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f",(b-a)/1e9}') s; active in db: $(ts_db_active "$tsd/dhcpd0.leases.sqlite")"
     for ((rep = 1; rep <= STARTUP_REPS; rep++)); do
       local isd=$dir/isc; mkdir -p "$isd"; cp "$dir/dhcpd0.conf" "$isd/"

@@ -117,6 +117,12 @@ prepare_isc_failover_snapshot() {
     sleep 1
   done
   for i in 0 1; do stop_pid "$(udp67_pid "$([ $i = 0 ] && echo "$NS_S0" || echo "$NS_S1")")" 10; stop_pid "${outer[$i]}" 5; wait "${outer[$i]}" 2>/dev/null; done
-  for i in 0 1; do cp "$dir/dhcpd$i.leases" "$c/dhcpd$i.leases"; done
-  blog "failover: snapshot after $(( $(date +%s) - t0 ))s: $(grep -h 'balanced pool' "$dir/server0.log" | tail -1)"
+  if grep -q 'balanced pool' "$dir/server0.log" && [ "$stable" -ge 5 ]; then
+    for i in 0 1; do cp "$dir/dhcpd$i.leases" "$c/dhcpd$i.leases"; done
+    blog "failover: snapshot after $(( $(date +%s) - t0 ))s: $(grep -h 'balanced pool' "$dir/server0.log" | tail -1)"
+  else
+    # never start a run from a half-written snapshot: the pairs then start empty and must
+    # reach normal within the ready timeout (or are reported as not ready)
+    blog "failover: ISC pair not balanced within ${FO_SNAPSHOT_MAX}s ($(grep -c '^lease' "$dir/dhcpd1.leases") lease records written by the secondary); pairs start from empty lease files"
+  fi
 }
