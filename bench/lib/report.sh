@@ -46,7 +46,7 @@ ratio_lines() {  # $1 csv, $2 section, $3 "ours", $4.. others
   for o in "$@"; do
     v=$(awk -v s="$o" '$1==s{print $2}' <<<"$sus")
     if [ -z "$v" ] || [ -z "$mine" ]; then echo "- $ours / $o: n/a (not measured in this run)"
-    elif [ "$v" = 0 ]; then echo "- $ours / $o: $mine / 0 ($o had >= 1 % drops at every tested rate)"
+    elif [ "$v" = 0 ]; then echo "- $ours / $o: $mine / 0 ($o: no tested rate with < 1 % drops in every repetition)"
     else awk -v a="$mine" -v b="$v" -v x="$ours" -v y="$o" 'BEGIN{printf "- %s / %s: %d / %d = %.2fx\n", x, y, a, b, a/b}'; fi
   done
 }

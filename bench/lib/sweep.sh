@@ -105,7 +105,7 @@ prepare_isc_failover_snapshot() {
   [ -s "$c/dhcpd0.leases" ] && return 0
   dir=$c/prep; mkdir -p "$dir"
   server_conf isc "$dir" primary 0; server_conf isc "$dir" secondary 1
-  for i in 0 1; do start_server isc "$dir" "$i" 400; outer[$i]=$SRV_OUTER; done
+  for i in 0 1; do start_server isc "$dir" "$i" $((FO_SNAPSHOT_MAX + 60)); outer[$i]=$SRV_OUTER; done
   t0=$(date +%s)
   blog "failover: building ISC's balanced snapshot (empty pair -> normal -> pool balancing), at most ${FO_SNAPSHOT_MAX}s"
   until grep -q 'balanced pool' "$dir/server0.log" 2>/dev/null; do
