@@ -177,7 +177,14 @@ class LinkSocket {
         return;
       }
       this.armReceive();
-      this.owner.onMessage(this, r.message);
+      try {
+        this.owner.onMessage(this, r.message);
+      } catch (e) {
+        // A bug or a storage failure while handling one message must not take the server down.
+        this.owner.log.error(`failover: error handling ${messageTypeName(r.message.type)}: ${String(e)}`);
+        this.destroy();
+        return;
+      }
     }
   }
 

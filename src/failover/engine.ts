@@ -418,7 +418,7 @@ export class FailoverPeer {
     }
     applyBndupd(lease, requested, f);
     this.peerFreeCache = undefined;
-    void this.commit([lease]).then(
+    void this.commit([lease], true).then(
       () => {
         ack();
         // The partner now has what we would have sent: an update still queued for it is moot.
@@ -525,8 +525,17 @@ export class FailoverPeer {
     this.inflight.clear();
   }
 
-  private async commit(leases: FailoverLease[]): Promise<void> {
-    await this.store.commit(leases);
+  /**
+   * Commits through the store. Never rejects: a failed write is logged (the BNDUPD path passes `rethrow`
+   * to turn it into a BNDACK reject, as ISC answers `database update failed`).
+   */
+  private async commit(leases: FailoverLease[], rethrow = false): Promise<void> {
+    try {
+      await this.store.commit(leases);
+    } catch (e) {
+      this.log.error(`failover peer ${this.name}: lease commit failed: ${String(e)}`);
+      if (rethrow) throw e;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -425,3 +425,61 @@ test('primary: CONNECTACK with a wrong name gets the same DISCONNECT ISC sends (
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('a failing lease commit turns into BNDACK reject 6 "database update failed"; the process survives', async () => {
+  const sPort = await freePort('127.0.0.2');
+  const log = new Lines();
+  class FailingStore extends MemoryFailoverStore {
+    override commit(): void {
+      throw new Error('disk full');
+    }
+  }
+  const S = new FailoverPeer({
+    link: { name: 'fo-test', role: 'secondary', address: '127.0.0.2', port: sPort, peerAddress: '127.0.0.1', peerPort: 1, maxResponseDelay: 10, maxUnackedUpdates: 10, listenOnly: true },
+    mclt: 0,
+    loadBalanceMaxSeconds: 0,
+    store: new FailingStore([{ id: 'p', label: 'x', from: ip('10.0.0.1'), to: ip('10.0.0.4') }]),
+    log,
+  });
+  await S.start();
+  const sock = net.connect({ host: '127.0.0.2', port: sPort, localAddress: '127.0.0.1' });
+  const msgs: ReturnType<typeof decodeMessage>[] = [];
+  let buf = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2 && buf.length >= buf.readUInt16BE(0)) {
+      msgs.push(decodeMessage(buf.subarray(0, buf.readUInt16BE(0))));
+      buf = buf.subarray(buf.readUInt16BE(0));
+    }
+  });
+  sock.on('error', () => undefined);
+  try {
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const now = Math.floor(Date.now() / 1000);
+    sock.write(encodeFields(FTM.CONNECT, now, 0, { relationshipName: Buffer.from('fo-test'), maxUnackedBndupd: 10, receiveTimer: 30, mclt: 60, hba: hbaFromSplit(128) }));
+    sock.write(
+      encodeFields(FTM.BNDUPD, now, 7, {
+        assignedIpAddress: ip('10.0.0.2'),
+        bindingStatus: 2,
+        chaddr: Buffer.from('01020000770050', 'hex'),
+        leaseExpirationTime: now + 60,
+        potentialExpirationTime: now + 90,
+        startTimeOfState: now,
+      }),
+    );
+    // An address outside every pool → reason 1.
+    sock.write(encodeFields(FTM.BNDUPD, now, 8, { assignedIpAddress: ip('192.0.2.1'), bindingStatus: 1 }));
+    await waitFor(() => msgs.filter((m) => m.ok && m.message.type === FTM.BNDACK).length === 2, 3000, 'BNDACKs');
+    const acks = msgs.flatMap((m) => (m.ok && m.message.type === FTM.BNDACK ? [m.message] : []));
+    const a7 = acks.find((m) => m.xid === 7)!;
+    assert.equal(a7.fields.rejectReason, 6);
+    assert.equal(a7.fields.message, 'database update failed');
+    const a8 = acks.find((m) => m.xid === 8)!;
+    assert.equal(a8.fields.rejectReason, 1);
+    assert.equal(a8.fields.message, 'unknown IP address');
+    assert.ok(log.lines.some((l) => l.includes('lease commit failed: Error: disk full')));
+  } finally {
+    sock.destroy();
+    await S.stop();
+  }
+});
