@@ -184,15 +184,19 @@ export function executionScopes(scope: Scope, limit: Scope | null): Scope[] {
 // ---------------------------------------------------------------------------------------------------
 
 export interface SharedNetwork {
-  /** Name as written; for the implicit network of a bare subnet, the subnet's number as dotted quad. */
+  /** Name as written; for the implicit network of a bare subnet ISC's `NET/LEN` (e.g. `10.0.0.0/24`). */
   name: string;
   /** True when dhcpd created it for a subnet declared outside any shared-network. */
   implicit: boolean;
-  /** For implicit networks this is the subnet's scope (ISC: they share one group). */
+  /**
+   * The network's scope. For an implicit network it is a statement-less clone of the enclosing scope
+   * (ISC clones the group) and the subnet's scope is its child.
+   */
   scope: Scope;
   subnets: Subnet[];
   pools: Pool[];
   /** `interface NAME;` */
+  /** Interface bound with `interface NAME;` (in the network or, for an implicit one, its subnet). */
   interface: string | null;
   /** `failover peer "X";` given at shared-network level (applies to its pools). */
   failoverPeer: string | null;
