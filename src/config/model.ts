@@ -195,7 +195,6 @@ export interface SharedNetwork {
   scope: Scope;
   subnets: Subnet[];
   pools: Pool[];
-  /** `interface NAME;` */
   /** Interface bound with `interface NAME;` (in the network or, for an implicit one, its subnet). */
   interface: string | null;
   /** `failover peer "X";` given at shared-network level (applies to its pools). */
