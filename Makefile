@@ -6,7 +6,6 @@ NODE ?= node
 # Debian packages the tests and the demo use: real clients, real ISC dhcpd as oracle and partner.
 DEBIAN_PACKAGES := isc-dhcp-server isc-dhcp-client udhcpc dhcpcd-base kea-admin isc-dhcp-relay \
 	dhcpd-pools tcpdump iproute2 procps
-TEST_FILES = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
 
 .PHONY: all deps system-deps addon build test test-unit demo bench soak clean install
 
@@ -29,21 +28,25 @@ system-deps:
 	  [ -n "$$created" ] && rm -f /usr/sbin/policy-rc.d; exit $$rc; \
 	fi
 
-addon: deps
-	@if [ -f src/native/binding.gyp ]; then \
-	  nodedir=""; [ -f /usr/include/node/node_api.h ] && nodedir="--nodedir=/usr"; \
-	  cd src/native && ../../node_modules/.bin/node-gyp rebuild --loglevel=warn $$nodedir; fi
+ADDON := src/native/build/Release/dhcpsock.node
+$(ADDON): src/native/binding.gyp $(wildcard src/native/*.cc src/native/*.h) | node_modules/.package-lock.json
+	nodedir=""; [ -f /usr/include/node/node_api.h ] && nodedir="--nodedir=/usr"; \
+	cd src/native && ../../node_modules/.bin/node-gyp rebuild --loglevel=warn $$nodedir
 
+addon: deps $(ADDON)
+
+# Compiled to a fresh folder, then swapped in, so a running server or test never sees a half-built dist/.
 build: deps addon
-	rm -rf dist
-	node_modules/.bin/tsc -p .
+	rm -rf dist.new
+	node_modules/.bin/tsc -p . --outDir dist.new
+	rm -rf dist && mv dist.new dist
 
 # Unit tests only (no root, no network namespaces).
 test-unit: build
 	$(NODE) --test --test-reporter=spec $$(find dist/test -name '*.test.js' -not -path '*/integration/*' | sort)
 
 test: system-deps build
-	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(TEST_FILES)
+	$(NODE) --test --test-reporter=spec --test-concurrency=1 $$(find dist/test -name '*.test.js' | sort)
 
 clean:
 	rm -rf dist src/native/build
@@ -59,3 +62,20 @@ demo: system-deps build
 # Long hostile-input, crash and overload runs (soak/README.md). Root; prints its figures.
 soak: system-deps build
 	bash soak/run.sh $(SOAK_ARGS)
+
+# Installs dhcpd-ts with its native addon and production dependencies only:
+#   $(PREFIX)/lib/dhcpd-ts/{bin,dist,src/native/build/Release,node_modules,package.json}
+#   $(PREFIX)/sbin/dhcpd-ts -> ../lib/dhcpd-ts/bin/dhcpd-ts (relative, so DESTDIR staging works)
+LIBDIR = $(DESTDIR)$(PREFIX)/lib/dhcpd-ts
+install: build
+	rm -rf "$(LIBDIR)"
+	install -d "$(LIBDIR)/bin" "$(LIBDIR)/src/native/build/Release" "$(DESTDIR)$(PREFIX)/sbin"
+	install -m 0755 bin/dhcpd-ts "$(LIBDIR)/bin/dhcpd-ts"
+	cp -a dist "$(LIBDIR)/dist"
+	rm -rf "$(LIBDIR)/dist/test" "$(LIBDIR)/dist/bench"
+	install -m 0755 src/native/build/Release/dhcpsock.node "$(LIBDIR)/src/native/build/Release/"
+	cp package.json package-lock.json "$(LIBDIR)/"
+	cp -a node_modules "$(LIBDIR)/node_modules"
+	cd "$(LIBDIR)" && npm prune --omit=dev --no-audit --no-fund >/dev/null
+	ln -sfn ../lib/dhcpd-ts/bin/dhcpd-ts "$(DESTDIR)$(PREFIX)/sbin/dhcpd-ts"
+	@echo "installed $(DESTDIR)$(PREFIX)/sbin/dhcpd-ts"
