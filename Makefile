@@ -7,7 +7,7 @@ NODE ?= node
 DEBIAN_PACKAGES := isc-dhcp-server isc-dhcp-client udhcpc dhcpcd-base kea-admin isc-dhcp-relay \
 	dhcpd-pools tcpdump iproute2 procps
 
-.PHONY: all deps system-deps addon build test test-unit demo bench soak clean install
+.PHONY: all deps system-deps addon build test test-unit demo bench soak clean install install-files
 
 all: build
 
@@ -67,7 +67,10 @@ soak: system-deps build
 #   $(PREFIX)/lib/dhcpd-ts/{bin,dist,src/native/build/Release,node_modules,package.json}
 #   $(PREFIX)/sbin/dhcpd-ts -> ../lib/dhcpd-ts/bin/dhcpd-ts (relative, so DESTDIR staging works)
 LIBDIR = $(DESTDIR)$(PREFIX)/lib/dhcpd-ts
-install: build
+install: build install-files
+
+# The copy step alone (tests call it against an existing build).
+install-files:
 	rm -rf "$(LIBDIR)"
 	install -d "$(LIBDIR)/bin" "$(LIBDIR)/src/native/build/Release" "$(DESTDIR)$(PREFIX)/sbin"
 	install -m 0755 bin/dhcpd-ts "$(LIBDIR)/bin/dhcpd-ts"

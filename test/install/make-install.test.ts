@@ -1,0 +1,39 @@
+/**
+ * `make install` (issue 6): a staged install under DESTDIR holds a working dhcpd-ts with its native addon and
+ * production dependencies only. Uses the existing build (`make install-files`), so it never rebuilds dist/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(import.meta.url), '../../../..');
+
+test('make install-files stages a runnable dhcpd-ts with production dependencies only', { timeout: 180_000 }, () => {
+  const destdir = mkdtempSync(join(tmpdir(), 'dhcpd-ts-install-'));
+  try {
+    execFileSync('make', ['-s', 'install-files', `DESTDIR=${destdir}`, 'PREFIX=/opt/dts'], { cwd: root, stdio: 'pipe' });
+    const sbin = join(destdir, 'opt/dts/sbin/dhcpd-ts');
+    const lib = join(destdir, 'opt/dts/lib/dhcpd-ts');
+    assert.equal(readlinkSync(sbin), '../lib/dhcpd-ts/bin/dhcpd-ts');
+    assert.ok(existsSync(join(lib, 'src/native/build/Release/dhcpsock.node')), 'native addon installed');
+    assert.ok(existsSync(join(lib, 'node_modules/better-sqlite3')), 'runtime dependency installed');
+    assert.ok(existsSync(join(lib, 'node_modules/chevrotain')), 'runtime dependency installed');
+    assert.ok(!existsSync(join(lib, 'node_modules/typescript')), 'dev dependency pruned');
+    assert.ok(!existsSync(join(lib, 'node_modules/fast-check')), 'dev dependency pruned');
+    assert.ok(!existsSync(join(lib, 'dist/test')), 'tests not installed');
+
+    const version = spawnSync(sbin, ['--version'], { encoding: 'utf8' });
+    assert.match(version.stdout + version.stderr, /dhcpd-ts.*compatible with ISC dhcpd 4\.4/);
+    const check = spawnSync(sbin, ['-t', '-cf', join(root, 'examples/dhcpd-primary.conf')], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
+    // The installed copy loads its own addon (not the source tree's): the check must not mention a load failure.
+    const addon = spawnSync(process.execPath, ['-e', `import(${JSON.stringify(join(lib, 'dist/src/native/index.js'))}).then(m => { m.loadAddon(); console.log('addon ok'); })`], { encoding: 'utf8' });
+    assert.match(addon.stdout, /addon ok/, addon.stderr);
+  } finally {
+    rmSync(destdir, { recursive: true, force: true });
+  }
+});
