@@ -55,8 +55,13 @@ export interface DhcpServerOptions {
   readonly clock?: Clock;
   /** Ping-check implementation; default: the ICMP PingChecker of src/net (ISC's ping-check). */
   readonly pingCheck?: PingCheck;
-  /** Failover hooks (src/failover); default: standalone. */
+  /**
+   * Failover hooks (src/failover). Default: when the config declares `failover peer`s, they are started
+   * over the lease store (src/server/failover-wiring.ts) and their policy is used; else standalone.
+   */
   readonly failover?: FailoverPolicy;
+  /** Set false to serve failover pools without starting the failover relationships (tests). */
+  readonly startFailover?: boolean;
   /** Host-name resolver for fixed-address/next-server names (a primed cache). */
   readonly resolveAddresses?: AddressResolver;
   /** Called once every socket is bound (privilege drop). */
@@ -206,7 +211,17 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   }
   const ping = pingCheck;
 
-  const ports = { clock, logger, pingCheck: ping, failover: options.failover ?? noFailover };
+  // Failover: the given policy, else every `failover peer` of the config started over the lease store.
+  let failover = options.failover;
+  if (failover === undefined && options.startFailover !== false && options.config.failoverPeers.size > 0) {
+    const { startConfiguredFailover } = await import('./failover-wiring.js');
+    const runtime = await startConfiguredFailover(options.config, leaseStore, logger);
+    if (runtime !== undefined) {
+      failover = runtime.policy;
+      closers.push(() => runtime.stop());
+    }
+  }
+  const ports = { clock, logger, pingCheck: ping, failover: failover ?? noFailover };
   const makeEngine = (config: Config): DhcpEngine =>
     new DhcpEngine({ config, leases: leaseStore, ports, resolveAddresses: options.resolveAddresses, serverPort: port, clientPort: port === 67 ? 68 : port + 1 });
   let engine = makeEngine(options.config);
