@@ -443,6 +443,7 @@ export class FailoverPeer {
     if (f.rejectReason !== undefined) {
       this.log.error(`bind update on ${ipString(ip)} from ${this.name} rejected: ${f.message ?? ''}`);
     } else if (lease && !entry.superseded) {
+      const before = `${String(lease.tsfp)} ${String(lease.atsfp)} ${lease.bindingState} ${lease.rewindBindingState}`;
       lease.tsfp = lease.tstp;
       lease.atsfp = lease.tstp;
       let returned = false;
@@ -453,7 +454,8 @@ export class FailoverPeer {
       }
       lease.rewindBindingState = lease.bindingState;
       this.peerFreeCache = undefined;
-      void this.commit([lease]);
+      // Never-used leases acked after an UPDREQALL do not change: ISC does not write them either.
+      if (before !== `${String(lease.tsfp)} ${String(lease.atsfp)} ${lease.bindingState} ${lease.rewindBindingState}`) void this.commit([lease]);
       if (returned) this.affinity(lease);
     }
     this.finishBurstItem(ip);
