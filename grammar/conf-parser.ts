@@ -140,6 +140,8 @@ interface ParseState {
   opts: ParseOptions;
   /** Errors reported before an abort (e.g. "Can't open"). */
   pre: ConfigError[];
+  /** Block nodes being parsed (marked `incomplete` if an error cuts them short). */
+  open: object[];
 }
 
 /** Parses a dhcpd.conf file (read as bytes/latin1), following includes. Never throws. */
@@ -167,6 +169,7 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
     files: [file],
     opts,
     pre: [],
+    open: [],
   };
   const statements: Statement[] = [];
   const ast: ConfigFile = { loc: { file, line: 1, column: 1 }, statements };
@@ -175,6 +178,7 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
     p.parseFile(statements, { type: 'root', inShared: false, inSubnet: false });
     return { ok: true, ast, errors: [], files: state.files };
   } catch (e) {
+    for (const n of state.open) (n as { incomplete?: boolean }).incomplete = true;
     if (e instanceof ParseAbort) return { ok: false, ast, errors: [...state.pre, e.error], files: state.files };
     // A bug of ours must still not surface as a stack trace for the user.
     const msg = e instanceof Error ? e.message : String(e);
@@ -262,6 +266,8 @@ function convertNum(ts: TokenStream, text: string, base: number, bits: number): 
 
 class ConfParser {
   private readonly ts: TokenStream;
+  private readonly scratchNums: number[] = [];
+  private readonly scratchToks: Tok[] = [];
   private readonly file: string;
 
   constructor(
@@ -585,8 +591,9 @@ class ConfParser {
     if (name === null) this.fail('expecting a name for host declaration.');
     this.parseLbrace();
     const body: Statement[] = [];
-    const node = { kind: 'host' as const, loc: L, name, body, end: undefined as unknown as IscPos, incomplete: true as boolean | undefined };
+    const node = { kind: 'host' as const, loc: L, name, body, end: undefined as unknown as IscPos };
     out.push(node);
+    this.st.open.push(node);
     const hs: Scope = {
       type: 'host',
       inShared: scope.inShared,
@@ -659,7 +666,7 @@ class ConfParser {
       declaration = this.parseStatement(body, hs, declaration);
     }
     node.end = this.here();
-    delete node.incomplete;
+    this.st.open.pop();
   }
 
   private parseGroup(out: Statement[], scope: Scope, L: Loc): void {
@@ -671,8 +678,9 @@ class ConfParser {
     }
     this.parseLbrace();
     const body: Statement[] = [];
-    const node: Statement & { incomplete?: boolean } = { kind: 'group', loc: L, name, body, incomplete: true };
+    const node: Statement = { kind: 'group', loc: L, name, body };
     out.push(node);
+    this.st.open.push(node);
     const gs: Scope = { type: 'group', inShared: scope.inShared, inSubnet: scope.inSubnet, net: scope.net, share: scope.share };
     let declaration = false;
     for (;;) {
@@ -694,7 +702,7 @@ class ConfParser {
       }
       declaration = this.parseStatement(body, gs, declaration);
     }
-    delete node.incomplete;
+    this.st.open.pop();
   }
 
   private parseSharedNetwork(out: Statement[], _scope: Scope, L: Loc): void {
@@ -711,8 +719,9 @@ class ConfParser {
     }
     this.parseLbrace();
     const body: Statement[] = [];
-    const node = { kind: 'shared-network' as const, loc: L, name, body, end: undefined as unknown as IscPos, incomplete: true as boolean | undefined };
+    const node = { kind: 'shared-network' as const, loc: L, name, body, end: undefined as unknown as IscPos };
     out.push(node);
+    this.st.open.push(node);
     const ss: Scope = { type: 'shared', inShared: true, inSubnet: false, net: {}, share: { subnets: 0 } };
     let declaration = false;
     for (;;) {
@@ -733,7 +742,7 @@ class ConfParser {
       }
       declaration = this.parseStatement(body, ss, declaration);
     }
-    delete node.incomplete;
+    this.st.open.pop();
   }
 
   /** ISC parse_server_duid_conf(): accepted in a v4 config too (only used by DHCPv6). */
@@ -789,7 +798,9 @@ class ConfParser {
 
   /** ISC parse_numeric_aggregate(); `max` 0 = any count. Returns the numbers. */
   private parseNumericAggregate(max: number, sep: string, base: number, size: number, failMsg?: string): number[] {
-    const out: number[] = [];
+    // Collected in a reused scratch array and copied out at exact size (the tree keeps many of these).
+    const out = this.scratchNums;
+    out.length = 0;
     let count = 0;
     do {
       if (count) {
@@ -810,7 +821,7 @@ class ConfParser {
       }
       out.push(convertNum(this.ts, t.text, base, size));
     } while (++count !== max);
-    return out;
+    return out.slice();
   }
 
   private parseIpv4(): Ipv4Literal {
@@ -832,8 +843,9 @@ class ConfParser {
     }
     this.parseLbrace();
     const body: Statement[] = [];
-    const node = { kind: 'subnet' as const, loc: L, network, netmask, body, maskEnd, incomplete: true as boolean | undefined };
+    const node = { kind: 'subnet' as const, loc: L, network, netmask, body, maskEnd };
     out.push(node);
+    this.st.open.push(node);
     if (scope.share) scope.share.subnets++;
     // A subnet outside a shared-network is its own (implicit) network for interface binding.
     const net2 = scope.inShared && scope.net ? scope.net : {};
@@ -855,7 +867,7 @@ class ConfParser {
       }
       declaration = this.parseStatement(body, ss, declaration);
     }
-    delete node.incomplete;
+    this.st.open.pop();
   }
 
   private parseRange(L: Loc): Statement {
@@ -875,8 +887,9 @@ class ConfParser {
   private parsePool(out: Statement[], scope: Scope, L: Loc): void {
     this.parseLbrace();
     const body: Statement[] = [];
-    const node = { kind: 'pool' as const, loc: L, body, end: undefined as unknown as IscPos, incomplete: true as boolean | undefined };
+    const node = { kind: 'pool' as const, loc: L, body, end: undefined as unknown as IscPos };
     out.push(node);
+    this.st.open.push(node);
     const ps: Scope = { type: 'pool', inShared: scope.inShared, inSubnet: scope.inSubnet, net: scope.net, share: scope.share };
     let declaration = false;
     let ranges = 0;
@@ -924,7 +937,7 @@ class ConfParser {
     }
     node.end = this.here();
     if (ranges === 0) this.fail('Pool declaration with no address range.');
-    delete node.incomplete;
+    this.st.open.pop();
   }
 
   /**
@@ -1095,10 +1108,11 @@ class ConfParser {
       this.st.classes.add(n.text);
     }
     this.parseLbrace();
-    let node: Statement & { incomplete?: boolean };
-    if (type === 'subclass') node = { kind: 'subclass', loc: L, parent: n.text, parentLoc: nameLoc, data: data!, body, incomplete: true };
-    else node = { kind: 'class', loc: L, classType: type as 'class' | 'vendor-class' | 'user-class', name: n.text, nameLoc, body, incomplete: true };
+    let node: Statement;
+    if (type === 'subclass') node = { kind: 'subclass', loc: L, parent: n.text, parentLoc: nameLoc, data: data!, body };
+    else node = { kind: 'class', loc: L, classType: type as 'class' | 'vendor-class' | 'user-class', name: n.text, nameLoc, body };
     out.push(node);
+    this.st.open.push(node);
     const sub = type !== 'class';
     const cs: Scope = { type: 'class', inShared: scope.inShared, inSubnet: scope.inSubnet };
     let declaration = false;
@@ -1162,7 +1176,7 @@ class ConfParser {
       }
       declaration = this.parseStatement(body, cs, declaration);
     }
-    delete node.incomplete;
+    this.st.open.pop();
   }
 
   /** ISC parse_cshl(): colon-separated hex bytes. */
@@ -1607,7 +1621,8 @@ class ConfParser {
   /** Tokens up to (not including) the next `;`, `{`, `}` or end of file. */
   private rawValue(): RawValue {
     const before = this.ts.last();
-    const tokens: Tok[] = [];
+    const tokens = this.scratchToks;
+    tokens.length = 0;
     for (;;) {
       // ISC stops reading a value where its type says; we cannot know that here, so collection stops
       // before a token that would itself be an error (an unterminated string), leaving it to parseSemi.
@@ -1617,7 +1632,7 @@ class ConfParser {
       tokens.push(t);
     }
     const terminator = this.peek();
-    return new RawTokens(tokens, this.file, this.loc(terminator), this.ts, before, terminator);
+    return new RawTokens(tokens.slice(), this.file, this.loc(terminator), this.ts, before, terminator);
   }
 
   // ---- executable statements -----------------------------------------------------------------
