@@ -5,13 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTopology, integrationSkipReason, startIscDhcpd, type Topology } from '../support/netns.js';
 import { serverCommand } from '../engine/server-process.js';
 
-const skip = integrationSkipReason();
 const IPCONFIG = '/usr/lib/klibc/bin/ipconfig';
+const skip = integrationSkipReason() ?? (existsSync(IPCONFIG) ? undefined : `${IPCONFIG} not installed (Debian klibc-utils)`);
 
 const CONFIG = `
 ping-check false;
