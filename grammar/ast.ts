@@ -65,9 +65,10 @@ export interface ExprValue {
 
 /** An IPv4 dotted-quad literal as written (octets parsed as decimal, like ISC). */
 export interface Ipv4Literal {
-  loc: Loc;
-  octets: [number, number, number, number];
-  text: string;
+  readonly loc: Loc;
+  readonly octets: [number, number, number, number];
+  /** Dotted-quad text (may be computed on read). */
+  readonly text: string;
 }
 
 /** An IPv4 literal or a DNS name (resolved later), as in fixed-address, failover address, zone primary. */

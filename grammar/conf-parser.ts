@@ -826,8 +826,8 @@ class ConfParser {
 
   private parseIpv4(): Ipv4Literal {
     const first = this.peek();
-    const nums = this.parseNumericAggregate(4, '.', 10, 8);
-    return { loc: this.loc(first), octets: [nums[0]!, nums[1]!, nums[2]!, nums[3]!], text: nums.join('.') };
+    const nums = this.parseNumericAggregate(4, '.', 10, 8) as [number, number, number, number];
+    return new Ipv4Lit(this.loc(first), nums);
   }
 
   private parseSubnet(out: Statement[], scope: Scope, L: Loc): void {
@@ -1233,7 +1233,7 @@ class ConfParser {
       const t2 = this.ts.lookahead(2);
       if (isP(t1, '.') && t2.kind === 'number') {
         const ip = this.parseIpv4();
-        return { kind: 'ip', loc: L, ip };
+        return { kind: 'ip', loc: ip.loc, ip };
       }
     }
     if (isIdent(t) || t.kind === 'number') {
@@ -2411,6 +2411,20 @@ class ConfParser {
     }
   }
 
+}
+
+/** Ipv4Literal with its dotted text made on demand. */
+class Ipv4Lit implements Ipv4Literal {
+  constructor(
+    readonly loc: Loc,
+    readonly octets: [number, number, number, number],
+  ) {}
+  get text(): string {
+    return this.octets.join('.');
+  }
+  toJSON(): object {
+    return { loc: this.loc, octets: this.octets, text: this.text };
+  }
 }
 
 /** RawValue implementation: keeps what is needed to reproduce ISC's report at any value token. */
