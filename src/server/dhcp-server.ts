@@ -91,8 +91,8 @@ export interface ServerStats {
 export interface DhcpServer {
   /** Stops receiving, waits for pending sends, closes what it opened. Idempotent. */
   stop(): Promise<void>;
-  /** Switches to a new, already checked configuration (SIGHUP). */
-  reload(config: Config): void;
+  /** Switches to a new, already checked configuration (SIGHUP); names in it are resolved first. */
+  reload(config: Config): Promise<void>;
   readonly stats: ServerStats;
   /** The served interfaces. */
   servedInterfaces(): readonly NetInterface[];
@@ -222,8 +222,11 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     }
   }
   const ports = { clock, logger, pingCheck: ping, failover: failover ?? noFailover };
+  // Host names of the config, resolved once (ISC resolves at evaluation time; Node's DNS is asynchronous).
+  const { resolveConfigNames } = await import('./resolver.js');
+  let resolveAddresses = options.resolveAddresses ?? (await resolveConfigNames(options.config, logger));
   const makeEngine = (config: Config): DhcpEngine =>
-    new DhcpEngine({ config, leases: leaseStore, ports, resolveAddresses: options.resolveAddresses, serverPort: port, clientPort: port === 67 ? 68 : port + 1 });
+    new DhcpEngine({ config, leases: leaseStore, ports, resolveAddresses, serverPort: port, clientPort: port === 67 ? 68 : port + 1 });
   let engine = makeEngine(options.config);
 
   const decodeLimiter = createRateLimiter({ burst: 5, intervalMs: 1000 });
@@ -431,7 +434,8 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     stats,
     leaseStore,
     servedInterfaces: () => served,
-    reload(config: Config): void {
+    async reload(config: Config): Promise<void> {
+      if (options.resolveAddresses === undefined) resolveAddresses = await resolveConfigNames(config, logger);
       engine = makeEngine(config);
     },
     idle(): Promise<void> {
