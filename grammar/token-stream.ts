@@ -68,8 +68,18 @@ export class TokenStream {
     return t.readsAhead && t.end < this.text.length ? t.end + 1 : t.end;
   }
 
+  private eofLine = -1;
+
   /** ISC's current line number after lexing `t`. */
   private curLineAfter(t: Tok): number {
+    if (t.kind === 'eof') {
+      if (this.eofLine < 0) {
+        let n = 1;
+        for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) n++;
+        this.eofLine = n;
+      }
+      return this.eofLine;
+    }
     const r = this.readPos(t);
     let line = t.line;
     for (let i = t.offset; i < r; i++) if (this.text.charCodeAt(i) === 10) line++;

@@ -298,7 +298,7 @@ export class Scanner {
         }
         this.i = j;
         this.pending = true;
-        return { kind, image, text: image, keyword, line, column, offset, end: j, iscChar, readsAhead: true, unterminated: false };
+        return this.track({ kind, image, text: image, keyword, line, column, offset, end: j, iscChar, readsAhead: true, unterminated: false });
       }
       if (c === 34 /* " */) {
         let j = i + 1;
@@ -332,16 +332,29 @@ export class Scanner {
         if (!closed) this.diagnostics.push({ line, column, iscChar, offset, message: 'eof in string constant' });
         this.i = j;
         this.pending = false;
-        return { kind: 'string', image, text: decodeIscString(body), keyword: undefined, line, column, offset, end: j, iscChar, readsAhead: false, unterminated: !closed };
+        return this.track({ kind: 'string', image, text: decodeIscString(body), keyword: undefined, line, column, offset, end: j, iscChar, readsAhead: false, unterminated: !closed });
       }
       const image = text[i]!;
       this.i = i + 1;
       this.pending = false;
-      return { kind: 'punct', image, text: image, keyword: undefined, line, column, offset, end: i + 1, iscChar, readsAhead: false, unterminated: false };
+      return this.track({ kind: 'punct', image, text: image, keyword: undefined, line, column, offset, end: i + 1, iscChar, readsAhead: false, unterminated: false });
     }
     this.i = n;
-    const eofCol = n - this.lineStart + 1;
-    return { kind: 'eof', image: '', text: '', keyword: undefined, line: this.line, column: eofCol, offset: n, end: n, iscChar: eofCol, readsAhead: false, unterminated: false };
+    // ISC does not update its token position at end of file: errors "at" EOF are reported at the last
+    // real token (line 0 in an empty file).
+    return { kind: 'eof', image: '', text: '', keyword: undefined, line: this.lastLine, column: this.lastColumn, offset: n, end: n, iscChar: this.lastIscChar, readsAhead: false, unterminated: false };
+  }
+
+  private lastLine = 0;
+  private lastColumn = 0;
+  private lastIscChar = 0;
+
+  /** Records the position of a token being returned (for the end-of-file token). */
+  private track(t: Tok): Tok {
+    this.lastLine = t.line;
+    this.lastColumn = t.column;
+    this.lastIscChar = t.iscChar;
+    return t;
   }
 }
 
@@ -416,14 +429,8 @@ export function tokenizeWithChevrotain(text: string, file: string): TokenizeResu
     prevEnd = tok.end;
     prevReadsAhead = tok.readsAhead;
   }
-  let eofLine = 1;
-  let lastNl = -1;
-  for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) {
-    eofLine++;
-    lastNl = k;
-  }
-  const eofCol = text.length - lastNl;
-  tokens.push({ kind: 'eof', image: '', text: '', keyword: undefined, line: eofLine, column: eofCol, offset: text.length, end: text.length, iscChar: eofCol, readsAhead: false, unterminated: false });
+  const last = tokens[tokens.length - 1];
+  tokens.push({ kind: 'eof', image: '', text: '', keyword: undefined, line: last?.line ?? 0, column: last?.column ?? 0, offset: text.length, end: text.length, iscChar: last?.iscChar ?? 0, readsAhead: false, unterminated: false });
   return { file, text, tokens, diagnostics };
 }
 
