@@ -142,6 +142,8 @@ interface ParseState {
   pre: ConfigError[];
   /** Block nodes being parsed (marked `incomplete` if an error cuts them short). */
   open: object[];
+  /** Token stream of the innermost file being parsed (for errors raised outside the parser). */
+  deepest?: TokenStream;
 }
 
 /** Parses a dhcpd.conf file (read as bytes/latin1), following includes. Never throws. */
@@ -175,7 +177,13 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
   const ast: ConfigFile = { loc: { file, line: 1, column: 1 }, statements };
   try {
     const p = new ConfParser(toBytes(text), file, state);
-    p.parseFile(statements, { type: 'root', inShared: false, inSubnet: false });
+    try {
+      p.parseFile(statements, { type: 'root', inShared: false, inSubnet: false });
+    } catch (e) {
+      // Pathological nesting exhausts the JS stack: report it where the parser stood, like a syntax error.
+      if (e instanceof RangeError) throw new ParseAbort(state.deepest?.errorHere('statements nested too deeply.') ?? plainError(file, 'statements nested too deeply.'));
+      throw e;
+    }
     return { ok: true, ast, errors: [], files: state.files };
   } catch (e) {
     for (const n of state.open) (n as { incomplete?: boolean }).incomplete = true;
@@ -277,6 +285,7 @@ class ConfParser {
   ) {
     this.file = file;
     this.ts = new TokenStream(new Scanner(text, file));
+    st.deepest = this.ts;
   }
 
   // ---- token helpers -------------------------------------------------------------------------
@@ -554,6 +563,7 @@ class ConfParser {
     const sub = new ConfParser(toBytes(text), p, this.st);
     try {
       sub.parseFile(out, scope);
+      this.st.deepest = this.ts;
     } catch (e) {
       // ISC reports the error inside the included file, then "X: bad parse." at the include statement.
       if (!(e instanceof ParseAbort) || e.error.plain) throw e;

@@ -82,3 +82,19 @@ test('syntax verdict on mutated configs is sound against ISC dhcpd', { skip: !ha
     { numRuns: 40, seed: 777 },
   );
 });
+
+test('pathological input: binary bytes, deep nesting, huge expressions end in a positioned error', () => {
+  const bin = Array.from({ length: 20000 }, (_, i) => String.fromCharCode((i * 7919) % 256)).join('');
+  const r1 = parseConfigText(bin, 'bin.conf');
+  assert.equal(r1.ok, false);
+  const r2 = parseConfigText('group { '.repeat(20000), 'deep.conf');
+  assert.equal(r2.ok, false);
+  assert.equal(r2.errors[0]!.message, 'statements nested too deeply.');
+  assert.equal(r2.errors[0]!.line, 1);
+  const r3 = parseConfigText(`if ${'('.repeat(50000)}known`, 'expr.conf');
+  assert.equal(r3.ok, false);
+  assert.ok(!/internal/.test(r3.errors[0]!.message));
+  // Moderate nesting is fine.
+  const r4 = parseConfigText('group { '.repeat(200) + 'authoritative; ' + '} '.repeat(200), 'ok.conf');
+  assert.deepEqual(r4.errors, []);
+});
