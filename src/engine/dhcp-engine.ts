@@ -657,8 +657,8 @@ export class DhcpEngine {
     let billing: ClassMembership | undefined;
     if (!isFixed && offer !== DHCPOFFER) {
       const limited = s.memberships.filter((m) => m.leaseLimit !== null);
-      if (limited.length > 0 && !(lease.billingClass !== null && limited.some((m) => m.name === lease.billingClass!.name))) {
-        billing = limited.find((m) => this.billedCount(m.name, s.now) < m.leaseLimit!);
+      if (limited.length > 0 && !(lease.billingClass !== null && isActive(lease, s.now) && limited.some((m) => billedTo(lease, m)))) {
+        billing = limited.find((m) => this.billedCount(m, s.now) < m.leaseLimit!);
         if (billing === undefined) {
           this.ports.logger.info(`${msg}: no available billing: lease limit reached in all matching classes (last: '${limited[limited.length - 1]!.name}')`);
           return;
@@ -717,9 +717,9 @@ export class DhcpEngine {
       const failover = pool?.failoverPeer != null && !pool.noFailover;
       next.nextBindingState = failover ? 'expired' : 'free';
       if (tstp !== undefined) next.tstp = tstp;
-      if (billing !== undefined) next.billingClass = billing.data !== undefined && billing.decl?.kind !== 'class'
-        ? { kind: 'subclass', name: billing.name, data: Buffer.from(billing.data) }
-        : { kind: 'class', name: billing.name };
+      if (billing !== undefined) {
+        next.billingClass = billing.data !== undefined ? { kind: 'subclass', name: billing.name, data: Buffer.from(billing.data) } : { kind: 'class', name: billing.name };
+      }
       if (!isFixed) {
         // ISC one-lease-per-client: a client that gets a lease by REQUEST without ciaddr gives up the others.
         if (boolParam(opts, SV.oneLeasePerClient) === 1 && offer === DHCPACK && packet.ciaddr === 0) this.releaseOthers(s, next);
@@ -934,13 +934,13 @@ export class DhcpEngine {
     }
   }
 
-  private billedCount(className: string, now: number): number {
+  private billedCount(m: ClassMembership, now: number): number {
     let n = 0;
     for (const share of this.config.sharedNetworks) {
       for (const pool of share.pools) {
         for (const r of pool.ranges) {
           for (const l of this.book.inRange(r.first, r.last)) {
-            if (l.billingClass !== null && l.billingClass.name === className && isActive(l, now)) n++;
+            if (billedTo(l, m) && isActive(l, now)) n++;
           }
         }
       }
@@ -1102,6 +1102,14 @@ export class DhcpEngine {
       uid: lease?.uid ?? undefined,
     };
   }
+}
+
+/** The lease is billed to this class (a subclass or spawned class by its match data too). */
+function billedTo(lease: Lease, m: ClassMembership): boolean {
+  const b = lease.billingClass;
+  if (b === null || b.name !== m.name) return false;
+  if (m.data === undefined) return b.kind === 'class';
+  return b.kind === 'subclass' && b.data.equals(m.data);
 }
 
 /** A boolean (ISC 'f') server parameter: 0 false/deny, 1 true/allow, 2 ignore; undefined when unset. */
