@@ -15,13 +15,15 @@
 #   --out DIR            results directory (default bench/results/run-<UTC timestamp>)
 #   --server-cpu C / --client-cpu C   taskset CPUs (default 1 / 0; "" = unpinned)
 #   --quiet-max S        before each point wait at most S s for the host to be quiet (default 10)
+#   --profile            run dhcpd-ts under `node --cpu-prof` (profiles in runs/*/cpuprof/, summary
+#                        with `node bench/profile-summary.mjs FILE`); its figures are then not comparable
 #   --report DIR         only re-render DIR/summary.md and the chart from DIR's CSVs
 #   -h, --help
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 
-QUICK=0; ONLY="sweep,failover,parse,startup"; SERVERS="dhcpd-ts isc kea"
+TS_PROFILE=0; QUICK=0; ONLY="sweep,failover,parse,startup"; SERVERS="dhcpd-ts isc kea"
 RATES="100 250 500 1000 2000 3000 4000 6000 0"; FO_RATES="100 250 500 1000 2000"
 REPS=3; PERIOD=10; CLIENTS=60000; STARTUP_COUNTS="0 100000 1000000"; OUT=""
 SRV_CPUS=1; CLI_CPUS=0; QUIET_PCT=30; QUIET_MAX=10; REPORT_ONLY=""
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
     --client-cpu) CLI_CPUS=$2; shift;;
     --quiet-max) QUIET_MAX=$2; shift;;
     --report) REPORT_ONLY=$2; shift;;
+    --profile) TS_PROFILE=1;;
     -h|--help) usage; exit 0;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2;;
   esac

@@ -71,7 +71,11 @@ server_conf() {
 server_cmd() {  # $1 server, $2 dir, $3 peer index
   case $1 in
     isc) echo "$ISC_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
-    dhcpd-ts) echo "$TS_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
+    dhcpd-ts) if [ "${TS_PROFILE:-0}" = 1 ]; then
+                # `--profile`: the same server under V8's sampling profiler (written on exit)
+                echo "node --cpu-prof --cpu-prof-dir=$2/cpuprof $ROOT/dist/src/cli/main.js -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF"; return
+              fi
+              echo "$TS_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
     kea) echo "env KEA_PIDFILE_DIR=$2 KEA_LOCKFILE_DIR=$2 $KEA_BIN -c $2/kea-dhcp4.conf";;
   esac
 }
