@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createTopology, delay, integrationSkipReason, ISC_DHCPD, startCapture, waitUntil, type LanInfo, type Topology } from '../support/netns.js';
 import { HAVE_SERVER, MAIN, ackedLeases, macText, nodeArgs, recordFigures, scaled, serverFiles, startServer, type ServerFiles } from '../support/reliability-server.js';
+import { topologyPrefix } from '../support/reliability-server.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import { ipv4FromString } from '../../leases/lease.js';
 
@@ -34,7 +35,7 @@ let files: ServerFiles;
 
 before(async () => {
   if (skip) return;
-  topo = await createTopology('rl-crash');
+  topo = await createTopology(topologyPrefix('crash'));
   lan = await topo.lan('lan', [
     { name: 'srv', address: '10.242.0.1/20' },
     { name: 'prf', address: '10.242.0.9/20' },

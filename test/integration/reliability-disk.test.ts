@@ -17,6 +17,7 @@ import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTopology, delay, integrationSkipReason, startCapture, udhcpcArgs, type LanInfo, type NsProcess, type Topology } from '../support/netns.js';
 import { HAVE_SERVER, ackedLeases, countLines, macText, recordFigures, serverArgv, type ServerFiles } from '../support/reliability-server.js';
+import { topologyPrefix } from '../support/reliability-server.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import { ipv4FromString } from '../../leases/lease.js';
 
@@ -33,7 +34,7 @@ let lan: LanInfo;
 
 before(async () => {
   if (skip) return;
-  topo = await createTopology('rl-disk');
+  topo = await createTopology(topologyPrefix('disk'));
   lan = await topo.lan('lan', [
     { name: 'srv', address: '10.246.0.1/20' },
     { name: 'prf', address: '10.246.0.9/20' },

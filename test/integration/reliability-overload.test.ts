@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { existsSync } from 'node:fs';
 import { createTopology, delay, integrationSkipReason, udhcpcArgs, waitUntil, type LanInfo, type Topology } from '../support/netns.js';
 import { HAVE_SERVER, countLines, procStatus, recordFigures, scaled, serverFiles, startServer, type ServerFiles } from '../support/reliability-server.js';
+import { topologyPrefix } from '../support/reliability-server.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 
 const skip = integrationSkipReason() ?? (!HAVE_SERVER ? 'the server/CLI is not built' : !existsSync('/usr/sbin/perfdhcp') ? 'perfdhcp not installed' : undefined);
@@ -31,7 +32,7 @@ let files: ServerFiles;
 
 before(async () => {
   if (skip) return;
-  topo = await createTopology('rl-storm');
+  topo = await createTopology(topologyPrefix('storm'));
   lan = await topo.lan('lan', [
     { name: 'srv', address: '10.243.0.1/24' },
     { name: 'prf', address: '10.243.0.9/24' },

@@ -25,6 +25,7 @@ import {
   supportScript,
   type ServerFiles,
 } from '../support/reliability-server.js';
+import { topologyPrefix } from '../support/reliability-server.js';
 
 const skip = integrationSkipReason() ?? (!HAVE_SERVER ? 'the server/CLI is not built' : undefined);
 const PACKETS = scaled('RELIABILITY_FUZZ_PACKETS', 50_000, 1_000_000);
@@ -37,7 +38,7 @@ let files: ServerFiles;
 
 before(async () => {
   if (skip) return;
-  topo = await createTopology('rl-fuzz');
+  topo = await createTopology(topologyPrefix('fuzz'));
   lan = await topo.lan('lan', [
     { name: 'srv', address: '10.241.0.1/16' },
     { name: 'fz', address: '10.241.0.9/16' },

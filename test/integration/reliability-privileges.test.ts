@@ -15,6 +15,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTopology, delay, integrationSkipReason, ISC_DHCPD, udhcpcArgs, type LanInfo, type Topology } from '../support/netns.js';
 import { HAVE_SERVER, procStatus, recordFigures, serverFiles, startServer, dhcpdArgs, type ServerFiles } from '../support/reliability-server.js';
+import { topologyPrefix } from '../support/reliability-server.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import { ipv4FromString } from '../../leases/lease.js';
 import { chmod } from 'node:fs/promises';
@@ -40,7 +41,7 @@ let lan: LanInfo;
 
 before(async () => {
   if (skip) return;
-  topo = await createTopology('rl-priv');
+  topo = await createTopology(topologyPrefix('priv'));
   lan = await topo.lan('lan', [
     { name: 'srv', address: '10.244.0.1/24' },
     { name: 'cli', mac: '52:54:00:f4:00:01' },

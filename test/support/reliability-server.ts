@@ -159,3 +159,12 @@ export async function recordFigures(name: string, figures: Readonly<Record<strin
   }
   return line;
 }
+
+/**
+ * Namespace prefix of a reliability test: `rl-NAME` in `make test`, `rls-NAME` in a soak, so that a soak
+ * and a test suite running at the same time never clean up each other's namespaces (createTopology removes
+ * leftovers of its own prefix first).
+ */
+export function topologyPrefix(name: string): string {
+  return `${SOAK ? 'rls' : 'rl'}-${name}`;
+}
