@@ -199,6 +199,15 @@ export interface SeedLan {
   destroy(): Promise<void>;
 }
 
+/**
+ * When SEED_LOG_DIR is set (debugging), writes each server's whole log there as `<prefix>-<role>.log`.
+ */
+export async function keepLogs(prefix: string, servers: readonly (SeedServer | undefined)[]): Promise<void> {
+  const dir = process.env['SEED_LOG_DIR'];
+  if (!dir) return;
+  for (const s of servers) if (s) await writeFile(join(dir, `${prefix}-${s.role}.log`), s.log());
+}
+
 /** Builds the seed topology (namespaces `<prefix>-pri`, `-sec`, `-cli`, extra hosts, bridge in `-sw`). */
 export async function createSeedLan(
   prefix: string,
