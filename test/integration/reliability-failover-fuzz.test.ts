@@ -314,3 +314,44 @@ test('failover listener under hostile input from the peer and a non-peer; the re
     await S.stop();
   }
 });
+
+// Found by the fuzz above (node's TimeoutOverflowWarning): the CONTACT interval is receive-timer / 3 s with
+// no upper bound, and node clamps a delay above 2^31-1 ms to 1 ms.
+test('a peer announcing a huge receive-timer does not make us send CONTACT every millisecond', {
+  todo: 'BUG: src/failover/connection.ts armContact(): receive-timer >= 6,442,451 s (e.g. 0xffffffff) overflows setTimeout, CONTACT is sent every 1 ms (~560 messages/s)',
+  timeout: 20_000,
+}, async () => {
+  const port = await freePort('127.0.0.2');
+  const S = new FailoverPeer({
+    link: { name: NAME, role: 'secondary', address: '127.0.0.2', port, peerAddress: '127.0.0.1', peerPort: 1, maxResponseDelay: 30, maxUnackedUpdates: 10, listenOnly: true },
+    mclt: 0,
+    loadBalanceMaxSeconds: 0,
+    store: new MemoryFailoverStore([{ id: 'p1', label: 'x', from: ip('10.245.1.1'), to: ip('10.245.1.4') }]),
+    log: new Lines(),
+  });
+  await S.start();
+  const sock = net.connect({ host: '127.0.0.2', port, localAddress: '127.0.0.1' });
+  sock.on('error', () => undefined);
+  const types: number[] = [];
+  let buf = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2 && buf.readUInt16BE(0) >= 12 && buf.length >= buf.readUInt16BE(0)) {
+      const r = decodeMessage(buf.subarray(0, buf.readUInt16BE(0)));
+      buf = buf.subarray(buf.readUInt16BE(0));
+      if (r.ok) types.push(r.message.type);
+    }
+  });
+  try {
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const now = Math.floor(Date.now() / 1000);
+    sock.write(encodeFields(FTM.CONNECT, now, 0, { relationshipName: Buffer.from(NAME), maxUnackedBndupd: 10, receiveTimer: 0xffffffff, mclt: 600, hba: hbaFromSplit(128) }));
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(types[0], FTM.CONNECTACK);
+    const contacts = types.filter((x) => x === FTM.CONTACT).length;
+    assert.ok(contacts <= 1, `${contacts} CONTACT messages in 1 s`);
+  } finally {
+    sock.destroy();
+    await S.stop();
+  }
+});
