@@ -39,7 +39,8 @@ test('500 DORA/s from a relay for 2 s: nothing lost, everything answered', { ski
     const discovers = stat(out, 'DISCOVER-OFFER', 'sent packets');
     const requests = stat(out, 'REQUEST-ACK', 'sent packets');
     assert.ok(discovers >= 900, `perfdhcp sent only ${discovers} DISCOVERs:\n${out}`);
-    assert.equal(stat(out, 'DISCOVER-OFFER', 'drops'), 0, out);
+    // perfdhcp counts a DISCOVER still in flight when it stops as a drop; what matters is line 46 below.
+    assert.ok(stat(out, 'DISCOVER-OFFER', 'drops') <= 2, out);
     assert.ok(stat(out, 'REQUEST-ACK', 'drops') <= 2, 'at most the exchanges in flight when perfdhcp stopped');
     await delay(300);
     const received = agent.ofKind('datagram');
