@@ -60,14 +60,20 @@ bench_parse() {
   mkdir -p "$dir"
   gen_parse_config "$dir/dhcpd.conf" "$PARSE_HOSTS" "$PARSE_SUBNETS"
   blog "parse: $(wc -c < "$dir/dhcpd.conf") bytes, $PARSE_HOSTS hosts, $PARSE_SUBNETS subnets, $PARSE_REPS reps each"
+  # the same with 0 hosts and 1 subnet: the fixed cost of starting the program
+  gen_parse_config "$dir/empty.conf" 0 1
+  local conf n
   for ((rep = 1; rep <= PARSE_REPS; rep++)); do
-    for s in isc dhcpd-ts; do
-      local bin=$ISC_BIN; [ $s = dhcpd-ts ] && bin=$TS_BIN
-      t0=$(now_ns)
-      timeout 300 "$bin" -t -q -cf "$dir/dhcpd.conf" > "$dir/$s.out" 2>&1; rc=$?
-      t1=$(now_ns)
-      extras_row "parse,$s,$PARSE_HOSTS,$rep,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1e9}'),,,rc=$rc"
-      [ $rc = 0 ] || blog "parse: $s exited $rc: $(head -c 300 "$dir/$s.out")"
+    for conf in dhcpd empty; do
+      n=$PARSE_HOSTS; [ $conf = empty ] && n=0
+      for s in isc dhcpd-ts; do
+        local bin=$ISC_BIN; [ $s = dhcpd-ts ] && bin=$TS_BIN
+        t0=$(now_ns)
+        timeout 300 "$bin" -t -q -cf "$dir/$conf.conf" > "$dir/$s-$conf.out" 2>&1; rc=$?
+        t1=$(now_ns)
+        extras_row "parse,$s,$n,$rep,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1e9}'),,,rc=$rc"
+        [ $rc = 0 ] || blog "parse: $s exited $rc: $(head -c 300 "$dir/$s-$conf.out")"
+      done
     done
   done
 }
