@@ -13,6 +13,7 @@
 #   --reps N             repetitions per point (default 3)
 #   --period S           perfdhcp test period per point in seconds (default 10)
 #   --startup "LIST"     lease counts for the start-up/memory test (default "0 100000 1000000")
+#   --startup-reps N / --parse-reps N   start-ups per lease count (default 3) / parse runs (default 5)
 #   --out DIR            results directory (default bench/results/run-<UTC timestamp>)
 #   --server-cpu C / --client-cpu C   taskset CPUs (default 1 / 0; "" = unpinned)
 #   --quiet-max S        before each point wait at most S s for the host to be quiet (default 10)
@@ -30,7 +31,7 @@ REPS=3; PERIOD=10; CLIENTS=60000; STARTUP_COUNTS="0 100000 1000000"; OUT=""
 SRV_CPUS=1; CLI_CPUS=0; QUIET_PCT=30; QUIET_MAX=10; REPORT_ONLY=""
 PARSE_HOSTS=50000; PARSE_SUBNETS=500; PARSE_REPS=5; STARTUP_REPS=3; STARTUP_MAX=120
 READY_MAX=30; FO_READY_MAX=60; FO_SNAPSHOT_MAX=480
-set_rates=""; set_reps=""; set_period=""; set_startup=""; set_fo=""
+set_sreps=""; set_preps=""; set_rates=""; set_reps=""; set_period=""; set_startup=""; set_fo=""
 
 usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -43,6 +44,8 @@ while [ $# -gt 0 ]; do
     --reps) set_reps=$2; shift;;
     --period) set_period=$2; shift;;
     --startup) set_startup=$2; shift;;
+    --startup-reps) set_sreps=$2; shift;;
+    --parse-reps) set_preps=$2; shift;;
     --out) OUT=$2; shift;;
     --server-cpu) SRV_CPUS=$2; shift;;
     --client-cpu) CLI_CPUS=$2; shift;;
@@ -61,6 +64,7 @@ fi
 [ -n "$set_rates" ] && RATES=$set_rates; [ -n "$set_reps" ] && REPS=$set_reps
 [ -n "$set_period" ] && PERIOD=$set_period; [ -n "$set_startup" ] && STARTUP_COUNTS=$set_startup
 [ -n "$set_fo" ] && FO_RATES=$set_fo
+[ -n "$set_sreps" ] && STARTUP_REPS=$set_sreps; [ -n "$set_preps" ] && PARSE_REPS=$set_preps
 
 . "$BENCH/lib/common.sh"
 . "$BENCH/lib/topology.sh"
