@@ -68,6 +68,10 @@ export interface CliServerOptions {
   logger: Logger;
   /** Call once, as soon as every socket is bound: drops privileges (-user/-group/-chroot). */
   afterBind: () => void;
+  /** The operator control socket (`<pid file>.ctl`, src/server/control-socket.ts); absent = none. */
+  controlSocket?: string;
+  /** The -user/-group the control socket is given to. */
+  controlSocketOwner?: { uid?: number | undefined; gid?: number | undefined };
 }
 
 /** What `startDhcpServer` resolves to. */

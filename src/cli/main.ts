@@ -36,6 +36,7 @@ import { fatalLines, usageErrorLines, writeLines } from './isc-output.js';
 import { testLeaseFile } from './lease-test.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { enterChroot, preparePrivilegeDrop } from './privileges.js';
+import { controlSocketPath } from '../server/control-socket.js';
 import { runSubcommand } from './subcommands.js';
 import { bannerLines, versionLine } from './version.js';
 
@@ -307,6 +308,8 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
       broadcastOverride: args.server,
       quiet: args.quiet,
       logger,
+      ...(args.noPid ? {} : { controlSocket: controlSocketPath(pidPath) }),
+      ...(priv.drop ? { controlSocketOwner: { uid: priv.drop.uid, gid: priv.drop.gid } } : {}),
       afterBind: () => {
         if (args.chroot !== undefined) enterChroot(args.chroot);
         priv.drop?.apply();

@@ -6,7 +6,11 @@
  * it. ISC does this by appending a `failover peer "NAME" state { my state partner-down at …; }` record to
  * dhcpd.leases; dhcpd-ts writes the same record into its SQLite database. The partner's recorded state and
  * the MCLT are kept. The peer name may be omitted when the configuration declares exactly one.
- * Refused while a server holds the pid file (a running server keeps its own state; restart it after).
+ *
+ * With a server running (a live process in the pid file), the command is sent to it over its local
+ * control socket `<pid file>.ctl` (src/server/control-socket.ts) instead, as ISC's `omshell` sets
+ * `local-state` of the `failover-state` object: the server moves at once (logging ISC's
+ * `failover peer NAME: I move from communications-interrupted to partner-down`) and this prints the result.
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/model.js';
@@ -14,6 +18,7 @@ import type { Logger } from '../log/logger.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import type { FailoverStateRecord } from '../../leases/lease.js';
 import { processAlive, readPidFile } from './pid-file.js';
+import { controlSocketPath, sendControlRequest } from '../server/control-socket.js';
 
 export interface PartnerDownOptions {
   config: Config;
@@ -25,8 +30,8 @@ export interface PartnerDownOptions {
   now?: number;
 }
 
-/** Records partner-down for one failover relationship; returns the exit code. */
-export function partnerDown(o: PartnerDownOptions): number {
+/** Puts one failover relationship into partner-down (live or recorded); resolves to the exit code. */
+export async function partnerDown(o: PartnerDownOptions): Promise<number> {
   const names = [...o.config.failoverPeers.keys()];
   let peer = o.peer;
   if (peer === undefined) {
@@ -42,8 +47,29 @@ export function partnerDown(o: PartnerDownOptions): number {
   }
   const running = readPidFile(o.pidFile);
   if (running !== undefined && processAlive(running)) {
-    o.logger.error(`partner-down: a server is running (pid ${running} in ${o.pidFile}); stop it first, then start it again after this.`);
-    return 1;
+    const ctl = controlSocketPath(o.pidFile);
+    if (!existsSync(ctl)) {
+      o.logger.error(`partner-down: a server is running (pid ${running} in ${o.pidFile}) but has no control socket ${ctl}; stop it first, then start it again after this.`);
+      return 1;
+    }
+    let res;
+    try {
+      res = await sendControlRequest(ctl, { command: 'partner-down', peer });
+    } catch (e) {
+      o.logger.error(`partner-down: a server is running (pid ${running}) but its control socket ${ctl} does not answer: ${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+    if (!res.ok) {
+      o.logger.error(`partner-down: ${res.error}`);
+      return 1;
+    }
+    if (res.command !== 'partner-down') {
+      o.logger.error('partner-down: unexpected answer from the server.');
+      return 1;
+    }
+    o.logger.info(res.message);
+    o.logger.info(`failover peer ${res.peer}: my state ${res.state}, partner state ${res.partnerState}, mclt ${res.mclt} (server pid ${running}).`);
+    return 0;
   }
   if (!existsSync(o.dbFile)) {
     o.logger.error(`partner-down: no lease database ${o.dbFile} (start the server once, or run dhcpd import).`);

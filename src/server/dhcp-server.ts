@@ -31,6 +31,7 @@ import * as L from '../engine/log-lines.js';
 import { type Clock, type FailoverPolicy, noFailover, noPingCheck, type PingCheck, systemClock } from '../engine/ports.js';
 import type { AddressResolver } from '../policy/hosts.js';
 import { AddressIndex, interfaceSharedNetwork } from '../policy/network.js';
+import type { ControlledPeer } from './control-socket.js';
 
 /** How to start a server. Everything but `config` and `logger` has a real default. */
 export interface DhcpServerOptions {
@@ -72,6 +73,13 @@ export interface DhcpServerOptions {
   readonly expiryIntervalSeconds?: number;
   /** Called after each committed turn with the leases written (failover wiring, tests). */
   readonly onCommitted?: (leases: readonly Lease[]) => void;
+  /**
+   * Path of the local operator control socket (src/server/control-socket.ts; the CLI passes
+   * `<pid file>.ctl`): `dhcpd-ts partner-down` on a running server. Absent = none.
+   */
+  readonly controlSocket?: string;
+  /** Owner to give the control socket (the `-user`/`-group` the server drops to). */
+  readonly controlSocketOwner?: { uid?: number | undefined; gid?: number | undefined };
 }
 
 /** Counters for tests and monitoring. */
@@ -213,12 +221,24 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 
   // Failover: the given policy, else every `failover peer` of the config started over the lease store.
   let failover = options.failover;
+  let failoverPeers: ReadonlyMap<string, ControlledPeer> = new Map();
   if (failover === undefined && options.startFailover !== false && options.config.failoverPeers.size > 0) {
     const { startConfiguredFailover } = await import('./failover-wiring.js');
     const runtime = await startConfiguredFailover(options.config, leaseStore, logger);
     if (runtime !== undefined) {
       failover = runtime.policy;
+      failoverPeers = runtime.peers;
       closers.push(() => runtime.stop());
+    }
+  }
+  // The operator's control socket (before the privilege drop, which may forbid creating it).
+  if (options.controlSocket !== undefined) {
+    const { startControlSocket } = await import('./control-socket.js');
+    try {
+      const ctl = await startControlSocket({ path: options.controlSocket, peers: () => failoverPeers, logger, ...(options.controlSocketOwner ? { owner: options.controlSocketOwner } : {}) });
+      closers.push(() => ctl.close());
+    } catch (e) {
+      logger.error(`Can't open the control socket ${options.controlSocket}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   const ports = { clock, logger, pingCheck: ping, failover: failover ?? noFailover };
