@@ -1,0 +1,227 @@
+/**
+ * Issue 5 test 3 (partner failure in the seed scenario) as a reusable run, for
+ * test/integration/seed-partner-down*.test.ts. See those files for what is checked.
+ */
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { delay, waitUntil } from './netns.js';
+import {
+  createSeedLan,
+  DHCPD_TS,
+  type Impl,
+  inSeedRange,
+  keepLogs,
+  PEER,
+  PRIMARY_ADDRESS,
+  type SeedServer,
+  seedConfig,
+  startDhclient,
+  startSeedServer,
+  waitBothNormal,
+} from './seed-scenario.js';
+import { hbaBit, hbaFromSplit, loadBalanceHash } from '../../src/failover/load-balance.js';
+
+/** The MCLT of the partner-failure runs. */
+export const MCLT = 20;
+const HBA = hbaFromSplit(128);
+const macBytes = (mac: string): number[] => mac.split(':').map((h) => parseInt(h, 16));
+
+/** A MAC 52:54:00:02:c0:NN whose bucket (chaddr hash; dhclient sends no client identifier) is the secondary's. */
+function secondaryBucketMac(): string {
+  for (let i = 0; i < 256; i++) {
+    const mac = `52:54:00:02:c0:${i.toString(16).padStart(2, '0')}`;
+    if (!hbaBit(HBA, loadBalanceHash(Buffer.from(macBytes(mac))))) return mac;
+  }
+  throw new Error('no MAC in the secondary bucket');
+}
+
+/** Addresses in `state` in a server's stored bindings. */
+async function addressesIn(s: SeedServer, state: string): Promise<Set<string>> {
+  return new Set([...(await s.bindings()).values()].filter((b) => b.bindingState === state).map((b) => b.address));
+}
+
+function acksSince(log: string, from: number): { address: string; mac: string }[] {
+  return [...log.slice(from).matchAll(/DHCPACK on (\d+\.\d+\.\d+\.\d+) to ([0-9a-f:]{17})/g)].map((m) => ({ address: m[1]!, mac: m[2]! }));
+}
+
+function runHost(cmd: string, args: readonly string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, [...args], { timeout: 20_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout + stderr });
+    });
+  });
+}
+
+/** How the survivor reaches partner-down. */
+export type Mode = 'command' | 'auto';
+
+/**
+ * Issue 5 test 3 for one pairing: the primary survives, the secondary is killed and restarted. `command`
+ * needs a dhcpd-ts primary (ISC has only OMAPI for this).
+ */
+export async function runPartnerDown(t: TestContext, prefix: string, mode: Mode, primaryImpl: Impl, secondaryImpl: Impl): Promise<void> {
+  if (mode === 'command' && primaryImpl !== 'dhcpd-ts') throw new Error('partner-down by command needs a dhcpd-ts primary');
+  const bMac = secondaryBucketMac();
+  const seed = await createSeedLan(prefix, [
+    { name: 'clb', mac: bMac },
+    { name: 'perf', address: '192.168.102.50/24' },
+  ]);
+  const times = { mclt: MCLT, defaultLeaseTime: 60, maxLeaseTime: 60, ...(mode === 'auto' ? { autoPartnerDown: 2 } : {}) };
+  let pri: SeedServer | undefined;
+  let sec: SeedServer | undefined;
+  const context = (): string =>
+    ['primary', 'secondary']
+      .map((r, i) => `--- ${r}:\n${([pri, sec][i]?.log() ?? '').split('\n').filter((l) => /failover|DHCP|balanc|free leases/.test(l)).slice(-30).join('\n')}`)
+      .join('\n');
+  const step = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      throw new Error(`${what}: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}\n${context()}`);
+    }
+  };
+  try {
+    sec = await startSeedServer(seed.topology, seed.sec, 'secondary', secondaryImpl, await seedConfig('secondary', times));
+    pri = await startSeedServer(seed.topology, seed.pri, 'primary', primaryImpl, await seedConfig('primary', times));
+    const p = pri;
+    const s = sec;
+    await step('both normal', () => Promise.all([waitBothNormal(p, 30_000), waitBothNormal(s, 30_000)]));
+    await step('backup leases on the secondary', () =>
+      waitUntil(async () => ((await addressesIn(s, 'backup')).size >= 45 ? true : undefined), { timeoutMs: 20_000, intervalMs: 300 }),
+    );
+
+    // Client A (the seed client, the primary's bucket) is leased by the primary while both are normal.
+    const a = await startDhclient(seed.topology, seed.cli);
+    const [aLease] = await step('client A leased', () => a.waitLeases(1, 20_000));
+    assert.equal(aLease!.serverIdentifier, PRIMARY_ADDRESS);
+    // Let the secondary ack A's binding, so A's renewals may get more than MCLT.
+    await delay(1500);
+
+    // Kill the partner: the survivor goes to communications-interrupted.
+    const backupAtKill = await addressesIn(p, 'backup');
+    assert.ok(backupAtKill.size >= 45, `primary knows ${backupAtKill.size} backup leases`);
+    const aAcksBefore = (a.process.output.match(/DHCPACK of /g) ?? []).length;
+    await s.kill();
+    await step('communications-interrupted', () =>
+      p.process.waitFor(new RegExp(`failover peer ${PEER}: I move from normal to communications-interrupted`), { timeoutMs: 15_000 }),
+    );
+
+    // A new client of the secondary's bucket is served by the primary from its own free leases.
+    const b = await startDhclient(seed.topology, seed.lan.host('clb'));
+    const [bLease] = await step('client B leased by the survivor', () => b.waitLeases(1, 20_000));
+    assert.equal(bLease!.serverIdentifier, PRIMARY_ADDRESS);
+    assert.ok(inSeedRange(bLease!.address));
+    // Never-used addresses have no record; "free" here = in the range and not the partner's backup lease.
+    assert.ok(!backupAtKill.has(bLease!.address), `B got ${bLease!.address}, one of the partner's backup leases, before partner-down`);
+    await b.process.stop();
+
+    // A renews with the survivor (T1 of its MCLT-long first lease is at most 10 s away).
+    await step('client A renewed by the survivor', () =>
+      waitUntil(() => ((a.process.output.match(/DHCPACK of /g) ?? []).length > aAcksBefore ? true : undefined), {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      }),
+    );
+    assert.match(a.process.output.slice(a.process.output.lastIndexOf('DHCPACK of ')), new RegExp(`DHCPACK of ${aLease!.address.replace(/\./g, '\\.')} from ${PRIMARY_ADDRESS}`));
+    await a.process.stop();
+
+    // Partner-down. ISC semantics: the command records `my state partner-down` (stos = now) in the stopped
+    // server's store; on start the server sits in startup for 15 s (no peer STATE), then goes to the saved
+    // state keeping the recorded stos. auto-partner-down moves there after N s in communications-interrupted.
+    let pdAt: number;
+    if (mode === 'command') {
+      await p.stop();
+      const r = await runHost(DHCPD_TS, ['partner-down', '-cf', p.configFile, '-lf', p.leasesFile, '-pf', p.pidFile]);
+      assert.equal(r.code, 0, `dhcpd-ts partner-down failed:\n${r.out}`);
+      pdAt = Date.now() - 1000;
+      await p.restart();
+      await step('startup -> partner-down after the restart', () =>
+        p.process.waitFor(new RegExp(`failover peer ${PEER}: I move from startup to partner-down`), { timeoutMs: 20_000 }),
+      );
+    } else {
+      await step('auto-partner-down', () =>
+        p.process.waitFor(new RegExp(`failover peer ${PEER}: I move from communications-interrupted to partner-down`), { timeoutMs: 10_000 }),
+      );
+      pdAt = Date.now() - 500;
+    }
+    t.diagnostic(`partner-down via ${mode}`);
+
+    const perf = seed.lan.host('perf');
+    const perfdhcp = (base: string, n: number) =>
+      perf.exec('perfdhcp', ['-4', '-l', perf.ifname, '-B', '-R', String(n), '-n', String(n), '-r', '30', '-d', '2', '-W', '1500000', '-b', `mac=${base}`, '255.255.255.255'], {
+        check: false,
+        timeoutMs: 25_000,
+      });
+    let run2Clients = 90;
+    if (mode === 'auto') {
+      // Before MCLT: perfdhcp exhausts the primary's own free leases, and no backup lease is given out.
+      // Wait 4 s first so that these MCLT-long leases outlive the moment the backups become usable.
+      await delay(4000);
+      const run1Mark = p.log().length;
+      await perfdhcp('00:0c:01:00:00:00', 90);
+      const run1End = Date.now();
+      assert.ok(run1End < pdAt + MCLT * 1000, `run 1 ended ${run1End - pdAt} ms after partner-down, not before MCLT`);
+      const run1 = acksSince(p.log(), run1Mark);
+      t.diagnostic(`before MCLT: ${run1.length} ACKs`);
+      assert.ok(run1.length > 0, 'no ACKs before MCLT');
+      assert.deepEqual(run1.filter((x) => backupAtKill.has(x.address)), [], 'backup leases handed out before MCLT had passed in partner-down');
+      // ISC's words when its own free leases are gone but the partner holds backup leases.
+      assert.match(p.log().slice(run1Mark), /: peer holds all free leases|: no free leases/, 'the run before MCLT did not exhaust the free leases');
+      run2Clients = 20;
+    }
+
+    // After MCLT: the partner's backup leases are used (after the primary's own free ones, if any are left).
+    const wait = pdAt + MCLT * 1000 + 1500 - Date.now();
+    if (wait > 0) await delay(wait);
+    const run2Mark = p.log().length;
+    await perfdhcp('00:0c:02:00:00:00', run2Clients);
+    const run2 = acksSince(p.log(), run2Mark);
+    const fromBackup = run2.filter((x) => backupAtKill.has(x.address));
+    t.diagnostic(`after MCLT: ${run2.length} ACKs, ${fromBackup.length} of them on the partner's backup leases`);
+    assert.ok(fromBackup.length > 0, `no backup lease used after MCLT in partner-down (${run2.length} ACKs)`);
+
+    // The partner restarts; both return to normal, the secondary through recover.
+    const secMark = s.log().length;
+    const priMark2 = p.log().length;
+    await s.restart();
+    await step('the secondary recovers to normal', async () => {
+      await s.process.waitFor(new RegExp(`failover peer ${PEER}: I move from \\S+ to recover`), { timeoutMs: 15_000 });
+      await s.process.waitFor(new RegExp(`failover peer ${PEER}: I move from \\S+ to normal`), { timeoutMs: MCLT * 1000 + 15_000 });
+    });
+    await step('the primary returns to normal', () =>
+      waitUntil(() => (new RegExp(`failover peer ${PEER}: I move from \\S+ to normal`).test(p.log().slice(priMark2)) ? true : undefined), {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      }),
+    );
+    assert.ok(s.log().slice(secMark).includes('recover'));
+
+    // No address is leased to two clients: active bindings agree between the two databases, and the
+    // backup leases the primary gave out in partner-down are known to the recovered secondary.
+    const pb = await p.bindings();
+    const check = async () => {
+      const sb = await s.bindings();
+      for (const x of fromBackup) {
+        const there = sb.get(x.address);
+        if (there?.bindingState !== 'active' || there.hardware !== x.mac) return undefined;
+      }
+      return sb;
+    };
+    const sb = await step('the secondary learned the partner-down leases', () => waitUntil(check, { timeoutMs: 10_000, intervalMs: 300 }));
+    let both = 0;
+    for (const [addr, l] of pb) {
+      const o = sb.get(addr);
+      if (l.bindingState === 'active' && o?.bindingState === 'active') {
+        both++;
+        assert.equal(o.hardware, l.hardware, `${addr} is active for ${l.hardware} on the primary and for ${o.hardware} on the secondary`);
+      }
+    }
+    t.diagnostic(`${both} addresses active on both servers, all for the same client`);
+    assert.ok(both >= fromBackup.length);
+  } finally {
+    await keepLogs(prefix, [pri, sec]);
+    await seed.destroy();
+  }
+}
+
