@@ -51,6 +51,7 @@ gen_leases() {  # $1 file, $2 count
   }' > "$1"
 }
 
+BIG_HEAP_MB=${BIG_HEAP_MB:-12288}
 extras_row() { echo "$*" >> "$OUT/extras.csv"; }
 [ -n "${OUT:-}" ] && [ ! -f "$OUT/extras.csv" ] && echo "test,server,n,rep,seconds,vmrss_kb,vmhwm_kb,note" > "$OUT/extras.csv"
 
@@ -81,7 +82,7 @@ bench_parse() {
 # Start one server with a prepared store and time it until UDP :67 is bound and the server says
 # it is serving. Measures VmRSS/VmHWM right then. $1 server $2 dir $3 n $4 rep
 startup_one() {
-  local s=$1 dir=$2 n=$3 rep=$4 t0 t1 pid outer
+  local s=$1 dir=$2 n=$3 rep=$4 label=${5:-startup} t0 t1 pid outer
   rm -f "$dir/dhcpd0.pid"
   t0=$(now_ns)
   start_server "$s" "$dir" 0 $((STARTUP_MAX + 30)); outer=$SRV_OUTER
@@ -90,9 +91,9 @@ startup_one() {
   if [ -n "$pid" ]; then
     BENCH_PIDS+=("$pid")
     sleep 1   # let start-up garbage settle before reading RSS
-    extras_row "startup,$s,$n,$rep,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1e9}'),$(status_kb "$pid" VmRSS),$(status_kb "$pid" VmHWM),"
+    extras_row "$label,$s,$n,$rep,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1e9}'),$(status_kb "$pid" VmRSS),$(status_kb "$pid" VmHWM),"
   else
-    extras_row "startup,$s,$n,$rep,,,,not-ready-in-${STARTUP_MAX}s"
+    extras_row "$label,$s,$n,$rep,,,,not-ready-in-${STARTUP_MAX}s: $(grep -m1 -oE 'heap out of memory|Error[^,]*' "$dir/server0.log" | head -c 80)"
     blog "startup: $s with $n leases not ready: $(tail -n 3 "$dir/server0.log" | tr '\n' ' ')"
   fi
   stop_pid "$pid" 30; stop_pid "$outer" 5; wait "$outer" 2>/dev/null
@@ -114,11 +115,24 @@ bench_startup() {
     t1=$(now_ns)
     extras_row "import,dhcpd-ts,$n,1,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1e9}'),,,rc=$rc $(grep -o "by binding state: .*" "$tsd/import.out" | tr "," ";")"
     blog "startup: dhcpd-ts import of $n leases rc=$rc in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f",(b-a)/1e9}') s; active in db: $(ts_db_active "$tsd/dhcpd0.leases.sqlite")"
+    if [ "$rc" != 0 ]; then
+      # e.g. V8's default heap limit (~4 GiB) reached: say so, then retry with a bigger heap so the
+      # start-up test still has its store (the row above records the failure)
+      rm -f "$tsd"/dhcpd0.leases.sqlite*
+      t0=$(now_ns)
+      NODE_OPTIONS="--max-old-space-size=$BIG_HEAP_MB" timeout 900 "$TS_BIN" import -cf "$tsd/dhcpd0.conf" -lf "$tsd/dhcpd0.leases" -db "$tsd/dhcpd0.leases.sqlite" "$dir/isc-source.leases" > "$tsd/import2.out" 2>&1; rc=$?
+      t1=$(now_ns)
+      extras_row "import-heap${BIG_HEAP_MB}m,dhcpd-ts,$n,1,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1e9}'),,,rc=$rc $(grep -o "by binding state: .*" "$tsd/import2.out" | tr "," ";")"
+      blog "startup: retried with NODE_OPTIONS=--max-old-space-size=$BIG_HEAP_MB: rc=$rc; active in db: $(ts_db_active "$tsd/dhcpd0.leases.sqlite")"
+    fi
     for ((rep = 1; rep <= STARTUP_REPS; rep++)); do
       local isd=$dir/isc; mkdir -p "$isd"; cp "$dir/dhcpd0.conf" "$isd/"
       cp "$dir/isc-source.leases" "$isd/dhcpd0.leases"   # ISC rewrites its file at start-up: fresh copy each time
       startup_one isc "$isd" "$n" "$rep"
       startup_one dhcpd-ts "$tsd" "$n" "$rep"
+      if tail -1 "$OUT/extras.csv" | grep -q 'not-ready'; then
+        NODE_OPTIONS="--max-old-space-size=$BIG_HEAP_MB" startup_one dhcpd-ts "$tsd" "$n" "$rep" "startup-heap${BIG_HEAP_MB}m"
+      fi
     done
     [ "$n" -gt 0 ] && extras_row "persisted,dhcpd-ts,$n,1,,,,active-after-restarts=$(ts_db_active "$tsd/dhcpd0.leases.sqlite")"
     rm -f "$dir/isc-source.leases" "$dir"/isc/dhcpd0.leases*
@@ -132,12 +146,12 @@ render_extras() {
     echo "## Config parse, start-up, memory"; echo
     echo "| test | server | n | runs | median s | min s | max s | VmRSS MiB (median) | VmHWM MiB (median) | notes |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
-    awk -F, 'NR>1 { k=$1 SUBSEP $2 SUBSEP $3; if (!(k in seen)) { seen[k]=1; o[++nk]=k } if ($5!="") { m=++n[k]; v[k,m]=$5; r[k,m]=$6; h[k,m]=$7 } if ($8!="") note[k]=$8 }
+    awk -F, 'NR>1 { k=$1 SUBSEP $2 SUBSEP $3; if (!(k in seen)) { seen[k]=1; o[++nk]=k } if ($5!="" && $8 !~ /^rc=[1-9]/) { m=++n[k]; v[k,m]=$5; r[k,m]=$6; h[k,m]=$7 } else if ($8 ~ /^rc=[1-9]/) failed[k]++; if ($8!="" && $8 !~ /^rc=/) note[k]=$8; else if ($8 ~ /^rc=0 ./) note[k]=substr($8, 6) }
       function med(a,k,c,  i,j,t,x) { for(i=1;i<=c;i++) x[i]=a[k,i]+0; for(i=1;i<=c;i++) for(j=i+1;j<=c;j++) if (x[j]<x[i]) {t=x[i];x[i]=x[j];x[j]=t}; lo=x[1]; hi=x[c]; return (c%2)?x[(c+1)/2]:(x[c/2]+x[c/2+1])/2 }
       END { for (i=1;i<=nk;i++) { k=o[i]; split(k,p,SUBSEP); c=n[k]+0
         if (c==0) { printf "| %s | %s | %s | 0 | | | | | | %s |\n", p[1], p[2], p[3], note[k]; continue }
         m=med(v,k,c); a=lo; b=hi; rr=med(r,k,c); hh=med(h,k,c)
-        printf "| %s | %s | %s | %d | %.3f | %.3f | %.3f | %s | %s | %s |\n", p[1], p[2], p[3], c, m, a, b, (rr>0?sprintf("%.1f",rr/1024):""), (hh>0?sprintf("%.1f",hh/1024):""), note[k] } }' "$csv"
+        printf "| %s | %s | %s | %d | %.3f | %.3f | %.3f | %s | %s | %s%s |\n", p[1], p[2], p[3], c, m, a, b, (rr>0?sprintf("%.1f",rr/1024):""), (hh>0?sprintf("%.1f",hh/1024):""), note[k], (failed[k]?" (" failed[k] " failed runs left out)":"") } }' "$csv"
     echo
     # memory per 100,000 leases: (RSS with the largest N - RSS with 0) / N * 100,000
     awk -F, 'NR>1 && $1=="startup" && $6!="" { k=$2 SUBSEP $3; s[k]+=$6; c[k]++; if ($3+0>mx[$2]) mx[$2]=$3+0 }
