@@ -109,7 +109,8 @@ export async function runSubcommand(name: Subcommand, argv: readonly string[], i
           return 1;
         }
         const pidFile = parsed.pidFile ?? (p?.pidFileName || DEFAULT_PID_FILE);
-        return partnerDown({ config, dbFile, pidFile, peer: parsed.positional[0], logger });
+        // awaited here: the finally below closes the logger, which must outlive the live request.
+        return await partnerDown({ config, dbFile, pidFile, peer: parsed.positional[0], logger });
       }
     }
   } finally {
