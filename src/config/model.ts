@@ -421,7 +421,12 @@ export interface Config {
  * (htype then the address) — always build it with this function.
  */
 export function hardwareKey(hw: HardwareAddress): string {
-  return String.fromCharCode(hw.htype & 0xff, ...hw.address);
+  const a = hw.address;
+  // Ethernet (the 50,000-host case) without the spread's iterator; same string either way.
+  if (a.length === 6) return String.fromCharCode(hw.htype & 0xff, a[0], a[1], a[2], a[3], a[4], a[5]);
+  let s = String.fromCharCode(hw.htype & 0xff);
+  for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]);
+  return s;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

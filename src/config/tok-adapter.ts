@@ -23,5 +23,11 @@ export function toValueToken(t: Tok, file: string): ValueToken {
 
 /** Several tokens. */
 export function toValueTokens(toks: readonly Tok[], file: string): ValueToken[] {
-  return toks.filter((t) => t.kind !== 'eof').map((t) => toValueToken(t, file));
+  // One pass, no intermediate array: this runs for every option statement of every host.
+  const out: ValueToken[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t.kind !== 'eof') out.push(toValueToken(t, file));
+  }
+  return out;
 }
