@@ -75,7 +75,16 @@ async function runSeed(prefix: string, primaryImpl: Impl, secondaryImpl: Impl): 
     assert.ok(inSeedRange(first.address), `leased ${first.address}, outside 192.168.102.110-210`);
     assert.equal(first.leaseTime, MCLT, `first lease time must be the MCLT (option 51)\n${context()}`);
     assert.equal(first.serverIdentifier, answeringAddress, `answered by the server the hash does not give this client\n${context()}`);
-    assert.match(answering.log(), new RegExp(`DHCPACK on ${first.address.replace(/\./g, '\\.')} to ${SEED_CLIENT_MAC}`));
+    // The seed's four lines, one each, from the server that answered (SEED-SCENARIO.md step 3).
+    const ifname = answering.host.ifname;
+    for (const line of [
+      `DHCPDISCOVER from ${SEED_CLIENT_MAC} via ${ifname}`,
+      `DHCPOFFER on ${first.address} to ${SEED_CLIENT_MAC} via ${ifname}`,
+      `DHCPREQUEST for ${first.address} (${answeringAddress}) from ${SEED_CLIENT_MAC} via ${ifname}`,
+      `DHCPACK on ${first.address} to ${SEED_CLIENT_MAC} via ${ifname}`,
+    ]) {
+      assert.ok(answering.log().split('\n').includes(line), `the ${answering.role} (${answering.impl}) did not log "${line}"\n${context()}`);
+    }
 
     // T1 = MCLT/2 (dhclient picks 3/4..1 of it): a unicast DHCPREQUEST to the server identifier.
     const leases = await client.waitLeases(2, MCLT * 1000 + 5_000).catch((e: Error) => {
@@ -89,6 +98,11 @@ async function runSeed(prefix: string, primaryImpl: Impl, secondaryImpl: Impl): 
       client.process.output,
       new RegExp(`DHCPREQUEST for ${first.address.replace(/\./g, '\\.')} on ${seed.cli.ifname} to ${answeringAddress.replace(/\./g, '\\.')} port 67`),
       'the renewal was not unicast to the server identifier',
+    );
+    // RENEWING: no server identifier in the request, so ISC's line has none either.
+    assert.ok(
+      answering.log().split('\n').includes(`DHCPREQUEST for ${first.address} from ${SEED_CLIENT_MAC} via ${ifname}`),
+      `no renewal DHCPREQUEST line on the ${answering.role}\n${context()}`,
     );
     const ackLines = answering.log().match(new RegExp(`DHCPACK on ${first.address.replace(/\./g, '\\.')} to ${SEED_CLIENT_MAC}`, 'g')) ?? [];
     assert.ok(ackLines.length >= 2, `the answering server logged ${ackLines.length} ACK(s) for the client`);
