@@ -9,7 +9,7 @@ export function toValueToken(t: Tok, file: string): ValueToken {
   const loc = { file, line: t.line, column: t.column };
   switch (t.kind) {
     case 'string':
-      return { type: 'string', image: t.text, bytes: Buffer.from(t.text, 'latin1'), loc };
+      return { type: 'string', image: t.text, bytes: latin1Bytes(t.text), loc };
     case 'number':
       return { type: 'number', image: t.image, loc };
     case 'numberOrName':
@@ -19,6 +19,13 @@ export function toValueToken(t: Tok, file: string): ValueToken {
     default:
       return { type: 'punct', image: t.image, loc };
   }
+}
+
+/** The bytes of a latin1 string (one char = one byte); cheaper than Buffer.from for short strings. */
+function latin1Bytes(s: string): Uint8Array {
+  const u = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+  return u;
 }
 
 /** Several tokens. */

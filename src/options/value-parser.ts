@@ -412,6 +412,11 @@ export function parseOptionValue(def: OptionDefinition, tokens: ValueToken[], en
 
 /** Constant-fold the parts into one value: const bytes when possible, else a concat expression. */
 function foldParts(parts: Part[]): OptionValue {
+  // One constant part (a text option, one address, one number): every part is freshly built for this
+  // value, so it can be the value itself — no second copy per option statement.
+  if (parts.length === 1 && parts[0].kind === 'const' && parts[0].data.constructor === Uint8Array) {
+    return { kind: 'const', data: parts[0].data };
+  }
   if (parts.every((p) => p.kind === 'const')) {
     const total = parts.reduce((n, p) => n + (p as { data: Uint8Array }).data.length, 0);
     const out = new Uint8Array(total);
