@@ -89,8 +89,8 @@ export function nextAfter(state: BindingState, failover: boolean): BindingState 
 /**
  * Runs one expiry pass over the store: every lease due at `now` for which `ctxFor` returns a context (return
  * null to skip a lease, e.g. a failover pool in which this server may not expire it now) is transitioned,
- * `onEvent` is called for each expiry/release event (to run and log its statements), and all results are
- * committed in one transaction. Returns the results.
+ * `onEvent` is called for each expiry/release event (to run and log its statements; it may change the
+ * lease's scope), then all results are committed in one transaction. Returns the results.
  */
 export function expireDueLeases(
   store: LeaseStore,
@@ -106,7 +106,9 @@ export function expireDueLeases(
     const r = makeBindingStateTransition(lease, ctx);
     results.push(r);
   }
-  if (results.length > 0) store.commit(results.map((r) => r.lease));
+  // Events first (ISC runs on_expiry/on_release before writing the new state): their `set`s go into the
+  // lease's scope and are committed with it.
   if (onEvent) for (const r of results) if (r.event) onEvent(r);
+  if (results.length > 0) store.commit(results.map((r) => r.lease));
   return results;
 }

@@ -39,6 +39,7 @@ import { encodeSubOptions, parseSubOptions } from '../wire/agent-information.js'
 import type { EncodeOptions } from '../wire/encode.js';
 import { iscBootpOptionSpace, iscReplyMaxSize } from '../wire/encode.js';
 import { type DeferredStatements, type EvalContext, executeStatements, OptionState } from './evaluate.js';
+import { onBodyText, runOnStatements } from './on-statements.js';
 import { LeaseBook } from './lease-book.js';
 import * as L from './log-lines.js';
 import { type EnginePorts, type LeaseView } from './ports.js';
@@ -436,13 +437,13 @@ export class DhcpEngine {
           return;
         }
       }
-      if (lease.ends === null || lease.ends > s.now) this.releaseLease(lease, s.now, pool);
+      if (lease.ends === null || lease.ends > s.now) this.releaseLease(lease, s.now, pool, s);
     }
     this.ports.logger.info(msg);
   }
 
   /** ISC release_lease: the lease ends now and goes to released (failover) or free. */
-  private releaseLease(lease: Lease, now: number, pool: Pool | undefined): void {
+  private releaseLease(lease: Lease, now: number, pool: Pool | undefined, s: RequestState): void {
     const l = cloneLease(lease);
     const failover = pool?.failoverPeer != null && !pool.noFailover;
     l.ends = now;
@@ -450,7 +451,7 @@ export class DhcpEngine {
     l.nextBindingState = 'free';
     l.cltt = now;
     // ISC keeps hardware and uid on a released lease (so the same client gets it back first).
-    this.runOn(l, 'release');
+    this.runOnRelease(l, s);
     this.book.put(l);
     if (failover) this.pendingNotify.push([pool!.failoverPeer!, l]);
   }
@@ -724,6 +725,7 @@ export class DhcpEngine {
         // ISC one-lease-per-client: a client that gets a lease by REQUEST without ciaddr gives up the others.
         if (boolParam(opts, SV.oneLeasePerClient) === 1 && offer === DHCPACK && packet.ciaddr === 0) this.releaseOthers(s, next);
         if (deferred.commit.length > 0) this.runDeferred(ctx, next, deferred.commit);
+        next.on = storedOnStatements(next.on, deferred);
         this.book.put(next);
         if (failover) this.pendingNotify.push([pool!.failoverPeer!, next]);
       }
@@ -921,8 +923,19 @@ export class DhcpEngine {
     executeStatements(body, c);
   }
 
-  /** `on release`/`on expiry` bodies are kept as text on the lease by the store; not executed here yet. */
-  private runOn(_lease: Lease, _event: 'release' | 'expiry'): void {}
+  /**
+   * ISC release_lease: the lease's stored `on release` statements run with the DHCPRELEASE (their `set`s
+   * land in the lease's scope); then both `on release` and `on expiry` are dropped ("a released lease
+   * can't expire").
+   */
+  private runOnRelease(l: Lease, s: RequestState): void {
+    const text = l.on.release;
+    if (text !== undefined) {
+      l.scope = new Map(l.scope);
+      runOnStatements({ config: this.config, lease: l, event: 'release', text, logger: this.ports.logger, now: s.now, packet: s.packet, raw: s.req.raw });
+    }
+    l.on = l.on.commit !== undefined ? { commit: l.on.commit } : {};
+  }
 
   private releaseOthers(s: RequestState, keep: Lease): void {
     const others = [...(s.uid !== undefined ? this.book.byUid(s.uid) : []), ...this.book.byHardware(s.packet.htype, s.chaddr)];
@@ -930,7 +943,7 @@ export class DhcpEngine {
     for (const l of others) {
       if (seen.has(l.address)) continue;
       seen.add(l.address);
-      if (isActive(l, s.now) && leaseMatchesClient(l, s.uid, s.packet.htype, s.chaddr)) this.releaseLease(l, s.now, poolOf(this.allocCtx(s.now), l.address));
+      if (isActive(l, s.now) && leaseMatchesClient(l, s.uid, s.packet.htype, s.chaddr)) this.releaseLease(l, s.now, poolOf(this.allocCtx(s.now), l.address), s);
     }
   }
 
@@ -1136,4 +1149,21 @@ function stripNul(b: Buffer): string {
 function stripNulBuf(b: Buffer): Buffer {
   const i = b.indexOf(0);
   return i >= 0 ? b.subarray(0, i) : b;
+}
+
+/**
+ * The `on expiry`/`on release` statements stored with a lease at commit (ISC ack_lease → supersede_lease
+ * replaces the lease's on_star with the statements in effect now): their source text, as ISC writes it in
+ * dhcpd.leases. `on commit` ran already and is kept only as before.
+ */
+function storedOnStatements(prev: Lease['on'], deferred: DeferredStatements): Lease['on'] {
+  const on: Lease['on'] = prev.commit !== undefined ? { commit: prev.commit } : {};
+  const expLoc = deferred.expiry.length > 0 ? deferred.locs?.expiry : undefined;
+  const relLoc = deferred.release.length > 0 ? deferred.locs?.release : undefined;
+  const expiry = expLoc !== undefined ? onBodyText(expLoc) : undefined;
+  const release = relLoc !== undefined ? onBodyText(relLoc) : undefined;
+  if (expiry !== undefined) on.expiry = expiry;
+  if (release !== undefined) on.release = release;
+  if (expLoc !== undefined && relLoc !== undefined && expLoc === relLoc && expiry !== undefined) on.expiryOrRelease = true;
+  return on;
 }

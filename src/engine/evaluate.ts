@@ -8,7 +8,7 @@
  * @module
  */
 import { hostname as osHostname } from 'node:os';
-import type { Config, Expr, Host, OptionStatement, Statement } from '../config/model.js';
+import type { Config, Expr, Host, OptionStatement, SourceLoc, Statement } from '../config/model.js';
 import type { Lease, ScopeValue } from '../../leases/lease.js';
 import type { Logger } from '../log/logger.js';
 import { type DhcpPacket, DhcpOption } from '../wire/packet.js';
@@ -59,6 +59,8 @@ export interface DeferredStatements {
   commit: Statement[];
   release: Statement[];
   expiry: Statement[];
+  /** Where the `on` statements in effect were written (their text is stored with the lease). */
+  locs?: { release?: SourceLoc; expiry?: SourceLoc };
 }
 
 /** Everything an expression can look at. */
@@ -501,6 +503,7 @@ export function executeStatements(statements: readonly Statement[], ctx: EvalCon
         if (ctx.deferred !== undefined) {
           for (const ev of st.events) {
             if (ev === 'commit' || ev === 'release' || ev === 'expiry') ctx.deferred[ev] = [...st.body];
+            if (ev === 'release' || ev === 'expiry') ctx.deferred.locs = { ...ctx.deferred.locs, [ev]: st.loc };
           }
         }
         break;

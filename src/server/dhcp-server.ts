@@ -31,7 +31,8 @@ import * as L from '../engine/log-lines.js';
 import { type Clock, type FailoverPolicy, noFailover, noPingCheck, type PingCheck, systemClock } from '../engine/ports.js';
 import type { AddressResolver } from '../policy/hosts.js';
 import { AddressIndex, interfaceSharedNetwork } from '../policy/network.js';
-import type { ControlledPeer } from './control-socket.js';
+import type { FailoverPeer } from '../failover/engine.js';
+import type { TransitionContext, TransitionResult } from '../../leases/expiry.js';
 
 /** How to start a server. Everything but `config` and `logger` has a real default. */
 export interface DhcpServerOptions {
@@ -221,7 +222,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 
   // Failover: the given policy, else every `failover peer` of the config started over the lease store.
   let failover = options.failover;
-  let failoverPeers: ReadonlyMap<string, ControlledPeer> = new Map();
+  let failoverPeers: ReadonlyMap<string, FailoverPeer> = new Map();
   if (failover === undefined && options.startFailover !== false && options.config.failoverPeers.size > 0) {
     const { startConfiguredFailover } = await import('./failover-wiring.js');
     const runtime = await startConfiguredFailover(options.config, leaseStore, logger);
@@ -414,11 +415,29 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const runExpiry = async (): Promise<void> => {
     try {
       const { expireDueLeases } = await import('../../leases/expiry.js');
+      const { runOnStatements } = await import('../engine/on-statements.js');
       const index = engine.addressIndex();
-      expireDueLeases(leaseStore, clock.now(), (lease) => {
+      const config = engine.config;
+      const now = clock.now();
+      const peerOf = (lease: Lease): string | undefined => {
         const pool = index.rangeOf(lease.address)?.pool;
-        return { failover: pool?.failoverPeer != null && !pool.noFailover };
-      });
+        return pool?.failoverPeer != null && !pool.noFailover ? pool.failoverPeer : undefined;
+      };
+      const results = expireDueLeases(
+        leaseStore,
+        now,
+        (lease) => expiryContext(lease, peerOf(lease), failoverPeers, now),
+        // ISC make_binding_state_transition: the lease's stored `on expiry` (or `on release`) statements
+        // run before the new state is written; their `set`s stay in the lease's scope.
+        (r: TransitionResult) => {
+          if (r.statements !== null && r.event !== null) runOnStatements({ config, lease: r.lease, event: r.event, text: r.statements, logger, now });
+        },
+      );
+      // Failover (ISC): every binding change goes to the partner (BNDUPD expired → BNDACK → free).
+      for (const r of results) {
+        const peer = peerOf(r.lease);
+        if (peer !== undefined) failover?.onBindingChange(peer, r.lease);
+      }
     } catch (e) {
       logger.error(`Lease expiry failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -457,6 +476,8 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     async reload(config: Config): Promise<void> {
       if (options.resolveAddresses === undefined) resolveAddresses = await resolveConfigNames(config, logger);
       engine = makeEngine(config);
+      // `on expiry`/`on release` text is taken from the config's source at commit: read the files again.
+      (await import('../engine/on-statements.js')).clearOnStatementSources();
     },
     idle(): Promise<void> {
       return new Promise((resolve) => {
@@ -477,4 +498,29 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       return stopping;
     },
   };
+}
+
+/**
+ * ISC pool_timer's rules for which due lease may change now (FAILOVER.md §6.6): without failover, all; in a
+ * failover pool, active leases expire except on a secondary in normal state; transitional ones
+ * (expired/released/reset) go free only through the partner's ack, except in partner-down, where they go at
+ * max(ends, tsfp) — tsfp being stos + MCLT from the move to partner-down.
+ */
+export function expiryContext(lease: Lease, peerName: string | undefined, peers: ReadonlyMap<string, FailoverPeer>, now: number): TransitionContext | null {
+  if (peerName === undefined) return { failover: false };
+  const peer = peers.get(peerName);
+  if (peer === undefined) return { failover: true };
+  const state = peer.state;
+  const partnerDown = state === 'partner-down';
+  const reuse = partnerDown ? { partnerDownReuseTime: peer.fsm.stos + peer.mclt } : {};
+  if (lease.bindingState === 'active') {
+    if (state === 'normal' && peer.role === 'secondary') return null;
+    return { failover: true, ...reuse };
+  }
+  if (lease.bindingState === 'expired' || lease.bindingState === 'released' || lease.bindingState === 'reset') {
+    if (!partnerDown) return null;
+    if (now < Math.max(lease.ends ?? 0, lease.tsfp ?? 0)) return null;
+    return { failover: true, ...reuse };
+  }
+  return { failover: true, ...reuse };
 }
