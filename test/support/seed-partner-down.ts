@@ -14,6 +14,7 @@ import {
   keepLogs,
   PEER,
   PRIMARY_ADDRESS,
+  SECONDARY_ADDRESS,
   type SeedServer,
   seedConfig,
   startDhclient,
@@ -27,13 +28,13 @@ export const MCLT = 20;
 const HBA = hbaFromSplit(128);
 const macBytes = (mac: string): number[] => mac.split(':').map((h) => parseInt(h, 16));
 
-/** A MAC 52:54:00:02:c0:NN whose bucket (chaddr hash; dhclient sends no client identifier) is the secondary's. */
-function secondaryBucketMac(): string {
+/** A MAC 52:54:00:02:XX:NN whose bucket (chaddr hash; dhclient sends no client identifier) is `role`'s. */
+function bucketMac(role: 'primary' | 'secondary', xx: number): string {
   for (let i = 0; i < 256; i++) {
-    const mac = `52:54:00:02:c0:${i.toString(16).padStart(2, '0')}`;
-    if (!hbaBit(HBA, loadBalanceHash(Buffer.from(macBytes(mac))))) return mac;
+    const mac = `52:54:00:02:${xx.toString(16).padStart(2, '0')}:${i.toString(16).padStart(2, '0')}`;
+    if (hbaBit(HBA, loadBalanceHash(Buffer.from(macBytes(mac)))) === (role === 'primary')) return mac;
   }
-  throw new Error('no MAC in the secondary bucket');
+  throw new Error(`no MAC in the ${role}'s buckets`);
 }
 
 /** Addresses in `state` in a server's stored bindings. */
@@ -53,17 +54,36 @@ function runHost(cmd: string, args: readonly string[]): Promise<{ code: number; 
   });
 }
 
-/** How the survivor reaches partner-down. */
-export type Mode = 'command' | 'auto';
+/**
+ * How the survivor reaches partner-down: `command` = `dhcpd-ts partner-down` with the server stopped (the
+ * recorded-state procedure ISC documents), then started again; `live` = the same command while the server
+ * runs (sent over its control socket, like ISC's omshell); `auto` = `auto-partner-down 2` in the config.
+ */
+export type Mode = 'command' | 'live' | 'auto';
 
 /**
- * Issue 5 test 3 for one pairing: the primary survives, the secondary is killed and restarted. `command`
- * needs a dhcpd-ts primary (ISC has only OMAPI for this).
+ * Issue 5 test 3 for one pairing: `survivor` (default the primary) survives, the other server is killed and
+ * restarted. `command` needs a dhcpd-ts survivor (ISC has only OMAPI for this).
+ *
+ * The survivor's own leases are its free ones (primary) or its backup ones (secondary); the partner's
+ * leases are the rest of the range. A is a client of the survivor's bucket, leased while both are normal;
+ * B is a client of the partner's bucket, arriving after the kill.
  */
-export async function runPartnerDown(t: TestContext, prefix: string, mode: Mode, primaryImpl: Impl, secondaryImpl: Impl): Promise<void> {
-  if (mode === 'command' && primaryImpl !== 'dhcpd-ts') throw new Error('partner-down by command needs a dhcpd-ts primary');
-  const bMac = secondaryBucketMac();
+export async function runPartnerDown(
+  t: TestContext,
+  prefix: string,
+  mode: Mode,
+  primaryImpl: Impl,
+  secondaryImpl: Impl,
+  survivorRole: 'primary' | 'secondary' = 'primary',
+): Promise<void> {
+  const survivorImpl = survivorRole === 'primary' ? primaryImpl : secondaryImpl;
+  if (mode !== 'auto' && survivorImpl !== 'dhcpd-ts') throw new Error('partner-down by command needs a dhcpd-ts survivor');
+  const partnerRole = survivorRole === 'primary' ? 'secondary' : 'primary';
+  const aMac = bucketMac(survivorRole, 0xc1);
+  const bMac = bucketMac(partnerRole, 0xc0);
   const seed = await createSeedLan(prefix, [
+    { name: 'cla', mac: aMac },
     { name: 'clb', mac: bMac },
     { name: 'perf', address: '192.168.102.50/24' },
   ]);
@@ -84,36 +104,41 @@ export async function runPartnerDown(t: TestContext, prefix: string, mode: Mode,
   try {
     sec = await startSeedServer(seed.topology, seed.sec, 'secondary', secondaryImpl, await seedConfig('secondary', times));
     pri = await startSeedServer(seed.topology, seed.pri, 'primary', primaryImpl, await seedConfig('primary', times));
-    const p = pri;
-    const s = sec;
-    await step('both normal', () => Promise.all([waitBothNormal(p, 30_000), waitBothNormal(s, 30_000)]));
+    const primary = pri;
+    const secondary = sec;
+    await step('both normal', () => Promise.all([waitBothNormal(primary, 30_000), waitBothNormal(secondary, 30_000)]));
     await step('backup leases on the secondary', () =>
-      waitUntil(async () => ((await addressesIn(s, 'backup')).size >= 45 ? true : undefined), { timeoutMs: 20_000, intervalMs: 300 }),
+      waitUntil(async () => ((await addressesIn(secondary, 'backup')).size >= 45 ? true : undefined), { timeoutMs: 20_000, intervalMs: 300 }),
     );
+    const p = survivorRole === 'primary' ? primary : secondary;
+    const s = survivorRole === 'primary' ? secondary : primary;
+    const survivorAddress = survivorRole === 'primary' ? PRIMARY_ADDRESS : SECONDARY_ADDRESS;
 
-    // Client A (the seed client, the primary's bucket) is leased by the primary while both are normal.
-    const a = await startDhclient(seed.topology, seed.cli);
+    // Client A (the survivor's bucket) is leased by the survivor while both are normal.
+    const a = await startDhclient(seed.topology, seed.lan.host('cla'));
     const [aLease] = await step('client A leased', () => a.waitLeases(1, 20_000));
-    assert.equal(aLease!.serverIdentifier, PRIMARY_ADDRESS);
-    // Let the secondary ack A's binding, so A's renewals may get more than MCLT.
+    assert.equal(aLease!.serverIdentifier, survivorAddress);
+    // Let the partner ack A's binding, so A's renewals may get more than MCLT.
     await delay(1500);
 
     // Kill the partner: the survivor goes to communications-interrupted.
-    const backupAtKill = await addressesIn(p, 'backup');
-    assert.ok(backupAtKill.size >= 45, `primary knows ${backupAtKill.size} backup leases`);
+    const backupAtKill = await addressesIn(survivorRole === 'primary' ? p : s, 'backup');
+    assert.ok(backupAtKill.size >= 45, `${survivorRole} knows ${backupAtKill.size} backup leases`);
+    // The partner's leases: the backup ones for a surviving primary, all but the backup ones for a secondary.
+    const partners = (address: string): boolean => (survivorRole === 'primary' ? backupAtKill.has(address) : !backupAtKill.has(address));
     const aAcksBefore = (a.process.output.match(/DHCPACK of /g) ?? []).length;
     await s.kill();
     await step('communications-interrupted', () =>
       p.process.waitFor(new RegExp(`failover peer ${PEER}: I move from normal to communications-interrupted`), { timeoutMs: 15_000 }),
     );
 
-    // A new client of the secondary's bucket is served by the primary from its own free leases.
+    // A new client of the partner's bucket is served by the survivor from its own leases.
     const b = await startDhclient(seed.topology, seed.lan.host('clb'));
     const [bLease] = await step('client B leased by the survivor', () => b.waitLeases(1, 20_000));
-    assert.equal(bLease!.serverIdentifier, PRIMARY_ADDRESS);
+    assert.equal(bLease!.serverIdentifier, survivorAddress);
     assert.ok(inSeedRange(bLease!.address));
-    // Never-used addresses have no record; "free" here = in the range and not the partner's backup lease.
-    assert.ok(!backupAtKill.has(bLease!.address), `B got ${bLease!.address}, one of the partner's backup leases, before partner-down`);
+    // Never-used addresses have no record: the primary's free leases are the range less the backup ones.
+    assert.ok(!partners(bLease!.address), `B got ${bLease!.address}, one of the partner's leases, before partner-down`);
     await b.process.stop();
 
     // A renews with the survivor (T1 of its MCLT-long first lease is at most 10 s away).
@@ -123,18 +148,29 @@ export async function runPartnerDown(t: TestContext, prefix: string, mode: Mode,
         intervalMs: 200,
       }),
     );
-    assert.match(a.process.output.slice(a.process.output.lastIndexOf('DHCPACK of ')), new RegExp(`DHCPACK of ${aLease!.address.replace(/\./g, '\\.')} from ${PRIMARY_ADDRESS}`));
+    assert.match(a.process.output.slice(a.process.output.lastIndexOf('DHCPACK of ')), new RegExp(`DHCPACK of ${aLease!.address.replace(/\./g, '\\.')} from ${survivorAddress.replace(/\./g, '\\.')}`));
     await a.process.stop();
 
     // Partner-down. ISC semantics: the command records `my state partner-down` (stos = now) in the stopped
     // server's store; on start the server sits in startup for 15 s (no peer STATE), then goes to the saved
     // state keeping the recorded stos. auto-partner-down moves there after N s in communications-interrupted.
+    // [pdFrom, pdAt]: when the survivor entered partner-down (its stos), for the before/after-MCLT checks.
+    let pdFrom: number;
     let pdAt: number;
-    if (mode === 'command') {
+    if (mode === 'live') {
+      pdFrom = Date.now();
+      const r = await runHost(DHCPD_TS, ['partner-down', '-cf', p.configFile, '-lf', p.leasesFile, '-pf', p.pidFile]);
+      assert.equal(r.code, 0, `dhcpd-ts partner-down (live) failed:\n${r.out}`);
+      await step('live partner-down', () =>
+        p.process.waitFor(new RegExp(`failover peer ${PEER}: I move from communications-interrupted to partner-down`), { timeoutMs: 10_000 }),
+      );
+      pdAt = Date.now();
+    } else if (mode === 'command') {
       await p.stop();
+      pdFrom = Date.now();
       const r = await runHost(DHCPD_TS, ['partner-down', '-cf', p.configFile, '-lf', p.leasesFile, '-pf', p.pidFile]);
       assert.equal(r.code, 0, `dhcpd-ts partner-down failed:\n${r.out}`);
-      pdAt = Date.now() - 1000;
+      pdAt = Date.now();
       await p.restart();
       await step('startup -> partner-down after the restart', () =>
         p.process.waitFor(new RegExp(`failover peer ${PEER}: I move from startup to partner-down`), { timeoutMs: 20_000 }),
@@ -143,7 +179,8 @@ export async function runPartnerDown(t: TestContext, prefix: string, mode: Mode,
       await step('auto-partner-down', () =>
         p.process.waitFor(new RegExp(`failover peer ${PEER}: I move from communications-interrupted to partner-down`), { timeoutMs: 10_000 }),
       );
-      pdAt = Date.now() - 500;
+      pdAt = Date.now();
+      pdFrom = pdAt - 500;
     }
     t.diagnostic(`partner-down via ${mode}`);
 
@@ -154,42 +191,42 @@ export async function runPartnerDown(t: TestContext, prefix: string, mode: Mode,
         timeoutMs: 25_000,
       });
     let run2Clients = 90;
-    if (mode === 'auto') {
-      // Before MCLT: perfdhcp exhausts the primary's own free leases, and no backup lease is given out.
+    if (mode !== 'command') {
+      // Before MCLT: perfdhcp exhausts the survivor's own leases, and none of the partner's is given out.
       // Wait 4 s first so that these MCLT-long leases outlive the moment the backups become usable.
       await delay(4000);
       const run1Mark = p.log().length;
       await perfdhcp('00:0c:01:00:00:00', 90);
       const run1End = Date.now();
-      assert.ok(run1End < pdAt + MCLT * 1000, `run 1 ended ${run1End - pdAt} ms after partner-down, not before MCLT`);
+      assert.ok(run1End < pdFrom + MCLT * 1000, `run 1 ended ${run1End - pdFrom} ms after partner-down, not before MCLT`);
       const run1 = acksSince(p.log(), run1Mark);
       t.diagnostic(`before MCLT: ${run1.length} ACKs`);
       assert.ok(run1.length > 0, 'no ACKs before MCLT');
-      assert.deepEqual(run1.filter((x) => backupAtKill.has(x.address)), [], 'backup leases handed out before MCLT had passed in partner-down');
-      // ISC's words when its own free leases are gone but the partner holds backup leases.
+      assert.deepEqual(run1.filter((x) => partners(x.address)), [], "the partner's leases handed out before MCLT had passed in partner-down");
+      // ISC's words when its own leases are gone but the partner holds some.
       assert.match(p.log().slice(run1Mark), /: peer holds all free leases|: no free leases/, 'the run before MCLT did not exhaust the free leases');
       run2Clients = 20;
     }
 
-    // After MCLT: the partner's backup leases are used (after the primary's own free ones, if any are left).
+    // After MCLT: the partner's leases are used (after the survivor's own, if any are left).
     const wait = pdAt + MCLT * 1000 + 1500 - Date.now();
     if (wait > 0) await delay(wait);
     const run2Mark = p.log().length;
     await perfdhcp('00:0c:02:00:00:00', run2Clients);
     const run2 = acksSince(p.log(), run2Mark);
-    const fromBackup = run2.filter((x) => backupAtKill.has(x.address));
-    t.diagnostic(`after MCLT: ${run2.length} ACKs, ${fromBackup.length} of them on the partner's backup leases`);
-    assert.ok(fromBackup.length > 0, `no backup lease used after MCLT in partner-down (${run2.length} ACKs)`);
+    const fromBackup = run2.filter((x) => partners(x.address));
+    t.diagnostic(`after MCLT: ${run2.length} ACKs, ${fromBackup.length} of them on the partner's leases`);
+    assert.ok(fromBackup.length > 0, `none of the partner's leases used after MCLT in partner-down (${run2.length} ACKs)`);
 
-    // The partner restarts; both return to normal, the secondary through recover.
+    // The partner restarts; both return to normal, the partner through recover.
     const secMark = s.log().length;
     const priMark2 = p.log().length;
     await s.restart();
-    await step('the secondary recovers to normal', async () => {
+    await step(`the ${partnerRole} recovers to normal`, async () => {
       await s.process.waitFor(new RegExp(`failover peer ${PEER}: I move from \\S+ to recover`), { timeoutMs: 15_000 });
       await s.process.waitFor(new RegExp(`failover peer ${PEER}: I move from \\S+ to normal`), { timeoutMs: MCLT * 1000 + 15_000 });
     });
-    await step('the primary returns to normal', () =>
+    await step(`the ${survivorRole} returns to normal`, () =>
       waitUntil(() => (new RegExp(`failover peer ${PEER}: I move from \\S+ to normal`).test(p.log().slice(priMark2)) ? true : undefined), {
         timeoutMs: 15_000,
         intervalMs: 200,
@@ -198,7 +235,7 @@ export async function runPartnerDown(t: TestContext, prefix: string, mode: Mode,
     assert.ok(s.log().slice(secMark).includes('recover'));
 
     // No address is leased to two clients: active bindings agree between the two databases, and the
-    // backup leases the primary gave out in partner-down are known to the recovered secondary.
+    // partner's leases the survivor gave out in partner-down are known to the recovered partner.
     const pb = await p.bindings();
     const check = async () => {
       const sb = await s.bindings();
@@ -208,7 +245,7 @@ export async function runPartnerDown(t: TestContext, prefix: string, mode: Mode,
       }
       return sb;
     };
-    const sb = await step('the secondary learned the partner-down leases', () => waitUntil(check, { timeoutMs: 10_000, intervalMs: 300 }));
+    const sb = await step(`the ${partnerRole} learned the partner-down leases`, () => waitUntil(check, { timeoutMs: 10_000, intervalMs: 300 }));
     let both = 0;
     for (const [addr, l] of pb) {
       const o = sb.get(addr);

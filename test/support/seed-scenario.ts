@@ -134,8 +134,11 @@ function runHost(cmd: string, args: readonly string[], timeoutMs = 20_000): Prom
 }
 
 /** `bin/dhcpd-ts export -db DB -lf -`: the database as an ISC lease file. */
-export function exportDb(dbFile: string): Promise<string> {
-  return runHost(DHCPD_TS, ['export', '-db', dbFile, '-lf', '-']);
+export async function exportDb(dbFile: string): Promise<string> {
+  const text = await runHost(DHCPD_TS, ['export', '-db', dbFile, '-lf', '-']);
+  // An export always has ISC's header; nothing at all means the launcher did not run (e.g. dist/ being rebuilt).
+  if (!/authoring-byte-order|^# /m.test(text)) throw new Error(`dhcpd-ts export -db ${dbFile} printed no lease file`);
+  return text;
 }
 
 /** Starts one server of the pair in `host`'s namespace with the files in a fresh directory of the topology. */
@@ -205,7 +208,12 @@ export interface SeedLan {
 export async function keepLogs(prefix: string, servers: readonly (SeedServer | undefined)[]): Promise<void> {
   const dir = process.env['SEED_LOG_DIR'];
   if (!dir) return;
-  for (const s of servers) if (s) await writeFile(join(dir, `${prefix}-${s.role}.log`), s.log());
+  for (const s of servers) {
+    if (!s) continue;
+    await writeFile(join(dir, `${prefix}-${s.role}.log`), s.log());
+    const leases = s.impl === 'isc' ? await readFile(s.leasesFile, 'utf8').catch(() => '') : await exportDb(s.dbFile).catch((e: Error) => e.message);
+    await writeFile(join(dir, `${prefix}-${s.role}.leases`), leases);
+  }
 }
 
 /** Builds the seed topology (namespaces `<prefix>-pri`, `-sec`, `-cli`, extra hosts, bridge in `-sw`). */
