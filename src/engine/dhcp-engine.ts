@@ -40,6 +40,7 @@ import type { EncodeOptions } from '../wire/encode.js';
 import { iscBootpOptionSpace, iscReplyMaxSize } from '../wire/encode.js';
 import { type DeferredStatements, type EvalContext, executeStatements, OptionState } from './evaluate.js';
 import { onBodyText, runOnStatements } from './on-statements.js';
+import { createRateLimiter, logRateLimited } from '../log/logger.js';
 import { LeaseBook } from './lease-book.js';
 import * as L from './log-lines.js';
 import { type EnginePorts, type LeaseView } from './ports.js';
@@ -177,6 +178,12 @@ export class DhcpEngine {
   private informAdviceCount = 0;
   /** Failover binding-change notifications of this turn, sent only after the commit (ISC: BNDUPD after commit). */
   private pendingNotify: Array<[string, Lease]> = [];
+  /**
+   * ISC logs "no free leases" once per DHCPDISCOVER; under a DISCOVER storm on a full pool that floods
+   * syslog, so it is rate-limited per shared network (a burst, then one a second, then a count of what
+   * was suppressed).
+   */
+  private readonly exhaustedLog = createRateLimiter({ burst: 5, intervalMs: 1000 });
   private readyNotify: Array<[string, Lease]> = [];
 
   constructor(options: DhcpEngineOptions) {
@@ -357,7 +364,8 @@ export class DhcpEngine {
     if (lease === undefined) {
       const a = allocateLease(this.allocCtx(s.now), share, this.facts(s));
       if (a.lease === undefined) {
-        this.ports.logger.error(a.peerHasLeases ? L.peerHoldsAllFreeLeasesLine(msg) : L.noFreeLeasesLine(msg, share.name));
+        const key = a.peerHasLeases ? `network ${share.name}: peer holds all free leases` : `network ${share.name}: no free leases`;
+        logRateLimited(this.exhaustedLog, key, a.peerHasLeases ? L.peerHoldsAllFreeLeasesLine(msg) : L.noFreeLeasesLine(msg, share.name), (m) => this.ports.logger.error(m));
         return;
       }
       if (a.reclaimed) this.ports.logger.error(L.reclaimingAbandonedLine(a.lease.address));
