@@ -30,6 +30,7 @@ import { FTM, FTR } from '../../src/failover/messages.js';
 import type { FailoverLog } from '../../src/failover/connection.js';
 import { recordFigures, scaled } from '../support/reliability-server.js';
 import { readFixture } from '../failover/fixtures.js';
+import { connectMessage, hostile, mutate, pool, prng, type Outcome } from '../support/reliability-failover-hostile.js';
 
 const MESSAGES = scaled('RELIABILITY_FO_MESSAGES', 3000, 100_000);
 const SLOWLORIS = scaled('RELIABILITY_FO_SLOWLORIS', 50, 500);
@@ -63,145 +64,6 @@ async function freePort(host: string): Promise<number> {
   });
 }
 
-function prng(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
-
-/** How one hostile connection ended. */
-type Outcome = 'reject' | 'closed' | 'accepted' | 'still-open';
-
-/**
- * Opens a connection from `from`, writes `chunks` (with `gapMs` between them), and waits up to `limitMs`
- * for the server to end it. Accepted links (a CONNECTACK without reject) are closed by us.
- */
-function hostile(port: number, from: string, chunks: readonly Buffer[], limitMs: number, gapMs = 0): Promise<{ outcome: Outcome; reason?: number; ms: number }> {
-  return new Promise((resolve) => {
-    const began = Date.now();
-    const sock = net.connect({ host: '127.0.0.2', port, localAddress: from });
-    let buf = Buffer.alloc(0);
-    let reason: number | undefined;
-    let accepted = false;
-    let settled = false;
-    const finish = (outcome: Outcome): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ outcome, ...(reason !== undefined ? { reason } : {}), ms: Date.now() - began });
-    };
-    const timer = setTimeout(() => finish('still-open'), limitMs);
-    sock.on('error', () => undefined);
-    sock.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 2 && buf.length >= buf.readUInt16BE(0) && buf.readUInt16BE(0) >= 12) {
-        const len = buf.readUInt16BE(0);
-        const r = decodeMessage(buf.subarray(0, len));
-        buf = buf.subarray(len);
-        if (r.ok && r.message.type === FTM.CONNECTACK) {
-          if (r.message.fields.rejectReason !== undefined) reason = r.message.fields.rejectReason;
-          else accepted = true;
-        }
-      }
-      if (accepted) finish('accepted');
-    });
-    sock.on('close', () => finish(reason !== undefined ? 'reject' : 'closed'));
-    sock.once('connect', () => {
-      void (async () => {
-        for (const c of chunks) {
-          if (settled || sock.destroyed) return;
-          sock.write(c);
-          if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
-        }
-      })();
-    });
-  });
-}
-
-/** Runs `jobs` with at most `width` at a time. */
-async function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, width: number): Promise<T[]> {
-  const out: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        out[i] = await jobs[i]!();
-      }
-    }),
-  );
-  return out;
-}
-
-/** A valid CONNECT for our relationship, as a primary sends it. */
-function connectMessage(now: number, xid = 0): Buffer {
-  return encodeFields(FTM.CONNECT, now, xid, {
-    relationshipName: Buffer.from(NAME),
-    maxUnackedBndupd: 10,
-    receiveTimer: 30,
-    vendorClassIdentifier: Buffer.from('fuzz'),
-    protocolVersion: 1,
-    tlsRequest: 0,
-    mclt: 600,
-    hba: hbaFromSplit(128),
-  });
-}
-
-/** One mutated message (and whether the test expects the server to wait for more bytes). */
-function mutate(base: Buffer, rnd: () => number): { data: Buffer; kind: string } {
-  const b = Buffer.from(base);
-  const pick = Math.floor(rnd() * 9);
-  const at = (lo: number): number => lo + Math.floor(rnd() * Math.max(1, b.length - lo));
-  switch (pick) {
-    case 0: {
-      const k = 1 + Math.floor(rnd() * 8);
-      for (let i = 0; i < k; i++) b[at(2)] = Math.floor(rnd() * 256);
-      return { data: b, kind: 'flip' };
-    }
-    case 1:
-      b.writeUInt16BE(Math.min(2048, b.length + 1 + Math.floor(rnd() * 200)), 0);
-      return { data: b, kind: 'length-longer' };
-    case 2:
-      b.writeUInt16BE(12 + Math.floor(rnd() * Math.max(1, b.length - 12)), 0);
-      return { data: b, kind: 'length-shorter' };
-    case 3:
-      b.writeUInt16BE(rnd() < 0.5 ? Math.floor(rnd() * 12) : 2049 + Math.floor(rnd() * 63486), 0);
-      return { data: b, kind: 'length-out-of-range' };
-    case 4: {
-      // An option whose length runs past the end of the message.
-      const p = b[3]! >= 12 && b[3]! + 4 <= b.length ? b[3]! : 12;
-      if (p + 4 <= b.length) b.writeUInt16BE(b.length + Math.floor(rnd() * 1000), p + 2);
-      return { data: b, kind: 'option-length' };
-    }
-    case 5: {
-      // The first option twice.
-      const p = b[3]! >= 12 ? b[3]! : 12;
-      if (p + 4 > b.length) return { data: b, kind: 'duplicate' };
-      const olen = b.readUInt16BE(p + 2);
-      const opt = b.subarray(p, Math.min(b.length, p + 4 + olen));
-      const d = Buffer.concat([b, opt]);
-      d.writeUInt16BE(Math.min(0xffff, d.length), 0);
-      return { data: d, kind: 'duplicate' };
-    }
-    case 6:
-      b[2] = Math.floor(rnd() * 256);
-      return { data: b, kind: 'type' };
-    case 7:
-      return { data: b.subarray(0, Math.floor(rnd() * b.length)), kind: 'truncate' };
-    default: {
-      const n = Math.floor(rnd() * 300);
-      const g = Buffer.alloc(n);
-      for (let i = 0; i < n; i++) g[i] = Math.floor(rnd() * 256);
-      return { data: g, kind: 'garbage' };
-    }
-  }
-}
-
 test('failover listener under hostile input from the peer and a non-peer; the relationship recovers to normal', { timeout: 600_000 }, async (t) => {
   const pPort = await freePort('127.0.0.1');
   const sPort = await freePort('127.0.0.2');
@@ -231,12 +93,12 @@ test('failover listener under hostile input from the peer and a non-peer; the re
     const rnd = prng(0x5eed);
     const now = Math.floor(Date.now() / 1000);
     const vectors = (JSON.parse(readFixture('isc-vectors.json')) as Array<{ hex: string }>).map((v) => Buffer.from(v.hex, 'hex'));
-    const bases = [connectMessage(now), connectMessage(now, 7), ...vectors];
+    const bases = [connectMessage(NAME, now), connectMessage(NAME, now, 7), ...vectors];
     const kinds = new Map<string, number>();
     const jobs = Array.from({ length: MESSAGES }, () => {
       const m = mutate(bases[Math.floor(rnd() * bases.length)]!, rnd);
       kinds.set(m.kind, (kinds.get(m.kind) ?? 0) + 1);
-      return async () => ({ ...(await hostile(sPort, '127.0.0.1', [m.data], STARTUP_MS + 4000)), kind: m.kind, hex: m.data.toString('hex') });
+      return async () => ({ ...(await hostile('127.0.0.2', sPort, '127.0.0.1', [m.data], STARTUP_MS + 4000)), kind: m.kind, hex: m.data.toString('hex') });
     });
     const results = await pool(jobs, 128);
     for (const r of results.filter((x) => x.outcome === 'still-open').slice(0, 5)) t.diagnostic(`still open after ${r.ms} ms: ${r.kind} ${r.hex.slice(0, 200)}`);
@@ -252,8 +114,8 @@ test('failover listener under hostile input from the peer and a non-peer; the re
     assert.ok(count('still-open') <= Math.ceil(MESSAGES * 0.01), `${count('still-open')} hostile connections were not ended within the link start-up time`);
 
     // 2. Slowloris: a valid CONNECT one byte every 100 ms; the start-up timer must end each.
-    const slow = connectMessage(Math.floor(Date.now() / 1000));
-    const slowJobs = Array.from({ length: SLOWLORIS }, () => () => hostile(sPort, '127.0.0.1', [...slow].map((x) => Buffer.from([x])), STARTUP_MS + 4000, 100));
+    const slow = connectMessage(NAME, Math.floor(Date.now() / 1000));
+    const slowJobs = Array.from({ length: SLOWLORIS }, () => () => hostile('127.0.0.2', sPort, '127.0.0.1', [...slow].map((x) => Buffer.from([x])), STARTUP_MS + 4000, 100));
     const slowResults = await pool(slowJobs, Math.min(SLOWLORIS, 500));
     const slowMax = Math.max(...slowResults.map((r) => r.ms));
     t.diagnostic(`slowloris: ${SLOWLORIS}, all ended; longest ${slowMax} ms`);
@@ -261,13 +123,13 @@ test('failover listener under hostile input from the peer and a non-peer; the re
     assert.ok(slowMax < STARTUP_MS + 3000);
 
     // 3. 1,000 connections at once from the peer address, idle: all ended by the start-up timer.
-    const many = await Promise.all(Array.from({ length: AT_ONCE }, () => hostile(sPort, '127.0.0.1', [], STARTUP_MS + 15_000)));
+    const many = await Promise.all(Array.from({ length: AT_ONCE }, () => hostile('127.0.0.2', sPort, '127.0.0.1', [], STARTUP_MS + 15_000)));
     const manyOpen = many.filter((r) => r.outcome === 'still-open').length;
     t.diagnostic(`${AT_ONCE} at once: ended ${AT_ONCE - manyOpen}, longest ${Math.max(...many.map((r) => r.ms))} ms`);
     assert.equal(manyOpen, 0);
 
     // 4. A valid CONNECT from an address that is not the peer: dropped at once, no reply.
-    const nonPeer = await pool(Array.from({ length: 100 }, () => () => hostile(sPort, '127.0.0.3', [connectMessage(Math.floor(Date.now() / 1000))], 3000)), 20);
+    const nonPeer = await pool(Array.from({ length: 100 }, () => () => hostile('127.0.0.2', sPort, '127.0.0.3', [connectMessage(NAME, Math.floor(Date.now() / 1000))], 3000)), 20);
     assert.ok(nonPeer.every((r) => r.outcome === 'closed'), 'non-peer connections are closed without a CONNECTACK');
     assert.ok(sLog.lines.includes('failover: listener: no matching state'));
     assert.equal(uncaught.length, 0, `uncaught: ${uncaught.map(String).join('\n')}`);
@@ -288,10 +150,10 @@ test('failover listener under hostile input from the peer and a non-peer; the re
     assert.equal(S.state, 'normal', `secondary: ${sLog.lines.slice(-10).join(' | ')}`);
 
     // 6. While normal: a duplicate CONNECT from the peer address is rejected (7) and changes nothing.
-    const dup = await hostile(sPort, '127.0.0.1', [connectMessage(Math.floor(Date.now() / 1000))], 5000);
+    const dup = await hostile('127.0.0.2', sPort, '127.0.0.1', [connectMessage(NAME, Math.floor(Date.now() / 1000))], 5000);
     assert.equal(dup.outcome, 'reject');
     assert.equal(dup.reason, FTR.DUP_CONNECTION);
-    const junk = await hostile(sPort, '127.0.0.1', [Buffer.from('00ff0000deadbeef', 'hex')], 5000);
+    const junk = await hostile('127.0.0.2', sPort, '127.0.0.1', [Buffer.from('00ff0000deadbeef', 'hex')], 5000);
     assert.equal(junk.outcome, 'closed');
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(S.state, 'normal');
