@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # dhcpd-ts soak: the reliability tests of issue 8 at their long figures (soak/README.md).
-# Usage: bash soak/run.sh [fuzz] [failover] [crash] [disk] [overload] [privileges]   (default: all)
+# Usage: bash soak/run.sh [fuzz] [failover] [fosrv] [crash] [disk] [overload] [privileges]   (default: all)
 # Needs root and a build (`make soak` builds first). Prints each test's figures; exit status 1 if any failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -10,12 +10,13 @@ if [ ! -f dist/src/cli/main.js ]; then echo "soak: no build in dist/ (run make b
 declare -A FILES=(
   [fuzz]=reliability-packet-fuzz
   [failover]=reliability-failover-fuzz
+  [fosrv]=reliability-failover-server
   [crash]=reliability-crash
   [disk]=reliability-disk
   [overload]=reliability-overload
   [privileges]=reliability-privileges
 )
-ORDER=(fuzz failover crash disk overload privileges)
+ORDER=(fuzz failover fosrv crash disk overload privileges)
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=("${ORDER[@]}")
 
