@@ -2,7 +2,7 @@
  * Hostile input on the failover TCP port (issue 8, item 2).
  *
  * In-process, at large counts (the running server's listener gets the same treatment, at smaller counts, in
- * reliability-failover-server.test.ts), as the server runs it: * a dhcpd-ts SECONDARY (`FailoverPeer`, src/failover/engine.ts, with its
+ * reliability-failover-server.test.ts), as the server runs it: a dhcpd-ts SECONDARY (`FailoverPeer`, src/failover/engine.ts, with its
  * `FailoverConnection` listener, src/failover/connection.ts) listens on 127.0.0.2, its configured peer is
  * 127.0.0.1. From the peer address it receives:
  * - mutated messages (byte flips, length lies in both directions, out-of-range lengths, option lengths past
