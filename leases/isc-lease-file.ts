@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
+import { readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, ftruncateSync } from 'node:fs';
 import {
   ipv4ToString,
   hardwareTypeName,
@@ -319,9 +319,18 @@ export function formatStoreAsLeaseFile(store: LeaseStore, opts: LeaseFileFormatO
  * `path.<pid>.tmp`, which is fsynced and renamed over `path` (readers see the old or the new file).
  * Returns the number of records (parts after the header) and bytes written.
  */
-export function writeLeaseFile(path: string, c: LeaseFileContents, opts: LeaseFileFormatOptions = {}): { records: number; bytes: number } {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o664);
+export function writeLeaseFile(
+  path: string,
+  c: LeaseFileContents,
+  opts: LeaseFileFormatOptions = {},
+  /**
+   * Overwrite `path` itself (no temp file + rename): for a server running as `-user` whose lease file was
+   * chowned to it (as ISC does) in a directory it may not create files in. Not atomic.
+   */
+  inPlace = false,
+): { records: number; bytes: number } {
+  const tmp = inPlace ? path : `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, inPlace ? 'r+' : 'w', 0o664);
   let records = -1;
   let bytes = 0;
   try {
@@ -343,9 +352,11 @@ export function writeLeaseFile(path: string, c: LeaseFileContents, opts: LeaseFi
       used += buf.write(part, used, 'latin1');
     }
     flush();
+    if (inPlace) ftruncateSync(fd, bytes);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
+    if (inPlace) throw e;
     try {
       unlinkSync(tmp);
     } catch {
@@ -354,7 +365,7 @@ export function writeLeaseFile(path: string, c: LeaseFileContents, opts: LeaseFi
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  if (!inPlace) renameSync(tmp, path);
   return { records, bytes };
 }
 

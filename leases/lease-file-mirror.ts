@@ -107,7 +107,16 @@ export class LeaseFileMirror {
     this.pending = [];
     this.pendingRecords = 0;
     this.needRewrite = false;
-    const r = writeLeaseFile(this.path, storeContents(this.store), this.options.format);
+    let r;
+    try {
+      r = writeLeaseFile(this.path, storeContents(this.store), this.options.format);
+    } catch (e) {
+      // Running as -user in a directory it cannot create files in (ISC's usual /var/lib/dhcp): the lease
+      // file itself was chowned to us at start (as ISC does), so overwrite it in place.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM') throw e;
+      r = writeLeaseFile(this.path, storeContents(this.store), this.options.format, true);
+    }
     this.recordsAtRewrite = r.records;
     this.appendedSinceRewrite = 0;
     this.lastRewrite = Date.now();

@@ -35,7 +35,7 @@ import { isDaemonChild, notifyDaemonFailed, notifyDaemonReady, runDaemonParent }
 import { fatalLines, usageErrorLines, writeLines } from './isc-output.js';
 import { testLeaseFile } from './lease-test.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
-import { enterChroot, preparePrivilegeDrop } from './privileges.js';
+import { chownForUser, enterChroot, preparePrivilegeDrop } from './privileges.js';
 import { controlSocketPath } from '../server/control-socket.js';
 import { runSubcommand } from './subcommands.js';
 import { bannerLines, versionLine } from './version.js';
@@ -311,6 +311,9 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
       ...(args.noPid ? {} : { controlSocket: controlSocketPath(pidPath) }),
       ...(priv.drop ? { controlSocketOwner: { uid: priv.drop.uid, gid: priv.drop.gid } } : {}),
       afterBind: () => {
+        // ISC chowns its lease file to -user/-group at start so that it can keep writing it; the same for
+        // the -lf file and the database (with its WAL and shared-memory files), before the switch.
+        if (priv.drop) chownForUser([resolvePath(s.leaseFile), resolvePath(s.dbFile), `${resolvePath(s.dbFile)}-wal`, `${resolvePath(s.dbFile)}-shm`], priv.drop, logger);
         if (args.chroot !== undefined) enterChroot(args.chroot);
         priv.drop?.apply();
       },

@@ -3,7 +3,7 @@
  * are looked up at start (before the config is read) with ISC's messages; the switch happens after the
  * sockets are open, through {@link PrivilegeDrop.apply}, which the server calls once it has bound.
  */
-import { readFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { loadAddon } from '../native/index.js';
 
 export interface PrivilegeDrop {
@@ -102,5 +102,23 @@ export function enterChroot(dir: string): void {
     loadAddon().chroot(dir);
   } catch (e) {
     throw new Error(`chroot("${dir}"): ${String((e as Error).message)}`);
+  }
+}
+
+/**
+ * ISC (db.c new_lease_file, with -user/-group): the lease file is chowned to the user and group the server
+ * will run as, so that it can keep writing it after the switch. Done here for every existing file of
+ * `paths` (the -lf file, the database and its -wal/-shm files), while still root. Failures are logged
+ * (ISC logs "Can't chown new lease file") and not fatal.
+ */
+export function chownForUser(paths: readonly string[], drop: Pick<PrivilegeDrop, 'uid' | 'gid'>, logger: { error(m: string): void }): void {
+  if (drop.uid === undefined && drop.gid === undefined) return;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    try {
+      chownSync(p, drop.uid ?? -1, drop.gid ?? -1);
+    } catch (e) {
+      logger.error(`Can't chown ${p}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 }
