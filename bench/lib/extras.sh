@@ -146,10 +146,10 @@ render_extras() {
     echo "## Config parse, start-up, memory"; echo
     echo "| test | server | n | runs | median s | min s | max s | VmRSS MiB (median) | VmHWM MiB (median) | notes |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
-    awk -F, 'NR>1 { k=$1 SUBSEP $2 SUBSEP $3; if (!(k in seen)) { seen[k]=1; o[++nk]=k } if ($5!="" && $8 !~ /^rc=[1-9]/) { m=++n[k]; v[k,m]=$5; r[k,m]=$6; h[k,m]=$7 } else if ($8 ~ /^rc=[1-9]/) failed[k]++; if ($8!="" && $8 !~ /^rc=/) note[k]=$8; else if ($8 ~ /^rc=0 ./) note[k]=substr($8, 6) }
+    awk -F, 'NR>1 { k=$1 SUBSEP $2 SUBSEP $3; if (!(k in seen)) { seen[k]=1; o[++nk]=k } if ($5!="" && $8 !~ /^rc=[1-9]/) { m=++n[k]; v[k,m]=$5; r[k,m]=$6; h[k,m]=$7 } else if ($8 ~ /^rc=[1-9]/) { failed[k]++; fnote[k]=$8 } if ($8!="" && $8 !~ /^rc=/) note[k]=$8; else if ($8 ~ /^rc=0 ./) note[k]=substr($8, 6) }
       function med(a,k,c,  i,j,t,x) { for(i=1;i<=c;i++) x[i]=a[k,i]+0; for(i=1;i<=c;i++) for(j=i+1;j<=c;j++) if (x[j]<x[i]) {t=x[i];x[i]=x[j];x[j]=t}; lo=x[1]; hi=x[c]; return (c%2)?x[(c+1)/2]:(x[c/2]+x[c/2+1])/2 }
       END { for (i=1;i<=nk;i++) { k=o[i]; split(k,p,SUBSEP); c=n[k]+0
-        if (c==0) { printf "| %s | %s | %s | 0 | | | | | | %s |\n", p[1], p[2], p[3], note[k]; continue }
+        if (c==0) { printf "| %s | %s | %s | 0 | | | | | | %s%s |\n", p[1], p[2], p[3], note[k], (failed[k] ? "failed (" failed[k] "x): " fnote[k] (fnote[k] ~ /^rc=134/ ? " (SIGABRT: V8 heap out of memory)" : "") : ""); continue }
         m=med(v,k,c); a=lo; b=hi; rr=med(r,k,c); hh=med(h,k,c)
         printf "| %s | %s | %s | %d | %.3f | %.3f | %.3f | %s | %s | %s%s |\n", p[1], p[2], p[3], c, m, a, b, (rr>0?sprintf("%.1f",rr/1024):""), (hh>0?sprintf("%.1f",hh/1024):""), note[k], (failed[k]?" (" failed[k] " failed runs left out)":"") } }' "$csv"
     echo
