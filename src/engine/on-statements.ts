@@ -25,6 +25,31 @@ export function clearOnStatementSources(): void {
   tokenCache.clear();
 }
 
+/**
+ * Reads (again) the source files holding the config's `on release`/`on expiry` statements, at start and at
+ * reload: the text stored with a lease is then the one of the configuration in use, even if a file is
+ * edited later without a reload.
+ */
+export function primeOnStatementSources(config: Config): void {
+  tokenCache.clear();
+  const files = new Set<string>();
+  const visit = (x: unknown): void => {
+    if (Array.isArray(x)) {
+      for (const y of x) visit(y);
+      return;
+    }
+    if (typeof x !== 'object' || x === null) return;
+    const o = x as Record<string, unknown>;
+    if (o['kind'] === 'on') {
+      const loc = o['loc'] as SourceLoc | undefined;
+      if (loc !== undefined) files.add(loc.file);
+    }
+    for (const k of ['body', 'otherwise', 'branches', 'cases', 'statements']) if (k in o) visit(o[k]);
+  };
+  for (const scope of config.scopes) visit(scope.statements);
+  for (const f of files) tokensOf(f);
+}
+
 function tokensOf(file: string): { text: string; tokens: Tok[] } | null {
   let t = tokenCache.get(file);
   if (t === undefined) {

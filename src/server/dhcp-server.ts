@@ -249,6 +249,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const makeEngine = (config: Config): DhcpEngine =>
     new DhcpEngine({ config, leases: leaseStore, ports, resolveAddresses, serverPort: port, clientPort: port === 67 ? 68 : port + 1 });
   let engine = makeEngine(options.config);
+  (await import('../engine/on-statements.js')).primeOnStatementSources(options.config);
 
   const decodeLimiter = createRateLimiter({ burst: 5, intervalMs: 1000 });
   let servedByIndex = new Map<number, EngineInterface>();
@@ -477,7 +478,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       if (options.resolveAddresses === undefined) resolveAddresses = await resolveConfigNames(config, logger);
       engine = makeEngine(config);
       // `on expiry`/`on release` text is taken from the config's source at commit: read the files again.
-      (await import('../engine/on-statements.js')).clearOnStatementSources();
+      (await import('../engine/on-statements.js')).primeOnStatementSources(config);
     },
     idle(): Promise<void> {
       return new Promise((resolve) => {

@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { decodePacket } from '../../src/wire/decode.js';
 import { encodePacket } from '../../src/wire/encode.js';
 import { DHCPACK, DHCPDISCOVER, DHCPRELEASE, DHCPREQUEST, DhcpOption, ipv4ToString, messageType } from '../../src/wire/packet.js';
-import { onBodyText, compileOnText } from '../../src/engine/on-statements.js';
+import { onBodyText, compileOnText, primeOnStatementSources } from '../../src/engine/on-statements.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import { FakeClock, ip, request, u32 } from './fixtures.js';
 
@@ -137,6 +137,26 @@ test('statement text helpers: the body of an `on` at a source position; compiled
     assert.equal(s?.length, 1);
     assert.equal(compileOnText('log (info, "x");'), s, 'cached');
     assert.equal(compileOnText('log (info'), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the text stored is the one of the configuration in use, even when the file is edited without a reload', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'on-prime-'));
+  try {
+    const f = join(dir, 'dhcpd.conf');
+    writeFileSync(f, CONF);
+    const loaded = loadConfig(f);
+    assert.ok(loaded.ok);
+    primeOnStatementSources(loaded.config);
+    writeFileSync(f, CONF.replace('"on release "', '"edited "'));
+    const at = CONF.split('\n').findIndex((l) => l.includes('on release {'));
+    const text = onBodyText({ file: f, line: at + 1, column: 5 });
+    assert.match(text ?? '', /^log \(info, concat \("on release "/);
+    // A reload reads the file again.
+    primeOnStatementSources(loaded.config);
+    assert.match(onBodyText({ file: f, line: at + 1, column: 5 }) ?? '', /^log \(info, concat \("edited "/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
