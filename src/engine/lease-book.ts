@@ -19,6 +19,13 @@ interface Offer {
 export class LeaseBook implements LeaseLookup {
   private readonly pending = new Map<number, Lease>();
   private readonly offers = new Map<number, Offer>();
+  /**
+   * Offers indexed by client identity (uid hex, `htype:hardware hex`), so that a lookup costs O(matches)
+   * and not O(outstanding offers): offers of clients that never REQUEST (drops, floods) stay for 120 s,
+   * and scanning them on every DISCOVER made the server slower the more it was overloaded.
+   */
+  private readonly offersByUid = new Map<string, Set<number>>();
+  private readonly offersByHardware = new Map<string, Set<number>>();
   private now = 0;
   private readonly recorded = new Set<number>();
 
@@ -27,6 +34,12 @@ export class LeaseBook implements LeaseLookup {
   /** Sets the time used to drop stale offers. */
   setNow(now: number): void {
     this.now = now;
+    // Offers are (re)inserted with `until` = now + hold, so the oldest come first: drop the expired ones
+    // from the front (stops at the first live one; any expired offer left behind is still ignored).
+    for (const [address, o] of this.offers) {
+      if (o.until > now) break;
+      this.deleteOffer(address);
+    }
   }
 
   private overlay(address: number): Lease | undefined {
@@ -35,7 +48,7 @@ export class LeaseBook implements LeaseLookup {
     const o = this.offers.get(address);
     if (o !== undefined) {
       if (o.until > this.now) return o.lease;
-      this.offers.delete(address);
+      this.deleteOffer(address);
     }
     return undefined;
   }
@@ -45,7 +58,7 @@ export class LeaseBook implements LeaseLookup {
   }
 
   /** Merges store results with overlay records (overlay wins; overlay-only matches added). */
-  private merge(fromStore: Lease[], match: (l: Lease) => boolean): Lease[] {
+  private merge(fromStore: Lease[], match: (l: Lease) => boolean, offered: ReadonlySet<number> | undefined): Lease[] {
     const out = new Map<number, Lease>();
     for (const l of fromStore) {
       const o = this.overlay(l.address);
@@ -53,17 +66,24 @@ export class LeaseBook implements LeaseLookup {
       else if (match(o)) out.set(l.address, o);
     }
     for (const l of this.pending.values()) if (match(l)) out.set(l.address, l);
-    for (const [a, o] of this.offers) if (o.until > this.now && !this.pending.has(a) && match(o.lease)) out.set(a, o.lease);
+    for (const a of offered ?? []) {
+      const o = this.offers.get(a);
+      if (o !== undefined && o.until > this.now && !this.pending.has(a) && match(o.lease)) out.set(a, o.lease);
+    }
     // ISC keeps its uid/hw chains ordered by preference: active first, then most recent `ends`.
     return [...out.values()].sort((x, y) => rank(y) - rank(x));
   }
 
   byUid(uid: Buffer): Lease[] {
-    return this.merge(this.store.getByUid(uid), (l) => l.uid !== null && l.uid.equals(uid));
+    return this.merge(this.store.getByUid(uid), (l) => l.uid !== null && l.uid.equals(uid), this.offersByUid.get(uid.toString('hex')));
   }
 
   byHardware(htype: number, address: Buffer): Lease[] {
-    return this.merge(this.store.getByHardware({ htype, address }), (l) => l.hardware !== null && l.hardware.htype === htype && l.hardware.address.equals(address));
+    return this.merge(
+      this.store.getByHardware({ htype, address }),
+      (l) => l.hardware !== null && l.hardware.htype === htype && l.hardware.address.equals(address),
+      this.offersByHardware.get(hardwareKey(htype, address)),
+    );
   }
 
   *inRange(first: number, last: number): Iterable<Lease> {
@@ -111,19 +131,33 @@ export class LeaseBook implements LeaseLookup {
 
   /** Records a binding change to commit with this turn. */
   put(lease: Lease): void {
-    this.offers.delete(lease.address);
+    this.deleteOffer(lease.address);
     this.pending.set(lease.address, lease);
   }
 
   /** Holds an offer in memory until `until` (not committed, as in ISC). */
   offer(lease: Lease, until: number): void {
-    if (this.pending.has(lease.address)) this.pending.set(lease.address, lease);
-    else this.offers.set(lease.address, { lease, until });
+    if (this.pending.has(lease.address)) {
+      this.pending.set(lease.address, lease);
+      return;
+    }
+    this.deleteOffer(lease.address);
+    this.offers.set(lease.address, { lease, until });
+    if (lease.uid !== null) addIndex(this.offersByUid, lease.uid.toString('hex'), lease.address);
+    if (lease.hardware !== null) addIndex(this.offersByHardware, hardwareKey(lease.hardware.htype, lease.hardware.address), lease.address);
   }
 
   /** Drops an offer (e.g. when ping-check found the address in use). */
   dropOffer(address: number): void {
+    this.deleteOffer(address);
+  }
+
+  private deleteOffer(address: number): void {
+    const o = this.offers.get(address);
+    if (o === undefined) return;
     this.offers.delete(address);
+    if (o.lease.uid !== null) removeIndex(this.offersByUid, o.lease.uid.toString('hex'), address);
+    if (o.lease.hardware !== null) removeIndex(this.offersByHardware, hardwareKey(o.lease.hardware.htype, o.lease.hardware.address), address);
   }
 
   /** The changes of this turn, clearing them (call after a successful commit, or to retry). */
@@ -142,6 +176,23 @@ export class LeaseBook implements LeaseLookup {
   static copy(lease: Lease): Lease {
     return cloneLease(lease);
   }
+}
+
+function hardwareKey(htype: number, address: Buffer): string {
+  return `${htype}:${address.toString('hex')}`;
+}
+
+function addIndex(index: Map<string, Set<number>>, key: string, address: number): void {
+  const set = index.get(key);
+  if (set === undefined) index.set(key, new Set([address]));
+  else set.add(address);
+}
+
+function removeIndex(index: Map<string, Set<number>>, key: string, address: number): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(address);
+  if (set.size === 0) index.delete(key);
 }
 
 const INACTIVE = ['free', 'backup', 'expired', 'released', 'reset', 'abandoned'] as const;
