@@ -14,7 +14,26 @@
  * Input text is treated as a byte string: files are read as latin1 so one char = one byte, as ISC counts
  * columns. The same tokens serve dhcpd.leases (ISC uses one lexer for both).
  */
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { IToken, Lexer as ChevrotainLexer, TokenType } from 'chevrotain';
+
+/**
+ * Chevrotain's package entry (lib/src/api.js) imports lodash-es as ~650 separate ES modules: resolving and
+ * compiling them costs ~0.4 s CPU at every start, more than `dhcpd -t` needs for a 50,000-host file. The
+ * package ships the same version as one bundled file, lib/chevrotain.min.mjs (not in its exports map, so
+ * it is located next to the entry); it loads in a few ms. The package entry remains the fallback.
+ */
+async function loadChevrotain(): Promise<typeof import('chevrotain')> {
+  try {
+    const entry = createRequire(import.meta.url).resolve('chevrotain');
+    return (await import(pathToFileURL(join(dirname(entry), '..', 'chevrotain.min.mjs')).href)) as typeof import('chevrotain');
+  } catch {
+    return import('chevrotain');
+  }
+}
+const { createToken, Lexer } = await loadChevrotain();
 
 /** Token classes as ISC's lexer produces them. Keywords are `name`/`numberOrName` tokens with `keyword` set. */
 export type TokKind = 'number' | 'numberOrName' | 'name' | 'string' | 'punct' | 'eof';
@@ -117,7 +136,7 @@ for (let c = 0; c < 256; c++) if (!/[ \t\n\r\v\f"#A-Za-z0-9-]/.test(String.fromC
 export const Other: TokenType = createToken({ name: 'Other', pattern: /[^ \t\n\r\v\f"#A-Za-z0-9-]/, start_chars_hint: otherStart });
 
 /** The shared Chevrotain lexer (ISC counts only `\n` as a line end). */
-export const ConfigLexer: Lexer = new Lexer([WhiteSpace, Comment, StringLit, Word, Other], {
+export const ConfigLexer: ChevrotainLexer = new Lexer([WhiteSpace, Comment, StringLit, Word, Other], {
   positionTracking: 'full',
   lineTerminatorsPattern: /\n/g,
   lineTerminatorCharacters: ['\n'],
