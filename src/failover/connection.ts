@@ -21,6 +21,9 @@ import {
   type FailoverFields,
   type FailoverMessage,
 } from './messages.js';
+
+/** The longest delay setTimeout honours (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 import type { FailoverRole } from './load-balance.js';
 
 /** Minimal logger (src/log/logger.ts `Logger` satisfies it). */
@@ -131,7 +134,9 @@ class LinkSocket {
     if (this.startupTimer) clearTimeout(this.startupTimer);
     // CONTACT every partner receive-timer / 3 s (integer division, §4.5); at least 1 s so a peer that
     // omitted receive-timer cannot make us spin.
-    this.contactIntervalMs = Math.max(1, Math.floor(partnerReceiveTimer / 3)) * 1000;
+    // At most setTimeout's limit (~24.8 days): a larger delay overflows and Node fires it after 1 ms, which
+    // let a hostile peer announcing receive-timer 0xffffffff make us send CONTACT in a tight loop.
+    this.contactIntervalMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(partnerReceiveTimer / 3)) * 1000);
     this.armContact();
     this.armReceive();
   }
