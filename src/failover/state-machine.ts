@@ -272,7 +272,9 @@ export class FailoverStateMachine {
       const ignore: FailoverStateName[] = ['normal', 'potential-conflict', 'recover-done', 'shutdown', 'paused', 'recover-wait', 'unknown-state'];
       if (ignore.includes(this.state)) return actions;
     }
-    if (this.state === 'partner-down' && (serverFlags & SERVER_FLAG_STARTUP) !== 0) return actions;
+    // A STATE with the STARTUP flag is still logged and recorded (ISC dhcp_failover_peer_state_changed);
+    // only the partner-down transitions below are skipped for it.
+    const peerStarting = (serverFlags & SERVER_FLAG_STARTUP) !== 0;
 
     const previous = this.partnerState;
     this.partnerState = newPartner;
@@ -329,6 +331,8 @@ export class FailoverStateMachine {
         }
         break;
       case 'partner-down':
+        // ISC: "Take no action if other server is starting up."
+        if (peerStarting) break;
         if (newPartner === 'recover-done') go('normal');
         else if (
           newPartner === 'normal' ||
