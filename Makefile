@@ -53,7 +53,7 @@ clean:
 
 # Benchmarks beside ISC dhcpd and Kea (bench/README.md). Root; takes minutes.
 bench: system-deps build
-	$(MAKE) -s system-deps DEBIAN_PACKAGES="sqlite3 kea-dhcp4-server"
+	-$(MAKE) -s system-deps DEBIAN_PACKAGES="sqlite3 kea-dhcp4-server"
 	bash bench/run.sh $(BENCH_ARGS)
 
 # The seed scenario, live, in network namespaces (README). Root.
