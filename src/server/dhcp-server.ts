@@ -132,7 +132,7 @@ function toEngineInterface(i: NetInterface): EngineInterface {
 
 /**
  * Chooses the interfaces to serve as ISC does and logs its messages for those without a subnet. Throws
- * {@link StartupError} when none is left or a named one does not exist.
+ * {@link StartupError} when none is left.
  */
 export function selectInterfaces(config: Config, all: readonly NetInterface[], named: readonly string[], logger: Logger): NetInterface[] {
   const index = new AddressIndex(config);
@@ -141,7 +141,12 @@ export function selectInterfaces(config: Config, all: readonly NetInterface[], n
     candidates = [];
     for (const n of named) {
       const i = all.find((x) => x.name === n);
-      if (i === undefined) throw new StartupError(`${n}: not found`);
+      if (i === undefined) {
+        // ISC treats a named interface it cannot find like one with no IPv4 address: the "No subnet
+        // declaration" block, and the fatal error only when nothing else is left to serve.
+        for (const line of L.noSubnetDeclarationLines(n, undefined)) logger.error(line);
+        continue;
+      }
       if (!candidates.includes(i)) candidates.push(i);
     }
   } else {

@@ -123,5 +123,9 @@ test('interface selection: ISC messages for interfaces without a subnet; none le
     '',
   ]);
   assert.throws(() => selectInterfaces(seedConfig(), [lo, ETH0, eth1], ['eth1'], createMemoryLogger()), (e: unknown) => e instanceof StartupError && e.message === 'Not configured to listen on any interfaces!');
-  assert.throws(() => selectInterfaces(seedConfig(), [ETH0], ['nope0'], createMemoryLogger()), /nope0: not found/);
+  // A named interface that does not exist: ISC's "no IPv4 addresses" block, then fatal if nothing is left.
+  const missing = createMemoryLogger();
+  assert.throws(() => selectInterfaces(seedConfig(), [ETH0], ['nope0'], missing), (e: unknown) => e instanceof StartupError && e.message === 'Not configured to listen on any interfaces!');
+  assert.ok(missing.lines.some((l) => l.message === 'No subnet declaration for nope0 (no IPv4 addresses).'), JSON.stringify(missing.lines));
+  assert.deepEqual(selectInterfaces(seedConfig(), [ETH0], ['nope0', 'eth0'], createMemoryLogger()).map((i) => i.name), ['eth0']);
 });
