@@ -15,13 +15,14 @@ import assert from 'node:assert/strict';
 import { main } from '../../src/cli/main.js';
 import { fatalLines } from '../../src/cli/isc-output.js';
 import { bannerLines } from '../../src/cli/version.js';
+import { SHARED_CORPUS_DIR } from '../support/shared-corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const haveLoad = existsSync(join(here, '..', '..', 'src', 'config', `load.${ext}`));
 const ISC = '/usr/sbin/dhcpd';
 const skip = !existsSync(ISC) ? `${ISC} is not installed` : !haveLoad ? 'src/config/load.ts (config engineer) does not exist yet' : false;
-const CORPUS = '/work/shared/corpus';
+const CORPUS = SHARED_CORPUS_DIR;
 
 let dir = '';
 const savedCwd = process.cwd();

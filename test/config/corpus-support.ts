@@ -5,8 +5,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigError } from '../../grammar/errors.js';
+import { SHARED_CORPUS_DIR } from '../support/shared-corpus.js';
 
-export const CORPUS_DIR = process.env.DHCPD_TS_CORPUS ?? '/work/shared/corpus';
+export const CORPUS_DIR = SHARED_CORPUS_DIR;
 
 export interface CorpusRow {
   /** Path under the corpus dir (files/...). */

@@ -13,8 +13,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseConfigFile } from '../../grammar/conf-parser.js';
 import { formatIscError } from '../../grammar/errors.js';
+import { SHARED_CORPUS_DIR } from '../support/shared-corpus.js';
 
-const CORPUS = '/work/shared/corpus';
+const CORPUS = SHARED_CORPUS_DIR;
 
 interface Row {
   path: string;

@@ -11,10 +11,11 @@ import fc from 'fast-check';
 import { parseConfigText } from '../../grammar/conf-parser.js';
 import { formatIscError } from '../../grammar/errors.js';
 import { checkBoth, haveDhcpd } from './isc-oracle.js';
+import { SHARED_CORPUS_DIR } from '../support/shared-corpus.js';
 
 const SEEDS = [
-  '/work/shared/corpus/files/isc-dhcp/server/dhcpd.conf.example',
-  '/work/shared/corpus/files/isc-dhcp/tests/failover/dhcp-1.cf',
+  `${SHARED_CORPUS_DIR}/files/isc-dhcp/server/dhcpd.conf.example`,
+  `${SHARED_CORPUS_DIR}/files/isc-dhcp/tests/failover/dhcp-1.cf`,
 ].filter((f) => existsSync(f));
 
 const FALLBACK = `option domain-name "example.org";

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { tokenizeConfig, tokenizeWithChevrotain, classifyNumberWord, decodeIscString, type Tok } from '../../grammar/tokens.js';
+import { SHARED_CORPUS_DIR } from '../support/shared-corpus.js';
 
 const kinds = (text: string): string[] =>
   tokenizeConfig(text, 'x')
@@ -90,7 +91,7 @@ test("ISC's caret column runs one ahead after a put-back character", () => {
 });
 
 test('the Scanner agrees with the Chevrotain lexer on every corpus file', () => {
-  const root = '/work/shared/corpus/files';
+  const root = path.join(SHARED_CORPUS_DIR, 'files');
   if (!existsSync(root)) return;
   const files: string[] = [];
   const walk = (d: string): void => {

@@ -11,6 +11,7 @@ import { formatLease, printTime, quotifyBuf, formatAgentOption } from '../../lea
 import { parseLeaseFileText, iscDateToEpoch } from '../../grammar/leases-parser.js';
 import { emptyLease } from '../../leases/lease.js';
 import { LeaseFileMirror } from '../../leases/lease-file-mirror.js';
+import { SHARED_CORPUS_DIR } from '../support/shared-corpus.js';
 
 const DHCPD = '/usr/sbin/dhcpd';
 let dir: string;
@@ -195,7 +196,7 @@ describe('import and export commands', () => {
     );
     assert.equal(existsSync(db), false);
     if (existsSync(DHCPD)) {
-      const r = iscCheck(f, '/work/shared/corpus/aux/minimal4.conf');
+      const r = iscCheck(f, `${SHARED_CORPUS_DIR}/aux/minimal4.conf`);
       assert.match(r.complaints[0] ?? '', /line 8: numeric minute expected\./, 'ISC reports the same line and message');
     }
   });

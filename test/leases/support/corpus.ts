@@ -3,8 +3,9 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { SHARED_CORPUS_DIR } from '../../support/shared-corpus.js';
 
-export const CORPUS_DIR = process.env['DHCPD_TS_CORPUS'] ?? '/work/shared/corpus';
+export const CORPUS_DIR = SHARED_CORPUS_DIR;
 
 export interface CorpusLeaseFile {
   /** Path under the corpus folder (files/…). */
