@@ -7,6 +7,7 @@
  * except the printed name, which keeps the spelling of its definition.
  */
 import { BUILTIN_OPTIONS } from './builtin-tables.js';
+import type { OptionTypeAst } from '../../grammar/ast.js';
 
 /** One field of an option format. */
 export type OptionAtom =
@@ -271,19 +272,7 @@ export class OptionTable {
  * The type part of `option NAME code N = TYPE;` as the grammar hands it over, turned into ISC's format
  * string with ISC's diagnostics (common/parse.c parse_option_code_definition).
  */
-export type OptionTypeSpec =
-  | { kind: 'boolean' }
-  | { kind: 'integer'; bits: number; signed: boolean }
-  | { kind: 'ip-address' }
-  | { kind: 'ip6-address' }
-  | { kind: 'text' }
-  | { kind: 'string' }
-  | { kind: 'domain-name' }
-  | { kind: 'domain-list'; compressed: boolean }
-  | { kind: 'encapsulate'; space: string }
-  | { kind: 'zerolen' }
-  | { kind: 'array'; of: OptionTypeSpec }
-  | { kind: 'record'; fields: OptionTypeSpec[] };
+export type OptionTypeSpec = OptionTypeAst;
 
 /** Result of turning a type spec into a format string. */
 export type FormatResult = { ok: true; format: string } | { ok: false; message: string };
