@@ -12,7 +12,7 @@ DEBIAN_PACKAGES := isc-dhcp-server isc-dhcp-client udhcpc dhcpcd-base kea-admin 
 all: build
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --prefer-offline --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.package-lock.json

@@ -152,7 +152,7 @@ describe('server with real clients (seed subnet, no failover)', { skip }, () => 
     await writeFile(join(cdir, 'dhcpcd.conf'), 'noipv6rs\nipv4only\nnoarp\noption domain_name\n');
     const wrap = (inner: string): string[] => [
       '-c',
-      `mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && ${inner}`,
+      `mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && : > /run/dhcpcd/resolv.conf && mount --bind /run/dhcpcd/resolv.conf /etc/resolv.conf && ${inner}`,
     ];
     const r = await h.exec('sh', wrap(`timeout 20 dhcpcd -B -1 -4 -f ${cdir}/dhcpcd.conf -c ${script} eth0`), { timeoutMs: 30_000, check: false });
     const env = await readFile(join(cdir, 'client-env.log'), 'utf8').catch(() => '');
@@ -206,7 +206,7 @@ describe('server DECLINE handling with real dhcpcd (ARP conflict)', { skip }, ()
     await writeFile(join(cdir, 'dhcpcd.conf'), 'noipv6rs\nipv4only\n');
     await h.exec(
       'sh',
-      ['-c', `mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && timeout 25 dhcpcd -B -1 -4 -f ${cdir}/dhcpcd.conf -c ${script} eth0`],
+      ['-c', `mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && : > /run/dhcpcd/resolv.conf && mount --bind /run/dhcpcd/resolv.conf /etc/resolv.conf && timeout 25 dhcpcd -B -1 -4 -f ${cdir}/dhcpcd.conf -c ${script} eth0`],
       { timeoutMs: 40_000, check: false },
     );
     await server.waitFor('DHCPDECLINE of 10.77.0.100 from 52:54:00:77:00:07 via eth0: abandoned', { timeoutMs: 5_000 });

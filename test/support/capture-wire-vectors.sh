@@ -193,7 +193,7 @@ finish $s "ISC dhclient 4.4.3-P1" "dhclient -4 -1 eth0 with a lease for 10.66.0.
 
 # dhcpcd needs writable state directories: tmpfs inside the ip-netns-exec mount namespace.
 dhcpcd_in_cli() {
-  nsx cli sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && exec "$@"' dhcpcd-wrap "$@"
+  nsx cli sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && : > /run/dhcpcd/resolv.conf && mount --bind /run/dhcpcd/resolv.conf /etc/resolv.conf && exec "$@"' dhcpcd-wrap "$@"
 }
 
 # 5. dhcpcd: DORA with FQDN and client id, then RELEASE (-k) in the same mount namespace.
@@ -209,8 +209,8 @@ hostname wcap-dhcpcd
 EOF
 make_lan 52:54:00:77:00:05
 start_dhcpd $s eth0; start_capture $s
-nsx cli sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd &&
-  (timeout 20 dhcpcd -B -4 -f "$1" -c "$2" eth0 &) ; sleep 4; timeout 10 dhcpcd -4 -k eth0; sleep 1' wrap \
+nsx cli sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && : > /run/dhcpcd/resolv.conf && mount --bind /run/dhcpcd/resolv.conf /etc/resolv.conf &&
+  (timeout 20 dhcpcd -B -4 -f "$1" -c "$2" eth0 &) ; sleep 4; timeout 10 dhcpcd -4 -c "$2" -k eth0; sleep 1' wrap \
   "$W/$s/dhcpcd.conf" "$W/client-script" >"$W/$s/client.log" 2>&1 || true
 finish $s "dhcpcd 9.4.1" "dhcpcd -B -4 -f dhcpcd.conf eth0 (noarp, fqdn both, hostname wcap-dhcpcd); dhcpcd -k eth0"
 
@@ -221,7 +221,7 @@ printf 'noipv6rs\nipv4only\nnoarp\n' > "$W/$s/dhcpcd.conf"
 make_lan 52:54:00:77:00:06
 ip -n "$P-cli" addr add 10.77.0.60/24 dev eth0
 start_dhcpd $s eth0; start_capture $s
-nsx cli sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd &&
+nsx cli sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && : > /run/dhcpcd/resolv.conf && mount --bind /run/dhcpcd/resolv.conf /etc/resolv.conf &&
   timeout 6 dhcpcd -B -4 -f "$1" --inform=10.77.0.60/24 eth0' wrap "$W/$s/dhcpcd.conf" >"$W/$s/client.log" 2>&1 || true
 finish $s "dhcpcd 9.4.1" "ip addr add 10.77.0.60/24 dev eth0; dhcpcd -B -4 --inform=10.77.0.60/24 eth0"
 
@@ -238,7 +238,7 @@ printf 'noipv6rs\nipv4only\n' > "$W/$s/dhcpcd.conf"
 make_lan 52:54:00:77:00:07
 ip -n "$P-srv" addr add 10.77.0.100/24 dev eth0
 start_dhcpd $s eth0; start_capture $s
-nsx cli sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd &&
+nsx cli sh -c 'mount -t tmpfs tmpfs /var/lib/dhcpcd && mkdir -p /run/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd && : > /run/dhcpcd/resolv.conf && mount --bind /run/dhcpcd/resolv.conf /etc/resolv.conf &&
   exec dhcpcd -B -4 -f "$1" eth0' wrap "$W/$s/dhcpcd.conf" >"$W/$s/client.log" 2>&1 &
 PIDS+=($!)
 wait_log "$W/$s/dhcpd.log" 'DHCPDECLINE'
