@@ -2,25 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDhcpServer, selectInterfaces, StartupError } from '../../src/server/dhcp-server.js';
 import { FakeTransport } from '../../src/net/fake-transport.js';
-import type { NetInterface } from '../../src/net/transport.js';
 import { createMemoryLogger } from '../../src/log/logger.js';
 import { decodePacket } from '../../src/wire/decode.js';
 import { encodePacket } from '../../src/wire/encode.js';
 import { DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DhcpOption, messageType, optionUint32 } from '../../src/wire/packet.js';
-import { FakeClock, ip, request, seedConfig, tempStore, u32 } from './fixtures.js';
-
-const ETH0: NetInterface = {
-  name: 'eth0',
-  ifindex: 2,
-  addresses: [{ address: '192.168.102.100', prefixLength: 24 }],
-  mac: '02:00:00:00:00:01',
-  mtu: 1500,
-  hardwareType: 1,
-  up: true,
-  loopback: false,
-  broadcast: true,
-  pointToPoint: false,
-};
+import type { NetInterface } from '../../src/net/transport.js';
+import { ETH0, FakeClock, ip, request, seedConfig, tempStore, u32 } from './fixtures.js';
 
 async function setup() {
   const transport = new FakeTransport({ interfaces: [ETH0] });

@@ -11,6 +11,7 @@ import { openSqliteLeaseStore, type SqliteLeaseStore } from '../../leases/sqlite
 import { createMemoryLogger, type MemoryLogger } from '../../src/log/logger.js';
 import { noFailover, noPingCheck, type Clock, type EnginePorts, type PingCheck } from '../../src/engine/ports.js';
 import { type DhcpPacket, DhcpOption, emptyPacket, ipv4FromString, ipv4ToBytes } from '../../src/wire/packet.js';
+import type { NetInterface } from '../../src/net/transport.js';
 
 export const LOC: SourceLoc = { file: 'test.conf', line: 1, column: 1 };
 export const ip = (s: string): number => ipv4FromString(s)!;
@@ -132,3 +133,17 @@ export function request(type: number, mac: string, opts: { xid?: number; ciaddr?
   for (const [c, v] of opts.options ?? []) p.options.set(c, v);
   return p;
 }
+
+/** The seed primary's interface (192.168.102.100/24 on eth0), for tests that start the server on a fake transport. */
+export const ETH0: NetInterface = {
+  name: 'eth0',
+  ifindex: 2,
+  addresses: [{ address: '192.168.102.100', prefixLength: 24 }],
+  mac: '02:00:00:00:00:01',
+  mtu: 1500,
+  hardwareType: 1,
+  up: true,
+  loopback: false,
+  broadcast: true,
+  pointToPoint: false,
+};

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDhcpServer } from '../../src/server/dhcp-server.js';
 import { FakeTransport } from '../../src/net/fake-transport.js';
-import type { NetInterface } from '../../src/net/transport.js';
 import { createMemoryLogger } from '../../src/log/logger.js';
 import { loadConfig } from '../../src/config/load.js';
 import { decodePacket } from '../../src/wire/decode.js';
@@ -19,20 +18,7 @@ import { encodePacket } from '../../src/wire/encode.js';
 import { DHCPACK, DHCPDISCOVER, DHCPRELEASE, DHCPREQUEST, DhcpOption, ipv4ToString, messageType } from '../../src/wire/packet.js';
 import { onBodyText, compileOnText, primeOnStatementSources } from '../../src/engine/on-statements.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
-import { FakeClock, ip, request, u32 } from './fixtures.js';
-
-const ETH0: NetInterface = {
-  name: 'eth0',
-  ifindex: 2,
-  addresses: [{ address: '192.168.102.100', prefixLength: 24 }],
-  mac: '02:00:00:00:00:01',
-  mtu: 1500,
-  hardwareType: 1,
-  up: true,
-  loopback: false,
-  broadcast: true,
-  pointToPoint: false,
-};
+import { ETH0, FakeClock, ip, request, u32 } from './fixtures.js';
 
 const CONF = `authoritative;
 subnet 192.168.102.0 netmask 255.255.255.0 {
