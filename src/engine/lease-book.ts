@@ -7,12 +7,28 @@
  */
 import { cloneLease, type Lease } from '../../leases/lease.js';
 import type { LeaseLookup } from '../policy/allocate.js';
+import { MinHeap } from './min-heap.js';
 import type { LeaseView } from './ports.js';
 
 /** An offered lease held in memory until it ends. */
 interface Offer {
   readonly lease: Lease;
   readonly until: number;
+}
+
+/**
+ * Where the search for never-used addresses of one address segment [lo, hi] stands: every address below
+ * `next` was recorded, pending or offered when the cursor passed it. Records are never deleted while the
+ * server runs, so the cursor only moves forward; an offered address behind it that becomes free again (the
+ * offer expired or was dropped without a binding) goes into `returned`, so that the lowest free address is
+ * always min(`returned`, the first free one from `next`).
+ */
+interface VirginCursor {
+  readonly lo: number;
+  readonly hi: number;
+  next: number;
+  readonly returned: MinHeap<number>;
+  readonly inReturned: Set<number>;
 }
 
 /** Store + pending writes + offers, with the lookups the allocator needs. */
@@ -26,20 +42,31 @@ export class LeaseBook implements LeaseLookup {
    */
   private readonly offersByUid = new Map<string, Set<number>>();
   private readonly offersByHardware = new Map<string, Set<number>>();
+  /** Offers by `until`, so that every expired offer is dropped on time (not only those at the map's front). */
+  private readonly offerExpiry = new MinHeap<{ until: number; address: number; offer: Offer }>((a, b) => a.until < b.until);
   private now = 0;
   private readonly recorded = new Set<number>();
+  /** Never-used address search state per segment (by `lo`), and the same sorted by `lo` (to find a segment by address). */
+  private readonly cursors = new Map<number, VirginCursor>();
+  private cursorList: VirginCursor[] = [];
 
   constructor(private readonly store: LeaseView) {}
 
   /** Sets the time used to drop stale offers. */
   setNow(now: number): void {
     this.now = now;
-    // Offers are (re)inserted with `until` = now + hold, so the oldest come first: drop the expired ones
-    // from the front (stops at the first live one; any expired offer left behind is still ignored).
-    for (const [address, o] of this.offers) {
-      if (o.until > now) break;
-      this.deleteOffer(address);
+    for (;;) {
+      const top = this.offerExpiry.peek();
+      if (top === undefined || top.until > now) break;
+      this.offerExpiry.pop();
+      if (this.offers.get(top.address) === top.offer) this.expireOffer(top.address);
     }
+  }
+
+  /** Drops an offer that ended without a binding: a never-used address becomes free again. */
+  private expireOffer(address: number): void {
+    this.deleteOffer(address);
+    if (!this.pending.has(address)) this.returnVirgin(address);
   }
 
   private overlay(address: number): Lease | undefined {
@@ -48,7 +75,7 @@ export class LeaseBook implements LeaseLookup {
     const o = this.offers.get(address);
     if (o !== undefined) {
       if (o.until > this.now) return o.lease;
-      this.deleteOffer(address);
+      this.expireOffer(address);
     }
     return undefined;
   }
@@ -100,6 +127,12 @@ export class LeaseBook implements LeaseLookup {
     yield* extra.sort((x, y) => x.address - y.address);
   }
 
+  /**
+   * Inactive recorded leases of the range (an offered one as offered). Offers of addresses the store has no
+   * inactive record of are left out: such an offer holds a never-used address or an active lease, and
+   * neither is at the head of a free queue while it is held (its `ends` lies in the future), so walking
+   * every outstanding offer here (O(offers) per allocation under a flood) would find nothing.
+   */
   *inactiveInRange(first: number, last: number): Iterable<Lease> {
     const seen = new Set<number>();
     for (const l of this.store.leases({ from: first, to: last, states: INACTIVE })) {
@@ -109,9 +142,6 @@ export class LeaseBook implements LeaseLookup {
       else if (o.bindingState !== 'active') yield o;
     }
     for (const l of this.pending.values()) if (l.address >= first && l.address <= last && !seen.has(l.address) && l.bindingState !== 'active') yield l;
-    for (const [a, o] of this.offers) {
-      if (a >= first && a <= last && !seen.has(a) && !this.pending.has(a) && o.until > this.now) yield o.lease;
-    }
   }
 
   /**
@@ -129,6 +159,71 @@ export class LeaseBook implements LeaseLookup {
     return false;
   }
 
+  /**
+   * The lowest address in [lo, hi] that has no lease record (store, this turn's writes, or a live offer) and
+   * is not in `exclude`: O(1) amortised over a run of allocations (a cursor per segment plus the addresses
+   * that came back behind it), instead of a walk from `lo` asking {@link isRecorded} for every address.
+   * Same answer as that walk.
+   */
+  firstUnrecorded(lo: number, hi: number, exclude?: ReadonlySet<number>): number | undefined {
+    const c = this.cursor(lo, hi);
+    let skipped: number[] | undefined;
+    let found: number | undefined;
+    while (c.returned.size > 0) {
+      const a = c.returned.peek()!;
+      if (this.isRecorded(a)) {
+        // Taken again (its offer is live, or it got a record): it comes back if that offer drops.
+        c.returned.pop();
+        c.inReturned.delete(a);
+        continue;
+      }
+      if (exclude !== undefined && exclude.has(a)) {
+        (skipped ??= []).push(c.returned.pop()!);
+        continue;
+      }
+      found = a;
+      break;
+    }
+    if (skipped !== undefined) for (const a of skipped) c.returned.push(a);
+    if (found !== undefined) return found;
+    while (c.next <= hi && this.isRecorded(c.next)) c.next++;
+    for (let a = c.next; a <= hi; a++) {
+      if (exclude !== undefined && exclude.has(a)) continue;
+      if (!this.isRecorded(a)) return a;
+    }
+    return undefined;
+  }
+
+  private cursor(lo: number, hi: number): VirginCursor {
+    let c = this.cursors.get(lo);
+    if (c !== undefined && c.hi === hi) return c;
+    c = { lo, hi, next: lo, returned: new MinHeap<number>((a, b) => a < b), inReturned: new Set() };
+    this.cursors.set(lo, c);
+    this.cursorList = [...this.cursors.values()].sort((a, b) => a.lo - b.lo);
+    return c;
+  }
+
+  /** A never-used address whose offer ended: if a cursor already passed it, it goes back to that segment. */
+  private returnVirgin(address: number): void {
+    if (this.recorded.has(address)) return;
+    const list = this.cursorList;
+    let l = 0;
+    let h = list.length - 1;
+    while (l <= h) {
+      const m = (l + h) >> 1;
+      const c = list[m]!;
+      if (address < c.lo) h = m - 1;
+      else if (address > c.hi) l = m + 1;
+      else {
+        if (address < c.next && !c.inReturned.has(address)) {
+          c.inReturned.add(address);
+          c.returned.push(address);
+        }
+        return;
+      }
+    }
+  }
+
   /** Records a binding change to commit with this turn. */
   put(lease: Lease): void {
     this.deleteOffer(lease.address);
@@ -142,14 +237,16 @@ export class LeaseBook implements LeaseLookup {
       return;
     }
     this.deleteOffer(lease.address);
-    this.offers.set(lease.address, { lease, until });
+    const o: Offer = { lease, until };
+    this.offers.set(lease.address, o);
+    this.offerExpiry.push({ until, address: lease.address, offer: o });
     if (lease.uid !== null) addIndex(this.offersByUid, lease.uid.toString('hex'), lease.address);
     if (lease.hardware !== null) addIndex(this.offersByHardware, hardwareKey(lease.hardware.htype, lease.hardware.address), lease.address);
   }
 
   /** Drops an offer (e.g. when ping-check found the address in use). */
   dropOffer(address: number): void {
-    this.deleteOffer(address);
+    this.expireOffer(address);
   }
 
   private deleteOffer(address: number): void {

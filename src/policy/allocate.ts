@@ -27,6 +27,11 @@ export interface LeaseLookup {
   inactiveInRange(first: number, last: number): Iterable<Lease>;
   /** Whether any lease record exists for an address (a never-used address has none). */
   isRecorded(address: number): boolean;
+  /**
+   * Optional fast path: the lowest address in [lo, hi] for which {@link isRecorded} is false and that is
+   * not in `exclude` (the engine's lease book keeps a cursor per segment, so this is O(1) amortised).
+   */
+  firstUnrecorded?(lo: number, hi: number, exclude?: ReadonlySet<number>): number | undefined;
 }
 
 /** Everything the allocator decides with. */
@@ -294,21 +299,44 @@ function queueBefore(a: Lease, aRange: number, b: Lease, bRange: number): boolea
   return aRange > bRange;
 }
 
-/** The never-used address of a range that comes first in ISC's hash walk, skipping `taken`. */
-function firstVirgin(first: number, last: number, taken: (a: number) => boolean): number | undefined {
-  // Addresses ascend with their bucket except across a multiple of the table size, where buckets wrap to 0.
+/** A range's segments in ISC's hash-walk order, computed once per range object. */
+const segmentCache = new WeakMap<object, ReadonlyArray<readonly [number, number]>>();
+
+/**
+ * The address segments of a range in the order ISC's start-up hash walk puts its never-used addresses in:
+ * addresses ascend with their bucket except across a multiple of the table size, where buckets wrap to 0.
+ */
+function hashWalkSegments(range: { readonly first: number; readonly last: number }): ReadonlyArray<readonly [number, number]> {
+  const cached = segmentCache.get(range);
+  if (cached !== undefined) return cached;
+  const { first, last } = range;
   const firstWrap = first % ISC_LEASE_HASH_SIZE === 0 ? first : first + (ISC_LEASE_HASH_SIZE - (first % ISC_LEASE_HASH_SIZE));
-  const segments: Array<[number, number]> = [];
+  let segments: Array<[number, number]>;
   if (firstWrap <= last && firstWrap !== first) {
     // Walk from the lowest bucket: each wrap point starts at bucket 0; collect segments sorted by bucket.
     const starts: number[] = [first];
     for (let w = firstWrap; w <= last; w += ISC_LEASE_HASH_SIZE) starts.push(w);
-    const segs = starts.map((st, i) => [st, i + 1 < starts.length ? starts[i + 1]! - 1 : last] as [number, number]);
-    segs.sort((x, y) => x[0] % ISC_LEASE_HASH_SIZE - y[0] % ISC_LEASE_HASH_SIZE);
-    segments.push(...segs);
-  } else segments.push([first, last]);
-  // Equal buckets across segments are not interleaved here; ranges longer than 100003 addresses are rare.
-  for (const [lo, hi] of segments) for (let a = lo; a <= hi; a++) if (!taken(a)) return a;
+    segments = starts.map((st, i) => [st, i + 1 < starts.length ? starts[i + 1]! - 1 : last] as [number, number]);
+    segments.sort((x, y) => (x[0] % ISC_LEASE_HASH_SIZE) - (y[0] % ISC_LEASE_HASH_SIZE));
+  } else segments = [[first, last]];
+  segmentCache.set(range, segments);
+  return segments;
+}
+
+/**
+ * The never-used address of a range that comes first in ISC's hash walk, skipping `exclude`. Equal buckets
+ * across segments are not interleaved here; ranges longer than 100003 addresses are rare.
+ */
+function firstVirgin(ctx: AllocationContext, range: { readonly first: number; readonly last: number }, exclude: ReadonlySet<number>): number | undefined {
+  const leases = ctx.leases;
+  for (const [lo, hi] of hashWalkSegments(range)) {
+    if (leases.firstUnrecorded !== undefined) {
+      const a = leases.firstUnrecorded(lo, hi, exclude.size > 0 ? exclude : undefined);
+      if (a !== undefined) return a;
+      continue;
+    }
+    for (let a = lo; a <= hi; a++) if (!exclude.has(a) && !leases.isRecorded(a)) return a;
+  }
   return undefined;
 }
 
@@ -321,7 +349,7 @@ function poolCandidate(ctx: AllocationContext, pool: Pool, exclude: ReadonlySet<
   const failover = pool.failoverPeer !== null && !pool.noFailover;
   pool.ranges.forEach((range, ri) => {
     // Never-used addresses (no record, ends 0) come first; ISC's start-up order among them.
-    const v = firstVirgin(range.first, range.last, (a) => exclude.has(a) || ctx.leases.isRecorded(a));
+    const v = firstVirgin(ctx, range, exclude);
     if (v !== undefined) {
       const virgin = emptyLease(v);
       if (failover && !mineToReallocate(ctx, virgin, pool)) peerHasLeases = true;
