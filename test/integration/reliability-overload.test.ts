@@ -6,6 +6,10 @@
  *   cannot flood syslog;
  * - keep serving a client it already knows: in the middle of the storm, a udhcpc that had a lease before
  *   asks again for its address (DISCOVER with requested-address, then REQUEST) and gets the same one;
+ * - keep renewing the clients it knows: three real ISC dhclients, bound before the storm with a 12 s lease
+ *   (host-scoped lease time), stay in BOUND/RENEWING through the storm, renewing by unicast from their
+ *   address at T1 (every 6-8 s); each must get at least one renewal ACKed during the storm, always for the
+ *   same address, with no NAK and no expiry;
  * - keep its memory bounded (VmHWM sampled during the storm), and stay up.
  *
  * `make test`: 50,000 MACs at 3,000 exchanges/s for at most 15 s; soak/run.sh: the same pool for 120 s
@@ -17,14 +21,20 @@ import { existsSync } from 'node:fs';
 import { createTopology, delay, integrationSkipReason, udhcpcArgs, waitUntil, type LanInfo, type Topology } from '../support/netns.js';
 import { HAVE_SERVER, countLines, procStatus, recordFigures, scaled, serverFiles, startServer, type ServerFiles } from '../support/reliability-server.js';
 import { topologyPrefix } from '../support/reliability-server.js';
+import { startRenewingClient, type RenewingClient } from '../support/reliability-clients.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 
-const skip = integrationSkipReason() ?? (!HAVE_SERVER ? 'the server/CLI is not built' : !existsSync('/usr/sbin/perfdhcp') ? 'perfdhcp not installed' : undefined);
+const skip =
+  integrationSkipReason() ??
+  (!HAVE_SERVER ? 'the server/CLI is not built' : !existsSync('/usr/sbin/perfdhcp') ? 'perfdhcp not installed' : !existsSync('/usr/sbin/dhclient') ? 'dhclient not installed' : undefined);
 const SECONDS = scaled('RELIABILITY_STORM_SECONDS', 15, 120);
 const RATE = scaled('RELIABILITY_STORM_RATE', 3000, 3000);
 const MACS = 50_000;
 const POOL = 201; // 10.243.0.50 - 10.243.0.250
 const KNOWN_MAC = '52:54:00:f3:00:07';
+/** Clients that renew by unicast through the storm (dhclient), with a short lease so they renew often. */
+const RENEWERS = ['52:54:00:f3:01:01', '52:54:00:f3:01:02', '52:54:00:f3:01:03'];
+const RENEW_LEASE_S = 12;
 
 let topo: Topology;
 let lan: LanInfo;
@@ -37,10 +47,12 @@ before(async () => {
     { name: 'srv', address: '10.243.0.1/24' },
     { name: 'prf', address: '10.243.0.9/24' },
     { name: 'cli', mac: KNOWN_MAC },
+    ...RENEWERS.map((mac, i) => ({ name: `rn${i + 1}`, mac })),
   ]);
   files = await serverFiles(
     await topo.tempDir(),
     'ddns-update-style none;\nauthoritative;\nping-check false;\ndefault-lease-time 3600;\nmax-lease-time 3600;\n' +
+      RENEWERS.map((mac, i) => `host renewer${i + 1} { hardware ethernet ${mac}; default-lease-time ${RENEW_LEASE_S}; max-lease-time ${RENEW_LEASE_S}; }\n`).join('') +
       'subnet 10.243.0.0 netmask 255.255.255.0 {\n  range 10.243.0.50 10.243.0.250;\n  option routers 10.243.0.1;\n}\n',
   );
 });
@@ -50,7 +62,7 @@ after(async () => {
   await topo?.destroy();
 });
 
-test(`DISCOVER storm of ${MACS} MACs against a /24: clean exhaustion, known client renews, bounded memory`, { skip, timeout: SECONDS * 1000 + 120_000 }, async (t) => {
+test(`DISCOVER storm of ${MACS} MACs against a /24: clean exhaustion, known clients renew by unicast, bounded memory`, { skip, timeout: SECONDS * 1000 + 120_000 }, async (t) => {
   const server = await startServer(topo, lan.host('srv').ns, files, ['eth0']);
   const pid = server.pid;
   const lease = async (extra: string[]): Promise<string | undefined> => {
@@ -59,8 +71,13 @@ test(`DISCOVER storm of ${MACS} MACs against a /24: clean exhaustion, known clie
   };
   const known = await lease([]);
   assert.ok(known, 'the known client gets a lease before the storm');
+  const renewers: RenewingClient[] = [];
+  for (const [i] of RENEWERS.entries()) renewers.push(await startRenewingClient(lan.host(`rn${i + 1}`), await topo.tempDir()));
+  const renewerAddress = await Promise.all(renewers.map((r) => r.bound(30_000)));
 
   const began = Date.now();
+  const stormFrom = renewers.map((r) => r.mark());
+  let stormTo: number[] = [];
   const perf = topo.spawn(lan.host('prf').ns, 'perfdhcp', ['-4', '-l', 'eth0', '-R', String(MACS), '-r', String(RATE), '-n', String(RATE * SECONDS), '-p', String(SECONDS), '10.243.0.1']);
   let peakHwm = procStatus(pid)?.vmHwmKiB ?? 0;
   const sampler = setInterval(() => {
@@ -73,10 +90,13 @@ test(`DISCOVER storm of ${MACS} MACs against a /24: clean exhaustion, known clie
     const again = await lease(['-r', known]);
     assert.equal(again, known, `the known client keeps ${known} during the storm`);
     await perf.exited;
+    stormTo = renewers.map((r) => r.mark());
   } finally {
     clearInterval(sampler);
     await perf.stop('SIGTERM', 2000);
+    for (const r of renewers) await r.stop();
   }
+  const renewals = renewers.map((r, i) => r.span(stormFrom[i]!, stormTo[i]));
   await delay(1000);
   const seconds = (Date.now() - began) / 1000;
   const s = procStatus(pid);
@@ -111,6 +131,12 @@ test(`DISCOVER storm of ${MACS} MACs against a /24: clean exhaustion, known clie
     noFreeLeasesLines: noFree,
     suppressionNotes: suppressedNotes,
     knownClientKeptAddress: true,
+    renewers: RENEWERS.length,
+    renewLeaseSeconds: RENEW_LEASE_S,
+    unicastRenewalsSent: renewals.reduce((n, r) => n + r.unicastRequests, 0),
+    renewalsAcked: renewals.reduce((n, r) => n + r.renewed, 0),
+    renewalNaks: renewals.reduce((n, r) => n + r.naks, 0),
+    renewerLeasesExpired: renewals.filter((r) => r.expired).length,
     peakRssMiB: Number((peakHwm / 1024).toFixed(1)),
     crashes: server.hasExited ? 1 : 0,
   });
@@ -120,6 +146,13 @@ test(`DISCOVER storm of ${MACS} MACs against a /24: clean exhaustion, known clie
   assert.ok(acks.size <= POOL && acks.size >= POOL - 1, `${acks.size} distinct addresses ACKed`);
   assert.ok(noFree >= 1, 'ISC\'s "no free leases" line is logged');
   assert.ok(peakHwm < 400 * 1024, `peak RSS ${peakHwm} KiB`);
+  for (const [i, r] of renewals.entries()) {
+    const who = `renewer ${RENEWERS[i]} (${renewerAddress[i]})`;
+    assert.ok(r.unicastRequests >= 1 && r.renewed >= 1, `${who} renewed by unicast during the storm: ${JSON.stringify(r)}`);
+    assert.deepEqual([...new Set(r.acks)], [renewerAddress[i]], `${who} was always ACKed its own address: ${JSON.stringify(r)}`);
+    assert.equal(r.naks, 0, `${who} got no NAK`);
+    assert.equal(r.expired, false, `${who} never lost its lease`);
+  }
   storm = { noFree, seconds, discovers: sent[0] ?? 0 };
   await server.stop('SIGTERM', 5000);
 });
