@@ -50,6 +50,7 @@ import { type ClassMembership, classify, membershipByName } from '../policy/clas
 import { type AddressResolver, findHosts, type HostMatch, hostWithoutFixedAddress } from '../policy/hosts.js';
 import { AddressIndex, interfaceSharedNetwork, locateNetwork } from '../policy/network.js';
 import type { PermitFacts } from '../policy/permits.js';
+import { applyLeaseHostname, type HostnameLookupRequest, wantsLeaseHostname } from '../policy/lease-hostnames.js';
 import { chooseLeaseTime, DEFAULT_ABANDON_LEASE_TIME, INFINITE_LEASE_TIME, leaseExpiry } from '../policy/lease-time.js';
 
 /** Server-space option codes (ISC server/stables.c) the engine reads after running the scopes. */
@@ -126,6 +127,8 @@ export interface PingRequest {
 export interface Outcome {
   readonly replies: OutboundReply[];
   readonly ping?: PingRequest;
+  /** A reply waiting for the PTR name of its address (`get-lease-hostnames`; src/policy/lease-hostnames.ts). */
+  readonly hostnameLookup?: HostnameLookupRequest<Outcome>;
 }
 
 /** Options of {@link DhcpEngine}. */
@@ -157,6 +160,7 @@ interface RequestState {
   memberships: ClassMembership[];
   readonly replies: OutboundReply[];
   ping?: PingRequest;
+  hostnameLookup?: HostnameLookupRequest<Outcome>;
   /** Relay agent options recorded on the lease of a unicast renewal (ISC agent_options_stashed). */
   stashedAgent?: Buffer;
 }
@@ -233,7 +237,8 @@ export class DhcpEngine {
     if (packet.op !== 1) return { replies: [] }; // BOOTREPLY sent to the server port: not for us.
     this.stashAgentOptions(s);
     for (const step of this.chain) if (step(s) === 'stop') break;
-    return s.ping !== undefined ? { replies: s.replies, ping: s.ping } : { replies: s.replies };
+    const out: Outcome = s.ping !== undefined ? { replies: s.replies, ping: s.ping } : { replies: s.replies };
+    return s.hostnameLookup !== undefined ? { ...out, hostnameLookup: s.hostnameLookup } : out;
   }
 
   /** The binding changes of this turn (to commit in one transaction), clearing them. */
@@ -789,33 +794,52 @@ export class DhcpEngine {
       return [out];
     };
 
-    // ISC do_ping_check: only OFFERs of leases that are neither active nor static.
-    if (offer === DHCPOFFER && !isFixed && !isActive(lease, s.now) && boolParam(opts, SV.pingCheck) !== 0) {
-      const sameClient = leaseMatchesClient(lease, s.uid, packet.htype, s.chaddr);
-      const cltt = lease.cltt ?? 0;
-      const clttSecs = numParam(opts, SV.pingClttSecs) ?? 60;
-      if (!(sameClient && cltt !== 0 && lease.bindingState !== 'abandoned' && s.now - cltt < clttSecs)) {
-        const ms = numParam(opts, SV.pingTimeoutMs);
-        const timeoutMs = ms !== undefined && ms > 0 ? ms : (numParam(opts, SV.pingTimeout) ?? 1) * 1000;
-        const abandonTime = numParam(opts, SV.abandonLeaseTime) ?? DEFAULT_ABANDON_LEASE_TIME;
-        s.ping = {
-          address: next.address,
-          timeoutMs,
-          resume: (inUse: boolean): Outcome => {
-            if (inUse) {
-              // ISC: "ICMP Echo reply while lease X valid." and the address is abandoned; no OFFER.
-              this.ports.logger.debug(L.icmpEchoReplyLine(next.address));
-              this.book.dropOffer(next.address);
-              this.abandon(lease, this.ports.clock.now(), 'pinged before offer', abandonTime, pool);
-              return { replies: [] };
-            }
-            return { replies: send() };
-          },
-        };
-        return;
+    // The reply steps after the options: ping-check, then send (run at once, or after the host name lookup).
+    const tail = (t: { replies: OutboundReply[]; ping?: PingRequest }): void => {
+      // ISC do_ping_check: only OFFERs of leases that are neither active nor static.
+      if (offer === DHCPOFFER && !isFixed && !isActive(lease, s.now) && boolParam(opts, SV.pingCheck) !== 0) {
+        const sameClient = leaseMatchesClient(lease, s.uid, packet.htype, s.chaddr);
+        const cltt = lease.cltt ?? 0;
+        const clttSecs = numParam(opts, SV.pingClttSecs) ?? 60;
+        if (!(sameClient && cltt !== 0 && lease.bindingState !== 'abandoned' && s.now - cltt < clttSecs)) {
+          const ms = numParam(opts, SV.pingTimeoutMs);
+          const timeoutMs = ms !== undefined && ms > 0 ? ms : (numParam(opts, SV.pingTimeout) ?? 1) * 1000;
+          const abandonTime = numParam(opts, SV.abandonLeaseTime) ?? DEFAULT_ABANDON_LEASE_TIME;
+          t.ping = {
+            address: next.address,
+            timeoutMs,
+            resume: (inUse: boolean): Outcome => {
+              if (inUse) {
+                // ISC: "ICMP Echo reply while lease X valid." and the address is abandoned; no OFFER.
+                this.ports.logger.debug(L.icmpEchoReplyLine(next.address));
+                this.book.dropOffer(next.address);
+                this.abandon(lease, this.ports.clock.now(), 'pinged before offer', abandonTime, pool);
+                return { replies: [] };
+              }
+              return { replies: send() };
+            },
+          };
+          return;
+        }
       }
+      t.replies.push(...send());
+    };
+    // ISC ack_lease: get-lease-hostnames looks the leased address up before the reply is logged and sent.
+    const hostNameFacts = { getLeaseHostnames: boolParam(opts, SV.getLeaseHostnames), hostNameConfigured: opts.has('dhcp', DhcpOption.HOST_NAME), hostDeclNameApplies: host !== undefined && boolParam(opts, SV.useHostDeclNames) === 1, fixedBootp: offer === 0 && isFixed };
+    if (wantsLeaseHostname(hostNameFacts)) {
+      const prl = opts.get('dhcp', DhcpOption.PARAMETER_REQUEST_LIST) ?? packet.options.get(DhcpOption.PARAMETER_REQUEST_LIST);
+      s.hostnameLookup = {
+        address: next.address,
+        resume: (name: string | undefined): Outcome => {
+          applyLeaseHostname(reply, next.address, name, prl, this.ports.logger);
+          const t: { replies: OutboundReply[]; ping?: PingRequest } = { replies: [] };
+          tail(t);
+          return t.ping !== undefined ? { replies: t.replies, ping: t.ping } : { replies: t.replies };
+        },
+      };
+      return;
     }
-    s.replies.push(...send());
+    tail(s);
   }
 
   /** ISC nak_lease: DHCPNAK with server identifier and a message, broadcast bit set. */

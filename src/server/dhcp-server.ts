@@ -64,6 +64,8 @@ export interface DhcpServerOptions {
   readonly failover?: FailoverPolicy;
   /** Set false to serve failover pools without starting the failover relationships (tests). */
   readonly startFailover?: boolean;
+  /** Reverse lookup for `get-lease-hostnames`; default: the system resolver (src/server/lease-hostnames.ts). */
+  readonly reverseLookup?: (address: number) => Promise<string | undefined>;
   /** Host-name resolver for fixed-address/next-server names (a primed cache). */
   readonly resolveAddresses?: AddressResolver;
   /** Called once every socket is bound (privilege drop). */
@@ -387,6 +389,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     for (const o of outcomes) {
       send(o.replies);
       if (o.ping !== undefined) startPing(o.ping);
+      if (o.hostnameLookup !== undefined) startHostnameLookup(o.hostnameLookup);
     }
     checkIdle();
   };
@@ -407,6 +410,24 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       .then((inUse) => {
         if (!stopped) {
           queue.push({ kind: 'resume', run: () => p.resume(inUse) });
+          schedule();
+        }
+      })
+      .finally(() => {
+        inFlight--;
+        checkIdle();
+      });
+  };
+
+  // get-lease-hostnames (src/server/lease-hostnames.ts): the reply resumes in a later turn with the name.
+  const reverseLookup = options.reverseLookup ?? (await import('./lease-hostnames.js')).systemReverseLookup();
+  const startHostnameLookup = (h: NonNullable<Outcome['hostnameLookup']>): void => {
+    inFlight++;
+    reverseLookup(h.address)
+      .catch(() => undefined)
+      .then((name) => {
+        if (!stopped) {
+          queue.push({ kind: 'resume', run: () => h.resume(name) });
           schedule();
         }
       })

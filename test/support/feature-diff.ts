@@ -1,0 +1,96 @@
+/**
+ * Helpers for the features' differential tests (test/integration/server-*-diff.test.ts): run ISC dhcpd
+ * 4.4.3 or dhcpd-ts in a test namespace with the same dhcpd.conf — optionally with a private
+ * /etc/resolv.conf bind-mounted in that process's own mount namespace (`ip netns exec` already gives each
+ * process a private one), so name lookups go only to a DNS server inside the test topology — and query
+ * them with test/support/dhcp-query.ts.
+ */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ISC_DHCPD, type NsProcess, type Topology } from './netns.js';
+import { serverCommand } from '../engine/server-process.js';
+import type { QueryResult, QuerySpec } from './dhcp-query.js';
+
+const here = fileURLToPath(import.meta.url);
+const fromSource = here.endsWith('.ts');
+
+/** `node [--import tsx] test/support/NAME.(ts|js)` with the repository root as cwd. */
+export function supportScript(name: string): { cmd: string; args: string[]; cwd: string } {
+  const script = fileURLToPath(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const root = fileURLToPath(new URL(fromSource ? '../../' : '../../../', import.meta.url));
+  return { cmd: process.execPath, args: [...(fromSource ? ['--import', 'tsx'] : []), script], cwd: root };
+}
+
+/** Which server. */
+export type ServerKind = 'isc' | 'ts';
+
+/** A server started by {@link startServer}. */
+export interface RunningServer {
+  readonly process: NsProcess;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts ISC dhcpd (`-4 -f -d`) or dhcpd-ts (test/engine/run-server) in `ns` on `ifaces` with `config`.
+ * With `resolvConf`, the process sees that text as /etc/resolv.conf (a bind mount in its own mount
+ * namespace; the host's file is untouched).
+ */
+export async function startServer(
+  topo: Topology,
+  ns: string,
+  kind: ServerKind,
+  config: string,
+  ifaces: readonly string[],
+  options: { resolvConf?: string; leases?: string; env?: Record<string, string> } = {},
+): Promise<RunningServer> {
+  const dir = await topo.tempDir();
+  const conf = join(dir, 'dhcpd.conf');
+  await writeFile(conf, config);
+  let cmd: string;
+  let args: string[];
+  let cwd: string | undefined;
+  if (kind === 'isc') {
+    await writeFile(join(dir, 'dhcpd.leases'), options.leases ?? '');
+    cmd = ISC_DHCPD;
+    args = ['-4', '-f', '-d', '-cf', conf, '-lf', join(dir, 'dhcpd.leases'), '-pf', join(dir, 'dhcpd.pid'), ...ifaces];
+  } else {
+    const c = serverCommand(conf, join(dir, 'leases.sqlite'), ifaces);
+    cmd = c.cmd;
+    args = c.args;
+    cwd = c.cwd;
+  }
+  if (options.resolvConf !== undefined) {
+    const rc = join(dir, 'resolv.conf');
+    await writeFile(rc, options.resolvConf);
+    args = ['-c', `mount --bind ${rc} /etc/resolv.conf && exec "$@"`, 'sh', cmd, ...args];
+    cmd = 'sh';
+  }
+  const p = topo.spawn(ns, cmd, args, { ...(cwd !== undefined ? { cwd } : {}), ...(options.env ? { env: options.env } : {}) });
+  await p.waitFor('Server starting service.', { timeoutMs: 20_000 });
+  return {
+    process: p,
+    dir,
+    async stop(): Promise<void> {
+      await p.stop('SIGTERM', 2000);
+    },
+  };
+}
+
+/** Runs test/support/dhcp-query.ts in `ns` and returns its results. */
+export async function runQuery(topo: Topology, ns: string, spec: QuerySpec): Promise<QueryResult[]> {
+  const s = supportScript('dhcp-query');
+  const p = topo.spawn(ns, s.cmd, [...s.args, JSON.stringify(spec)], { cwd: s.cwd });
+  const r = await p.exited;
+  if (r.code !== 0) throw new Error(`dhcp-query failed (${String(r.code ?? r.signal)}): ${p.output}`);
+  return p.output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as QueryResult);
+}
+
+/** The server's log lines (ISC's -d stderr, dhcpd-ts's foreground log) that match `re`. */
+export function logLines(p: NsProcess, re: RegExp): string[] {
+  return p.output.split('\n').filter((l) => re.test(l));
+}
