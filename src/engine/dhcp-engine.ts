@@ -51,6 +51,7 @@ import { type AddressResolver, findHosts, type HostMatch, hostWithoutFixedAddres
 import { AddressIndex, interfaceSharedNetwork, locateNetwork } from '../policy/network.js';
 import type { PermitFacts } from '../policy/permits.js';
 import { applyLeaseHostname, type HostnameLookupRequest, wantsLeaseHostname } from '../policy/lease-hostnames.js';
+import { topLevelOptions } from '../policy/site-option-space.js';
 import { chooseLeaseTime, DEFAULT_ABANDON_LEASE_TIME, INFINITE_LEASE_TIME, leaseExpiry } from '../policy/lease-time.js';
 
 /** Server-space option codes (ISC server/stables.c) the engine reads after running the scopes. */
@@ -1061,7 +1062,8 @@ export class DhcpEngine {
     const prl = prlOverride ?? s.packet.options.get(DhcpOption.PARAMETER_REQUEST_LIST);
     const wanted = (code: number): boolean => prl === undefined || prl.length === 0 || prl.includes(code) || code === DhcpOption.SUBNET_MASK || code === DhcpOption.FQDN;
     if (!dhcp.has(DhcpOption.SUBNET_MASK)) reply.options.set(DhcpOption.SUBNET_MASK, ipv4ToBytes(subnet.netmask));
-    for (const [code, value] of dhcp) {
+    // ISC site-option-space: codes from the site space's minimum up come from that space (src/policy/site-option-space.ts).
+    for (const [code, value] of topLevelOptions(this.config.options, opts, this.ports.logger)) {
       if (code === DhcpOption.MESSAGE_TYPE || code === DhcpOption.SERVER_IDENTIFIER || code === DhcpOption.LEASE_TIME) continue;
       if (code === DhcpOption.PARAMETER_REQUEST_LIST || code === DhcpOption.AGENT_INFORMATION) continue;
       if (code === DhcpOption.RENEWAL_TIME || code === DhcpOption.REBINDING_TIME) continue;
