@@ -3,19 +3,33 @@
  * in a PRIVATE mount namespace (`unshare -m --propagation private`, inside the test's network namespace):
  * no host path is ever mounted over. The test reaches the files through /proc/PID/root.
  *
- * Full disk: once the tmpfs is filled to the last byte, clients keep asking (perfdhcp and udhcpc). The
- * server must never ACK a lease it could not store (every ACK seen on the clients' wire is in the database
- * afterwards), must say so loudly in its log, must stay up, and must serve again once space is freed.
+ * Full disk: once the tmpfs is filled to the last byte while the server runs, clients keep asking: perfdhcp
+ * (new clients through a relay), udhcpc, and a real dhclient that holds a lease and RENEWS by unicast. The
+ * server must not ACK (the database can only grow here, so nothing can be stored: silence, as ISC's
+ * "commit_leases: unable to commit" / "database update failed"), must never ACK a lease it could not store
+ * (every ACK seen on the clients' wire is in the database afterwards), must say so loudly in its log (error
+ * level, naming the cause), must stay up, and must serve again once space is freed: the renewing client
+ * keeps its address.
+ *
+ * Filesystem forced read-only while serving: the lease database lives on a small ext4 image (loop device,
+ * mounted `errors=remount-ro` in the private mount namespace); the test makes the kernel detect an error on
+ * it (/sys/fs/ext4/loopN/trigger_fs_error), and the kernel remounts it read-only under the running server,
+ * as it does on a real disk fault. (An administrator's `mount -o remount,ro` is refused with EBUSY while any
+ * file is open for writing, for ISC's dhcpd.leases as for SQLite, so this is how a database becomes
+ * read-only mid-run.) The server must go silent, log it, stay up; recovery is what an administrator does:
+ * stop it, e2fsck, mount again, start it: every lease ACKed before the fault is still there, the renewing
+ * client gets its own address back, new clients are served.
  *
  * Read-only database: started on a read-only mount, the server must refuse to serve (ISC: log_fatal "Can't
  * open lease database …") rather than hand out leases it cannot store.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createTopology, delay, integrationSkipReason, startCapture, udhcpcArgs, type LanInfo, type NsProcess, type Topology } from '../support/netns.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, open as openFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { createTopology, delay, integrationSkipReason, run, startCapture, udhcpcArgs, waitUntil, type LanInfo, type NsProcess, type Topology } from '../support/netns.js';
+import { startRenewingClient } from '../support/reliability-clients.js';
 import { HAVE_SERVER, ackedLeases, countLines, macText, recordFigures, serverArgv, type ServerFiles } from '../support/reliability-server.js';
 import { topologyPrefix } from '../support/reliability-server.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
@@ -23,10 +37,40 @@ import { ipv4FromString } from '../../leases/lease.js';
 
 const skip =
   integrationSkipReason() ??
-  (!HAVE_SERVER ? 'the server/CLI is not built' : !existsSync('/usr/bin/unshare') ? 'unshare (util-linux) not installed' : !existsSync('/usr/sbin/perfdhcp') ? 'perfdhcp not installed' : undefined);
+  (!HAVE_SERVER
+    ? 'the server/CLI is not built'
+    : !existsSync('/usr/bin/unshare')
+      ? 'unshare (util-linux) not installed'
+      : !existsSync('/usr/sbin/perfdhcp')
+        ? 'perfdhcp not installed'
+        : !existsSync('/usr/sbin/dhclient')
+          ? 'dhclient not installed'
+          : undefined);
+/** The forced read-only test also needs loop devices, mkfs.ext4, e2fsck and ext4's error trigger in sysfs. */
+const skipRo =
+  skip ??
+  (!existsSync('/dev/loop-control')
+    ? 'no loop devices (/dev/loop-control)'
+    : !existsSync('/usr/sbin/mkfs.ext4') || !existsSync('/usr/sbin/e2fsck')
+      ? 'e2fsprogs not installed'
+      : !/\text4$/m.test(readFileSyncSafe('/proc/filesystems'))
+        ? 'the kernel has no ext4'
+        : undefined);
+function readFileSyncSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The renewing client's lease (host-scoped), short so that it renews (T1 = 5-7 s) while the disk is in trouble. */
+const RENEW_LEASE_S = 10;
+const RENEWER_MAC = '52:54:00:f6:00:10';
 
 const CONF =
   'ddns-update-style none;\nauthoritative;\nping-check false;\ndefault-lease-time 3600;\nmax-lease-time 3600;\n' +
+  `host renewer { hardware ethernet ${RENEWER_MAC}; default-lease-time ${RENEW_LEASE_S}; max-lease-time ${RENEW_LEASE_S}; }\n` +
   'subnet 10.246.0.0 netmask 255.255.240.0 {\n  range 10.246.1.0 10.246.10.255;\n}\n';
 
 let topo: Topology;
@@ -39,6 +83,7 @@ before(async () => {
     { name: 'srv', address: '10.246.0.1/20' },
     { name: 'prf', address: '10.246.0.9/20' },
     { name: 'cli', mac: '52:54:00:f6:00:01' },
+    { name: 'ren', mac: RENEWER_MAC },
   ]);
 });
 
@@ -66,24 +111,48 @@ async function startOnTmpfs(mnt: string, conf: string, sizeKiB: number, readOnly
 /** The path of `file` (inside the server's mount namespace) as seen from here. */
 const inside = (p: NsProcess, file: string): string => `/proc/${p.pid}/root${file}`;
 
-test('full disk: no ACK for a lease that was not stored, loud log, recovery when space returns', { skip, timeout: 180_000 }, async (t) => {
+/** Copies the server's database (inside its mount namespace) out and opens the copy read-only. */
+async function readStoredLeases(p: NsProcess, db: string, dir: string): Promise<ReturnType<typeof openSqliteLeaseStore>> {
+  // SQLite resolves symbolic links in a database path (and /proc/PID/root is one), so read a copy.
+  const copy = join(dir, `copy-${Date.now()}.sqlite`);
+  for (const ext of ['', '-wal', '-shm']) if (existsSync(inside(p, db + ext))) await copyFile(inside(p, db + ext), copy + ext);
+  return openSqliteLeaseStore(copy, { readOnly: true });
+}
+
+/** The ACKed (address → MAC) pairs that are not an active lease of that MAC in `store`. */
+function notStoredIn(store: ReturnType<typeof openSqliteLeaseStore>, acked: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const [ip, mac] of acked) {
+    const l = store.getByAddress(ipv4FromString(ip)!);
+    if (!l || l.bindingState !== 'active' || macText(l.hardware?.address) !== mac) out.push(`${ip} → ${mac} (stored: ${l ? `${l.bindingState} ${macText(l.hardware?.address) ?? '-'}` : 'nothing'})`);
+  }
+  return out;
+}
+
+/** Log lines of a server that say its lease database could not be written. */
+const DISK_ERROR = /No space|SQLITE_FULL|database or disk is full|disk I\/O error|readonly database|read-only file system|EROFS|EIO|update failed|ENOSPC|Can't write|unable to commit/i;
+
+/** udhcpc on host `cli` with hardware address `mac`: the address it was given, if any. */
+async function udhcpc(mac: string, tries = 3): Promise<string | undefined> {
+  await topo.exec('cli', 'ip', ['link', 'set', 'eth0', 'address', mac]);
+  const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries, timeoutS: 2 }), { check: false, timeoutMs: 30_000 });
+  return /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1];
+}
+
+test('full disk while serving: silence (no ACK, renewals included), loud log, recovery when space returns', { skip, timeout: 180_000 }, async (t) => {
   const dir = await topo.tempDir();
   const mnt = join(dir, 'mnt');
   await mkdir(mnt);
   await writeFile(join(dir, 'dhcpd.conf'), CONF);
   const { p, files } = await startOnTmpfs(mnt, join(dir, 'dhcpd.conf'), 4096, false);
   await p.waitFor('Server starting service.', { timeoutMs: 30_000 });
-  const udhcpc = async (mac: string): Promise<string | undefined> => {
-    await topo.exec('cli', 'ip', ['link', 'set', 'eth0', 'address', mac]);
-    const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 3, timeoutS: 2 }), { check: false, timeoutMs: 20_000 });
-    return /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1];
-  };
   assert.ok(await udhcpc('52:54:00:f6:00:01'), 'a client is served while the disk has room');
+  const renewer = await startRenewingClient(lan.host('ren'), await topo.tempDir());
+  const renewerAddress = await renewer.bound(30_000);
 
   // Fill the tmpfs to the last byte.
   const filler = inside(p, join(mnt, 'filler'));
-  const { open } = await import('node:fs/promises');
-  const fh = await open(filler, 'w');
+  const fh = await openFile(filler, 'w');
   let filled = 0;
   const chunk = Buffer.alloc(64 * 1024, 0xa5);
   try {
@@ -95,45 +164,46 @@ test('full disk: no ACK for a lease that was not stored, loud log, recovery when
   } catch (e) {
     assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
   }
-  // The last partial block too.
-  try {
-    for (;;) {
+  // The last partial block too (bounded: at most one 64 KiB chunk is left).
+  for (let i = 0; i < 256; i++) {
+    try {
       await fh.write(Buffer.alloc(512));
       filled += 512;
+    } catch {
+      break;
     }
-  } catch {
-    /* full */
   }
   await fh.close();
   const logBefore = p.output.length;
+  const renewFull = renewer.mark();
 
-  // Clients while the disk is full: a perfdhcp burst (relay, new MACs) and udhcpc.
-  const cap = await startCapture(lan.host('prf').ns, 'eth0', 'udp and src port 67', { topology: topo });
-  const cliCap = await startCapture(lan.host('cli').ns, 'eth0', 'udp and src port 67', { topology: topo });
+  // Clients while the disk is full: a perfdhcp burst (relay, new MACs), udhcpc, and the renewing dhclient's
+  // unicast renewal (T1 comes within 7 s of its last ACK; wait for it, bounded).
+  const caps = await Promise.all(['prf', 'cli', 'ren'].map((h) => startCapture(lan.host(h).ns, 'eth0', 'udp and src port 67', { topology: topo })));
   const perf = await lan.host('prf').exec('perfdhcp', ['-4', '-l', 'eth0', '-R', '400', '-r', '100', '-n', '400', '-p', '6', '-b', 'mac=00:0c:77:00:00:00'], { check: false, timeoutMs: 30_000 });
   const fullClient = await udhcpc('52:54:00:f6:00:02');
-  const acked = new Map([...ackedLeases(await cap.stop()), ...ackedLeases(await cliCap.stop())]);
+  await renewer.waitAfter(renewFull, /^DHCPREQUEST for \S+ on \S+ to (?!255\.255\.255\.255 )\S+ port 67/m, 30_000);
+  await delay(2000); // room for a (wrong) late answer to the renewal
+  const renewWhileFull = renewer.span(renewFull);
+  const acked = new Map<string, string>();
+  for (const c of caps) for (const [ip, mac] of ackedLeases(await c.stop())) acked.set(ip, mac);
   const fullLog = p.output.slice(logBefore);
   const nakLines = countLines(fullLog, /^DHCPNAK/);
-  const errorLines = fullLog.split('\n').filter((l) => /No space|SQLITE_FULL|database or disk is full|update failed|ENOSPC|Can't write/i.test(l));
+  const errorLines = fullLog.split('\n').filter((l) => DISK_ERROR.test(l));
   assert.equal(p.hasExited, false, `the server died on a full disk:\n${p.output.slice(-3000)}`);
 
   // Space returns.
   await rm(filler);
-  await delay(500);
-  const afterClient = await udhcpc('52:54:00:f6:00:03');
+  const renewBack = renewer.mark();
+  const afterClient = await udhcpc('52:54:00:f6:00:03', 5);
+  // The renewer's next ACK (renewal, rebinding or, had its lease run out, a new DORA), bounded.
+  const back = (await renewer.waitAfter(renewBack, /^DHCPACK of (\S+) from/m, 60_000))[1];
 
   // Every ACK seen while full is a stored lease to the same client.
-  const notStored: string[] = [];
-  // SQLite resolves symbolic links in a database path (and /proc/PID/root is one), so read a copy.
-  const copy = join(dir, 'copy.sqlite');
-  for (const ext of ['', '-wal', '-shm']) if (existsSync(inside(p, files.db + ext))) await copyFile(inside(p, files.db + ext), copy + ext);
-  const store = openSqliteLeaseStore(copy, { readOnly: true });
+  const store = await readStoredLeases(p, files.db, dir);
+  let notStored: string[];
   try {
-    for (const [ip, mac] of acked) {
-      const l = store.getByAddress(ipv4FromString(ip)!);
-      if (!l || l.bindingState !== 'active' || macText(l.hardware?.address) !== mac) notStored.push(`${ip} → ${mac}`);
-    }
+    notStored = notStoredIn(store, acked);
   } finally {
     store.close();
   }
@@ -145,17 +215,162 @@ test('full disk: no ACK for a lease that was not stored, loud log, recovery when
       acksWhileFull: acked.size,
       perfdhcpAcksWhileFull: perfAcks,
       udhcpcWhileFull: fullClient ?? 'none',
+      unicastRenewalsWhileFull: renewWhileFull.unicastRequests,
+      renewalAcksWhileFull: renewWhileFull.acks.length,
       naksWhileFull: nakLines,
       loudLogLines: errorLines.length,
       ackedButNotStored: notStored.length,
       clientAfterRecovery: afterClient ?? 'none',
+      renewerAfterRecovery: back === renewerAddress ? 'same address' : (back ?? 'none'),
       crashes: p.hasExited ? 1 : 0,
     }),
   );
   t.diagnostic(`log while full: ${errorLines.slice(0, 3).join(' | ') || '(nothing about the disk)'}`);
-  assert.deepEqual(notStored, [], 'no ACK for a lease that is not in the database');
   assert.ok(filled > 0, 'the tmpfs was filled');
+  assert.deepEqual(notStored, [], 'no ACK for a lease that is not in the database');
+  // The database can only grow here (fresh WAL, far below its checkpoint size), so no request can be stored.
+  assert.equal(acked.size, 0, `no ACK while the disk is full (${[...acked].join(', ')})`);
+  assert.equal(fullClient, undefined, 'udhcpc gets no lease while the disk is full');
+  assert.equal(renewWhileFull.acks.length, 0, `the unicast renewal is not ACKed while the disk is full: ${JSON.stringify(renewWhileFull)}`);
+  assert.ok(renewWhileFull.unicastRequests >= 1, 'the renewing client asked by unicast while the disk was full');
+  assert.ok(errorLines.length >= 1, `the server logs that it cannot store leases:\n${fullLog.slice(-2000)}`);
   assert.ok(afterClient, `a client is served again once space returns:\n${p.output.slice(-2000)}`);
+  assert.equal(back, renewerAddress, 'the renewing client keeps its address after recovery');
+  await renewer.stop();
+  await p.stop('SIGTERM', 5000);
+});
+
+/**
+ * Starts dhcpd-ts with its lease file and database on the ext4 image `img`, loop-mounted on `mnt` with
+ * errors=remount-ro in a private mount namespace (the loop device is released when the namespace goes).
+ * The loop device's name is printed first (`loopdev=/dev/loopN`).
+ */
+function startOnExt4(img: string, mnt: string, conf: string): { p: NsProcess; files: ServerFiles } {
+  const files: ServerFiles = { dir: mnt, conf, leases: join(mnt, 'dhcpd.leases'), db: join(mnt, 'dhcpd.leases.sqlite'), pid: join(mnt, 'dhcpd.pid') };
+  const argv = [process.execPath, ...serverArgv(files, ['eth0'], ['--no-pid'])];
+  const script =
+    `mount -o loop,errors=remount-ro "${img}" "${mnt}" && echo "loopdev=$(findmnt -n -o SOURCE "${mnt}")"` +
+    ` && { [ -e "${files.leases}" ] || : > "${files.leases}"; } && exec "$@"`;
+  const p = topo.spawn(lan.host('srv').ns, 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...argv]);
+  return { p, files };
+}
+
+/**
+ * Mount and superblock options of `mnt` as the process `pid` sees it (its mount namespace). After an ext4
+ * error the kernel marks the superblock read-only (Linux 6.x shows it as `emergency_ro`; older kernels `ro`).
+ */
+async function mountOptions(pid: number, mnt: string): Promise<string[] | undefined> {
+  const text = await readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '');
+  for (const l of text.split('\n')) {
+    const [left = '', right = ''] = l.split(' - ');
+    const f = left.split(' ');
+    if (f[4] === mnt) return [...(f[5] ?? '').split(','), ...(right.split(' ')[2] ?? '').split(',')];
+  }
+  return undefined;
+}
+
+test('filesystem forced read-only under the running server: silence, loud log, nothing lost after fsck and restart', { skip: skipRo, timeout: 240_000 }, async (t) => {
+  const dir = await topo.tempDir();
+  const mnt = join(dir, 'mnt');
+  await mkdir(mnt);
+  await writeFile(join(dir, 'dhcpd.conf'), CONF);
+  const img = join(dir, 'leases.img');
+  const fh = await openFile(img, 'w');
+  await fh.truncate(32 * 1024 * 1024);
+  await fh.close();
+  await run('mkfs.ext4', ['-q', '-F', img], { timeoutMs: 60_000 });
+
+  let { p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf'));
+  await p.waitFor('Server starting service.', { timeoutMs: 30_000 });
+  const loopdev = /loopdev=(\/dev\/loop\d+)/.exec(p.output)?.[1];
+  assert.ok(loopdev, `the image is loop-mounted:\n${p.output}`);
+  const trigger = `/sys/fs/ext4/${basename(loopdev)}/trigger_fs_error`;
+  if (!existsSync(trigger)) {
+    await p.stop('SIGTERM', 5000);
+    t.skip(`${trigger} does not exist (kernel without ext4 error injection)`);
+    return;
+  }
+
+  // Before the fault: a perfdhcp burst, udhcpc and the renewing dhclient, all served and stored.
+  const capBefore = await startCapture(lan.host('prf').ns, 'eth0', 'udp and src port 67', { topology: topo });
+  await lan.host('prf').exec('perfdhcp', ['-4', '-l', 'eth0', '-R', '50', '-r', '50', '-n', '50', '-p', '4', '-b', 'mac=00:0c:78:00:00:00'], { check: false, timeoutMs: 30_000 });
+  const ackedBefore = ackedLeases(await capBefore.stop());
+  const clientBefore = await udhcpc('52:54:00:f6:00:21');
+  assert.ok(clientBefore, 'udhcpc is served before the fault');
+  ackedBefore.set(clientBefore, '52:54:00:f6:00:21');
+  const renewer = await startRenewingClient(lan.host('ren'), await topo.tempDir());
+  const renewerAddress = await renewer.bound(30_000);
+  assert.ok(ackedBefore.size >= 10, `clients were served before the fault (${ackedBefore.size})`);
+
+  // The fault: ext4 records an error and, with errors=remount-ro, the kernel makes the mount read-only.
+  const logBefore = p.output.length;
+  await writeFile(trigger, 'rl-disk: simulated disk fault\n');
+  const ro = await waitUntil(async () => ((await mountOptions(p.pid, mnt))?.some((o) => o === 'ro' || o === 'emergency_ro') ? true : undefined), { timeoutMs: 10_000, what: 'the kernel remounting the image read-only' });
+  const renewFault = renewer.mark();
+  const caps = await Promise.all(['prf', 'cli', 'ren'].map((h) => startCapture(lan.host(h).ns, 'eth0', 'udp and src port 67', { topology: topo })));
+  await lan.host('prf').exec('perfdhcp', ['-4', '-l', 'eth0', '-R', '200', '-r', '100', '-n', '200', '-p', '4', '-b', 'mac=00:0c:79:00:00:00'], { check: false, timeoutMs: 30_000 });
+  const faultClient = await udhcpc('52:54:00:f6:00:22');
+  await renewer.waitAfter(renewFault, /^DHCPREQUEST for \S+ on \S+ to (?!255\.255\.255\.255 )\S+ port 67/m, 30_000);
+  await delay(2000);
+  const renewWhileRo = renewer.span(renewFault);
+  const ackedWhileRo = new Map<string, string>();
+  for (const c of caps) for (const [ip, mac] of ackedLeases(await c.stop())) ackedWhileRo.set(ip, mac);
+  const faultLog = p.output.slice(logBefore);
+  const errorLines = faultLog.split('\n').filter((l) => DISK_ERROR.test(l));
+  const upWhileRo = !p.hasExited;
+
+  // Recovery as an administrator does it: stop the server, e2fsck, mount again, start it.
+  const stopped = await p.stop('SIGTERM', 10_000);
+  const shutdownLog = p.output.slice(logBefore + faultLog.length);
+  // The mount goes with the mount namespace; the loop device is released after it (autoclear), bounded.
+  await waitUntil(async () => ((await run('losetup', ['-j', img], { check: false })).stdout.trim() === '' ? true : undefined), { timeoutMs: 15_000, what: 'the loop device to be released' });
+  const fsck = await run('e2fsck', ['-f', '-y', img], { check: false, timeoutMs: 60_000 });
+  ({ p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf')));
+  await p.waitFor('Server starting service.', { timeoutMs: 30_000 });
+  const renewBack = renewer.mark();
+  const back = (await renewer.waitAfter(renewBack, /^DHCPACK of (\S+) from/m, 60_000))[1];
+  const clientAfter = await udhcpc('52:54:00:f6:00:23', 5);
+
+  const store = await readStoredLeases(p, files.db, dir);
+  let lostBefore: string[];
+  let unstoredWhileRo: string[];
+  try {
+    lostBefore = notStoredIn(store, ackedBefore);
+    unstoredWhileRo = notStoredIn(store, ackedWhileRo);
+  } finally {
+    store.close();
+  }
+  t.diagnostic(
+    await recordFigures('disk-readonly-while-serving', {
+      remountedRo: ro,
+      acksBeforeFault: ackedBefore.size,
+      acksWhileReadOnly: ackedWhileRo.size,
+      udhcpcWhileReadOnly: faultClient ?? 'none',
+      unicastRenewalsWhileReadOnly: renewWhileRo.unicastRequests,
+      renewalAcksWhileReadOnly: renewWhileRo.acks.length,
+      loudLogLines: errorLines.length,
+      serverUpWhileReadOnly: upWhileRo,
+      shutdownExit: `${stopped.code ?? stopped.signal}`,
+      e2fsckStatus: fsck.code ?? -1,
+      leasesLost: lostBefore.length,
+      ackedButNotStored: unstoredWhileRo.length,
+      renewerAfterRestart: back === renewerAddress ? 'same address' : (back ?? 'none'),
+      clientAfterRestart: clientAfter ?? 'none',
+    }),
+  );
+  t.diagnostic(`log while read-only: ${errorLines.slice(0, 3).join(' | ') || '(nothing about the disk)'}; at shutdown: ${shutdownLog.split('\n').filter((l) => l.trim()).slice(-3).join(' | ')}`);
+  assert.ok(upWhileRo, `the server stays up on a read-only database:\n${faultLog.slice(-3000)}`);
+  assert.equal(ackedWhileRo.size, 0, `no ACK while the database is read-only (${[...ackedWhileRo].join(', ')})`);
+  assert.equal(faultClient, undefined, 'udhcpc gets no lease while the database is read-only');
+  assert.ok(renewWhileRo.unicastRequests >= 1, 'the renewing client asked by unicast while the database was read-only');
+  assert.equal(renewWhileRo.acks.length, 0, `the unicast renewal is not ACKed while read-only: ${JSON.stringify(renewWhileRo)}`);
+  assert.ok(errorLines.length >= 1, `the server logs that it cannot store leases:\n${faultLog.slice(-2000)}`);
+  assert.doesNotMatch(p.output + faultLog + shutdownLog, /internal error/, 'no crash (uncaught exception) on the read-only database or at shutdown');
+  assert.ok(fsck.code !== null && fsck.code <= 1, `e2fsck repaired the image (status ${fsck.code}):\n${fsck.stdout}${fsck.stderr}`);
+  assert.deepEqual(lostBefore, [], 'every lease ACKed before the fault survives it');
+  assert.equal(back, renewerAddress, 'the renewing client gets its own address back after the restart');
+  assert.ok(clientAfter, `a new client is served after the restart:\n${p.output.slice(-2000)}`);
+  await renewer.stop();
   await p.stop('SIGTERM', 5000);
 });
 
