@@ -1,11 +1,13 @@
 /**
- * The CLI's view of modules other engineers own, loaded on demand so that `dhcpd -t` works while the
- * server is still being written, and so that a missing piece gives a clear message instead of a crash.
- * Each adapter states the contract it expects (team-contracts.md) and checks it at run time.
+ * The CLI's view of modules other engineers own, each imported only when a command needs it: `dhcpd -t`
+ * must not load the server, the lease store (better-sqlite3) or the native socket code, and `--version`
+ * not even the config compiler. The types state the contracts the CLI relies on (team-contracts.md); the
+ * imports below are type-checked against the real modules.
  */
 import type { Config } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import { formatIscError, type ConfigError } from '../../grammar/errors.js';
+import type { LeaseStore } from '../../leases/lease-store.js';
 
 /** grammar/errors.ts ConfigError. */
 export type IscConfigError = ConfigError;
@@ -15,30 +17,12 @@ export type LoadResult =
   | { ok: true; config: Config; warnings: IscConfigError[] }
   | { ok: false; errors: IscConfigError[]; warnings?: IscConfigError[] };
 
-/** Imports a module by a path relative to this file; undefined when it does not exist (yet). */
-async function tryImport(spec: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const mod: unknown = await import(spec);
-    return typeof mod === 'object' && mod !== null ? (mod as Record<string, unknown>) : undefined;
-  } catch (e) {
-    const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-    if (code === 'ERR_MODULE_NOT_FOUND') {
-      const msg = String((e as Error).message);
-      // Only "the module itself is missing" means "not there yet"; a broken import inside it is a bug.
-      const base = spec.replace(/^.*\//, '').replace(/\.js$/, '');
-      if (msg.includes(base)) return undefined;
-    }
-    throw e;
-  }
-}
-
 export type LoadConfigFn = (path: string) => LoadResult | Promise<LoadResult>;
 
-/** src/config/load.ts `loadConfig(path)`, or undefined if that module is not there yet. */
-export async function getLoadConfig(): Promise<LoadConfigFn | undefined> {
-  const mod = await tryImport('../config/load.js');
-  const fn = mod?.loadConfig;
-  return typeof fn === 'function' ? (fn as LoadConfigFn) : undefined;
+/** src/config/load.ts `loadConfig(path)` (parser and compiler are loaded by this call). */
+export async function getLoadConfig(): Promise<LoadConfigFn> {
+  const { loadConfig } = await import('../config/load.js');
+  return loadConfig;
 }
 
 /** grammar/errors.ts `formatIscError(err)`: ISC's `FILE line N: MESSAGE`, source line, caret. */
@@ -84,11 +68,10 @@ export interface CliRunningServer {
 
 export type StartDhcpServerFn = (options: CliServerOptions) => Promise<CliRunningServer> | CliRunningServer;
 
-/** src/server/dhcp-server.ts `startDhcpServer`, or undefined while it does not exist. */
-export async function getStartDhcpServer(): Promise<StartDhcpServerFn | undefined> {
-  const mod = await tryImport('../server/dhcp-server.js');
-  const fn = mod?.startDhcpServer;
-  return typeof fn === 'function' ? (fn as StartDhcpServerFn) : undefined;
+/** src/server/dhcp-server.ts `startDhcpServer` (loads the server, engine, transport and native addon). */
+export async function getStartDhcpServer(): Promise<StartDhcpServerFn> {
+  const { startDhcpServer } = await import('../server/dhcp-server.js');
+  return startDhcpServer;
 }
 
 /** The parts of leases/commands.ts (the lease engineer's) that the CLI calls. */
@@ -106,18 +89,13 @@ export interface LeaseCommands {
   };
 }
 
-/** What the CLI does with the server's lease store itself: hand it over, and close it after stop. */
-export interface LeaseStoreLike {
-  close(): void;
-}
+/** The server's lease store: the CLI opens it, hands it to the server and closes it after stop. */
+export type LeaseStoreLike = LeaseStore;
 
-/** leases/commands.ts, or undefined while it (or one of these functions) does not exist. */
-export async function getLeaseCommands(): Promise<LeaseCommands | undefined> {
-  const mod = await tryImport('../../leases/commands.js');
-  if (!mod) return undefined;
-  const names = ['importLeases', 'formatImportSummary', 'exportLeases', 'openServerLeaseStore'] as const;
-  if (!names.every((n) => typeof mod[n] === 'function')) return undefined;
-  return mod as unknown as LeaseCommands;
+/** leases/commands.ts (loads the SQLite lease store, better-sqlite3). */
+export async function getLeaseCommands(): Promise<LeaseCommands> {
+  const { importLeases, formatImportSummary, exportLeases, openServerLeaseStore } = await import('../../leases/commands.js');
+  return { importLeases, formatImportSummary, exportLeases, openServerLeaseStore };
 }
 
 /** The text to show for an error from the lease commands: ISC's three-line display when it has one. */

@@ -9,13 +9,11 @@
  * Paths default as for the server (Debian's, then PATH_DHCPD_* and the config's lease-file-name).
  */
 import { existsSync } from 'node:fs';
-import { partnerDown } from './partner-down.js';
-import { runProbe } from './probe-command.js';
 import { getLeaseCommands, getLoadConfig, leaseErrorText } from './adapters.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_LEASE_FILE, DEFAULT_PID_FILE, defaultDbFile, noArgumentMessage, type Subcommand } from './argv.js';
 import { resolveServerParameters } from '../config/parameters.js';
 import type { Config } from '../config/model.js';
-import { createLogger } from '../log/logger.js';
+import { createCommandLogger } from '../log/logger.js';
 
 export interface SubcommandIo {
   stderr: NodeJS.WritableStream;
@@ -60,21 +58,23 @@ export function parseSubcommandArgs(argv: readonly string[], env: NodeJS.Process
 }
 
 export async function runSubcommand(name: Subcommand, argv: readonly string[], io: SubcommandIo): Promise<number> {
-  if (name === 'probe') return runProbe(argv, io.stdout, io.stderr);
+  if (name === 'probe') {
+    const { runProbe } = await import('./probe-command.js');
+    return runProbe(argv, io.stdout, io.stderr);
+  }
   const parsed = parseSubcommandArgs(argv, io.env);
   if ('error' in parsed) {
     io.stderr.write(`${parsed.error}\nUsage: dhcpd ${name} [-cf config-file] [-lf lease-file] [-db sqlite-file] [file]\n`);
     return 1;
   }
-  const logger = createLogger({ foreground: true, sink: { stream: io.stderr } });
+  // A short command: the direct logger (no winston), same lines as the server's foreground logger.
+  const logger = createCommandLogger({ foreground: true, sink: { stream: io.stderr } });
   try {
     // The config is optional for the lease commands (lease-file-name, failover peers); read if present.
     let config: Config | undefined;
     const loadConfig = await getLoadConfig();
-    if (loadConfig) {
-      const r = await loadConfig(parsed.configFile);
-      if (r.ok) config = r.config;
-    }
+    const r = await loadConfig(parsed.configFile);
+    if (r.ok) config = r.config;
     const p = config ? resolveServerParameters([config.global]) : undefined;
     const leaseFile = parsed.leaseFile ?? p?.leaseFileName ?? DEFAULT_LEASE_FILE;
     const dbFile = parsed.dbFile ?? defaultDbFile(leaseFile);
@@ -83,10 +83,6 @@ export async function runSubcommand(name: Subcommand, argv: readonly string[], i
       case 'import':
       case 'export': {
         const cmds = await getLeaseCommands();
-        if (!cmds) {
-          logger.error(`dhcpd-ts ${name}: not in this build yet (leases/commands.ts).`);
-          return 1;
-        }
         try {
           if (name === 'import') {
             const from = parsed.positional[0] ?? leaseFile;
@@ -110,6 +106,7 @@ export async function runSubcommand(name: Subcommand, argv: readonly string[], i
         }
         const pidFile = parsed.pidFile ?? (p?.pidFileName || DEFAULT_PID_FILE);
         // awaited here: the finally below closes the logger, which must outlive the live request.
+        const { partnerDown } = await import('./partner-down.js');
         return await partnerDown({ config, dbFile, pidFile, peer: parsed.positional[0], logger });
       }
     }

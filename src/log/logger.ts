@@ -12,14 +12,24 @@
  * EAGAIN/ENOBUFS, counts what it had to drop and says so in the log once it can; it never throws
  * into the caller. glibc's syslog(3) blocks instead; a server must not, so lines wait in the queue.
  */
-import winston from 'winston';
+import { createRequire } from 'node:module';
 import type TransportStream from 'winston-transport';
-
-/** winston's Transport base class (its typings expose it as a namespace, so re-type it here). */
-const TransportBase = (winston as unknown as { Transport: typeof TransportStream }).Transport;
 import { addonAvailable, unixDatagramSend } from '../native/index.js';
 import { syslogLine } from './syslog-format.js';
-import { SyslogTransport, type SyslogSend, type SyslogTransportStats } from './syslog-transport.js';
+import { SyslogQueue, type SyslogSend, type SyslogTransportStats } from './syslog-transport.js';
+
+type Winston = typeof import('winston');
+
+/**
+ * winston, loaded on the first {@link createLogger} call rather than at import: it costs ~70 ms of CPU
+ * (a hundred CommonJS files), more than all of `dhcpd -t` on a small file, and modules that import this
+ * one only for types or the rate limiter (the engine) must not pay for it.
+ */
+let winstonModule: Winston | undefined;
+function winstonLib(): Winston {
+  winstonModule ??= createRequire(import.meta.url)('winston') as Winston;
+  return winstonModule;
+}
 
 export { syslogLine, type SyslogSend, type SyslogTransportStats };
 export { formatSyslogDate } from './syslog-format.js';
@@ -133,21 +143,55 @@ const SYSLOG_LEVELS: Record<LogLevel, number> = {
   debug: 7,
 };
 
-/** A stream transport that writes synchronously-as-possible the bare message plus "\n". */
-class BareStreamTransport extends TransportBase {
-  private readonly out: NodeJS.WritableStream;
-  constructor(out: NodeJS.WritableStream, level: string) {
-    super({ level });
-    this.out = out;
+/** The bare foreground line: the message and "\n" (ISC ignores write(2) errors here, so do we). */
+function writeBare(out: NodeJS.WritableStream, message: string): void {
+  try {
+    out.write(`${message}\n`);
+  } catch {
+    // A closed stderr must not take the server down.
   }
-  override log(info: winston.Logform.TransformableInfo, next: () => void): void {
-    try {
-      this.out.write(`${String(info.message)}\n`);
-    } catch {
-      // A closed stderr must not take the server down (ISC ignores write(2) errors here).
+}
+
+interface WinstonTransports {
+  /** Writes the bare message plus "\n" to a stream. */
+  bare(out: NodeJS.WritableStream, level: string): TransportStream;
+  /** Hands each line to a {@link SyslogQueue}. */
+  syslog(queue: SyslogQueue, level: string): TransportStream;
+}
+
+/** The two winston transports, defined once winston is loaded (their base class comes from it). */
+let transportClasses: WinstonTransports | undefined;
+function winstonTransports(): WinstonTransports {
+  if (transportClasses) return transportClasses;
+  // winston's Transport base class (its typings expose it as a namespace, so re-type it here).
+  const TransportBase = (winstonLib() as unknown as { Transport: typeof TransportStream }).Transport;
+  type Info = { level: string; message: unknown };
+  class BareStreamTransport extends TransportBase {
+    constructor(private readonly out: NodeJS.WritableStream, level: string) {
+      super({ level });
     }
-    next();
+    override log(info: Info, next: () => void): void {
+      writeBare(this.out, String(info.message));
+      next();
+    }
   }
+  class SyslogQueueTransport extends TransportBase {
+    constructor(private readonly queue: SyslogQueue, level: string) {
+      super({ level });
+    }
+    override log(info: Info, next: () => void): void {
+      this.queue.log(SYSLOG_LEVELS[info.level as LogLevel] ?? 6, String(info.message));
+      next();
+    }
+    override close(): void {
+      this.queue.close();
+    }
+  }
+  transportClasses = {
+    bare: (out, level) => new BareStreamTransport(out, level),
+    syslog: (queue, level) => new SyslogQueueTransport(queue, level),
+  };
+  return transportClasses;
 }
 
 /**
@@ -161,47 +205,100 @@ export function nativeSyslogSend(path = '/dev/log'): SyslogSend | undefined {
   };
 }
 
-/**
- * Creates the process logger. In daemon mode without an injected `sink.send`, lines go to /dev/log through
- * the native addon; if the addon is not built they fall back to the stream (stderr, which under systemd
- * is the journal).
- */
-export function createLogger(options: LoggerOptions): Logger {
+/** What both loggers share: where lines go, decided once from the options. */
+interface Destinations {
+  level: LogLevel;
+  /** Foreground stream, or undefined (daemon, or -q). */
+  stream: NodeJS.WritableStream | undefined;
+  /** The syslog queue, or undefined (foreground without syslogInForeground). */
+  syslog: SyslogQueue | undefined;
+  setFacility(name: SyslogFacility): void;
+}
+
+function destinations(options: LoggerOptions): Destinations {
   const ident = options.ident ?? 'dhcpd';
   const pid = options.pid ?? process.pid;
   const now = options.now ?? (() => new Date());
   let facility = facilityCode(options.facility ?? 'daemon') ?? FACILITIES.daemon;
   const stream = options.sink?.stream ?? process.stderr;
-  const level: LogLevel = options.level ?? 'debug';
   const toStream = options.foreground && !options.quiet;
   const toSyslog = !toStream || options.syslogInForeground === true;
-
-  const transports: TransportStream[] = [];
-  let syslog: SyslogTransport | undefined;
-  if (toStream) transports.push(new BareStreamTransport(stream, level));
+  let syslog: SyslogQueue | undefined;
   if (toSyslog) {
     const send = options.sink?.send ?? nativeSyslogSend(options.sink?.syslogPath ?? '/dev/log');
-    syslog = new SyslogTransport({
-      level,
+    syslog = new SyslogQueue({
       send,
       maxQueue: options.maxQueue ?? 10_000,
       format: (sev, msg) => syslogLine(facility * 8 + sev, now(), ident, pid, msg),
-      fallback: options.foreground ? undefined : (line) => {
-        try {
-          stream.write(`${line}\n`);
-        } catch {
-          /* nowhere left to write */
-        }
-      },
+      fallback: options.foreground ? undefined : (line) => writeBare(stream, line),
     });
     // No addon: lines go to the fallback (stderr; under systemd that is the journal).
     if (!send) syslog.attach(undefined);
-    transports.push(syslog);
   }
+  return {
+    level: options.level ?? 'debug',
+    stream: toStream ? stream : undefined,
+    syslog,
+    setFacility(name) {
+      const code = facilityCode(name);
+      if (code !== undefined) facility = code;
+    },
+  };
+}
 
+/** The Logger methods around a line writer. */
+function loggerOf(d: Destinations, write: (level: LogLevel, message: string) => void, release: () => void): Logger {
+  let closed = false;
+  const log = (lvl: LogLevel, message: string): void => {
+    if (closed) return;
+    try {
+      write(lvl, message);
+    } catch {
+      /* logging never throws into callers */
+    }
+  };
+  const flush = async (): Promise<void> => {
+    // Let winston's internal pipe deliver what is queued, then drain the syslog queue.
+    await new Promise<void>((r) => setImmediate(r));
+    if (d.syslog) await d.syslog.drain();
+  };
+  return {
+    emerg: (m) => log('emerg', m),
+    alert: (m) => log('alert', m),
+    crit: (m) => log('crit', m),
+    error: (m) => log('error', m),
+    warning: (m) => log('warning', m),
+    notice: (m) => log('notice', m),
+    info: (m) => log('info', m),
+    debug: (m) => log('debug', m),
+    log,
+    setFacility: (name) => d.setFacility(name),
+    droppedLines: () => (d.syslog ? d.syslog.stats().dropped : 0),
+    flush,
+    async close() {
+      if (closed) return;
+      await flush();
+      closed = true;
+      release();
+    },
+  };
+}
+
+/**
+ * Creates the process logger (winston). In daemon mode without an injected `sink.send`, lines go to
+ * /dev/log through the native addon; if the addon is not built they fall back to the stream (stderr, which
+ * under systemd is the journal).
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const d = destinations(options);
+  const winston = winstonLib();
+  const make = winstonTransports();
+  const transports: TransportStream[] = [];
+  if (d.stream) transports.push(make.bare(d.stream, d.level));
+  if (d.syslog) transports.push(make.syslog(d.syslog, d.level));
   const w = winston.createLogger({
     levels: SYSLOG_LEVELS,
-    level,
+    level: d.level,
     format: winston.format.printf((info) => String(info.message)),
     transports,
     exitOnError: false,
@@ -209,46 +306,28 @@ export function createLogger(options: LoggerOptions): Logger {
   // A transport error must never become an uncaught 'error' event (winston-syslog crashed that way).
   w.on('error', () => undefined);
   for (const t of transports) t.on('error', () => undefined);
+  return loggerOf(d, (lvl, message) => void w.log(lvl, message), () => void w.close());
+}
 
-  let closed = false;
-  const write = (lvl: LogLevel, message: string): void => {
-    if (closed) return;
-    try {
-      w.log(lvl, message);
-    } catch {
-      /* logging never throws into callers */
-    }
-  };
-
-  const flush = async (): Promise<void> => {
-    // Let winston's internal pipe deliver what is queued, then drain the syslog queue.
-    await new Promise<void>((r) => setImmediate(r));
-    if (syslog) await syslog.drain();
-  };
-
-  return {
-    emerg: (m) => write('emerg', m),
-    alert: (m) => write('alert', m),
-    crit: (m) => write('crit', m),
-    error: (m) => write('error', m),
-    warning: (m) => write('warning', m),
-    notice: (m) => write('notice', m),
-    info: (m) => write('info', m),
-    debug: (m) => write('debug', m),
-    log: write,
-    setFacility(name) {
-      const code = facilityCode(name);
-      if (code !== undefined) facility = code;
+/**
+ * The same lines to the same places as {@link createLogger}, written directly instead of through winston:
+ * for short-lived commands (`dhcpd -t`, `-T`, the subcommands, a fatal exit before serving), where
+ * loading winston would be most of the run time. Stream lines are written synchronously in order; syslog
+ * lines go through the same bounded, retrying queue.
+ */
+export function createCommandLogger(options: LoggerOptions): Logger {
+  const d = destinations(options);
+  const max = SYSLOG_LEVELS[d.level];
+  return loggerOf(
+    d,
+    (lvl, message) => {
+      const sev = SYSLOG_LEVELS[lvl];
+      if (sev > max) return;
+      if (d.stream) writeBare(d.stream, message);
+      d.syslog?.log(sev, message);
     },
-    droppedLines: () => (syslog ? syslog.stats().dropped : 0),
-    flush,
-    async close() {
-      if (closed) return;
-      await flush();
-      closed = true;
-      w.close();
-    },
-  };
+    () => d.syslog?.close(),
+  );
 }
 
 /** A logger that discards everything (for tests and library use without output). */

@@ -1,15 +1,12 @@
 /**
- * A winston transport that sends syslog datagrams through an injected sender (the native addon's
- * AF_UNIX `sendto` on /dev/log). Lines wait in a bounded FIFO; EAGAIN/EWOULDBLOCK/ENOBUFS (a full
+ * The syslog queue behind both loggers (logger.ts): sends syslog datagrams through an injected sender (the
+ * native addon's AF_UNIX `sendto` on /dev/log). Lines wait in a bounded FIFO; EAGAIN/EWOULDBLOCK/ENOBUFS (a full
  * receive buffer under a burst) are retried with back-off; other errors (no syslog daemon) drop the
  * line. Every dropped line is counted, and the count is logged as soon as a line gets through again.
  * Nothing here throws into the logging caller: winston-syslog crashed the process on EAGAIN (STACK.md §2.3).
  */
-import winston from 'winston';
-import type TransportStream from 'winston-transport';
-
-/** winston's Transport base class (its typings expose it as a namespace, so re-type it here). */
-const TransportBase = (winston as unknown as { Transport: typeof TransportStream }).Transport;
+// No winston here: the queue is plain so that short commands (`-t`, `-T`) can use it without loading
+// winston; logger.ts wraps it in a winston transport for the server.
 
 /** Sends one datagram; throws an Error with `code` (e.g. 'EAGAIN') when the kernel refuses it. */
 export type SyslogSend = (datagram: Buffer) => void;
@@ -26,7 +23,6 @@ export interface SyslogTransportStats {
 }
 
 export interface SyslogTransportOptions {
-  level: string;
   /** The sender; if absent, lines queue until {@link SyslogTransport.attach} is called. */
   send?: SyslogSend;
   /** Maximum queued lines; beyond it new lines are dropped (and counted). */
@@ -38,16 +34,6 @@ export interface SyslogTransportOptions {
 }
 
 const RETRYABLE = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'EINTR']);
-const SEVERITY: Record<string, number> = {
-  emerg: 0,
-  alert: 1,
-  crit: 2,
-  error: 3,
-  warning: 4,
-  notice: 5,
-  info: 6,
-  debug: 7,
-};
 
 function errorCode(e: unknown): string | undefined {
   if (typeof e === 'object' && e !== null && 'code' in e) {
@@ -57,7 +43,8 @@ function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-export class SyslogTransport extends TransportBase {
+/** The bounded, retrying syslog line queue. Never throws into the caller. */
+export class SyslogQueue {
   private send: SyslogSend | undefined;
   /** true once attach() was called (with a sender or without one). */
   private resolved: boolean;
@@ -77,7 +64,6 @@ export class SyslogTransport extends TransportBase {
   private waiters: (() => void)[] = [];
 
   constructor(opts: SyslogTransportOptions) {
-    super({ level: opts.level });
     this.send = opts.send;
     this.resolved = opts.send !== undefined;
     this.maxQueue = opts.maxQueue;
@@ -96,10 +82,9 @@ export class SyslogTransport extends TransportBase {
     return { ...this.counters, queued: this.queue.length };
   }
 
-  override log(info: winston.Logform.TransformableInfo, next: () => void): void {
-    const sev = SEVERITY[String(info.level)] ?? 6;
-    this.enqueue(this.formatLine(sev, String(info.message)));
-    next();
+  /** Queues one message of severity `sev` (0..7), formatted as a syslog line. */
+  log(sev: number, message: string): void {
+    this.enqueue(this.formatLine(sev, message));
   }
 
   /** Adds one line; sends it at once when nothing waits ahead of it. */
@@ -130,7 +115,7 @@ export class SyslogTransport extends TransportBase {
     });
   }
 
-  override close(): void {
+  close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
