@@ -65,24 +65,25 @@ function prng(seed: number): () => number {
 
 /** ISC's verdict on a lease file: the lines naming a problem, and the exit status. */
 function iscLeaseCheck(leaseFile: string, conf: string, dir: string): { status: number | null; problems: string[] } {
-  const r = spawnSync(ISC_DHCPD, ['-4', '-T', '-lf', leaseFile, '-cf', conf, '-pf', join(dir, 'check.pid')], { encoding: 'latin1', timeout: 30_000 });
+  const r = spawnSync(ISC_DHCPD, ['-4', '-T', '-lf', leaseFile, '-cf', conf, '-pf', join(dir, 'check.pid')], { encoding: 'latin1', timeout: 120_000 });
   return { status: r.status, problems: `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => / line \d+:|orrupt lease file|exiting/.test(l)) };
 }
 
-test(`${ROUNDS} SIGKILLs at random points under perfdhcp: nothing ACKed is lost, database and lease files stay valid`, { skip, timeout: 60_000 + ROUNDS * 30_000 }, async (t) => {
+test(`${ROUNDS} SIGKILLs at random points under perfdhcp: nothing ACKed is lost, database and lease files stay valid`, { skip, timeout: 120_000 + ROUNDS * 90_000 }, async (t) => {
   const rnd = prng(SEED);
   const acked = new Map<string, string>();
   const lost: string[] = [];
   const rounds: string[] = [];
   let lfFailures = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const server = await startServer(topo, lan.host('srv').ns, files, ['eth0']);
+    const server = await startServer(topo, lan.host('srv').ns, files, ['eth0'], { timeoutMs: 60_000 });
     const cap = await startCapture(lan.host('prf').ns, 'eth0', 'udp and src port 67', { topology: topo });
-    // A block of 200 client MACs of its own per round, 150 exchanges/s, bounded to 10 s.
+    // A block of 200 client MACs of its own per round, 150 exchanges/s, bounded to 60 s (it is stopped at
+    // the kill, seconds after its first ACK; the bound only matters when the machine is very busy).
     const mac = `00:0c:${(round + 16).toString(16).padStart(2, '0')}:00:00:00`;
-    const perf = topo.spawn(lan.host('prf').ns, 'perfdhcp', ['-4', '-l', 'eth0', '-R', '200', '-r', '150', '-n', '2000', '-p', '10', '-b', `mac=${mac}`]);
+    const perf = topo.spawn(lan.host('prf').ns, 'perfdhcp', ['-4', '-l', 'eth0', '-R', '200', '-r', '150', '-n', '9000', '-p', '60', '-b', `mac=${mac}`]);
     const acksBefore = (server.output.match(/DHCPACK on/g) ?? []).length;
-    await waitUntil(() => ((server.output.match(/DHCPACK on/g)?.length ?? 0) > acksBefore ? true : undefined), { timeoutMs: 20_000, what: 'DHCPACKs' });
+    await waitUntil(() => ((server.output.match(/DHCPACK on/g)?.length ?? 0) > acksBefore ? true : undefined), { timeoutMs: 55_000, what: 'DHCPACKs' });
     // The kill point: 0-2.5 s into the ACK flow (the load runs on; the server may be mid-commit).
     const killAfterMs = Math.floor(rnd() * 2500);
     await delay(killAfterMs);
@@ -116,13 +117,15 @@ test(`${ROUNDS} SIGKILLs at random points under perfdhcp: nothing ACKed is lost,
     }
     // The database exported as an ISC lease file, read by ISC.
     const out = join(files.dir, `export-${round}.leases`);
-    const ex = spawnSync(process.execPath, [...nodeArgs(MAIN), 'export', '-cf', files.conf, '-lf', files.leases, '-db', files.db, out], { encoding: 'utf8', timeout: 60_000 });
+    const ex = spawnSync(process.execPath, [...nodeArgs(MAIN), 'export', '-cf', files.conf, '-lf', files.leases, '-db', files.db, out], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(ex.status, 0, `round ${round}: dhcpd export: ${ex.stderr}`);
     const exCheck = iscLeaseCheck(out, files.conf, files.dir);
     assert.equal(exCheck.status, 0, `round ${round}: dhcpd -T on the export: ${exCheck.problems.join('\n')}`);
     rounds.push(`${killAfterMs}ms/${seen.size}acks`);
   }
-  assert.ok(acked.size >= ROUNDS * 20, `enough ACKs were seen (${acked.size})`);
+  // A kill can come ~0 ms after the first ACK, and a busy machine ACKs slowly: the bound is loose on purpose
+  // (a quiet machine sees 50-200 a round); it only guards against a run that checked nothing.
+  assert.ok(acked.size >= ROUNDS * 5, `enough ACKs were seen (${acked.size})`);
   const line = await recordFigures('crash-consistency', {
     kills: ROUNDS,
     seed: SEED,
@@ -136,8 +139,8 @@ test(`${ROUNDS} SIGKILLs at random points under perfdhcp: nothing ACKed is lost,
   assert.equal(lfFailures, 0, 'the -lf file left by SIGKILL passes dhcpd -T');
 
   // Finally a clean start and stop: -lf rewritten whole, ISC accepts it, every ACK is in it.
-  const last = await startServer(topo, lan.host('srv').ns, files, ['eth0']);
-  await last.stop('SIGTERM', 5000);
+  const last = await startServer(topo, lan.host('srv').ns, files, ['eth0'], { timeoutMs: 60_000 });
+  await last.stop('SIGTERM', 15_000);
   const fin = iscLeaseCheck(files.leases, files.conf, files.dir);
   assert.equal(fin.status, 0, fin.problems.join('\n'));
 });

@@ -145,7 +145,7 @@ test('full disk while serving: silence (no ACK, renewals included), loud log, re
   await mkdir(mnt);
   await writeFile(join(dir, 'dhcpd.conf'), CONF);
   const { p, files } = await startOnTmpfs(mnt, join(dir, 'dhcpd.conf'), 4096, false);
-  await p.waitFor('Server starting service.', { timeoutMs: 30_000 });
+  await p.waitFor('Server starting service.', { timeoutMs: 60_000 });
   assert.ok(await udhcpc('52:54:00:f6:00:01'), 'a client is served while the disk has room');
   const renewer = await startRenewingClient(lan.host('ren'), await topo.tempDir());
   const renewerAddress = await renewer.bound(30_000);
@@ -281,7 +281,7 @@ test('filesystem forced read-only under the running server: silence, loud log, n
   await run('mkfs.ext4', ['-q', '-F', img], { timeoutMs: 60_000 });
 
   let { p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf'));
-  await p.waitFor('Server starting service.', { timeoutMs: 30_000 });
+  await p.waitFor('Server starting service.', { timeoutMs: 60_000 });
   const loopdev = /loopdev=(\/dev\/loop\d+)/.exec(p.output)?.[1];
   assert.ok(loopdev, `the image is loop-mounted:\n${p.output}`);
   const trigger = `/sys/fs/ext4/${basename(loopdev)}/trigger_fs_error`;
@@ -326,7 +326,7 @@ test('filesystem forced read-only under the running server: silence, loud log, n
   await waitUntil(async () => ((await run('losetup', ['-j', img], { check: false })).stdout.trim() === '' ? true : undefined), { timeoutMs: 15_000, what: 'the loop device to be released' });
   const fsck = await run('e2fsck', ['-f', '-y', img], { check: false, timeoutMs: 60_000 });
   ({ p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf')));
-  await p.waitFor('Server starting service.', { timeoutMs: 30_000 });
+  await p.waitFor('Server starting service.', { timeoutMs: 60_000 });
   const renewBack = renewer.mark();
   const back = (await renewer.waitAfter(renewBack, /^DHCPACK of (\S+) from/m, 60_000))[1];
   const clientAfter = await udhcpc('52:54:00:f6:00:23', 5);

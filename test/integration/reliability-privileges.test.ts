@@ -77,14 +77,14 @@ async function stateDir(): Promise<string> {
 let iscFiles: string | undefined;
 let iscStatus: ReturnType<typeof procStatus>;
 
-test('reference: ISC dhcpd 4.4.3 with -user nobody -group nogroup', { skip: skip ?? (!existsSync(ISC_DHCPD) ? 'ISC dhcpd not installed' : undefined), timeout: 60_000 }, async (t) => {
+test('reference: ISC dhcpd 4.4.3 with -user nobody -group nogroup', { skip: skip ?? (!existsSync(ISC_DHCPD) ? 'ISC dhcpd not installed' : undefined), timeout: 150_000 }, async (t) => {
   const f = await serverFiles(await stateDir(), CONF);
   const p = topo.spawn(lan.host('srv').ns, ISC_DHCPD, [...dhcpdArgs(f, ['eth0'], ['-user', 'nobody', '-group', 'nogroup'])]);
-  await p.waitFor('Server starting service.', { timeoutMs: 15_000 });
+  await p.waitFor('Server starting service.', { timeoutMs: 60_000 });
   await delay(300);
   iscStatus = procStatus(p.pid);
-  const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 4, timeoutS: 2 }), { check: false, timeoutMs: 20_000 });
-  await p.stop('SIGTERM', 3000);
+  const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 8, timeoutS: 2 }), { check: false, timeoutMs: 40_000 });
+  await p.stop('SIGTERM', 10_000);
   iscFiles = show(filesIn(f.dir));
   t.diagnostic(`ISC: Uid ${iscStatus?.uid.join(' ')} Gid ${iscStatus?.gid.join(' ')} Groups ${iscStatus?.groups.join(' ')} CapEff ${iscStatus?.capEff}; files: ${iscFiles}; client: ${/lease of \S+ obtained/.exec(r.stdout + r.stderr)?.[0] ?? 'no lease'}`);
   assert.ok(iscStatus);
@@ -101,18 +101,24 @@ function describe_dhcpd_ts(): void {
   let output = '';
   let lfWhileRunning = '';
 
-  test('dhcpd-ts with -user nobody -group nogroup: serves, then runs as nobody:nogroup with no capabilities', { skip, timeout: 90_000 }, async (t) => {
+  test('dhcpd-ts with -user nobody -group nogroup: serves, then runs as nobody:nogroup with no capabilities', { skip, timeout: 180_000 }, async (t) => {
     f = await serverFiles(await stateDir(), CONF);
-    const p = await startServer(topo, lan.host('srv').ns, f, ['eth0'], { extra: ['-user', 'nobody', '-group', 'nogroup'] });
+    const p = await startServer(topo, lan.host('srv').ns, f, ['eth0'], { extra: ['-user', 'nobody', '-group', 'nogroup'], timeoutMs: 60_000 });
+    // The ids are changed before "Server starting service." is printed; the pause only lets it settle.
     await delay(300);
     status = procStatus(p.pid);
-    const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 5, timeoutS: 2 }), { check: false, timeoutMs: 30_000 });
+    const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 8, timeoutS: 2 }), { check: false, timeoutMs: 40_000 });
     leased = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1];
     files = filesIn(f.dir);
-    // The -lf mirror appends within 1 s of a commit: give it 2 s, then read what it holds while running.
-    await delay(2000);
-    lfWhileRunning = await readFile(f.leases, 'latin1');
-    await p.stop('SIGTERM', 5000);
+    // The -lf mirror appends within 1 s of a commit (debounce): wait for the record, bounded (a busy machine
+    // can be late), then keep what the file holds while running.
+    const record = leased ? `lease ${leased} {` : undefined;
+    const deadline = Date.now() + 20_000;
+    do {
+      await delay(250);
+      lfWhileRunning = await readFile(f.leases, 'latin1');
+    } while (record !== undefined && !lfWhileRunning.includes(record) && Date.now() < deadline);
+    await p.stop('SIGTERM', 10_000);
     output = p.output;
     t.diagnostic(output.split('\n').filter((l) => /rror|EACCES|denied|fail/i.test(l)).join(' | ') || 'no error lines');
     t.diagnostic(
