@@ -13,6 +13,7 @@ import type { Lease, ScopeValue } from '../../leases/lease.js';
 import type { Logger } from '../log/logger.js';
 import { type DhcpPacket, DhcpOption } from '../wire/packet.js';
 import { parseSubOptions } from '../wire/agent-information.js';
+import { runExecuteStatement } from '../policy/execute-hook.js';
 
 /** A value during evaluation (ISC: boolean, data or numeric expression results). */
 export type Value =
@@ -512,9 +513,12 @@ export function executeStatements(statements: readonly Statement[], ctx: EvalCon
       case 'eval':
         evaluate(st.expr, ctx);
         break;
+      case 'execute':
+        // ISC execute(): arguments evaluated here, the program run by the server (src/policy/execute-hook.ts).
+        runExecuteStatement(st.command, st.args.map((a) => evaluateData(a, ctx)), ctx.logger);
+        break;
       case 'return':
       case 'define-function':
-      case 'execute':
       case 'parse-vendor-option':
         break;
     }

@@ -419,6 +419,11 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       });
   };
 
+  // execute() statements: their programs run in this process's executor (src/server/execute.ts).
+  const { createProcessExecutor } = await import('./execute.js');
+  const { setStatementExecutor } = await import('../policy/execute-hook.js');
+  setStatementExecutor(createProcessExecutor({ logger }).execute);
+
   // get-lease-hostnames (src/server/lease-hostnames.ts): the reply resumes in a later turn with the name.
   const reverseLookup = options.reverseLookup ?? (await import('./lease-hostnames.js')).systemReverseLookup();
   const startHostnameLookup = (h: NonNullable<Outcome['hostnameLookup']>): void => {

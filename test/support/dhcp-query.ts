@@ -10,7 +10,7 @@
 import dgram from 'node:dgram';
 import { decodePacket } from '../../src/wire/decode.js';
 import { encodePacket } from '../../src/wire/encode.js';
-import { DHCPDISCOVER, DHCPREQUEST, DhcpOption, emptyPacket, ipv4FromString, ipv4ToString, type DhcpPacket } from '../../src/wire/packet.js';
+import { DHCPDISCOVER, DHCPRELEASE, DHCPREQUEST, DhcpOption, emptyPacket, ipv4FromString, ipv4ToString, type DhcpPacket } from '../../src/wire/packet.js';
 
 /** One scripted client. */
 export interface QueryClient {
@@ -21,6 +21,8 @@ export interface QueryClient {
   readonly options?: Readonly<Record<string, string>>;
   /** Stop after the OFFER (no REQUEST). */
   readonly discoverOnly?: boolean;
+  /** After the ACK, send a DHCPRELEASE of the address (no reply expected; waits 300 ms). */
+  readonly release?: boolean;
 }
 
 /** What to run. */
@@ -111,6 +113,13 @@ async function main(): Promise<void> {
       const sid = offer.options.get(DhcpOption.SERVER_IDENTIFIER);
       if (sid !== undefined) req.options.set(DhcpOption.SERVER_IDENTIFIER, sid);
       ack = await exchange(req);
+      if (ack !== null && c.release === true) {
+        const rel = build(c, DHCPRELEASE);
+        rel.ciaddr = ack.yiaddr;
+        if (sid !== undefined) rel.options.set(DhcpOption.SERVER_IDENTIFIER, sid);
+        sock.send(encodePacket(rel), 67, spec.server);
+        await new Promise((r) => setTimeout(r, 300));
+      }
     }
     const result: QueryResult = { mac: c.mac, offer: offer && summarize(offer), ack: ack && summarize(ack) };
     process.stdout.write(JSON.stringify(result) + '\n');

@@ -1,6 +1,6 @@
 /**
  * Helpers for the features' differential tests (test/integration/server-*-diff.test.ts): run ISC dhcpd
- * 4.4.3 or dhcpd-ts in a test namespace with the same dhcpd.conf — optionally with a private
+ * 4.4.3 or dhcpd-ts (its real command line) in a test namespace with the same dhcpd.conf — optionally with a private
  * /etc/resolv.conf bind-mounted in that process's own mount namespace (`ip netns exec` already gives each
  * process a private one), so name lookups go only to a DNS server inside the test topology — and query
  * them with test/support/dhcp-query.ts.
@@ -9,7 +9,6 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { ISC_DHCPD, type NsProcess, type Topology } from './netns.js';
-import { serverCommand } from '../engine/server-process.js';
 import type { QueryResult, QuerySpec } from './dhcp-query.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -33,7 +32,7 @@ export interface RunningServer {
 }
 
 /**
- * Starts ISC dhcpd (`-4 -f -d`) or dhcpd-ts (test/engine/run-server) in `ns` on `ifaces` with `config`.
+ * Starts ISC dhcpd or dhcpd-ts (`-4 -f -d -cf -lf -pf IFACE…`) in `ns` on `ifaces` with `config`.
  * With `resolvConf`, the process sees that text as /etc/resolv.conf (a bind mount in its own mount
  * namespace; the host's file is untouched).
  */
@@ -56,10 +55,17 @@ export async function startServer(
     cmd = ISC_DHCPD;
     args = ['-4', '-f', '-d', '-cf', conf, '-lf', join(dir, 'dhcpd.leases'), '-pf', join(dir, 'dhcpd.pid'), ...ifaces];
   } else {
-    const c = serverCommand(conf, join(dir, 'leases.sqlite'), ifaces);
-    cmd = c.cmd;
-    args = c.args;
-    cwd = c.cwd;
+    // The real command line (src/cli/main.ts), as a user runs it: the config stays on disk, so `on release`
+    // / `on expiry` text is read from it as in production.
+    if (options.leases !== undefined) await writeFile(join(dir, 'dhcpd.leases'), options.leases);
+    const root = fileURLToPath(new URL(fromSource ? '../../' : '../../../', import.meta.url));
+    cmd = process.execPath;
+    args = [
+      ...(fromSource ? ['--import', 'tsx'] : []),
+      join(root, fromSource ? 'src/cli/main.ts' : 'dist/src/cli/main.js'),
+      '-4', '-f', '-d', '-cf', conf, '-lf', join(dir, 'dhcpd.leases'), '-pf', join(dir, 'dhcpd.pid'), ...ifaces,
+    ];
+    cwd = root;
   }
   if (options.resolvConf !== undefined) {
     const rc = join(dir, 'resolv.conf');
