@@ -17,6 +17,12 @@
 #   --out DIR            results directory (default bench/results/run-<UTC timestamp>)
 #   --server-cpu C / --client-cpu C   taskset CPUs (default 1 / 0; "" = unpinned)
 #   --quiet-max S        before each point wait at most S s for the host to be quiet (default 10)
+#   --lat-max-rate R     capture per-exchange latency (p50/p99 DORA, needs tcpdump) at offered rates
+#                        up to R (default 3000); the unpaced flood is captured 1 exchange in 16 (its
+#                        strict goodput and latency)
+#   --no-latency         no latency capture
+#   --flood-clients N    distinct clients (MACs) in the unpaced flood (default 2000000)
+#   --install-kea        apt-get install kea-dhcp4-server when it is missing (what `make bench` does)
 #   --profile            run dhcpd-ts under `node --cpu-prof` (profiles in runs/*/cpuprof/, summary
 #                        with `node bench/profile-summary.mjs FILE`); its figures are then not comparable
 #   --report DIR         only re-render DIR/summary.md and the chart from DIR's CSVs
@@ -31,6 +37,7 @@ REPS=3; PERIOD=10; CLIENTS=60000; STARTUP_COUNTS="0 100000 1000000"; OUT=""
 SRV_CPUS=1; CLI_CPUS=0; QUIET_PCT=30; QUIET_MAX=10; REPORT_ONLY=""
 PARSE_HOSTS=50000; PARSE_SUBNETS=500; PARSE_REPS=5; STARTUP_REPS=3; STARTUP_MAX=120
 READY_MAX=30; FO_READY_MAX=60; FO_SNAPSHOT_MAX=480
+LAT=1; LAT_MAX_RATE=3000; FLOOD_CLIENTS=2000000; FLOOD_SAMPLE=16; INSTALL_KEA=0
 set_sreps=""; set_preps=""; set_rates=""; set_reps=""; set_period=""; set_startup=""; set_fo=""
 
 usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
@@ -52,6 +59,10 @@ while [ $# -gt 0 ]; do
     --quiet-max) QUIET_MAX=$2; shift;;
     --report) REPORT_ONLY=$2; shift;;
     --profile) TS_PROFILE=1;;
+    --lat-max-rate) LAT_MAX_RATE=$2; shift;;
+    --no-latency) LAT=0;;
+    --flood-clients) FLOOD_CLIENTS=$2; shift;;
+    --install-kea) INSTALL_KEA=1;;
     -h|--help) usage; exit 0;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2;;
   esac
@@ -69,6 +80,7 @@ fi
 . "$BENCH/lib/common.sh"
 . "$BENCH/lib/topology.sh"
 . "$BENCH/lib/servers.sh"
+. "$BENCH/lib/latency.sh"
 . "$BENCH/lib/sweep.sh"
 . "$BENCH/lib/report.sh"
 
@@ -99,6 +111,10 @@ trap 'blog "interrupted"; exit 130' INT TERM
 exec 8>/tmp/dhcpd-ts-bench.lock
 flock -w 600 8 || { echo "another bench/run.sh is running" >&2; exit 1; }
 
+case " $SERVERS " in *" kea "*) [ "$INSTALL_KEA" = 1 ] && ensure_kea;; esac
+if [ "$LAT" = 1 ] && { ! command -v tcpdump >/dev/null || [ ${#LAT_CMD[@]} = 0 ]; }; then
+  blog "latency capture off: needs tcpdump and $LAT_JS (make build)"; LAT=0
+fi
 avail=()
 for s in $SERVERS; do
   if server_available "$s"; then avail+=("$s"); else blog "server $s not available here: skipped (install it for the ratio)"; fi
@@ -107,7 +123,7 @@ done
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')  host: $(hostname)  cpus: $(nproc)  kernel: $(uname -r)"
   echo "cpu: $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "sections: $ONLY  servers: ${avail[*]}  rates: $RATES  failover rates: $FO_RATES  reps: $REPS  period: ${PERIOD}s  server cpu: ${SRV_CPUS:-any}  perfdhcp cpu: ${CLI_CPUS:-any}"
+  echo "sections: $ONLY  servers: ${avail[*]}  rates: $RATES  failover rates: $FO_RATES  reps: $REPS  period: ${PERIOD}s  server cpu: ${SRV_CPUS:-any}  perfdhcp cpu: ${CLI_CPUS:-any}  latency capture: $([ "$LAT" = 1 ] && echo "rates <= $LAT_MAX_RATE" || echo off)  flood clients: $FLOOD_CLIENTS"
   echo "versions: $(perfdhcp -v 2>&1 | head -1) | $($ISC_BIN --version 2>&1 | head -1) | dhcpd-ts $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null) | kea $([ -x "$KEA_BIN" ] && $KEA_BIN -v 2>&1 | head -1 || echo not-installed)"
   f=$OUT/.dsync-probe
   echo "disk: O_DSYNC 256-byte appends/s right now: $(dd if=/dev/zero of="$f" bs=256 count=1000 oflag=dsync,append conv=notrunc 2>&1 | awk '/copied/{for(i=1;i<=NF;i++) if ($i=="s,") t=$(i-1); if (t>0) printf "%.0f", 1000/t}')"; rm -f "$f"

@@ -142,6 +142,8 @@ bench_startup() {
 render_extras() {
   local csv=$OUT/extras.csv
   [ -f "$csv" ] || return 0
+  # header only (no parse/start-up section in this run): no table
+  [ "$(wc -l < "$csv")" -gt 1 ] || { rm -f "$OUT/extras.md"; return 0; }
   {
     echo "## Config parse, start-up, memory"; echo
     echo "| test | server | n | runs | median s | min s | max s | VmRSS MiB (median) | VmHWM MiB (median) | notes |"

@@ -45,13 +45,19 @@ isc_conf() {
   [ -f "$dir/dhcpd$peer.leases" ] || : > "$dir/dhcpd$peer.leases"
 }
 
+# Kea 2.2 as the reference harness runs it (../shared/bench dhcpbench.sh, spec "kea"): memfile
+# with persist (one CSV line appended and flushed per lease change, no fsync), single-threaded,
+# raw sockets on srv0, the same pool, lease time and options as the ISC-syntax config above.
+# lfc-interval 3600: the lease file cleanup never runs within a point.
 kea_conf() {
   local dir=$1
   cat > "$dir/kea-dhcp4.conf" <<JSON
 { "Dhcp4": {
   "interfaces-config": { "interfaces": [ "$SRV_IF" ], "dhcp-socket-type": "raw" },
-  "lease-database": { "type": "memfile", "persist": true, "name": "$dir/kea-leases4.csv", "lfc-interval": 0 },
+  "lease-database": { "type": "memfile", "persist": true, "name": "$dir/kea-leases4.csv", "lfc-interval": 3600 },
+  "multi-threading": { "enable-multi-threading": false },
   "valid-lifetime": $LEASE_TIME,
+  "max-valid-lifetime": $LEASE_TIME,
   "option-data": [ { "name": "domain-name-servers", "data": "$SRV_IP0" } ],
   "subnet4": [ { "id": 1, "subnet": "$NET/$PLEN", "pools": [ { "pool": "$POOL_FIRST - $POOL_LAST" } ],
                  "option-data": [ { "name": "routers", "data": "$SRV_IP0" } ] } ],
@@ -78,6 +84,22 @@ server_cmd() {  # $1 server, $2 dir, $3 peer index
               echo "$TS_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
     kea) echo "env KEA_PIDFILE_DIR=$2 KEA_LOCKFILE_DIR=$2 $KEA_BIN -c $2/kea-dhcp4.conf";;
   esac
+}
+
+# Install Kea (kea-dhcp4-server) when it is missing, as `make bench` does, without letting the
+# package start a service on the host: a policy-rc.d that exits 101 (deny) exists during the
+# install (created only if there is none, removed afterwards). Root only; failure is not fatal
+# (the Kea column is then skipped).
+ensure_kea() {
+  [ -x "$KEA_BIN" ] && return 0
+  command -v apt-get >/dev/null || { blog "kea: not installed and no apt-get here"; return 1; }
+  local created="" rc
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; created=1; fi
+  blog "kea: installing kea-dhcp4-server (services kept from starting by policy-rc.d)"
+  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends kea-dhcp4-server) < /dev/null >> "${OUT:-/tmp}/bench.log" 2>&1; rc=$?
+  [ -n "$created" ] && rm -f /usr/sbin/policy-rc.d
+  [ "$rc" = 0 ] || blog "kea: install failed (rc=$rc, see bench.log)"
+  [ -x "$KEA_BIN" ]
 }
 
 server_available() {

@@ -1,13 +1,15 @@
 # bench/lib/sweep.sh - one measurement point (fresh server, empty store, one perfdhcp run) and
 # the rate sweep (sourced by bench/run.sh).
 
-SWEEP_HDR="section,server,offered_rate,rep,achieved_rate,disc_sent,acks,drop_pct,do_avg_ms,do_max_ms,ra_avg_ms,ra_max_ms,srv_cpu_pct,perf_cpu_pct,other_cpu_pct,vmhwm_kb,leases_persisted,startup_s,loadavg1,detail,error"
+SWEEP_HDR="section,server,offered_rate,rep,achieved_rate,disc_sent,acks,drop_pct,do_avg_ms,do_max_ms,ra_avg_ms,ra_max_ms,srv_cpu_pct,perf_cpu_pct,other_cpu_pct,vmhwm_kb,leases_persisted,startup_s,loadavg1,detail,error,lat_discovers,lat_answered,dora_p50_ms,dora_p90_ms,dora_p99_ms,dora_max_ms,do_p50_ms,do_p99_ms,ra_p50_ms,ra_p99_ms,cap_goodput,cap_drops,cap_cpu_pct,cap_sample"
 
 # perfdhcp's output -> "achieved,disc_sent,acks,drop_pct,do_avg,do_max,ra_avg,ra_max".
 # achieved = steady ACK rate over the sending phase, from the cumulative 1 s reports (`-t 1`):
 # ACKs between the first report and the last report taken while still sending, per second.
 # (perfdhcp's "Rate:" divides by the whole run including the -W exit wait, so it under-reports.)
-parse_perfdhcp() {  # $1 file, $2 exchanges requested, $3 period
+# The sending phase ends at the first report where all $2 DISCOVERs were sent ($2 = 0: no count
+# limit, as in the unpaced flood) or at report $3 (the test period).
+parse_perfdhcp() {  # $1 file, $2 exchanges requested (0 = no limit), $3 period
   awk -v n="$2" -v period="$3" '
     /^sent: [0-9]+\/[0-9]+; received: [0-9]+\/[0-9]+;/ {
       k++; split($2, s, "/"); disc[k] = s[1] + 0; split($4, r, "/"); sub(/;$/, "", r[2]); ack[k] = r[2] + 0 }
@@ -16,7 +18,7 @@ parse_perfdhcp() {  # $1 file, $2 exchanges requested, $3 period
     /^sent packets:/ { v[sec "sent"] = $3 } /^received packets:/ { v[sec "recv"] = $3 }
     /^avg delay:/ { v[sec "avg"] = $3 } /^max delay:/ { v[sec "max"] = $3 }
     END {
-      last = k; for (i = 1; i <= k; i++) if (disc[i] >= n || i >= period) { last = i; break }
+      last = k; for (i = 1; i <= k; i++) if ((n > 0 && disc[i] >= n) || i >= period) { last = i; break }
       sent = v["dosent"] + 0; acks = v["rarecv"] + 0
       if (last >= 3) ach = (ack[last] - ack[1]) / (last - 1); else ach = acks / period
       drop = (sent > 0) ? 100 * (sent - acks) / sent : 100
@@ -50,12 +52,21 @@ run_point() {
   done
   t1=$(now_ns)
   local startup; startup=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)/1e9}')
-  local n=$CLIENTS args row=",,,,,,," c0=() c1=() h0 h1 w0 w1 pc=0 prc=0
+  local n=$CLIENTS args row=",,,,,,," c0=() c1=() h0 h1 w0 w1 pc=0 prc=0 lat=$LAT_EMPTY
+  CAP_TICKS_LAST=0
   if [ -z "$err" ]; then
     sleep 0.5
-    if [ "$rate" -gt 0 ]; then n=$((rate * PERIOD)); [ "$n" -gt "$CLIENTS" ] && n=$CLIENTS; fi
-    args=(-4 -l "$CLI_IF" -R "$CLIENTS" -n "$n" -p "$PERIOD" -d 1 -W 2000000 -t 1 -x aei)
-    [ "$rate" -gt 0 ] && args+=(-r "$rate")
+    if [ "$rate" -gt 0 ]; then
+      n=$((rate * PERIOD)); [ "$n" -gt "$CLIENTS" ] && n=$CLIENTS
+      args=(-4 -l "$CLI_IF" -R "$CLIENTS" -n "$n" -p "$PERIOD" -d 1 -W 2000000 -t 1 -x aei -r "$rate")
+    else
+      # The unpaced flood lasts the whole period (no -n: with -n perfdhcp overshoots it by 2-3x in
+      # ~3 s, too short for a steady state) and draws from FLOOD_CLIENTS MACs, so every DISCOVER
+      # is still a brand-new client; goodput = ACKs/s over the period.
+      n=0
+      args=(-4 -l "$CLI_IF" -R "$FLOOD_CLIENTS" -p "$PERIOD" -d 1 -W 2000000 -t 1 -x aei)
+    fi
+    local cap=0 sample; sample=$(lat_sample "$rate") && { lat_start "$dir" "$sample"; cap=1; }
     local ppin=(); [ -n "$CLI_CPUS" ] && ppin=(taskset -c "$CLI_CPUS")
     for ((i = 0; i < peers; i++)); do c0[$i]=$(cpu_ticks "${pid[$i]}"); done
     h0=$(host_ticks); w0=$(now_ns)
@@ -66,6 +77,11 @@ run_point() {
     local pp=$!; BENCH_PIDS+=("$pp"); wait "$pp"; prc=$?
     h1=$(host_ticks); w1=$(now_ns)
     for ((i = 0; i < peers; i++)); do c1[$i]=$(cpu_ticks "${pid[$i]}"); done
+    if [ "$cap" = 1 ]; then
+      lat_stop
+      lat=$(lat_result "$dir" "$(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%.3f", (b-a)/1e9}')")
+      CAP_TICKS_LAST=$(awk '/^CAP_TICKS/{print $2}' "$dir/tcpdump.err"); CAP_TICKS_LAST=${CAP_TICKS_LAST:-0}
+    fi
     # perfdhcp -x e repeats its exit reason on every loop of the exit wait: keep one of each
     awk '!(/^(reached test-period\.|Reached max requests limit\.|Interrupted)$/ && seen[$0]++)' "$dir/perfdhcp.out" > "$dir/p.tmp" && mv "$dir/p.tmp" "$dir/perfdhcp.out"
     row=$(parse_perfdhcp "$dir/perfdhcp.out" "$n" "$PERIOD")
@@ -81,17 +97,17 @@ run_point() {
   done
   for ((i = 0; i < peers; i++)); do stop_pid "${pid[$i]:-}" 10; stop_pid "${outer[$i]}" 2; wait "${outer[$i]}" 2>/dev/null; done
   for ((i = 0; i < peers; i++)); do leases[$i]=$(server_leases "$s" "$dir" "$i"); det="${det}p$i=${leases[$i]} "; done
-  local cpu; cpu=$(awk -v h0="${h0:-0 0}" -v h1="${h1:-0 0}" -v st="$ticks" -v pt="${pc:-0}" -v w0="${w0:-0}" -v w1="${w1:-1}" -v hz="$CLK_TCK" -v nc="$(nproc)" 'BEGIN{
+  local cpu; cpu=$(awk -v h0="${h0:-0 0}" -v h1="${h1:-0 0}" -v st="$ticks" -v pt="${pc:-0}" -v w0="${w0:-0}" -v w1="${w1:-1}" -v hz="$CLK_TCK" -v nc="$(nproc)" -v ct="${CAP_TICKS_LAST:-0}" 'BEGIN{
       secs=(w1-w0)/1e9; if (secs<=0) {print ",,"; exit}
-      split(h0,a," "); split(h1,b," "); o=(b[1]-a[1])-st-pt; if (o<0) o=0
+      split(h0,a," "); split(h1,b," "); o=(b[1]-a[1])-st-pt-ct; if (o<0) o=0
       printf "%.0f,%.0f,%.0f", 100*st/hz/secs, 100*pt/hz/secs, 100*o/hz/secs }')
   [ -z "$err" ] || cpu=",,"
   if [ -n "$err" ] && [ "$fo" = 1 ]; then
     # keep the peers' last log lines: they say how far the pair got
     det="$det$(tail -n 3 "$dir/server0.log" 2>/dev/null | tr ',\n' '; ' | cut -c1-200)"
   fi
-  echo "$section,$s,$rate,$rep,$row,$cpu,$hwm,${leases[0]:-0},$startup,$(cut -d' ' -f1 /proc/loadavg),${det% },$err" >> "$OUT/results.csv"
-  blog "$section $s rate=$rate rep=$rep -> achieved,sent,acks,drop%,DOavg,DOmax,RAavg,RAmax=[$row] cpu(srv,perf,other)=[$cpu] hwm=${hwm}kB leases=${leases[*]} busy-before=${busy}% ${err:+ERROR=$err}"
+  echo "$section,$s,$rate,$rep,$row,$cpu,$hwm,${leases[0]:-0},$startup,$(cut -d' ' -f1 /proc/loadavg),${det% },$err,$lat" >> "$OUT/results.csv"
+  blog "$section $s rate=$rate rep=$rep -> achieved,sent,acks,drop%,DOavg,DOmax,RAavg,RAmax=[$row] cpu(srv,perf,other)=[$cpu] lat(n,answered,DORA p50,p90,p99,max,DO p50,p99,RA p50,p99,goodput,capdrops,capcpu,sample)=[$lat] hwm=${hwm}kB leases=${leases[*]} busy-before=${busy}% ${err:+ERROR=$err}"
   # keep disk use bounded: bulky logs/lease stores only for the last repetition or failures
   if [ -z "$err" ] && [ "$rep" -lt "$REPS" ]; then rm -f "$dir"/*.log "$dir"/*.leases* "$dir"/*.csv; fi
   return 0
