@@ -250,3 +250,11 @@ export function noSubnetDeclarationLines(ifname: string, address: string | undef
 
 /** ISC's fatal start-up error when no interface is left to serve. */
 export const NOT_CONFIGURED_TO_LISTEN = 'Not configured to listen on any interfaces!';
+
+/**
+ * dhcpd-ts only (ISC has no load shedding): requests dropped unanswered because they waited too long in an
+ * overloaded server's queue; logged at most every few seconds while it happens.
+ */
+export function shedLine(count: number, maxAgeMs: number, total: number): string {
+  return `Overloaded: dropped ${count} request${count === 1 ? '' : 's'} that waited more than ${maxAgeMs} ms (${total} in total); clients will retransmit.`;
+}

@@ -11,7 +11,8 @@
 // Everything else (packet building, checksums, policy, interface names) lives in TypeScript. Errors are
 // thrown as JS Errors with `code` (errno name, e.g. "EADDRINUSE"), `errno` and `syscall`, as Node does.
 // Readiness comes from a uv_poll_t on the event loop; every readiness event drains up to kBatch datagrams
-// inside one callback scope (one JS entry per batch, not per datagram).
+// inside one callback scope (one JS entry per batch, not per datagram). Each UDP datagram carries the
+// kernel's arrival time (SO_TIMESTAMPNS), so that an overloaded server can tell fresh requests from stale ones.
 
 #include <napi.h>
 #include <uv.h>
@@ -30,6 +31,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <ctime>
 #include <unistd.h>
 
 // From <linux/icmp.h>, which cannot be included together with glibc's <net/if.h>.
@@ -43,6 +45,9 @@ struct IcmpFilter {
 namespace {
 
 constexpr int kBatch = 64;
+// The DHCP socket drains more per readiness: under overload the server wants to see the whole backlog (to
+// answer the newest requests first and shed stale ones) rather than the oldest 64.
+constexpr int kUdpBatch = 1024;
 constexpr size_t kMaxDatagram = 65536;
 
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& detail = "") {
@@ -208,6 +213,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     } else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) failed = "setsockopt(SO_REUSEADDR)";
     else if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) failed = "setsockopt(SO_BROADCAST)";
     else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) failed = "setsockopt(IP_PKTINFO)";
+    // Arrival timestamps are an optimisation (load shedding); without them JS uses its own clock.
+    if (failed == nullptr) (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     else if (!device.empty() &&
              setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(), static_cast<socklen_t>(device.size() + 1)) < 0)
       failed = "setsockopt(SO_BINDTODEVICE)";
@@ -229,7 +236,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   ~UdpSocket() override { CloseFd(); }
 
  private:
-  // start(onDatagram(data, ifindex, srcAddr, srcPort, dstAddr), onError(err))
+  // start(onDatagram(data, ifindex, srcAddr, srcPort, dstAddr, arrivedMs), onError(err)); arrivedMs = kernel
+  // receive time in ms since the epoch (SO_TIMESTAMPNS), 0 when the kernel gave none
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (fd_ < 0) throw ErrnoError(env, EBADF, "start");
@@ -251,11 +259,11 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     DrainGuard<UdpSocket> guard(this);
     Napi::CallbackScope cs(env, *context_);
     static uint8_t buf[kMaxDatagram];
-    for (int n = 0; n < kBatch && fd_ >= 0; n++) {
+    for (int n = 0; n < kUdpBatch && fd_ >= 0; n++) {
       Napi::HandleScope inner(env);
       sockaddr_in from{};
       iovec iov{buf, sizeof buf};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(timespec))];
       msghdr msg{};
       msg.msg_name = &from;
       msg.msg_namelen = sizeof from;
@@ -272,12 +280,17 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
         break;
       }
       uint32_t ifindex = 0, dst = 0;
+      double arrivedMs = 0;
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
           in_pktinfo pi;
           std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
           ifindex = static_cast<uint32_t>(pi.ipi_ifindex);
           dst = ntohl(pi.ipi_addr.s_addr);
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          arrivedMs = static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6;
         }
       }
       if ((msg.msg_flags & MSG_TRUNC) != 0) {
@@ -287,7 +300,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
       SafeCall(env, onDatagram_,
                {Napi::Buffer<uint8_t>::Copy(env, buf, static_cast<size_t>(len)), Napi::Number::New(env, ifindex),
                 Napi::Number::New(env, ntohl(from.sin_addr.s_addr)), Napi::Number::New(env, ntohs(from.sin_port)),
-                Napi::Number::New(env, dst)});
+                Napi::Number::New(env, dst), Napi::Number::New(env, arrivedMs)});
     }
   }
 

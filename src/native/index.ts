@@ -36,6 +36,8 @@ export type UdpDatagramCallback = (
   sourceAddress: number,
   sourcePort: number,
   destinationAddress: number,
+  /** Kernel receive time (SO_TIMESTAMPNS), ms since the epoch; 0 when the kernel gave none (older addon: undefined). */
+  arrivedMs?: number,
 ) => void;
 
 /**

@@ -141,7 +141,7 @@ export class LinuxTransport implements Transport {
     this.udp = udp;
     this.packet = packet;
     udp.start(
-      (data, ifindex, src, srcPort, dst) => {
+      (data, ifindex, src, srcPort, dst, arrivedMs) => {
         const iface = this.served.get(ifindex);
         const d = (ifname: string): InboundDatagram => ({
           data,
@@ -150,6 +150,8 @@ export class LinuxTransport implements Transport {
           sourceAddress: formatIpv4(src),
           sourcePort: srcPort,
           destinationAddress: formatIpv4(dst),
+          sourceAddressValue: src,
+          receivedAt: arrivedMs !== undefined && arrivedMs > 0 ? arrivedMs : Date.now(),
         });
         if (!iface) {
           this.counters.ignored++;

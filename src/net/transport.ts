@@ -41,6 +41,13 @@ export interface InboundDatagram {
    * addresses for unicasts from relays and renewing clients.
    */
   readonly destinationAddress: string;
+  /** {@link sourceAddress} as a uint32 in host order, when the transport has it (saves a parse per packet). */
+  readonly sourceAddressValue?: number;
+  /**
+   * When the datagram arrived, in ms since the epoch: the kernel's receive timestamp (SO_TIMESTAMPNS) when
+   * available, else the time the transport read it. The server sheds requests that waited too long.
+   */
+  readonly receivedAt?: number;
 }
 
 /** Fields every outbound datagram has. */

@@ -33,6 +33,7 @@ import type { AddressResolver } from '../policy/hosts.js';
 import { AddressIndex, interfaceSharedNetwork } from '../policy/network.js';
 import type { FailoverPeer } from '../failover/engine.js';
 import type { TransitionContext, TransitionResult } from '../../leases/expiry.js';
+import { DEFAULT_SHEDDING, peekMessageType, planTurn, type SheddingOptions } from '../engine/load-shedding.js';
 
 /** How to start a server. Everything but `config` and `logger` has a real default. */
 export interface DhcpServerOptions {
@@ -83,6 +84,12 @@ export interface DhcpServerOptions {
   readonly controlSocket?: string;
   /** Owner to give the control socket (the `-user`/`-group` the server drops to). */
   readonly controlSocketOwner?: { uid?: number | undefined; gid?: number | undefined };
+  /**
+   * Overload policy (src/engine/load-shedding.ts): requests older than `maxAgeMs` are dropped, and a
+   * backlogged turn takes `turnBudget` requests, REQUESTs first, newest first. `false` = ISC's plain
+   * arrival order with no shedding. Default {@link DEFAULT_SHEDDING}.
+   */
+  readonly shedding?: Partial<SheddingOptions> | false;
 }
 
 /** Counters for tests and monitoring. */
@@ -96,6 +103,10 @@ export interface ServerStats {
   commits: number;
   commitErrors: number;
   pings: number;
+  /** Requests dropped unanswered because they waited longer than the shedding bound (overload). */
+  shed: number;
+  /** Turns that had more requests waiting than their budget (overload: REQUESTs and newest went first). */
+  backloggedTurns: number;
 }
 
 /** A running server. */
@@ -121,7 +132,11 @@ export class StartupError extends Error {
   }
 }
 
-type Job = { kind: 'datagram'; datagram: InboundDatagram } | { kind: 'resume'; run: () => Outcome };
+type DatagramJob = { kind: 'datagram'; datagram: InboundDatagram; receivedAt: number; messageType: number };
+type Job = DatagramJob | { kind: 'resume'; run: () => Outcome };
+
+/** How often (at most) the shedding counter is logged while requests are being shed. */
+const SHED_LOG_INTERVAL_MS = 5000;
 
 function toEngineInterface(i: NetInterface): EngineInterface {
   return {
@@ -175,7 +190,20 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const logger = options.logger;
   const clock = options.clock ?? systemClock;
   const port = options.port ?? 67;
-  const stats: ServerStats = { received: 0, decodeErrors: 0, handlerErrors: 0, repliesSent: 0, sendErrors: 0, turns: 0, commits: 0, commitErrors: 0, pings: 0 };
+  const stats: ServerStats = {
+    received: 0,
+    decodeErrors: 0,
+    handlerErrors: 0,
+    repliesSent: 0,
+    sendErrors: 0,
+    turns: 0,
+    commits: 0,
+    commitErrors: 0,
+    pings: 0,
+    shed: 0,
+    backloggedTurns: 0,
+  };
+  const shedding: SheddingOptions | undefined = options.shedding === false ? undefined : { ...DEFAULT_SHEDDING, ...options.shedding };
   const closers: Array<() => void | Promise<void>> = [];
 
   // Lease store.
@@ -273,13 +301,14 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     }
   };
 
+  // Addresses go to the transport as uint32 (the Transport contract takes either; no format/parse per reply).
   const toOutbound = (r: OutboundReply, data: Buffer): OutboundDatagram => {
-    const src = ipv4ToString(r.sourceAddress);
+    const src = r.sourceAddress >>> 0;
     switch (r.route.kind) {
       case 'relay':
-        return { kind: 'relay', data, giaddr: ipv4ToString(r.route.address), port: r.route.port };
+        return { kind: 'relay', data, giaddr: r.route.address >>> 0, port: r.route.port };
       case 'unicast':
-        return { kind: 'unicast', data, ciaddr: ipv4ToString(r.route.address), port: r.route.port };
+        return { kind: 'unicast', data, ciaddr: r.route.address >>> 0, port: r.route.port };
       case 'broadcast':
         if (options.broadcastOverride !== undefined) return { kind: 'unicast', data, ciaddr: options.broadcastOverride, port: r.route.port };
         return { kind: 'broadcast', data, ifindex: r.iface.ifindex, sourceAddress: src, port: r.route.port };
@@ -289,7 +318,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
           data,
           ifindex: r.iface.ifindex,
           sourceAddress: src,
-          yiaddr: ipv4ToString(r.route.address),
+          yiaddr: r.route.address >>> 0,
           chaddr: Buffer.from(r.packet.chaddr.subarray(0, Math.min(r.packet.hlen, 16))),
           port: r.route.port,
           sourcePort: port,
@@ -344,7 +373,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
         packet: decoded.packet,
         raw: d.data,
         iface,
-        sourceAddress: ipv4FromString(d.sourceAddress) ?? 0,
+        sourceAddress: d.sourceAddressValue ?? ipv4FromString(d.sourceAddress) ?? 0,
         sourcePort: d.sourcePort,
       } satisfies InboundRequest),
     );
@@ -358,7 +387,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       return;
     }
     stats.turns++;
-    const jobs = queue.splice(0, queue.length);
+    const jobs = takeJobs();
     const outcomes: Outcome[] = [];
     for (const job of jobs) {
       try {
@@ -392,6 +421,36 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       if (o.hostnameLookup !== undefined) startHostnameLookup(o.hostnameLookup);
     }
     checkIdle();
+  };
+
+  // Overload (src/engine/load-shedding.ts): stale requests are dropped, a backlog is served REQUESTs and
+  // newest first; what does not fit in this turn stays queued. Ping resumptions always run.
+  let shedSinceLog = 0;
+  let lastShedLog = 0;
+  const takeJobs = (): Job[] => {
+    const all = queue.splice(0, queue.length);
+    if (shedding === undefined) return all;
+    const resumes: Job[] = [];
+    const datagrams: DatagramJob[] = [];
+    for (const j of all) (j.kind === 'datagram' ? datagrams : resumes).push(j);
+    const now = Date.now();
+    const plan = planTurn(datagrams, now, shedding);
+    if (plan.later.length > 0) {
+      stats.backloggedTurns++;
+      queue.push(...plan.later);
+      schedule();
+    }
+    if (plan.stale.length > 0) {
+      stats.shed += plan.stale.length;
+      stats.received += plan.stale.length;
+      shedSinceLog += plan.stale.length;
+      if (now - lastShedLog >= SHED_LOG_INTERVAL_MS) {
+        logger.info(L.shedLine(shedSinceLog, shedding.maxAgeMs, stats.shed));
+        shedSinceLog = 0;
+        lastShedLog = now;
+      }
+    }
+    return resumes.length === 0 ? plan.run : [...resumes, ...plan.run];
   };
 
   const schedule = (): void => {
@@ -479,7 +538,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 
   await transport.start(
     (d) => {
-      queue.push({ kind: 'datagram', datagram: d });
+      queue.push({ kind: 'datagram', datagram: d, receivedAt: d.receivedAt ?? Date.now(), messageType: peekMessageType(d.data) });
       schedule();
     },
     (e) => logger.error(`receive_packet failed: ${e.message}`),

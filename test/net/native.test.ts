@@ -25,11 +25,12 @@ test('UdpSocket receives with ifindex and destination, and sends', { skip, timeo
   peer.bind(0, '127.0.0.1');
   await once(peer, 'listening');
   try {
-    const got: Array<{ data: string; ifindex: number; src: number; srcPort: number; dst: number }> = [];
+    const got: Array<{ data: string; ifindex: number; src: number; srcPort: number; dst: number; arrivedMs: number | undefined }> = [];
+    const sentAt = Date.now();
     const arrived = new Promise<void>((resolve) => {
       sock.start(
-        (data, ifindex, src, srcPort, dst) => {
-          got.push({ data: data.toString(), ifindex, src, srcPort, dst });
+        (data, ifindex, src, srcPort, dst, arrivedMs) => {
+          got.push({ data: data.toString(), ifindex, src, srcPort, dst, arrivedMs });
           if (got.length === 3) resolve();
         },
         (e) => assert.fail(e),
@@ -43,6 +44,11 @@ test('UdpSocket receives with ifindex and destination, and sends', { skip, timeo
     assert.equal(lo.src, LOOPBACK);
     assert.equal(lo.srcPort, peer.address().port);
     assert.equal(lo.dst, LOOPBACK);
+    // The kernel's receive timestamp (SO_TIMESTAMPNS), in ms since the epoch, between the send and now.
+    for (const g of got) {
+      assert.equal(typeof g.arrivedMs, 'number');
+      assert.ok(g.arrivedMs! >= sentAt - 5 && g.arrivedMs! <= Date.now() + 5, `arrivedMs ${g.arrivedMs} not within [${sentAt}, now]`);
+    }
     // Reply with IP_PKTINFO (ifindex + source) to the node:dgram peer.
     const reply = once(peer, 'message');
     const n = sock.send(Buffer.from('pong'), LOOPBACK, peer.address().port, lo.ifindex, LOOPBACK);
