@@ -282,7 +282,13 @@ test('filesystem forced read-only under the running server: silence, loud log, n
   await run('mkfs.ext4', ['-q', '-F', img], { timeoutMs: 60_000 });
 
   let { p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf'));
-  await p.waitFor('Server starting service.', { timeoutMs: 60_000 });
+  const up = await p.waitFor(/Server starting service\./, { timeoutMs: 60_000 }).catch((e: unknown) => e as Error);
+  if (up instanceof Error && p.hasExited && !/loopdev=/.test(p.output)) {
+    // A machine (or container) where loop devices exist but cannot be mounted: not what this test is about.
+    t.skip(`cannot loop-mount an ext4 image here: ${p.output.trim().split('\n').slice(-2).join(' ')}`);
+    return;
+  }
+  if (up instanceof Error) throw up;
   const loopdev = /loopdev=(\/dev\/loop\d+)/.exec(p.output)?.[1];
   assert.ok(loopdev, `the image is loop-mounted:\n${p.output}`);
   const trigger = `/sys/fs/ext4/${basename(loopdev)}/trigger_fs_error`;
