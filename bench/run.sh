@@ -4,7 +4,8 @@
 # Root only (network namespaces). `make bench` runs it after `make build`. See bench/README.md.
 #
 # Usage: bash bench/run.sh [options]
-#   --quick              short smoke run (3 rates, 1 repetition, 5 s points, 100,000-lease start-up)
+#   --quick              short smoke run (250/1000/3000/unlimited, 1 repetition, 5 s points,
+#                        100,000-lease start-up; ~5-8 min)
 #   --only LIST          sections to run, comma separated: sweep,failover,parse,startup (default all)
 #   --servers "LIST"     servers (default "dhcpd-ts isc kea"; kea only if installed; the failover
 #                        section runs the pairs of isc and dhcpd-ts among them)
@@ -22,6 +23,8 @@
 #                        strict goodput and latency)
 #   --no-latency         no latency capture
 #   --flood-clients N    distinct clients (MACs) in the unpaced flood (default 2000000)
+#   --nice N             run the servers, perfdhcp and tcpdump at nice N (e.g. -10: shields the
+#                        measurement from other tenants' CPU load, at their expense; default 0)
 #   --install-kea        apt-get install kea-dhcp4-server when it is missing (what `make bench` does)
 #   --profile            run dhcpd-ts under `node --cpu-prof` (profiles in runs/*/cpuprof/, summary
 #                        with `node bench/profile-summary.mjs FILE`); its figures are then not comparable
@@ -37,7 +40,7 @@ REPS=3; PERIOD=10; CLIENTS=60000; STARTUP_COUNTS="0 100000 1000000"; OUT=""
 SRV_CPUS=1; CLI_CPUS=0; QUIET_PCT=30; QUIET_MAX=10; REPORT_ONLY=""
 PARSE_HOSTS=50000; PARSE_SUBNETS=500; PARSE_REPS=5; STARTUP_REPS=3; STARTUP_MAX=120
 READY_MAX=30; FO_READY_MAX=60; FO_SNAPSHOT_MAX=480
-LAT=1; LAT_MAX_RATE=3000; FLOOD_CLIENTS=2000000; FLOOD_SAMPLE=16; INSTALL_KEA=0
+LAT=1; LAT_MAX_RATE=3000; FLOOD_CLIENTS=2000000; FLOOD_SAMPLE=16; INSTALL_KEA=0; NICE=0
 set_sreps=""; set_preps=""; set_rates=""; set_reps=""; set_period=""; set_startup=""; set_fo=""
 
 usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
@@ -63,13 +66,14 @@ while [ $# -gt 0 ]; do
     --no-latency) LAT=0;;
     --flood-clients) FLOOD_CLIENTS=$2; shift;;
     --install-kea) INSTALL_KEA=1;;
+    --nice) NICE=$2; shift;;
     -h|--help) usage; exit 0;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2;;
   esac
   shift
 done
 if [ "$QUICK" = 1 ]; then
-  RATES="250 1000 3000"; FO_RATES="250 1000"; REPS=1; PERIOD=5; STARTUP_COUNTS="0 100000"
+  RATES="250 1000 3000 0"; FO_RATES="250 1000"; REPS=1; PERIOD=5; STARTUP_COUNTS="0 100000"
   PARSE_REPS=2; STARTUP_REPS=1; QUIET_MAX=3; FO_READY_MAX=30; FO_SNAPSHOT_MAX=300
 fi
 [ -n "$set_rates" ] && RATES=$set_rates; [ -n "$set_reps" ] && REPS=$set_reps
@@ -81,6 +85,7 @@ fi
 . "$BENCH/lib/topology.sh"
 . "$BENCH/lib/servers.sh"
 . "$BENCH/lib/latency.sh"
+[ "$NICE" != 0 ] && NICE_PFX=(nice -n "$NICE")
 . "$BENCH/lib/sweep.sh"
 . "$BENCH/lib/report.sh"
 
@@ -119,16 +124,18 @@ avail=()
 for s in $SERVERS; do
   if server_available "$s"; then avail+=("$s"); else blog "server $s not available here: skipped (install it for the ratio)"; fi
 done
+# one block per invocation: sections run separately into the same --out keep each one's conditions
+[ -s "$OUT/meta.txt" ] && echo >> "$OUT/meta.txt"
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')  host: $(hostname)  cpus: $(nproc)  kernel: $(uname -r)"
   echo "cpu: $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "sections: $ONLY  servers: ${avail[*]}  rates: $RATES  failover rates: $FO_RATES  reps: $REPS  period: ${PERIOD}s  server cpu: ${SRV_CPUS:-any}  perfdhcp cpu: ${CLI_CPUS:-any}  latency capture: $([ "$LAT" = 1 ] && echo "rates <= $LAT_MAX_RATE" || echo off)  flood clients: $FLOOD_CLIENTS"
+  echo "sections: $ONLY  servers: ${avail[*]}  rates: $RATES  failover rates: $FO_RATES  reps: $REPS  period: ${PERIOD}s  server cpu: ${SRV_CPUS:-any}  perfdhcp cpu: ${CLI_CPUS:-any}  latency capture: $([ "$LAT" = 1 ] && echo "rates <= $LAT_MAX_RATE" || echo off)  flood clients: $FLOOD_CLIENTS  nice: $NICE"
   echo "versions: $(perfdhcp -v 2>&1 | head -1) | $($ISC_BIN --version 2>&1 | head -1) | dhcpd-ts $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null) | kea $([ -x "$KEA_BIN" ] && $KEA_BIN -v 2>&1 | head -1 || echo not-installed)"
   f=$OUT/.dsync-probe
   echo "disk: O_DSYNC 256-byte appends/s right now: $(dd if=/dev/zero of="$f" bs=256 count=1000 oflag=dsync,append conv=notrunc 2>&1 | awk '/copied/{for(i=1;i<=NF;i++) if ($i=="s,") t=$(i-1); if (t>0) printf "%.0f", 1000/t}')"; rm -f "$f"
-} > "$OUT/meta.txt"
-cat "$OUT/meta.txt" >&2
+} > "$OUT/meta.new"
+cat "$OUT/meta.new" >> "$OUT/meta.txt"; cat "$OUT/meta.new" >&2; rm -f "$OUT/meta.new"
 
 sweep_stale_ns
 topology_up || { blog "could not build the namespaces"; exit 1; }
@@ -167,6 +174,7 @@ fi
 has parse && bench_parse
 has startup && bench_startup
 
+echo "load average at end ($(date -u +%H:%M:%S) UTC): $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/meta.txt"
 render_extras
 render_summary "$OUT"
 chart "$OUT"

@@ -5,6 +5,7 @@
 
 BENCH_PIDS=()   # PIDs this harness started (outer `timeout` wrappers and the servers under them)
 BENCH_NS=()     # network namespaces this harness created
+NICE_PFX=()     # `nice -n N` before the measured processes (--nice), empty = as is
 
 blog() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "${OUT:-/tmp}/bench.log" >&2; }
 

@@ -44,7 +44,7 @@ lat_start() {
   # itself runs under timeout (bounded lifetime), whose PID goes to the pid file so that exactly
   # that process gets the SIGTERM (timeout passes it on to tcpdump, which then flushes the file).
   ip netns exec "$NS_C" sh -c 'pidf=$1; shift; "$@" & echo $! > "$pidf"; wait $!; rc=$?; echo "CAP_TICKS $(awk "{print \$16+\$17}" /proc/$$/stat)" >&2; exit $rc' \
-    sh "$CAP_PIDF" timeout -k 5 $((PERIOD + 40)) "${pin[@]}" tcpdump -i "$CLI_IF" -n -p -s 300 -B 32768 -Z root -w "$CAP_FILE" "$filter" \
+    sh "$CAP_PIDF" timeout -k 5 $((PERIOD + 40)) "${NICE_PFX[@]}" "${pin[@]}" tcpdump -i "$CLI_IF" -n -p -s 300 -B 32768 -Z root -w "$CAP_FILE" "$filter" \
     > "$dir/tcpdump.err" 2>&1 < /dev/null &
   CAP_OUTER=$!
   BENCH_PIDS+=("$CAP_OUTER")

@@ -147,7 +147,7 @@ start_server() {
   [ -n "$SRV_CPUS" ] && pin=(taskset -c "$SRV_CPUS")
   local cmd; cmd=$(server_cmd "$s" "$dir" "$peer")
   echo "$cmd" > "$dir/server$peer.cmd"
-  ip netns exec "$ns" timeout -k 5 "$4" "${pin[@]}" sh -c "exec $cmd" > "$dir/server$peer.log" 2>&1 < /dev/null &
+  ip netns exec "$ns" timeout -k 5 "$4" "${NICE_PFX[@]}" "${pin[@]}" sh -c "exec $cmd" > "$dir/server$peer.log" 2>&1 < /dev/null &
   SRV_OUTER=$!
   BENCH_PIDS+=("$SRV_OUTER")
 }

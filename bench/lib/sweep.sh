@@ -73,7 +73,7 @@ run_point() {
     echo "perfdhcp ${args[*]}" > "$dir/perfdhcp.cmd"
     # The inner shell reports perfdhcp's CPU (its children's ticks) after it exits.
     ip netns exec "$NS_C" sh -c 'timeout -k 5 "$@"; rc=$?; echo "PERF_TICKS $(awk "{print \$16+\$17}" /proc/$$/stat)"; exit $rc' \
-      sh $((PERIOD + 25)) "${ppin[@]}" perfdhcp "${args[@]}" > "$dir/perfdhcp.out" 2>&1 < /dev/null &
+      sh $((PERIOD + 25)) "${NICE_PFX[@]}" "${ppin[@]}" perfdhcp "${args[@]}" > "$dir/perfdhcp.out" 2>&1 < /dev/null &
     local pp=$!; BENCH_PIDS+=("$pp"); wait "$pp"; prc=$?
     h1=$(host_ticks); w1=$(now_ns)
     for ((i = 0; i < peers; i++)); do c1[$i]=$(cpu_ticks "${pid[$i]}"); done
