@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
-import { formatIscError, type ConfigError } from '../../grammar/errors.js';
+import type { ConfigError } from '../../grammar/errors.js';
 import type { LeaseStore } from '../../leases/lease-store.js';
 
 /** grammar/errors.ts ConfigError. */
@@ -27,6 +27,7 @@ export async function getLoadConfig(): Promise<LoadConfigFn> {
 
 /** grammar/errors.ts `formatIscError(err)`: ISC's `FILE line N: MESSAGE`, source line, caret. */
 export async function getFormatIscError(): Promise<(err: IscConfigError) => string> {
+  const { formatIscError } = await import('../../grammar/errors.js');
   return formatIscError;
 }
 

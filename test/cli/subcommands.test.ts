@@ -16,9 +16,8 @@ import { parseSubcommandArgs } from '../../src/cli/subcommands.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-const haveCommands = existsSync(join(here, '..', '..', 'leases', `commands.${ext}`));
 const ISC = '/usr/sbin/dhcpd';
-const skip = !haveCommands ? 'leases/commands.ts does not exist yet' : !existsSync(ISC) ? 'ISC dhcpd not installed' : false;
+const skip = !existsSync(ISC) ? 'ISC dhcpd not installed' : false;
 
 let dir = '';
 before(() => {

@@ -3,7 +3,6 @@
  * (the command returns once serving, the pid file names the daemon), a second instance with the same pid
  * file is refused, SIGHUP with a broken config keeps the server running on the old one, SIGTERM stops it
  * and removes the pid file; and in the foreground (-d) the start-up and reload lines on stderr.
- * Until src/server/dhcp-server.ts exists, only the "serving is not in this build" refusal is checked.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,10 +28,8 @@ const fromSource = import.meta.url.endsWith('.ts');
 const ext = fromSource ? 'ts' : 'js';
 const MAIN = join(here, '..', '..', 'src', 'cli', `main.${ext}`);
 const NODE_ARGS = fromSource ? ['--import', import.meta.resolve('tsx'), MAIN] : [MAIN];
-const haveServer = existsSync(join(here, '..', '..', 'src', 'server', `dhcp-server.${ext}`));
-const haveLoad = existsSync(join(here, '..', '..', 'src', 'config', `load.${ext}`));
 const rootSkip = integrationSkipReason();
-const serverSkip = rootSkip ?? (!haveLoad ? 'src/config/load.ts does not exist yet' : !haveServer ? 'src/server/dhcp-server.ts does not exist yet' : false);
+const serverSkip = rootSkip ?? false;
 
 const PREFIX = 'clid';
 const NS = `${PREFIX}-${process.pid % 100000}`;
@@ -84,14 +81,6 @@ function files(name: string): { conf: string; leases: string; pid: string; db: s
 }
 
 describe('dhcpd-ts as a daemon (namespace)', () => {
-  test('without the server module, serving is refused with a clear message', { skip: rootSkip ?? (haveServer ? 'the server exists' : !haveLoad ? 'src/config/load.ts does not exist yet' : false) }, async () => {
-    const f = files('noserver');
-    const r = await exec(NS, process.execPath, [...NODE_ARGS, '-cf', f.conf, '-lf', f.leases, '-pf', f.pid, IF], { check: false, timeoutMs: 20_000 });
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /serving is not in this build/);
-    assert.equal(existsSync(f.pid), false);
-  });
-
   test('daemon mode, pid file, second instance refused, SIGHUP with a bad config, SIGTERM', { skip: serverSkip }, async () => {
     const f = { ...files('d'), pid: join(dir, 'd.pid') };
     const t0 = Date.now();
