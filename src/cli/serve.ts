@@ -6,7 +6,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { resolveServerParameters } from '../config/parameters.js';
-import type { Config } from '../config/model.js';
+import { indexHosts, type Config } from '../config/model.js';
 import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
 import {
   getFormatIscError,
@@ -91,6 +91,8 @@ export async function serve(ctx: ServeContext): Promise<number> {
   const s = ctx.settings;
   const priv = { drop: ctx.drop };
   const startDhcpServer = await getStartDhcpServer();
+  // The host tables are built on first use; build them now rather than while the first client waits.
+  indexHosts(config);
   // The pid file is claimed before the sockets are opened (ISC checks it after binding): a second instance
   // then fails on the pid file rather than on a busy port, and it is written while we are still root.
   // Absolute, because the daemon changes to "/" and must still find it to remove it.
@@ -194,6 +196,7 @@ export async function serve(ctx: ServeContext): Promise<number> {
       logger.info(`Received SIGHUP, checking ${absConfig} before reloading.`);
       const next = await loadAndReportReload(absConfig, logger);
       if (!next) return;
+      indexHosts(next);
       if (!server.reload) {
         logger.error('Reload is not supported by this server build; restart to apply the new configuration.');
         return;

@@ -57,6 +57,30 @@ const ipOf = (ip: A.Ipv4Literal): number => {
   return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
 };
 
+/**
+ * The value of `option NAME "string";` for a text (`t`) or string (`X`) option, without the general
+ * value parser: parse_option_data takes a quoted string's bytes as they are for both, so this is the
+ * same result as parseOptionValue's, and it is the common per-host statement (host-name). Undefined
+ * for any other shape.
+ */
+function singleStringValue(def: OptionDefinition, tokens: readonly Tok[]): Uint8Array | undefined {
+  const f = def.format;
+  if (f.fields.length !== 1 || f.array !== 'none') return undefined;
+  const kind = f.fields[0].kind;
+  if (kind !== 'text' && kind !== 'string') return undefined;
+  let tok: Tok | undefined;
+  for (const t of tokens) {
+    if (t.kind === 'eof') continue;
+    if (tok || t.kind !== 'string') return undefined;
+    tok = t;
+  }
+  if (!tok) return undefined;
+  const s = tok.text;
+  const data = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) data[i] = s.charCodeAt(i);
+  return data;
+}
+
 export class Compiler {
   readonly b: ConfigBuilder;
 
@@ -457,6 +481,8 @@ export class Compiler {
       return { kind: 'option', loc, mode, space: def.space, name: def.name, code: def.code, value: { kind: 'expr', expr: this.expr(st.value.expr) } };
     }
     const raw = st.value;
+    const quick = singleStringValue(def, raw.tokens);
+    if (quick) return { kind: 'option', loc, mode, space: def.space, name: def.name, code: def.code, value: { kind: 'const', data: quick } };
     const toks = toValueTokens(raw.tokens, raw.file);
     if (toks.length === 0 && !(def.format.fields.length === 1 && def.format.fields[0].kind === 'zerolen') && def.format.fields.length > 0) {
       // `option routers;` — ISC's parse_option_statement eats the `;` as an empty value and then wants
@@ -519,7 +545,11 @@ export class Compiler {
       return;
     }
     const host = b.beginHost(ctx.scope, st.name, locOf(st.loc));
-    this.statements(st.body, { ...ctx, type: 'host', scope: host.scope, host });
+    // Written out rather than `{ ...ctx, ... }`: this runs once per host (50,000 in a large file).
+    const hostCtx: Ctx = { type: 'host', scope: host.scope, share: ctx.share, subnet: ctx.subnet, pool: ctx.pool, host, cls: ctx.cls };
+    if (ctx.parentType !== undefined) hostCtx.parentType = ctx.parentType;
+    if (ctx.seen !== undefined) hostCtx.seen = ctx.seen;
+    this.statements(st.body, hostCtx);
     if (st.incomplete) return;
     b.endHost(host, locOf(st.end));
   }
@@ -549,9 +579,9 @@ export class Compiler {
           b.error(loc, 'Only one fixed address declaration per host.');
           return;
         }
-        host.fixedAddresses = st.addresses.map((a) =>
-          a.kind === 'ip' ? { kind: 'address' as const, address: ipOf(a.ip) } : { kind: 'hostname' as const, hostname: a.name },
-        );
+        for (const a of st.addresses) {
+          host.fixedAddresses.push(a.kind === 'ip' ? { kind: 'address', address: ipOf(a.ip) } : { kind: 'hostname', hostname: a.name });
+        }
         return;
       case 'uid':
         if (!host) return;

@@ -443,6 +443,15 @@ export function hostIdentifierKey(space: string, code: number, data: Uint8Array)
   return `${space}.${code}:${hexKey(data)}`;
 }
 
+/**
+ * Builds the host lookup tables (hostsByHardware, hostsByClientId, hostsByIdentifier) now instead of at
+ * their first use: the compiler leaves them to be built on first read, which `dhcpd -t` never does; a
+ * server calls this before it answers its first packet.
+ */
+export function indexHosts(config: Config): void {
+  void config.hostsByHardware;
+}
+
 // Typed accessors for the common server parameters, with ISC's defaults (see parameters.ts).
 export type { ServerParameters, AllowDeny } from './parameters.js';
 export { resolveServerParameters, DEFAULT_SERVER_PARAMETERS } from './parameters.js';

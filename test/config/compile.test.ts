@@ -146,6 +146,28 @@ host c { host-identifier option agent.circuit-id "port7"; }
   assert.deepEqual([...hc.hostIdentifier!.data], [...Buffer.from('port7')]);
 });
 
+test('host tables: every host sharing an address is listed in declaration order; a deleted host is not listed', () => {
+  const c = ok(`host x1 { hardware ethernet 00:00:00:00:00:01; option host-name "x1"; }
+host x2 { hardware ethernet 00:00:00:00:00:01; uid "id-2"; }
+host x3 { hardware ethernet 00:00:00:00:00:03; uid "id-2"; }
+host x3 { deleted; }
+host x4 { hardware ethernet 00:00:00:00:00:04; }
+`);
+  const key = (last: number): string => hardwareKey({ htype: 1, address: Uint8Array.of(0, 0, 0, 0, 0, last) });
+  assert.deepEqual(c.hostsByHardware.get(key(1))?.map((h) => h.name), ['x1', 'x2']);
+  assert.equal(c.hostsByHardware.get(key(3)), undefined);
+  assert.deepEqual(c.hostsByHardware.get(key(4))?.map((h) => h.name), ['x4']);
+  assert.deepEqual(c.hostsByClientId.get(Buffer.from('id-2').toString('hex'))?.map((h) => h.name), ['x2']);
+  assert.deepEqual(c.hosts.map((h) => h.name), ['x1', 'x2', 'x4']);
+  // The tables are ordinary properties once built (spread/enumeration see them).
+  assert.equal({ ...c }.hostsByHardware, c.hostsByHardware);
+  assert.equal(c.hostsByHardware.size, 2);
+  // The text value of a host option (the compiler's fast path) is the string's bytes.
+  const x1 = c.hosts[0].scope.statements[0];
+  assert.ok(x1.kind === 'option' && x1.value.kind === 'const');
+  assert.deepEqual([...x1.value.data], [...Buffer.from('x1')]);
+});
+
 test('scope chains, ISC execution order and the authoritative flag copied at creation', () => {
   const c = ok(`default-lease-time 100;
 subnet 10.0.0.0 netmask 255.255.255.0 {
