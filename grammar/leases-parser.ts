@@ -210,15 +210,24 @@ export function iscDateToEpoch(yearIn: number, month: number, mday: number, hour
 
 /** Parses dhcpd.leases text (a latin1 string: one char a byte). Never throws on bad input. */
 export function parseLeaseFileText(text: string, file: string, ctx: LeaseParseContext = {}): ParsedLeaseFile {
-  return new LeaseFileParser(text, file, ctx).run();
+  const p = new LeaseFileParser(file, ctx);
+  p.feed(text, tokenizeConfig(text, file).tokens, 0);
+  return p.result();
 }
 
-class LeaseFileParser {
-  private readonly toks: Tok[];
+/** Called for every lease record, in file order, by a parser given a sink (the caller keeps the last). */
+export type LeaseRecordSink = (lease: Lease, line: number) => void;
+
+/**
+ * The parser itself, fed whole top-level records at a time (grammar/leases-stream.ts drives it over a big
+ * file; {@link parseLeaseFileText} over one text). Not for other uses.
+ */
+export class LeaseFileParser {
+  private toks: Tok[] = [];
+  private text = '';
   private pos = 0;
   /** Index of the furthest token lexed (ISC's lexline follows peeks too). */
   private lexed = 0;
-  private readonly lines: string[];
   private readonly now: number;
   private readonly out: ParsedLeaseFile;
   private readonly stringWarned = new Set<number>();
@@ -227,13 +236,11 @@ class LeaseFileParser {
   private dynamicHosts = new Set<string>();
 
   constructor(
-    text: string,
     private readonly file: string,
     private readonly ctx: LeaseParseContext,
+    /** When given, leases go here instead of into `out.leases`. */
+    private readonly sink?: LeaseRecordSink,
   ) {
-    const r = tokenizeConfig(text, file);
-    this.toks = r.tokens;
-    this.lines = text.split('\n');
     this.now = ctx.now ?? Math.floor(Date.now() / 1000);
     this.out = {
       file,
@@ -248,6 +255,24 @@ class LeaseFileParser {
       skipped: [],
       diagnostics: [],
     };
+  }
+
+  /**
+   * Parses the top-level records of `text` (whole records; `toks` its tokens ending with an eof token).
+   * `lineBase` is the number of lines before `text` in the file: token lines become file lines.
+   */
+  feed(text: string, toks: Tok[], lineBase: number): void {
+    if (lineBase !== 0) for (const t of toks) t.line += lineBase;
+    this.text = text;
+    this.toks = toks;
+    this.pos = 0;
+    this.lexed = 0;
+    this.stringWarned.clear();
+    this.run();
+  }
+
+  result(): ParsedLeaseFile {
+    return this.out;
   }
 
   // ---- token access (ISC's next_token / peek_token / skip_token) ----
@@ -279,13 +304,23 @@ class LeaseFileParser {
     this.warnAt(this.toks[this.lexed]!, message);
   }
 
+  /** The text line a token starts on. */
+  private sourceLine(t: Tok): string {
+    const text = this.text;
+    const at = Math.min(t.offset, text.length);
+    const start = at > 0 ? text.lastIndexOf('\n', at - 1) + 1 : 0;
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    return text.slice(start, end);
+  }
+
   private warnAt(t: Tok, message: string): void {
     this.out.diagnostics.push({
       file: this.file,
       line: t.line,
       column: t.column,
       message,
-      sourceLine: this.lines[t.line - 1] ?? '',
+      sourceLine: this.sourceLine(t),
     });
   }
 
@@ -558,10 +593,9 @@ class LeaseFileParser {
   /** Raw source text between token indexes [from, to) (statements kept verbatim, lines trimmed). */
   private rawText(from: number, to: number): string {
     if (to <= from) return '';
-    const text = this.lines.join('\n');
     const a = this.toks[from]!.offset;
     const b = this.toks[to - 1]!.end;
-    return text
+    return this.text
       .slice(a, b)
       .split('\n')
       .map((l) => l.trim())
@@ -578,7 +612,7 @@ class LeaseFileParser {
 
   // ---- top level (ISC lease_file_subparse) ----
 
-  run(): ParsedLeaseFile {
+  private run(): void {
     {
       for (;;) {
         const t = this.next();
@@ -586,7 +620,7 @@ class LeaseFileParser {
         const k = t.keyword;
         if (k === 'lease') {
           const l = this.parseLease(t);
-          if (l) this.enterLease(l);
+          if (l) this.enterLease(l, t.line);
           else this.warn('possibly corrupt lease file');
         } else if (k === 'ia-na' || k === 'ia-ta' || k === 'ia-pd') {
           this.skipV6(t);
@@ -609,10 +643,13 @@ class LeaseFileParser {
         }
       }
     }
-    return this.out;
   }
 
-  private enterLease(l: Lease): void {
+  private enterLease(l: Lease, line: number): void {
+    if (this.sink) {
+      this.sink(l, line);
+      return;
+    }
     if (this.out.leases.has(l.address)) {
       this.out.leases.delete(l.address);
       this.out.supersededLeaseRecords++;

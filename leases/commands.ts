@@ -10,12 +10,12 @@
  *
  * @module
  */
-import { existsSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { ipv4ToString, type Lease } from './lease.js';
 import type { StateCounts } from './lease-store.js';
 import { openSqliteLeaseStore, type SqliteLeaseStore } from './sqlite-lease-store.js';
-import { leaseFileParts, readLeaseFile, storeContents, writeLeaseFile, writeParsedToStore, type LeaseFileFormatOptions } from './isc-lease-file.js';
+import { leaseFileParts, storeContents, streamLeaseFile, writeLeaseFile, writeParsedToStore, type LeaseFileFormatOptions, type StreamedLeaseFile } from './isc-lease-file.js';
 import { formatLeaseDiagnostic, type LeaseFileDiagnostic, type LeaseParseContext, type SkippedRecord } from '../grammar/leases-parser.js';
 import { inSomeSubnet, readLeaseConfigFacts, type LeaseConfigFacts } from './config-facts.js';
 import { LeaseFileMirror, type LeaseFileMirrorOptions } from './lease-file-mirror.js';
@@ -107,9 +107,7 @@ function contextFrom(facts: LeaseConfigFacts | undefined, now: number | undefine
  */
 export function importLeases(opts: ImportOptions): ImportSummary {
   const facts = opts.configFile ? readLeaseConfigFacts(opts.configFile) : undefined;
-  const parsed = readLeaseFile(opts.leaseFile, contextFrom(facts, opts.now));
-  if (parsed.diagnostics.length > 0) throw new LeaseImportError(parsed.diagnostics);
-  const skipped = [...parsed.skipped];
+  const skipped: SkippedRecord[] = [];
   const keep = (l: Lease): boolean => {
     if (facts && opts.dropLeasesOutsideSubnets !== false && !inSomeSubnet(facts, l.address)) {
       skipped.push({ line: 0, what: `lease ${ipv4ToString(l.address)}`, reason: 'no subnet (not in any subnet of the configuration; ISC drops it too)' });
@@ -117,33 +115,65 @@ export function importLeases(opts: ImportOptions): ImportSummary {
     }
     return true;
   };
+  // A lease file that cannot be read fails here, before any database is created (fs's ENOENT/EACCES error).
+  closeSync(openSync(opts.leaseFile, 'r'));
+  const created = !existsSync(opts.database);
   const store = openSqliteLeaseStore(opts.database, { dontUseFsync: opts.dontUseFsync ?? facts?.dontUseFsync ?? false });
+  let ok = false;
   try {
     const existing = store.leaseCount();
     if (existing > 0 && !opts.replace) {
       throw new LeaseImportError([], `${opts.database}: database already holds ${existing} leases; not importing over them`);
     }
+    let parsed: StreamedLeaseFile | undefined;
+    let written = 0;
+    // One transaction, all or nothing: the file is parsed record by record and each lease written as it
+    // comes (INSERT OR REPLACE: the last record of an address wins, as in ISC), so memory stays bounded
+    // whatever the file's size. A diagnostic anywhere rolls everything back.
     store.write((w) => {
-      if (existing > 0) for (const l of [...store.leases()]) w.deleteLease(l.address);
-      writeParsedToStore(parsed, w, keep);
+      if (existing > 0) w.clearLeases();
+      parsed = streamLeaseFile(opts.leaseFile, contextFrom(facts, opts.now), (l) => {
+        if (keep(l)) {
+          w.putLease(l);
+          written++;
+        }
+      });
+      if (parsed.diagnostics.length > 0) throw new LeaseImportError(parsed.diagnostics);
+      writeParsedToStore(parsed, w);
     });
-    const hosts = [...parsed.hosts.values()];
+    const p = parsed!;
+    const hosts = [...p.hosts.values()];
+    const leases = store.leaseCount();
+    ok = true;
     return {
       leaseFile: opts.leaseFile,
       database: opts.database,
-      leases: store.leaseCount(),
+      leases,
       leasesByState: store.countByState(),
       hosts: hosts.filter((h) => !h.deleted).length,
       deletedHosts: hosts.filter((h) => h.deleted).length,
-      groups: parsed.groups.size,
-      classes: parsed.classes.size,
-      failoverStates: [...parsed.failoverStates.values()].map((f) => ({ peer: f.peer, myState: f.myState, partnerState: f.partnerState })),
-      serverDuid: parsed.serverDuid !== null,
-      supersededLeaseRecords: parsed.supersededLeaseRecords,
-      skipped,
+      groups: p.groups.size,
+      classes: p.classes.size,
+      failoverStates: [...p.failoverStates.values()].map((f) => ({ peer: f.peer, myState: f.myState, partnerState: f.partnerState })),
+      serverDuid: p.serverDuid !== null,
+      supersededLeaseRecords: written - leases,
+      skipped: [...p.skipped, ...skipped],
     };
   } finally {
     store.close();
+    // A database this import created and could not fill is removed: nothing half-made stays behind.
+    if (!ok && created) removeDatabase(opts.database);
+  }
+}
+
+/** Removes a database file with its WAL and shared-memory files. */
+function removeDatabase(database: string): void {
+  for (const f of [database, `${database}-wal`, `${database}-shm`]) {
+    try {
+      unlinkSync(f);
+    } catch {
+      // not there
+    }
   }
 }
 

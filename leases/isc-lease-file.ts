@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, ftruncateSync } from 'node:fs';
+import { readFileSync, readSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, ftruncateSync } from 'node:fs';
 import {
   ipv4ToString,
   hardwareTypeName,
@@ -25,7 +25,14 @@ import {
   type AgentSubOption,
 } from './lease.js';
 import type { LeaseStore } from './lease-store.js';
-import { AGENT_OPTIONS, parseLeaseFileText, type LeaseParseContext, type ParsedLeaseFile } from '../grammar/leases-parser.js';
+import { LeaseFileStreamParser } from '../grammar/leases-stream.js';
+import {
+  AGENT_OPTIONS,
+  parseLeaseFileText,
+  type LeaseParseContext,
+  type LeaseRecordSink,
+  type ParsedLeaseFile,
+} from '../grammar/leases-parser.js';
 
 /** What goes into a lease file. */
 export interface LeaseFileContents {
@@ -373,6 +380,44 @@ export function writeLeaseFile(
 export function readLeaseFile(path: string, ctx: LeaseParseContext = {}, displayName = path): ParsedLeaseFile {
   const text = readFileSync(path, 'latin1');
   return parseLeaseFileText(text, displayName, ctx);
+}
+
+/** What {@link streamLeaseFile} returns: the file's non-lease records and diagnostics, and counts. */
+export interface StreamedLeaseFile extends ParsedLeaseFile {
+  /** Lease records read (repeated records for one address each count). */
+  leaseRecords: number;
+  /** Bytes read. */
+  bytes: number;
+}
+
+/**
+ * Reads a dhcpd.leases in bounded memory: 1 MB at a time, parsed record by record; every lease record goes
+ * to `sink` in file order (so a store written with it keeps the last record of an address, as ISC does)
+ * until the first diagnostic, after which parsing goes on (to report every diagnostic) but the sink is no
+ * longer called. `leases` of the result stays empty.
+ */
+export function streamLeaseFile(path: string, ctx: LeaseParseContext, sink: LeaseRecordSink, displayName = path): StreamedLeaseFile {
+  let diagnostics: ParsedLeaseFile['diagnostics'] = [];
+  const parser = new LeaseFileStreamParser(displayName, ctx, (l, line) => {
+    if (diagnostics.length === 0) sink(l, line);
+  });
+  // The parser's result object is the one it fills: watch its diagnostics from the sink.
+  diagnostics = parser.peekResult().diagnostics;
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let bytes = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      bytes += n;
+      parser.push(buf.toString('latin1', 0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const r = parser.end();
+  return Object.assign(r, { leaseRecords: parser.leaseRecords, bytes });
 }
 
 /** Writes everything parsed from a lease file into the store through one writer (caller's transaction). */

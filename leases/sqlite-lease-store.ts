@@ -311,6 +311,12 @@ function rangeWhere(q: LeaseQuery | undefined, params: SqlValue[]): string {
  * Opens (creating if allowed) the lease database at `path`, migrates it to {@link SCHEMA_VERSION}, checks
  * its integrity and returns the store. Throws {@link LeaseStoreError} for a database it cannot use.
  */
+/** The SQLite store's writer: the contract's writes plus those only an import needs. */
+export interface SqliteLeaseStoreWriter extends LeaseStoreWriter {
+  /** Removes every lease record (an import replacing the database's leases with a file's). */
+  clearLeases(): void;
+}
+
 export function openSqliteLeaseStore(path: string, options: LeaseStoreOptions = {}): SqliteLeaseStore {
   return new SqliteLeaseStore(path, options);
 }
@@ -331,8 +337,8 @@ export class SqliteLeaseStore implements LeaseStore {
     otherChanges: false,
   };
   private readonly st: ReturnType<SqliteLeaseStore['prepare']>;
-  private readonly writer: LeaseStoreWriter;
-  private readonly txn: (fn: (w: LeaseStoreWriter) => void) => void;
+  private readonly writer: SqliteLeaseStoreWriter;
+  private readonly txn: (fn: (w: SqliteLeaseStoreWriter) => void) => void;
 
   constructor(path: string, options: LeaseStoreOptions = {}) {
     this.path = path;
@@ -358,7 +364,7 @@ export class SqliteLeaseStore implements LeaseStore {
     }
     this.st = this.prepare();
     this.writer = this.makeWriter();
-    this.txn = this.db.transaction((fn: (w: LeaseStoreWriter) => void) => fn(this.writer));
+    this.txn = this.db.transaction((fn: (w: SqliteLeaseStoreWriter) => void) => fn(this.writer));
   }
 
   private init(readOnly: boolean, options: LeaseStoreOptions): void {
@@ -413,6 +419,7 @@ export class SqliteLeaseStore implements LeaseStore {
     return {
       put: db.prepare(`INSERT OR REPLACE INTO lease4 (${LEASE_COLUMNS}, rec) VALUES (${LEASE_COLUMNS.split(',').map(() => '?').join(',')}, ?)`),
       del: db.prepare('DELETE FROM lease4 WHERE address = ?'),
+      delAll: db.prepare('DELETE FROM lease4'),
       byAddr: db.prepare(`SELECT address, rec FROM lease4 WHERE address = ?`).raw(true),
       byHw: db.prepare(`SELECT address, rec FROM lease4 WHERE hwaddr = ? AND htype = ? ORDER BY address`).raw(true),
       byUid: db.prepare(`SELECT address, rec FROM lease4 WHERE uid = ? ORDER BY address`).raw(true),
@@ -446,7 +453,7 @@ export class SqliteLeaseStore implements LeaseStore {
     };
   }
 
-  private makeWriter(): LeaseStoreWriter {
+  private makeWriter(): SqliteLeaseStoreWriter {
     const st = () => this.st;
     const rec = (): boolean => this.listeners.size > 0;
     const ch = () => this.changes;
@@ -458,6 +465,10 @@ export class SqliteLeaseStore implements LeaseStore {
       deleteLease: (address) => {
         st().del.run(address >>> 0);
         if (rec()) ch().deletedLeases.push(address >>> 0);
+      },
+      clearLeases: () => {
+        st().delAll.run();
+        ch().otherChanges = true;
       },
       putHost: (h) => {
         if (rec()) {
@@ -626,7 +637,7 @@ export class SqliteLeaseStore implements LeaseStore {
     };
   }
 
-  write(fn: (w: LeaseStoreWriter) => void): void {
+  write(fn: (w: SqliteLeaseStoreWriter) => void): void {
     const c = this.changes;
     const mark = [c.leases.length, c.deletedLeases.length, c.hosts.length, c.failoverStates.length, c.otherChanges] as const;
     this.depth++;
