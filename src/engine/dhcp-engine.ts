@@ -52,6 +52,7 @@ import { AddressIndex, interfaceSharedNetwork, locateNetwork } from '../policy/n
 import type { PermitFacts } from '../policy/permits.js';
 import { applyLeaseHostname, type HostnameLookupRequest, wantsLeaseHostname } from '../policy/lease-hostnames.js';
 import { topLevelOptions } from '../policy/site-option-space.js';
+import { LeaseReuse, SV_CACHE_THRESHOLD } from '../policy/lease-reuse.js';
 import { chooseLeaseTime, DEFAULT_ABANDON_LEASE_TIME, INFINITE_LEASE_TIME, leaseExpiry } from '../policy/lease-time.js';
 
 /** Server-space option codes (ISC server/stables.c) the engine reads after running the scopes. */
@@ -190,11 +191,17 @@ export class DhcpEngine {
    */
   private readonly exhaustedLog = createRateLimiter({ burst: 5, intervalMs: 1000 });
   private readyNotify: Array<[string, Lease]> = [];
+  /** ISC's per-lease cannot_reuse flags (dhcp-cache-threshold). */
+  private readonly reuse = new LeaseReuse();
 
   constructor(options: DhcpEngineOptions) {
     this.config = options.config;
     this.index = new AddressIndex(options.config);
     this.book = new LeaseBook(options.leases);
+    // Free queues of every range built right after start-up, not by the first DISCOVER (a store scan).
+    setTimeout(() => {
+      for (const share of this.config.sharedNetworks) for (const pool of share.pools) for (const r of pool.ranges) this.book.primeQueues(r.first, r.last);
+    }, 0).unref();
     this.ports = options.ports;
     this.resolveAddresses = options.resolveAddresses;
     this.serverPort = options.serverPort ?? 67;
@@ -706,6 +713,17 @@ export class DhcpEngine {
       if (cutoff !== undefined && cutoff > s.now && (leaseTime === INFINITE_LEASE_TIME || s.now + leaseTime > cutoff)) leaseTime = cutoff - s.now;
     }
 
+    // ISC dhcp-cache-threshold (src/policy/lease-reuse.ts): a young active lease of the same client is
+    // answered unaltered (what is left of it), without a database write or a failover update.
+    const hostnameSent = packet.options.get(DhcpOption.HOST_NAME);
+    const reused = isFixed
+      ? undefined
+      : this.reuse.decide(
+          { lease, isOffer: offer === DHCPOFFER, now: s.now, threshold: opts.get('server', SV_CACHE_THRESHOLD), uid: s.uid, htype: packet.htype, chaddr: s.chaddr, clientHostname: hostnameSent !== undefined ? stripNul(hostnameSent) : undefined, billingChanged: billing !== undefined },
+          this.ports.logger,
+        );
+    if (reused !== undefined) leaseTime = reused;
+
     // The new binding.
     const next = cloneLease(lease);
     const hostnameOpt = packet.options.get(DhcpOption.HOST_NAME);
@@ -740,8 +758,10 @@ export class DhcpEngine {
         if (boolParam(opts, SV.oneLeasePerClient) === 1 && offer === DHCPACK && packet.ciaddr === 0) this.releaseOthers(s, next);
         if (deferred.commit.length > 0) this.runDeferred(ctx, next, deferred.commit);
         next.on = storedOnStatements(next.on, deferred);
-        this.book.put(next);
-        if (failover) this.pendingNotify.push([pool!.failoverPeer!, next]);
+        if (reused === undefined) {
+          this.book.put(next);
+          if (failover) this.pendingNotify.push([pool!.failoverPeer!, next]);
+        }
       }
     }
 

@@ -21,6 +21,8 @@ export interface QueryClient {
   readonly options?: Readonly<Record<string, string>>;
   /** Stop after the OFFER (no REQUEST). */
   readonly discoverOnly?: boolean;
+  /** After the ACK, renew (DHCPREQUEST with ciaddr, no requested address or server id) after each delay. */
+  readonly renewAfterMs?: readonly number[];
   /** After the ACK, send a DHCPRELEASE of the address (no reply expected; waits 300 ms). */
   readonly release?: boolean;
 }
@@ -49,6 +51,8 @@ export interface QueryResult {
   readonly mac: string;
   readonly offer: QueryReply | null;
   readonly ack: QueryReply | null;
+  /** Replies to the renewals of `renewAfterMs`, in order (null: none). */
+  readonly renewals?: (QueryReply | null)[];
 }
 
 function summarize(p: DhcpPacket): QueryReply {
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
   for (const c of spec.clients) {
     const offer = await exchange(build(c, DHCPDISCOVER));
     let ack: DhcpPacket | null = null;
+    const renewals: (QueryReply | null)[] = [];
     if (offer !== null && c.discoverOnly !== true) {
       const req = build(c, DHCPREQUEST);
       const b = Buffer.alloc(4);
@@ -113,6 +118,15 @@ async function main(): Promise<void> {
       const sid = offer.options.get(DhcpOption.SERVER_IDENTIFIER);
       if (sid !== undefined) req.options.set(DhcpOption.SERVER_IDENTIFIER, sid);
       ack = await exchange(req);
+      if (ack !== null && c.renewAfterMs !== undefined) {
+        for (const ms of c.renewAfterMs) {
+          await new Promise((r) => setTimeout(r, ms));
+          const renew = build(c, DHCPREQUEST);
+          renew.ciaddr = ack.yiaddr;
+          const r = await exchange(renew);
+          renewals.push(r && summarize(r));
+        }
+      }
       if (ack !== null && c.release === true) {
         const rel = build(c, DHCPRELEASE);
         rel.ciaddr = ack.yiaddr;
@@ -121,7 +135,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 300));
       }
     }
-    const result: QueryResult = { mac: c.mac, offer: offer && summarize(offer), ack: ack && summarize(ack) };
+    const result: QueryResult = { mac: c.mac, offer: offer && summarize(offer), ack: ack && summarize(ack), ...(c.renewAfterMs !== undefined ? { renewals } : {}) };
     process.stdout.write(JSON.stringify(result) + '\n');
   }
   sock.close();
