@@ -200,7 +200,11 @@ export class DhcpEngine {
     this.book = new LeaseBook(options.leases);
     // Free queues of every range built right after start-up, not by the first DISCOVER (a store scan).
     setTimeout(() => {
-      for (const share of this.config.sharedNetworks) for (const pool of share.pools) for (const r of pool.ranges) this.book.primeQueues(r.first, r.last);
+      try {
+        for (const share of this.config.sharedNetworks) for (const pool of share.pools) for (const r of pool.ranges) this.book.primeQueues(r.first, r.last);
+      } catch {
+        // the store closed meanwhile (a short-lived engine): the queues get built when first needed
+      }
     }, 0).unref();
     this.ports = options.ports;
     this.resolveAddresses = options.resolveAddresses;

@@ -6,8 +6,9 @@
  * @module
  */
 import { cloneLease, type Lease } from '../../leases/lease.js';
-import type { LeaseLookup } from '../policy/allocate.js';
+import type { InactiveQueue, LeaseLookup } from '../policy/allocate.js';
 import { MinHeap } from './min-heap.js';
+import { FreeQueues, canKeepQueues } from './free-queues.js';
 import type { LeaseView } from './ports.js';
 
 /** An offered lease held in memory until it ends. */
@@ -50,7 +51,12 @@ export class LeaseBook implements LeaseLookup {
   private readonly cursors = new Map<number, VirginCursor>();
   private cursorList: VirginCursor[] = [];
 
-  constructor(private readonly store: LeaseView) {}
+  /** ISC's free queues over the store (when it has a commit listener): the allocator reads queue heads. */
+  private readonly queues: FreeQueues | undefined;
+
+  constructor(private readonly store: LeaseView) {
+    this.queues = canKeepQueues(store) ? new FreeQueues(store) : undefined;
+  }
 
   /** Sets the time used to drop stale offers. */
   setNow(now: number): void {
@@ -142,6 +148,39 @@ export class LeaseBook implements LeaseLookup {
       else if (o.bindingState !== 'active') yield o;
     }
     for (const l of this.pending.values()) if (l.address >= first && l.address <= last && !seen.has(l.address) && l.bindingState !== 'active') yield l;
+  }
+
+  /** Builds the free queues of a range now (one store scan) instead of at its first allocation. */
+  primeQueues(first: number, last: number): void {
+    this.queues?.queues(first, last);
+  }
+
+  /**
+   * The inactive leases of [first, last] as ISC's free queues (free, backup, expired/released/reset,
+   * abandoned), each in allocation order, plus this turn's not yet committed inactive leases (unsorted);
+   * undefined when the store cannot keep queues (then use {@link inactiveInRange}).
+   */
+  inactiveQueues(first: number, last: number): InactiveQueue[] | undefined {
+    if (this.queues === undefined) return undefined;
+    const q = this.queues.queues(first, last);
+    const out: InactiveQueue[] = (['free', 'backup', 'other', 'abandoned'] as const).map((group) => ({ group, sorted: true, leases: this.queueLeases(q[group]) }));
+    const extra: Lease[] = [];
+    for (const l of this.pending.values()) if (l.address >= first && l.address <= last && l.bindingState !== 'active') extra.push(l);
+    if (extra.length > 0) out.push({ group: 'pending', sorted: false, leases: extra });
+    return out;
+  }
+
+  private *queueLeases(items: readonly { readonly address: number }[]): Iterable<Lease> {
+    for (const { address } of items) {
+      if (this.pending.has(address)) continue; // reported with the turn's writes
+      const o = this.overlay(address);
+      if (o !== undefined) {
+        if (o.bindingState !== 'active') yield o;
+        continue;
+      }
+      const l = this.store.getByAddress(address);
+      if (l !== undefined && l.bindingState !== 'active') yield l;
+    }
   }
 
   /**
@@ -239,6 +278,7 @@ export class LeaseBook implements LeaseLookup {
     this.deleteOffer(lease.address);
     const o: Offer = { lease, until };
     this.offers.set(lease.address, o);
+    this.queues?.setOffered(lease.address, until);
     this.offerExpiry.push({ until, address: lease.address, offer: o });
     if (lease.uid !== null) addIndex(this.offersByUid, lease.uid.toString('hex'), lease.address);
     if (lease.hardware !== null) addIndex(this.offersByHardware, hardwareKey(lease.hardware.htype, lease.hardware.address), lease.address);
@@ -253,6 +293,7 @@ export class LeaseBook implements LeaseLookup {
     const o = this.offers.get(address);
     if (o === undefined) return;
     this.offers.delete(address);
+    this.queues?.setOffered(address, undefined);
     if (o.lease.uid !== null) removeIndex(this.offersByUid, o.lease.uid.toString('hex'), address);
     if (o.lease.hardware !== null) removeIndex(this.offersByHardware, hardwareKey(o.lease.hardware.htype, o.lease.hardware.address), address);
   }

@@ -32,6 +32,20 @@ export interface LeaseLookup {
    * not in `exclude` (the engine's lease book keeps a cursor per segment, so this is O(1) amortised).
    */
   firstUnrecorded?(lo: number, hi: number, exclude?: ReadonlySet<number>): number | undefined;
+  /**
+   * Optional fast path: the inactive leases of [first, last] as ISC's per-pool free queues (free, backup,
+   * expired/released/reset, abandoned), each sorted in allocation order, so that the allocator looks at
+   * queue heads as ISC allocate_lease does instead of reading every inactive record per DISCOVER.
+   */
+  inactiveQueues?(first: number, last: number): readonly InactiveQueue[] | undefined;
+}
+
+/** One free queue of a range (see {@link LeaseLookup.inactiveQueues}). */
+export interface InactiveQueue {
+  readonly group: 'free' | 'backup' | 'other' | 'abandoned' | 'pending';
+  /** In allocation order (`ends`, then ISC's hash walk): the first usable lease is the queue's answer. */
+  readonly sorted: boolean;
+  readonly leases: Iterable<Lease>;
 }
 
 /** Everything the allocator decides with. */
@@ -359,24 +373,32 @@ function poolCandidate(ctx: AllocationContext, pool: Pool, exclude: ReadonlySet<
       }
     }
     if (free !== undefined && endsKey(free) === 0 && v !== undefined) return;
-    // Then the free queue proper: recorded leases that are not active.
-    for (const l of ctx.leases.inactiveInRange(range.first, range.last)) {
-      if (exclude.has(l.address)) continue;
-      if (l.bindingState === 'abandoned') {
-        if (abandoned === undefined || endsKey(l) < endsKey(abandoned)) abandoned = l;
-        continue;
-      }
-      if (isActive(l, ctx.now)) continue;
-      if (l.bindingState === 'free' || l.bindingState === 'backup' || !failover) {
-        // A free lease whose ends is in the future was just offered to someone (ISC: ends = now + 120).
-        if (l.ends !== null && l.ends > ctx.now) continue;
-        if (!mineToReallocate(ctx, l, pool)) {
-          peerHasLeases = true;
+    // Then the free queue proper: recorded leases that are not active. With sorted queues only each
+    // queue's first usable lease counts (ISC allocate_lease looks at queue heads).
+    const queues = ctx.leases.inactiveQueues?.(range.first, range.last) ?? [{ group: 'pending', sorted: false, leases: ctx.leases.inactiveInRange(range.first, range.last) }];
+    for (const q of queues) {
+      if (failover && q.group === 'other') continue; // expired/released/reset wait for the partner's ack
+      for (const l of q.leases) {
+        if (exclude.has(l.address)) continue;
+        if (l.bindingState === 'abandoned') {
+          if (abandoned === undefined || endsKey(l) < endsKey(abandoned)) abandoned = l;
+          if (q.sorted) break;
           continue;
         }
-        if (free === undefined || queueBefore(l, ri, free, freeRange)) {
-          free = l;
-          freeRange = ri;
+        if (isActive(l, ctx.now)) continue;
+        if (l.bindingState === 'free' || l.bindingState === 'backup' || !failover) {
+          // A free lease whose ends is in the future was just offered to someone (ISC: ends = now + 120).
+          if (l.ends !== null && l.ends > ctx.now) continue;
+          if (!mineToReallocate(ctx, l, pool)) {
+            peerHasLeases = true;
+            if (q.sorted) break;
+            continue;
+          }
+          if (free === undefined || queueBefore(l, ri, free, freeRange)) {
+            free = l;
+            freeRange = ri;
+          }
+          if (q.sorted) break;
         }
       }
     }
