@@ -123,10 +123,27 @@ class LinkSocket {
     return x;
   }
 
+  /** Messages of this turn not yet written: sent as ONE write (several BNDUPD/BNDACK per TCP segment). */
+  private out: Buffer[] = [];
+  private outScheduled = false;
+
   send(type: number, fields: FailoverFields, xid: number): void {
     if (this.phase === 'closed' || this.socket.destroyed) return;
-    this.socket.write(encodeFields(type, this.owner.now(), xid, fields));
+    this.out.push(encodeFields(type, this.owner.now(), xid, fields));
+    if (!this.outScheduled) {
+      this.outScheduled = true;
+      setImmediate(() => this.flushOut());
+    }
     this.armContact();
+  }
+
+  /** Writes what {@link send} collected (also right before a close, so that a reject still goes out). */
+  flushOut(): void {
+    this.outScheduled = false;
+    if (this.out.length === 0) return;
+    const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
+    this.out = [];
+    if (!this.socket.destroyed) this.socket.write(data);
   }
 
   startUp(partnerReceiveTimer: number): void {
@@ -196,6 +213,7 @@ class LinkSocket {
   /** Graceful close: what we wrote is delivered, then FIN. */
   end(): void {
     if (this.phase === 'closed') return;
+    this.flushOut();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2000).unref?.();
     this.clearTimers();
@@ -213,6 +231,7 @@ class LinkSocket {
     const wasUp = this.phase === 'up';
     this.phase = 'closed';
     this.clearTimers();
+    this.flushOut();
     this.socket.destroy();
     this.owner.onClosed(this, wasUp);
   }

@@ -33,11 +33,12 @@ import {
   IP_FLAG_RESERVE,
   bindingStatusFromWire,
   isStateName,
+  rejectReasonText,
   stateToWire,
   type FailoverMessage,
   type FailoverStateName,
 } from './messages.js';
-import type { FailoverLease, FailoverStore } from './ports.js';
+import type { FailoverLease, FailoverPool, FailoverStore } from './ports.js';
 import { FailoverStateMachine, type FailoverStateRecord, type FsmAction, type FsmTimer } from './state-machine.js';
 
 /** Everything one relationship needs. */
@@ -133,6 +134,18 @@ function fromStoreRecord(r: StoreStateRecord | undefined, now: number): Failover
 const DHCPDISCOVER = 1;
 const DHCPREQUEST = 3;
 
+/** Free and backup leases of a pool (the pool's counters when it has them, else a count of its leases). */
+function poolCounts(pool: FailoverPool): { free: number; backup: number } {
+  if (pool.stateCounts) return pool.stateCounts();
+  let free = 0;
+  let backup = 0;
+  for (const l of pool.leases()) {
+    if (l.bindingState === 'free') free++;
+    else if (l.bindingState === 'backup') backup++;
+  }
+  return { free, backup };
+}
+
 /** One failover relationship (ISC `dhcp_failover_state`). */
 export class FailoverPeer {
   readonly name: string;
@@ -146,11 +159,25 @@ export class FailoverPeer {
   private partnerMaxUnacked = 0;
   /** Addresses waiting to be sent (ISC update_queue), in order. */
   private readonly pending = new Set<number>();
+  /** Sent, not yet acked (ISC ack_queue); its size is ISC's cur_unacked_updates. */
+  private readonly inflight = new Set<number>();
   /**
-   * Sent, not yet acked (ISC ack_queue): address → xid. `superseded`: the partner's duelling update won;
-   * its late BNDACK still completes the burst but no longer touches the lease.
+   * ISC `lease->last_xid`: the xid of the last BNDUPD sent for an address, cleared when the lease leaves the
+   * ack queue by an ack, a newer change of ours or a duelling update the partner won (a late BNDACK then
+   * finds none and is dropped silently), but kept when un-acked updates go back to the send queue (a late
+   * BNDACK for them still counts). A BNDACK is matched by address AND this xid (FAILOVER.md §1.5).
    */
-  private readonly inflight = new Map<number, { xid: number; superseded: boolean }>();
+  private readonly lastXid = new Map<number, number>();
+  /**
+   * Lease writes of this turn, committed together (one transaction, one fsync) in a microtask at the end
+   * of the current callback: every BNDUPD of a TCP read, every binding change of a DHCP turn. Reads go
+   * through {@link lease} so that they see these writes first.
+   */
+  private batch = new Map<number, FailoverLease>();
+  private batchWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void; rethrow: boolean }> = [];
+  private flushScheduled = false;
+  /** Writes handed to an asynchronous store commit that has not resolved yet. */
+  private committing = new Map<number, FailoverLease>();
   /** The UPDREQ/UPDREQALL being answered. */
   private burst: { xid: number; remaining: Set<number> } | undefined;
   private readonly timers = new Map<FsmTimer | 'pool', NodeJS.Timeout>();
@@ -279,8 +306,8 @@ export class FailoverPeer {
     if (lease.bindingState === 'released' && timeValue(lease.tstp) < timeValue(lease.ends)) lease.tstp = lease.ends;
     // ISC ack_lease: a smaller promise than the acknowledged one also lowers tsfp (§6.4).
     if (lease.bindingState === 'active' && timeValue(lease.tstp) < timeValue(lease.tsfp)) lease.tsfp = lease.tstp;
-    this.pending.add(lease.address);
-    this.sendUpdates();
+    this.queueUpdate(lease.address);
+    this.scheduleSend();
   }
 
   private peerFreeCache: { at: number; count: number } | undefined;
@@ -289,7 +316,7 @@ export class FailoverPeer {
     if (this.peerFreeCache && this.peerFreeCache.at === now) return this.peerFreeCache.count;
     const st = peerFreeState(this.role);
     let count = 0;
-    for (const p of this.store.pools()) for (const l of p.leases()) if (l.bindingState === st) count++;
+    for (const p of this.store.pools()) count += poolCounts(p)[st];
     this.peerFreeCache = { at: now, count };
     return count;
   }
@@ -348,6 +375,7 @@ export class FailoverPeer {
   }
 
   private onUpdateRequest(m: FailoverMessage): void {
+    this.flushNow();
     const all = m.type === FTM.UPDREQALL;
     if (this.burst) this.log.info('Received update request while old update still flying!  Silently discarding old request.');
     const remaining = new Set<number>();
@@ -400,14 +428,17 @@ export class FailoverPeer {
     const owner = this.store.ownerOf(ip);
     if (owner === 'unknown') return ack({ reason: FTR.ILLEGAL_IP_ADDR, message: 'unknown IP address' });
     if (owner === 'other-relationship') return ack({ reason: FTR.ILLEGAL_IP_ADDR, message: 'IP address is covered by a different failover relationship state' });
-    const lease = this.store.get(ip);
+    const lease = this.lease(ip);
     if (!lease) return ack({ reason: FTR.ILLEGAL_IP_ADDR, message: 'unknown IP address' });
     const requested = bindingStatusFromWire(f.bindingStatus!)!;
+    let duelLost = false;
     if (this.inflight.has(ip)) {
       if (!incomingWins(lease, requested, f.cltt ?? 0, this.role)) {
         return ack({ reason: FTR.LESS_CRIT_BIND_INFO, message: 'incoming update is less critical than outgoing update' });
       }
-      this.inflight.get(ip)!.superseded = true;
+      // ISC: off the ack queue, so that our late BNDACK is ignored ("spurious ACKs").
+      this.ackQueueRemove(ip);
+      duelLost = true;
     }
     const bad = checkTransition(lease, requested, f, this.role, this.fsm.state === 'normal', now);
     if (bad) return ack(bad);
@@ -422,44 +453,88 @@ export class FailoverPeer {
       () => {
         ack();
         // The partner now has what we would have sent: an update still queued for it is moot.
-        if (this.pending.delete(ip) && !this.inflight.has(ip)) this.finishBurstItem(ip);
+        if ((this.pending.delete(ip) || duelLost) && !this.inflight.has(ip)) this.finishBurstItem(ip);
         if (requested === 'expired' || requested === 'released' || requested === 'reset') this.affinity(lease);
       },
       () => ack({ reason: FTR.MISC_REJECT, message: 'database update failed' }),
     );
   }
 
+  /** ISC dhcp_failover_process_bind_ack (FAILOVER.md §1.5, §4.6). */
   private onBndack(m: FailoverMessage): void {
     const f = m.fields;
     if (f.assignedIpAddress === undefined) return;
     const ip = f.assignedIpAddress;
-    const entry = this.inflight.get(ip);
-    if (entry === undefined || entry.xid !== m.xid) {
-      this.log.info(`bind update on ${ipString(ip)} got ack from ${this.name}: ${entry === undefined ? 'no such lease' : 'xid mismatch'}.`);
+    const lease = this.lease(ip);
+    if (!lease) {
+      this.log.info(`bind update on ${ipString(ip)} got ack from ${this.name}: no such lease.`);
       return;
     }
-    this.inflight.delete(ip);
-    const lease = this.store.get(ip);
     if (f.rejectReason !== undefined) {
-      this.log.error(`bind update on ${ipString(ip)} from ${this.name} rejected: ${f.message ?? ''}`);
-    } else if (lease && !entry.superseded) {
-      const before = `${String(lease.tsfp)} ${String(lease.atsfp)} ${lease.bindingState} ${lease.rewindBindingState}`;
-      lease.tsfp = lease.tstp;
-      lease.atsfp = lease.tstp;
-      let returned = false;
-      if (lease.bindingState === 'expired' || lease.bindingState === 'released' || lease.bindingState === 'reset') {
-        lease.bindingState = 'free';
-        lease.nextBindingState = 'free';
-        returned = true;
-      }
-      lease.rewindBindingState = lease.bindingState;
-      this.peerFreeCache = undefined;
-      // Never-used leases acked after an UPDREQALL do not change: ISC does not write them either.
-      if (before !== `${String(lease.tsfp)} ${String(lease.atsfp)} ${lease.bindingState} ${lease.rewindBindingState}`) void this.commit([lease]);
-      if (returned) this.affinity(lease);
+      this.log.error(`bind update on ${ipString(ip)} from ${this.name} rejected: ${f.message ?? rejectReasonText(f.rejectReason)}`);
+      this.unqueueAcked(ip);
+      return;
     }
+    const last = this.lastXid.get(ip);
+    // An ack for an update we no longer wait for (acked already, or superseded): dropped silently.
+    if (last === undefined) {
+      this.unqueueAcked(ip);
+      return;
+    }
+    if (last !== m.xid) {
+      this.log.info(`bind update on ${ipString(ip)} got ack from ${this.name}: xid mismatch.`);
+      return;
+    }
+    const before = `${String(lease.tsfp)} ${String(lease.atsfp)} ${lease.bindingState} ${lease.rewindBindingState}`;
+    lease.tsfp = lease.tstp;
+    lease.atsfp = lease.tstp;
+    let returned = false;
+    if (lease.bindingState === 'expired' || lease.bindingState === 'released' || lease.bindingState === 'reset') {
+      lease.bindingState = 'free';
+      lease.nextBindingState = 'free';
+      returned = true;
+    }
+    lease.rewindBindingState = lease.bindingState;
+    this.peerFreeCache = undefined;
+    // Never-used leases acked after an UPDREQALL do not change: ISC does not write them either.
+    if (before !== `${String(lease.tsfp)} ${String(lease.atsfp)} ${lease.bindingState} ${lease.rewindBindingState}`) void this.commit([lease]);
+    this.unqueueAcked(ip);
+    if (returned) this.affinity(lease);
+  }
+
+  /** After a BNDACK: off the ack queue, the UPDREQ burst may be done, and there is room for more. */
+  private unqueueAcked(ip: number): void {
+    this.ackQueueRemove(ip);
     this.finishBurstItem(ip);
-    this.sendUpdates();
+    this.scheduleSend();
+  }
+
+  /** ISC dhcp_failover_ack_queue_remove: last_xid is forgotten only when the lease was on the ack queue. */
+  private ackQueueRemove(ip: number): void {
+    if (this.inflight.delete(ip)) this.lastXid.delete(ip);
+  }
+
+  /** ISC dhcp_failover_queue_update: a changed lease goes (once) to the send queue, off the ack queue. */
+  private queueUpdate(address: number): void {
+    if (this.pending.has(address)) return;
+    this.ackQueueRemove(address);
+    this.pending.add(address);
+  }
+
+  /** The lease as this relationship last wrote it (this turn's writes first), else from the store. */
+  private lease(address: number): FailoverLease | undefined {
+    return this.batch.get(address) ?? this.committing.get(address) ?? this.store.get(address);
+  }
+
+  private sendScheduled = false;
+  /** Sends queued updates once the current callback is done (after this turn's other changes queued). */
+  private scheduleSend(): void {
+    if (this.sendScheduled) return;
+    this.sendScheduled = true;
+    queueMicrotask(() => {
+      this.sendScheduled = false;
+      this.sendUpdates();
+    });
   }
 
   /** Sends queued BNDUPDs while the partner's max-unacked allows (§4.6). */
@@ -467,10 +542,10 @@ export class FailoverPeer {
     if (!this.connection.isUp || this.fsm.state === 'startup') return;
     const max = Math.max(0, this.partnerMaxUnacked);
     const changed: FailoverLease[] = [];
-    for (const address of [...this.pending]) {
+    for (const address of this.pending) {
       if (this.inflight.size >= max) break;
       this.pending.delete(address);
-      const lease = this.store.get(address);
+      const lease = this.lease(address);
       if (!lease) {
         this.finishBurstItem(address);
         continue;
@@ -480,7 +555,8 @@ export class FailoverPeer {
         this.pending.add(address);
         break;
       }
-      this.inflight.set(address, { xid, superseded: false });
+      this.inflight.add(address);
+      this.lastXid.set(address, xid);
       if (lease.atsfp !== 0) {
         lease.atsfp = 0;
         changed.push(lease);
@@ -498,14 +574,9 @@ export class FailoverPeer {
     if (this.role !== 'primary' || lease.bindingState !== 'free') return;
     const key = leaseHashKey(lease);
     if (!key || bucketIsMine(key, 'primary', this.hba)) return;
-    const pool = this.store.pools().find((p) => [...p.leases()].some((l) => l.address === lease.address));
+    const pool = this.store.pools().find((p) => (p.contains ? p.contains(lease.address) : [...p.leases()].some((l) => l.address === lease.address)));
     if (!pool) return;
-    let free = 0;
-    let backup = 0;
-    for (const l of pool.leases()) {
-      if (l.bindingState === 'free') free++;
-      else if (l.bindingState === 'backup') backup++;
-    }
+    const { free, backup } = poolCounts(pool);
     const hold = Math.trunc(((free + backup) * (this.opts.maxLeaseOwnership ?? 10) + 50) / 100);
     if (Math.trunc((free - backup) / 2) <= -hold) return;
     const now = this.now();
@@ -514,30 +585,72 @@ export class FailoverPeer {
     lease.tstp = now;
     lease.starts = now;
     void this.commit([lease]);
-    this.pending.add(lease.address);
-    this.sendUpdates();
+    this.queueUpdate(lease.address);
+    this.scheduleSend();
   }
 
+  /** ISC dhcp_failover_rescind_updates: un-acked updates go back to the front of the send queue. */
   private requeueUnacked(): void {
     if (this.inflight.size === 0) return;
     const rest = [...this.pending];
     this.pending.clear();
-    for (const a of this.inflight.keys()) this.pending.add(a);
+    for (const a of this.inflight) this.pending.add(a);
     for (const a of rest) this.pending.add(a);
     this.inflight.clear();
   }
 
   /**
-   * Commits through the store. Never rejects: a failed write is logged (the BNDUPD path passes `rethrow`
-   * to turn it into a BNDACK reject, as ISC answers `database update failed`).
+   * Queues leases for this turn's commit (see {@link batch}). Never rejects: a failed write is logged (the
+   * BNDUPD path passes `rethrow` to turn it into a BNDACK reject, as ISC answers `database update failed`).
    */
-  private async commit(leases: FailoverLease[], rethrow = false): Promise<void> {
-    try {
-      await this.store.commit(leases);
-    } catch (e) {
+  private commit(leases: FailoverLease[], rethrow = false): Promise<void> {
+    for (const l of leases) this.batch.set(l.address, l);
+    return new Promise<void>((resolve, reject) => {
+      this.batchWaiters.push({ resolve, reject, rethrow });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flushNow());
+      }
+    });
+  }
+
+  /** Commits this turn's writes in one store transaction now, then settles their waiters. */
+  private flushNow(): void {
+    this.flushScheduled = false;
+    if (this.batch.size === 0 && this.batchWaiters.length === 0) return;
+    const writes = this.batch;
+    const waiters = this.batchWaiters;
+    this.batch = new Map();
+    this.batchWaiters = [];
+    const done = (): void => {
+      for (const w of waiters) w.resolve();
+    };
+    const failed = (e: unknown): void => {
       this.log.error(`failover peer ${this.name}: lease commit failed: ${String(e)}`);
-      if (rethrow) throw e;
+      for (const w of waiters) (w.rethrow ? w.reject : w.resolve)(e);
+    };
+    let r: void | Promise<void>;
+    try {
+      r = writes.size > 0 ? this.store.commit([...writes.values()]) : undefined;
+    } catch (e) {
+      failed(e);
+      return;
     }
+    if (r === undefined) return done();
+    for (const [a, l] of writes) this.committing.set(a, l);
+    const forget = (): void => {
+      for (const [a, l] of writes) if (this.committing.get(a) === l) this.committing.delete(a);
+    };
+    r.then(
+      () => {
+        forget();
+        done();
+      },
+      (e: unknown) => {
+        forget();
+        failed(e);
+      },
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -546,6 +659,7 @@ export class FailoverPeer {
   /** Runs the balance over every pool; returns how many leases were queued to the peer. */
   balance(timerDriven: boolean): number {
     if (this.fsm.state !== 'normal') return 0;
+    this.flushNow();
     const now = this.now();
     let queued = 0;
     let requestPeer = false;
@@ -571,7 +685,7 @@ export class FailoverPeer {
         l.tstp = now;
         l.starts = now;
         l.clientHostname = null;
-        this.pending.add(l.address);
+        this.queueUpdate(l.address);
         changed.push(l);
       }
       queued += r.give.length;
@@ -650,6 +764,7 @@ export class FailoverPeer {
         this.requeueUnacked();
         break;
       case 'enter-normal': {
+        this.flushNow();
         this.balance(false);
         let queued = this.pending.size;
         for (const p of this.store.pools()) {
@@ -668,13 +783,14 @@ export class FailoverPeer {
         this.schedulePoolCheck();
         break;
       case 'enter-partner-down': {
+        this.flushNow();
         const changed: FailoverLease[] = [];
         for (const p of this.store.pools()) {
           for (const l of p.leases()) {
             if (l.bindingState === 'expired' || l.bindingState === 'released' || l.bindingState === 'reset') {
               l.tsfp = this.fsm.stos + this.fsm.mclt;
               changed.push(l);
-              this.pending.add(l.address);
+              this.queueUpdate(l.address);
             }
           }
         }

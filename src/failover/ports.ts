@@ -25,6 +25,14 @@ export interface FailoverPool {
   readonly label: string;
   /** The pool's leases (every address of its ranges, including never-used ones). */
   leases(): Iterable<FailoverLease>;
+  /**
+   * Optional fast path: how many leases of the pool are free and backup (never-used addresses count as
+   * free), without reading every lease (ISC keeps these as pool counters). Without it, {@link leases} is
+   * counted.
+   */
+  stateCounts?(): { free: number; backup: number };
+  /** Optional: whether an address is in one of the pool's ranges. */
+  contains?(address: number): boolean;
 }
 
 /** Where an address belongs, for BNDUPD validation (§6.3 reject reason 1). */

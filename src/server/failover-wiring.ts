@@ -23,12 +23,32 @@ export function failoverStoreFor(config: Config, store: LeaseStore, peerName: st
     label: pool.sharedNetwork.name,
     *leases(): Iterable<Lease> {
       for (const r of pool.ranges) {
-        const recorded = new Map<number, Lease>();
-        for (const l of store.leases({ from: r.first, to: r.last })) recorded.set(l.address, l);
-        for (let a = r.first; a <= r.last; a++) yield recorded.get(a) ?? emptyLease(a);
+        // Merge the store's records (address order) with the never-used addresses between them.
+        let next = r.first;
+        for (const l of store.leases({ from: r.first, to: r.last })) {
+          for (; next < l.address; next++) yield emptyLease(next);
+          yield l;
+          next = l.address + 1;
+        }
+        for (; next <= r.last; next++) yield emptyLease(next);
       }
     },
+    stateCounts: () => counters(pool).counts(),
+    contains: (address: number): boolean => pool.ranges.some((r) => address >= r.first && address <= r.last),
   }));
+  // Pool counters (ISC keeps free/backup counts per pool): built once from the store, then kept by its
+  // commit listener, so that load balancing's "peer has free leases" check costs nothing per DISCOVER.
+  const counterMap = new Map<Pool, PoolCounters>();
+  const counters = (pool: Pool): PoolCounters => {
+    let c = counterMap.get(pool);
+    if (c === undefined) {
+      c = new PoolCounters(pool, store);
+      counterMap.set(pool, c);
+    }
+    return c;
+  };
+  // Counted now (at start, like ISC's pool counters), not at the first DISCOVER of a busy server.
+  for (const pool of config.pools) if (usesPeer(pool)) counters(pool);
   return {
     pools: () => pools,
     get(address: number): Lease | undefined {
@@ -45,6 +65,58 @@ export function failoverStoreFor(config: Config, store: LeaseStore, peerName: st
     loadState: (peer) => store.getFailoverState(peer),
     saveState: (record: FailoverStateRecord) => store.write((w) => w.putFailoverState(record)),
   };
+}
+
+/** Free/backup counts of one pool over the lease store (never-used addresses count as free). */
+class PoolCounters {
+  private free = 0;
+  private backup = 0;
+  /** State group of every recorded address of the pool (an address not in it was never used: free). */
+  private readonly states = new Map<number, 'free' | 'backup' | 'other'>();
+
+  constructor(
+    private readonly pool: Pool,
+    store: LeaseStore,
+  ) {
+    for (const r of pool.ranges) {
+      let recorded = 0;
+      for (const l of store.leases({ from: r.first, to: r.last })) {
+        recorded++;
+        this.set(l.address, l.bindingState);
+      }
+      this.free += r.last - r.first + 1 - recorded;
+    }
+    const ref = new WeakRef(this);
+    const off = store.onCommit((info) => {
+      const self = ref.deref();
+      if (self === undefined) return void off();
+      for (const l of info.leases) if (self.covers(l.address)) self.update(l.address, l.bindingState);
+      for (const a of info.deletedLeases) if (self.covers(a)) self.update(a, 'free');
+    });
+  }
+
+  private covers(address: number): boolean {
+    return this.pool.ranges.some((r) => address >= r.first && address <= r.last);
+  }
+
+  private set(address: number, state: string): void {
+    const s = state === 'free' ? 'free' : state === 'backup' ? 'backup' : 'other';
+    this.states.set(address, s);
+    if (s === 'free') this.free++;
+    else if (s === 'backup') this.backup++;
+  }
+
+  private update(address: number, state: string): void {
+    // An address not seen before was never used: it counted as free.
+    const old = this.states.get(address) ?? 'free';
+    if (old === 'free') this.free--;
+    else if (old === 'backup') this.backup--;
+    this.set(address, state);
+  }
+
+  counts(): { free: number; backup: number } {
+    return { free: this.free, backup: this.backup };
+  }
 }
 
 /** Starts every failover relationship of the config (or returns undefined when there is none). */
