@@ -30,6 +30,7 @@ import {
   AgentSubOption,
   EMPTY,
   ipv4ToBytes,
+  MessageType,
   messageType as packetMessageType,
   messageTypeName,
   optionUint32,
@@ -53,6 +54,7 @@ import type { PermitFacts } from '../policy/permits.js';
 import { applyLeaseHostname, type HostnameLookupRequest, wantsLeaseHostname } from '../policy/lease-hostnames.js';
 import { topLevelOptions } from '../policy/site-option-space.js';
 import { LeaseReuse, SV_CACHE_THRESHOLD } from '../policy/lease-reuse.js';
+import { answerLeasequery, keepVendorClass } from '../policy/leasequery.js';
 import { chooseLeaseTime, DEFAULT_ABANDON_LEASE_TIME, INFINITE_LEASE_TIME, leaseExpiry } from '../policy/lease-time.js';
 
 /** Server-space option codes (ISC server/stables.c) the engine reads after running the scopes. */
@@ -331,7 +333,7 @@ export class DhcpEngine {
   private dispatch(s: RequestState): 'stop' {
     const client = this.logClient(s, undefined);
     // ISC dhcp(): without a network segment only REQUEST and INFORM go on (they may be answered anyway).
-    if (s.share === undefined && s.type !== DHCPREQUEST && s.type !== DHCPINFORM && s.type !== 0) {
+    if (s.share === undefined && s.type !== DHCPREQUEST && s.type !== DHCPINFORM && s.type !== 0 && s.type !== MessageType.DHCPLEASEQUERY) {
       if (s.type >= 1 && s.type <= 8) this.ports.logger.info(L.badPacketLine(messageTypeName(s.type), client, 'unknown network segment'));
       return 'stop';
     }
@@ -354,6 +356,30 @@ export class DhcpEngine {
       case DHCPINFORM:
         this.inform(s);
         break;
+      case MessageType.DHCPLEASEQUERY: {
+        // RFC 4388 as ISC's dhcpleasequery (src/policy/leasequery.ts): scopes of giaddr's subnet, classes.
+        const r = answerLeasequery({
+          packet: s.packet,
+          now: s.now,
+          logger: this.ports.logger,
+          leases: this.book,
+          interfaceAddress: s.req.iface.addresses[0] ?? 0,
+          inRange: (a) => this.index.rangeOf(a) !== undefined,
+          relayOptions: () => {
+            const opts = new OptionState();
+            const ctx = this.evalContext(s, opts, undefined, undefined);
+            const subnet = this.index.subnetOf(s.packet.giaddr);
+            this.runClassScopes(s, ctx, this.runScopes(ctx, [scopeChain(subnet !== undefined ? subnet.scope : this.config.global)]));
+            return opts;
+          },
+        });
+        if (r !== undefined) {
+          const loopback = s.packet.giaddr >>> 24 === 127;
+          const route: ReplyRoute = { kind: 'relay', address: s.packet.giaddr, port: loopback ? this.clientPort : (this.relayPort(s) ?? this.serverPort) };
+          s.replies.push({ packet: r.packet, route, iface: s.req.iface, sourceAddress: r.source, encode: { maxSize: iscReplyMaxSize(optionUint16(s.packet, DhcpOption.MAX_MESSAGE_SIZE)) } });
+        }
+        break;
+      }
       case DHCPOFFER:
       case DHCPACK:
       case DHCPNAK:
@@ -736,6 +762,7 @@ export class DhcpEngine {
     if (hostnameOpt !== undefined) next.clientHostname = stripNul(hostnameOpt);
     if (host !== undefined && boolParam(opts, SV.useHostDeclNames) === 1) next.hostname = host.name;
     next.scope = variables;
+    keepVendorClass(next.scope, packet);
     const agent = packet.options.get(DhcpOption.AGENT_INFORMATION);
     const sub = agent !== undefined ? parseSubOptions(agent) : undefined;
     if (sub !== undefined) next.agentOptions = sub.map((o) => ({ code: o.code, data: Buffer.from(o.data) }));

@@ -34,11 +34,31 @@ export interface QuerySpec {
   readonly clients: readonly QueryClient[];
   /** Per reply (default 3000 ms); on timeout the request is sent once more. */
   readonly timeoutMs?: number;
+  /** DHCPLEASEQUERY messages (RFC 4388) sent after the clients, as the relay; one result line each. */
+  readonly leasequeries?: readonly LeasequerySpec[];
+}
+
+/** One DHCPLEASEQUERY: by address (ciaddr), by client identifier (option 61, hex) or by MAC (chaddr). */
+export interface LeasequerySpec {
+  readonly ciaddr?: string;
+  readonly clientId?: string;
+  readonly mac?: string;
+}
+
+/** The result line of one leasequery. */
+export interface LeasequeryResult {
+  readonly leasequery: number;
+  readonly reply: QueryReply | null;
 }
 
 /** One reply as printed. */
 export interface QueryReply {
   readonly type: number;
+  readonly ciaddr: string;
+  readonly htype: number;
+  readonly hlen: number;
+  /** chaddr (16 octets) in hex. */
+  readonly chaddr: string;
   readonly yiaddr: string;
   readonly siaddr: string;
   readonly file: string;
@@ -58,7 +78,7 @@ export interface QueryResult {
 function summarize(p: DhcpPacket): QueryReply {
   const options: Record<string, string> = {};
   for (const [code, v] of p.options) options[String(code)] = v.toString('hex');
-  return { type: p.options.get(DhcpOption.MESSAGE_TYPE)?.[0] ?? 0, yiaddr: ipv4ToString(p.yiaddr), siaddr: ipv4ToString(p.siaddr), file: p.file.toString('latin1'), options };
+  return { type: p.options.get(DhcpOption.MESSAGE_TYPE)?.[0] ?? 0, ciaddr: ipv4ToString(p.ciaddr), htype: p.htype, hlen: p.hlen, chaddr: p.chaddr.toString('hex'), yiaddr: ipv4ToString(p.yiaddr), siaddr: ipv4ToString(p.siaddr), file: p.file.toString('latin1'), options };
 }
 
 async function main(): Promise<void> {
@@ -136,6 +156,24 @@ async function main(): Promise<void> {
       }
     }
     const result: QueryResult = { mac: c.mac, offer: offer && summarize(offer), ack: ack && summarize(ack), ...(c.renewAfterMs !== undefined ? { renewals } : {}) };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  }
+  for (const [i, lq] of (spec.leasequeries ?? []).entries()) {
+    const p = emptyPacket();
+    p.xid = ++xid;
+    p.giaddr = giaddr;
+    p.htype = 0;
+    p.hlen = 0;
+    if (lq.ciaddr !== undefined) p.ciaddr = ipv4FromString(lq.ciaddr)!;
+    if (lq.mac !== undefined) {
+      p.htype = 1;
+      p.hlen = 6;
+      Buffer.from(lq.mac.replace(/:/g, ''), 'hex').copy(p.chaddr);
+    }
+    p.options.set(DhcpOption.MESSAGE_TYPE, Buffer.from([10]));
+    if (lq.clientId !== undefined) p.options.set(DhcpOption.CLIENT_IDENTIFIER, Buffer.from(lq.clientId, 'hex'));
+    const r = await exchange(p);
+    const result: LeasequeryResult = { leasequery: i, reply: r && summarize(r) };
     process.stdout.write(JSON.stringify(result) + '\n');
   }
   sock.close();

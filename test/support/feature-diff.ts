@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { ISC_DHCPD, type NsProcess, type Topology } from './netns.js';
-import type { QueryResult, QuerySpec } from './dhcp-query.js';
+import type { LeasequeryResult, QueryResult, QuerySpec } from './dhcp-query.js';
 
 const here = fileURLToPath(import.meta.url);
 const fromSource = here.endsWith('.ts');
@@ -84,16 +84,25 @@ export async function startServer(
   };
 }
 
-/** Runs test/support/dhcp-query.ts in `ns` and returns its results. */
+/** Runs test/support/dhcp-query.ts in `ns` and returns its client results. */
 export async function runQuery(topo: Topology, ns: string, spec: QuerySpec): Promise<QueryResult[]> {
+  return (await runQueryAll(topo, ns, spec)).clients;
+}
+
+/** Runs test/support/dhcp-query.ts in `ns`: client results and leasequery results. */
+export async function runQueryAll(topo: Topology, ns: string, spec: QuerySpec): Promise<{ clients: QueryResult[]; leasequeries: LeasequeryResult[] }> {
   const s = supportScript('dhcp-query');
   const p = topo.spawn(ns, s.cmd, [...s.args, JSON.stringify(spec)], { cwd: s.cwd });
   const r = await p.exited;
   if (r.code !== 0) throw new Error(`dhcp-query failed (${String(r.code ?? r.signal)}): ${p.output}`);
-  return p.output
+  const lines = p.output
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as QueryResult);
+    .map((l) => JSON.parse(l) as QueryResult | LeasequeryResult);
+  return {
+    clients: lines.filter((l): l is QueryResult => 'mac' in l),
+    leasequeries: lines.filter((l): l is LeasequeryResult => 'leasequery' in l),
+  };
 }
 
 /** The server's log lines (ISC's -d stderr, dhcpd-ts's foreground log) that match `re`. */
