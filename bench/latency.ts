@@ -180,6 +180,11 @@ export function pairExchanges(packets: readonly CapturedDhcp[]): ExchangeLatenci
 export interface GoodputOptions {
   /** Only exchanges whose DISCOVER was sent within this many seconds after the first DISCOVER count. */
   windowS: number;
+  /**
+   * ...and not in the first `skipS` seconds (warm-up: queues still empty), as the harness's
+   * achieved rate skips perfdhcp's first 1 s report. The rate is over `windowS - skipS`.
+   */
+  skipS: number;
   /** perfdhcp's drop rule (-d): OFFER within dropMs of the DISCOVER and ACK within dropMs of the REQUEST. */
   dropMs: number;
   /** The capture kept 1 exchange in `sample` (BPF filter on the xid's low bits); 1 = all. */
@@ -189,8 +194,8 @@ export interface GoodputOptions {
 /**
  * Completed exchanges per second, applying perfdhcp's drop rule strictly: perfdhcp itself
  * counts a reply as received if it arrives before its periodic clean-up of stale requests, so
- * under a flood it reports ACKs that came seconds late. Exchanges started in the first
- * `windowS` seconds count; the result is scaled by `sample`.
+ * under a flood it reports ACKs that came seconds late. Exchanges started between `skipS` and
+ * `windowS` seconds after the first DISCOVER count; the result is scaled by `sample`.
  */
 export function goodput(packets: readonly CapturedDhcp[], o: GoodputOptions): number {
   interface Ex { d?: number; o?: number; r?: number; a?: number }
@@ -211,11 +216,12 @@ export function goodput(packets: readonly CapturedDhcp[], o: GoodputOptions): nu
   let good = 0;
   const lim = o.dropMs / 1000;
   for (const e of ex.values()) {
-    if (e.d === undefined || e.d - t0 >= o.windowS) continue;
+    if (e.d === undefined || e.d - t0 >= o.windowS || e.d - t0 < o.skipS) continue;
     if (e.o === undefined || e.r === undefined || e.a === undefined) continue;
     if (e.o - e.d <= lim && e.a - e.r <= lim) good++;
   }
-  return o.windowS > 0 ? (good * o.sample) / o.windowS : Number.NaN;
+  const span = o.windowS - o.skipS;
+  return span > 0 ? (good * o.sample) / span : Number.NaN;
 }
 
 /**
@@ -252,17 +258,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const opt = (name: string, dflt: number): number => {
     const i = rest.indexOf(name);
     const v = i >= 0 ? Number(rest[i + 1]) : dflt;
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`${name}: a positive number`);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`${name}: a number >= 0`);
     return v;
   };
   if (arg === '--header') {
     console.log(`${LATENCY_CSV_HEADER},cap_goodput`);
   } else if (!arg) {
-    console.error('usage: node dist/bench/latency.js CAPTURE.pcap [--window S] [--drop-ms MS] [--sample N] | --header');
+    console.error('usage: node dist/bench/latency.js CAPTURE.pcap [--window S] [--skip S] [--drop-ms MS] [--sample N] | --header');
     process.exitCode = 2;
   } else {
     const { packets } = parsePcap(readFileSync(arg));
-    const g = goodput(packets, { windowS: opt('--window', 10), dropMs: opt('--drop-ms', 1000), sample: opt('--sample', 1) });
+    const g = goodput(packets, { windowS: opt('--window', 10), skipS: opt('--skip', 1), dropMs: opt('--drop-ms', 1000), sample: opt('--sample', 1) });
     console.log(`${latencyCsv(pairExchanges(packets))},${Number.isFinite(g) ? g.toFixed(1) : ''}`);
   }
 }

@@ -66,7 +66,7 @@ lat_result() {
   drops=$(awk '/packets dropped by kernel/{print $1}' "$dir/tcpdump.err")
   ticks=$(awk '/^CAP_TICKS/{print $2}' "$dir/tcpdump.err")
   if [ -s "$CAP_FILE" ]; then
-    row=$(cd "$ROOT" && timeout 120 "${LAT_CMD[@]}" "$CAP_FILE" --window "$PERIOD" --drop-ms 1000 --sample "$CAP_SAMPLE" 2>> "$dir/tcpdump.err")
+    row=$(cd "$ROOT" && timeout 120 "${LAT_CMD[@]}" "$CAP_FILE" --window "$PERIOD" --skip 1 --drop-ms 1000 --sample "$CAP_SAMPLE" 2>> "$dir/tcpdump.err")
   fi
   rm -f "$CAP_FILE"
   [ -n "$row" ] || row=",,,,,,,,,,"

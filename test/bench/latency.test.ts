@@ -142,7 +142,7 @@ describe('bench latency: percentiles and strict goodput', () => {
     assert.deepEqual(s, { n: 5, p50: 3, p90: 5, p99: 5, max: 5 });
   });
 
-  test('goodput applies the drop time to each half and counts only exchanges started in the window', () => {
+  test('goodput applies the drop time to each half and counts only exchanges started in the window (after the warm-up)', () => {
     const mac = (i: number): string => `000c010203${i.toString(16).padStart(2, '0')}`;
     const ex = (i: number, d: number, o?: number, r?: number, a?: number): CapturedDhcp[] => {
       const p: CapturedDhcp[] = [{ ts: d, op: 1, xid: i, chaddr: mac(i), msgType: DHCPDISCOVER }];
@@ -162,8 +162,10 @@ describe('bench latency: percentiles and strict goodput', () => {
     ];
     // shuffle by time as on the wire
     pk.sort((a, b) => a.ts - b.ts);
-    assert.equal(goodput(pk, { windowS: 4, dropMs: 1000, sample: 1 }), 3 / 4);
-    assert.equal(goodput(pk, { windowS: 4, dropMs: 1000, sample: 16 }), (3 * 16) / 4);
+    assert.equal(goodput(pk, { windowS: 4, skipS: 0, dropMs: 1000, sample: 1 }), 3 / 4);
+    assert.equal(goodput(pk, { windowS: 4, skipS: 0, dropMs: 1000, sample: 16 }), (3 * 16) / 4);
+    // skipping the first second leaves #3..#6 started in [1, 4): only #6 is good, over 3 s
+    assert.equal(goodput(pk, { windowS: 4, skipS: 1, dropMs: 1000, sample: 1 }), 1 / 3);
     const l = pairExchanges(pk);
     assert.equal(l.discovers, 7);
     assert.equal(l.doraMs.length, 6); // all but #5, late ones included (latency is reported, not judged)
