@@ -1,10 +1,7 @@
 /**
- * dhcpd.conf parser: a recursive-descent parser over the shared Chevrotain token stream
- * (grammar/tokens.ts), structured like ISC dhcpd 4.4's own parser (server/confpars.c, common/parse.c) so
- * that it accepts exactly what ISC accepts and stops at the same first error, with ISC's wording, line and
- * echoed source text. (A Chevrotain grammar class was not used for the parser: ISC's language is decided
- * token by token with context-dependent keyword/name and number/hex rules, and its error positions depend
- * on where ISC consumes vs. peeks; a hand-written descent reproduces both faithfully.)
+ * dhcpd.conf parser: a Chevrotain (11) parser over the shared Chevrotain lexer (grammar/tokens.ts),
+ * structured like ISC dhcpd 4.4's own parser (server/confpars.c, common/parse.c) so that it accepts exactly
+ * what ISC accepts and stops at the same first error, with ISC's wording, line and echoed source text.
  *
  * The parser never throws: every problem becomes a ConfigError in the result.
  */
@@ -32,8 +29,34 @@ import type {
   PermitStatement,
 } from './ast.js';
 import { type ConfigError, plainError } from './errors.js';
-import { Scanner, type Tok } from './tokens.js';
-import { ParseAbort, TokenStream } from './token-stream.js';
+import type { IToken, OrMethodOpts, TokenType } from 'chevrotain';
+import {
+  AnyTok,
+  chevrotain,
+  Comma,
+  decodeIscString,
+  EofTok,
+  Ident,
+  keywordOf,
+  kindOf,
+  Kw,
+  LCurly,
+  lexConfig,
+  LParen,
+  NameTok,
+  NumberOrName,
+  NumberTok,
+  PARSER_TOKENS,
+  Percent,
+  RCurly,
+  RParen,
+  Semi,
+  StringLit,
+  type Tok,
+} from './tokens.js';
+import { IscCursor, ParseAbort } from './token-stream.js';
+
+const { EmbeddedActionsParser } = chevrotain;
 
 /** Result of parsing: the tree (complete up to the first error) and the errors (empty when ISC accepts). */
 export interface ParseResult {
@@ -143,7 +166,7 @@ interface ParseState {
   /** Block nodes being parsed (marked `incomplete` if an error cuts them short). */
   open: object[];
   /** Token stream of the innermost file being parsed (for errors raised outside the parser). */
-  deepest?: TokenStream;
+  deepest?: IscCursor;
 }
 
 /** Parses a dhcpd.conf file (read as bytes/latin1), following includes. Never throws. */
@@ -176,9 +199,8 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
   const statements: Statement[] = [];
   const ast: ConfigFile = { loc: { file, line: 1, column: 1 }, statements };
   try {
-    const p = new ConfParser(toBytes(text), file, state);
     try {
-      p.parseFile(statements, { type: 'root', inShared: false, inSubnet: false });
+      parserAt(0).run(toBytes(text), file, state, statements, { type: 'root', inShared: false, inSubnet: false }, 0);
     } catch (e) {
       // Pathological nesting exhausts the JS stack: report it where the parser stood, like a syntax error.
       if (e instanceof RangeError) throw new ParseAbort(state.deepest?.errorHere('statements nested too deeply.') ?? plainError(file, 'statements nested too deeply.'));
@@ -232,7 +254,7 @@ function toBytes(text: string): string {
 }
 
 /** ISC convert_num(): base 0 = C-style detection (`0x` hex, leading-0 octal); ISC's messages and limits. */
-function convertNum(ts: TokenStream, text: string, base: number, bits: number): number {
+function convertNum(fail: (msg: string) => never, text: string, base: number, bits: number): number {
   let p = 0;
   let neg = false;
   if (text.charCodeAt(0) === 45) {
@@ -258,291 +280,279 @@ function convertNum(ts: TokenStream, text: string, base: number, bits: number): 
     if (tval >= 97) tval = tval - 97 + 10;
     else if (tval >= 65) tval = tval - 65 + 10;
     else if (tval >= 48) tval -= 48;
-    else ts.fail(`Bogus number: ${text}.`);
-    if (tval >= b) ts.fail(`Bogus number ${text}: digit ${tval} not in base ${b}`);
+    else fail(`Bogus number: ${text}.`);
+    if (tval >= b) fail(`Bogus number ${text}: digit ${tval} not in base ${b}`);
     val = (val * b + tval) >>> 0;
   } while (p < text.length);
   if (bits < 32) {
     const max = neg ? 1 << (bits - 1) : (1 << bits) - 1;
     if (val > max) {
       const shown = b === 8 ? val.toString(8) : b === 16 ? val.toString(16) : String(val);
-      ts.fail(`${neg ? '-' : ''}${shown} exceeds max (${max}) for precision.`);
+      fail(`${neg ? '-' : ''}${shown} exceeds max (${max}) for precision.`);
     }
   }
   return neg ? -val : val;
 }
 
-class ConfParser {
-  private readonly ts: TokenStream;
-  private readonly scratchNums: number[] = [];
-  private readonly scratchToks: Tok[] = [];
-  private readonly file: string;
 
-  constructor(
-    text: string,
-    file: string,
-    private readonly st: ParseState,
-  ) {
+/** A host body being parsed. */
+interface HostCtx {
+  body: Statement[];
+  scope: Scope;
+  /** Location of the body statement being parsed. */
+  tl: Loc;
+  name: string | null;
+  declaration: boolean;
+}
+
+/** Per-class state of the match/spawn checks. */
+interface ClassCtx {
+  sub: boolean;
+  matchedOnce: boolean;
+  submatchedOnce: boolean;
+}
+const REC_CLASS: ClassCtx = { sub: false, matchedOnce: false, submatchedOnce: false };
+/** Per-pool state: ranges seen, `after` permit seen. */
+interface PoolCtx {
+  ranges: number;
+  after: boolean;
+}
+const REC_POOL: PoolCtx = { ranges: 0, after: false };
+type CaseCtx = 'any' | 'data' | 'numeric';
+
+const FAILOVER_STATES = new Set(['unknown-state', 'partner-down', 'normal', 'communications-interrupted', 'conflict-done', 'resolution-interrupted', 'potential-conflict', 'recover', 'recover-wait', 'recover-done', 'shutdown', 'paused', 'startup']);
+
+/** Statement-list context arguments of a rule during Chevrotain's grammar recording (rules run without args). */
+const REC_SCOPE: Scope = { type: 'root', inShared: false, inSubnet: false };
+const REC_LOC: Loc = { file: '', line: 0, column: 0 };
+const REC_TOK: Tok = { kind: 'eof', image: '', text: '', keyword: undefined, line: 0, column: 0, offset: 0, end: 0, iscChar: 0, readsAhead: false, unterminated: false };
+
+const STRING_IDX = StringLit.tokenTypeIdx!;
+const EOF_IDX = EofTok.tokenTypeIdx!;
+const NAME_IDX = NameTok.tokenTypeIdx!;
+const NON_IDX = NumberOrName.tokenTypeIdx!;
+const NUM_IDX = NumberTok.tokenTypeIdx!;
+/** The token type of a keyword the grammar decides on (tokens.ts GRAMMAR_KEYWORDS). */
+const K = (k: string): TokenType => {
+  const t = Kw[k];
+  if (t === undefined) throw new Error(`grammar: keyword ${k} has no token type`);
+  return t;
+};
+
+/**
+ * The dhcpd.conf grammar as a Chevrotain parser. Rules mirror ISC's parse functions (confpars.c,
+ * parse.c); embedded actions build grammar/ast.ts nodes and make ISC's checks. Chevrotain's error
+ * recovery is off: the first mismatch (a CONSUME's ERR_MSG is ISC's message) or failed check ends the
+ * parse. ISC's error position depends on which tokens it has peeked and consumed, so every ISC peek is
+ * told to the {@link IscCursor} ({@link peekT}) and every CONSUME goes through {@link eat}.
+ *
+ * Decisions are made by Chevrotain's LL(1) lookahead on token types (keywords have their own types);
+ * where ISC tries alternatives in a fixed order over overlapping tokens, the alternation is ordered
+ * (IGNORE_AMBIGUITIES: the first viable alternative wins, as in ISC's switch) and the last alternative is
+ * ISC's fallback. Leaf syntax (host names, numbers, dates, base64, option names and raw values) and the
+ * expression language are helper methods called from the rules; they consume tokens with the same
+ * CONSUME and are skipped during grammar recording.
+ */
+class ConfParser extends EmbeddedActionsParser {
+  private cur!: IscCursor;
+  private st!: ParseState;
+  /**
+   * Arguments of the statement being dispatched, and the dispatch's alternatives: built once, not per
+   * statement (alternatives are closures; one set per call was most of the parse's garbage).
+   */
+  private stmtArgs: [Statement[], Scope, Loc, boolean] = [[], REC_SCOPE, REC_LOC, false];
+  private stmtAlts: OrMethodOpts<boolean> | undefined;
+  /** The host body being parsed, and its alternatives (same reason). */
+  private hostCtx: HostCtx = { body: [], scope: REC_SCOPE, tl: REC_LOC, name: '', declaration: false };
+  private hostAlts: OrMethodOpts<unknown> | undefined;
+  private file = '';
+  private depth = 0;
+
+  constructor() {
+    // The grammar is ISC's ordered, token-by-token one: Chevrotain's ambiguity validations do not apply.
+    super(PARSER_TOKENS, { recoveryEnabled: false, skipValidations: true, maxLookahead: 1 });
+    this.performSelfAnalysis();
+  }
+
+  /** Parses one file's tokens into `out` (in `scope`). Throws ParseAbort at the first error. */
+  run(text: string, file: string, st: ParseState, out: Statement[], scope: Scope, depth: number): void {
+    const lexed = lexConfig(text);
+    this.cur = new IscCursor(file, text, lexed);
+    this.st = st;
     this.file = file;
-    this.ts = new TokenStream(new Scanner(text, file));
-    st.deepest = this.ts;
+    this.depth = depth;
+    st.deepest = this.cur;
+    this.input = lexed.tokens;
+    try {
+      this.fileRule(out, scope);
+      const e = this.errors[0];
+      if (e !== undefined) {
+        // A CONSUME found another token than the grammar needs: ISC consumed it, then complained.
+        this.cur.next();
+        this.checkLexAt(this.cur.lastIndex);
+        throw new ParseAbort(this.cur.errorHere(e.message));
+      }
+    } finally {
+      // Release the token vector (the singleton parser outlives the parse).
+      this.input = [];
+    }
   }
 
-  // ---- token helpers -------------------------------------------------------------------------
+  // ---- token helpers -----------------------------------------------------------------------------
 
-  private peek(): Tok {
-    const t = this.ts.peek();
-    this.checkLex(t);
+  /** ISC peek_token(): the next token (Chevrotain LA(1)), recorded in ISC's bookkeeping. */
+  private peekT(): IToken {
+    const t = this.LA(1);
+    if (!this.RECORDING_PHASE) {
+      this.cur.peek();
+      if (t.tokenTypeIdx === STRING_IDX) this.checkLexAt(this.cur.nextIndex);
+    }
     return t;
   }
-  private next(): Tok {
-    const t = this.ts.next();
-    this.checkLex(t);
+  /** ISC next_token() of a token of type `tt`; a mismatch ends the parse with `msg` at that token. */
+  private eat(tt: TokenType, msg?: string): IToken {
+    const t = this.CONSUME(tt, msg === undefined ? undefined : { ERR_MSG: msg });
+    if (!this.RECORDING_PHASE) {
+      this.cur.next();
+      if (t.tokenTypeIdx === STRING_IDX) this.checkLexAt(this.cur.lastIndex);
+    }
     return t;
+  }
+  /** ISC next_token() of whatever comes. */
+  private nextAny(): IToken {
+    return this.eat(AnyTok);
+  }
+  /** Peek as a full token view (for the colder leaf parsers). */
+  private pk(): Tok {
+    if (this.RECORDING_PHASE) return REC_TOK;
+    this.peekT();
+    return this.cur.tok(this.cur.nextIndex);
+  }
+  /** Next as a full token view. */
+  private nx(): Tok {
+    if (this.RECORDING_PHASE) return REC_TOK;
+    this.nextAny();
+    return this.cur.tok(this.cur.lastIndex);
   }
   /** ISC reports an unterminated string while lexing it. */
-  private checkLex(t: Tok): void {
-    if (t.unterminated) {
-      const err = this.ts.errorHere('eof in string constant');
-      err.line = t.line;
-      err.column = t.column;
-      err.iscChar = t.iscChar;
+  private checkLexAt(i: number): void {
+    if (this.cur.unterminated(i)) {
+      const err = this.cur.errorHere('eof in string constant');
+      err.line = this.cur.line(i);
+      err.column = this.cur.column(i);
+      err.iscChar = this.cur.iscChar(i);
       throw new ParseAbort(err);
     }
   }
   private fail(msg: string): never {
-    return this.ts.fail(msg);
+    // Rules run once without input while Chevrotain records the grammar: nothing to report then.
+    if (this.RECORDING_PHASE) return undefined as never;
+    throw new ParseAbort(this.cur.errorHere(msg));
   }
-  private loc(t: Tok): Loc {
+  private loc(t: IToken): Loc {
+    if (t.tokenTypeIdx === EOF_IDX || !(t.startLine! > 0)) {
+      if (this.RECORDING_PHASE) return REC_LOC;
+      return { file: this.file, line: this.cur.line(this.cur.count), column: this.cur.column(this.cur.count) };
+    }
+    return { file: this.file, line: t.startLine!, column: t.startColumn! };
+  }
+  private tloc(t: Tok): Loc {
     return { file: this.file, line: t.line, column: t.column };
+  }
+  /** A token's value: decoded bytes for a string, the image otherwise. */
+  private text(t: IToken): string {
+    if (t.tokenTypeIdx !== STRING_IDX) return t.image;
+    const i = t.image;
+    return decodeIscString(i.length >= 2 && i.endsWith('"') ? i.slice(1, -1) : i.slice(1));
   }
   /** ISC's current error position with its echoed text (for errors the compiler reports later). */
   private here(): IscPos {
-    return this.ts.positionHere();
+    if (this.RECORDING_PHASE) return { ...REC_LOC, iscChar: 0, sourceLine: '' };
+    return this.cur.positionHere();
   }
-  private parseSemi(): void {
-    const t = this.next();
-    if (!isP(t, ';')) this.fail('semicolon expected.');
+  private semi(): void {
+    this.eat(Semi, 'semicolon expected.');
   }
-  private parseLbrace(): void {
-    const t = this.next();
-    if (!isP(t, '{')) this.fail('expecting left brace.');
+  private lbrace(): void {
+    this.eat(LCurly, 'expecting left brace.');
+  }
+  private peekIsRBrace(): boolean {
+    return this.peekT().image === '}';
+  }
+  private num(msg: string): number {
+    const n = this.nx();
+    if (n.kind !== 'number') this.fail(msg);
+    return parseInt(n.text, 10);
   }
 
-  // ---- file / statements -------------------------------------------------------------------
+  // ---- file / statements -------------------------------------------------------------------------
 
-  parseFile(out: Statement[], scope: Scope): void {
+  /** The statements of a file, to its end. */
+  private readonly fileRule = this.RULE('file', (out: Statement[] = [], scope: Scope = REC_SCOPE): void => {
     let declaration = false;
-    for (;;) {
-      const t = this.peek();
-      if (t.kind === 'eof') break;
-      declaration = this.parseStatement(out, scope, declaration);
-    }
-  }
+    this.MANY({
+      GATE: () => this.peekT().tokenTypeIdx !== EOF_IDX,
+      DEF: () => {
+        declaration = this.SUBRULE(this.statement, { ARGS: [out, scope, declaration] });
+      },
+    });
+    // The end of file (and its padding): consumed here without ISC bookkeeping, the parse is over.
+    this.MANY1(() => this.CONSUME(EofTok));
+  });
 
   /** ISC parse_statement(). Returns the new `declaration` flag (decides the "expecting ..." wording). */
-  private parseStatement(out: Statement[], scope: Scope, declaration: boolean): boolean {
-    const t = this.peek();
-    const k = t.keyword;
-    const L = this.loc(t);
-    switch (k) {
-      case 'include': {
-        this.next();
-        const f = this.next();
-        if (f.kind !== 'string') this.fail('filename string expected.');
-        const stmts: Statement[] = [];
-        out.push({ kind: 'include', loc: L, path: f.text, statements: stmts });
-        this.include(f.text, stmts, scope);
-        this.parseSemi();
-        return true;
-      }
-      case 'host':
-        this.next();
-        if (scope.type === 'host' || scope.type === 'class') this.fail('host declarations not allowed here.');
-        this.parseHost(out, scope, L);
-        return true;
-      case 'group':
-        this.next();
-        if (scope.type === 'host' || scope.type === 'class') this.fail('group declarations not allowed here.');
-        this.parseGroup(out, scope, L);
-        return true;
-      case 'shared-network':
-        this.next();
-        if (scope.type === 'shared' || scope.type === 'host' || scope.type === 'subnet' || scope.type === 'class')
-          this.fail('shared-network parameters not allowed here.');
-        this.parseSharedNetwork(out, scope, L);
-        return true;
-      case 'subnet':
-      case 'subnet6': {
-        this.next();
-        if (scope.type === 'host' || scope.type === 'subnet' || scope.type === 'class') this.fail('subnet declarations not allowed here.');
-        if (k === 'subnet6') {
-          if (scope.share) scope.share.subnets++;
-          this.v6(out, L, 'subnet6', 'subnet6 statement is only supported in DHCPv6 mode.', true);
-          return !scope.inShared;
-        }
-        this.parseSubnet(out, scope, L);
-        return !scope.inShared;
-      }
-      case 'vendor-class':
-      case 'user-class':
-      case 'class':
-      case 'subclass':
-        this.next();
-        if (scope.type === 'class') this.fail('class declarations not allowed here.');
-        this.parseClass(out, scope, L, k);
-        return true;
-      case 'hardware': {
-        this.next();
-        const hw = this.parseHardware(L);
-        if (!scope.host) this.fail('hardware address parameter not allowed here.');
-        if (scope.host.hasHardware) this.fail(`Host hardware address already configured.`);
-        scope.host.hasHardware = true;
-        out.push(hw);
-        return false;
-      }
-      case 'fixed-address':
-      case 'fixed-address6': {
-        this.next();
-        if (k === 'fixed-address6') {
-          // ISC -4 accepts (and ignores) fixed-address6.
-          this.v6(out, L, 'fixed-address6', 'fixed-address6 is only used in DHCPv6 mode.', false, false);
-          return false;
-        }
-        const addrs: AddressOrName[] = [];
-        for (;;) {
-          addrs.push(this.parseIpAddrOrHostname());
-          if (!isP(this.peek(), ',')) break;
-          this.next();
-        }
-        this.parseSemi();
-        if (!scope.host) this.fail('fixed-address parameter not allowed here.');
-        if (scope.host.hasFixed) this.fail('Only one fixed address declaration per host.');
-        scope.host.hasFixed = true;
-        out.push({ kind: 'fixed-address', loc: L, addresses: addrs });
-        return false;
-      }
-      case 'pool':
-        this.next();
-        if (scope.type === 'pool') this.fail('pool declared within pool.');
-        if (scope.type !== 'subnet' && scope.type !== 'shared') this.fail('pool declared outside of network');
-        this.parsePool(out, scope, L);
-        return declaration;
-      case 'range': {
-        this.next();
-        if (scope.type !== 'subnet' || !scope.inSubnet) this.fail('range declaration not allowed here.');
-        out.push(this.parseRange(L));
-        return declaration;
-      }
-      case 'range6':
-      case 'prefix6':
-        this.next();
-        if (scope.type !== 'subnet' || !scope.inSubnet) this.fail(`${k} declaration not allowed here.`);
-        return this.v6(out, L, k, `${k} statement is only supported in DHCPv6 mode.`, false) && declaration;
-      case 'fixed-prefix6':
-        this.next();
-        if (!scope.host) this.fail('fixed-prefix6 declaration not allowed here.');
-        this.v6(out, L, k, 'fixed-prefix6 is only used in DHCPv6 mode.', false, false);
-        return false;
-      case 'pool6':
-        this.next();
-        if (scope.type === 'pool') this.fail('pool6 declared within pool.');
-        if (scope.type !== 'subnet') this.fail('pool6 declared outside of network');
-        this.parsePool6(out, scope, L);
-        return declaration;
-      case 'not': {
-        this.next();
-        const a = this.next();
-        if (!kw(a, 'authoritative')) this.fail('expecting assertion');
-        if (scope.type === 'host') this.fail('authority makes no sense here.');
-        this.parseSemi();
-        out.push({ kind: 'authoritative', loc: L, value: false });
-        return false;
-      }
-      case 'authoritative':
-        this.next();
-        if (scope.type === 'host') this.fail('authority makes no sense here.');
-        this.parseSemi();
-        out.push({ kind: 'authoritative', loc: L, value: true });
-        return false;
-      case 'server-identifier': {
-        this.next();
-        this.peek();
-        const nameEnd = this.here();
-        this.parseOptionValue((value) =>
-          out.push({ kind: 'option', loc: L, mode: 'option', space: undefined, name: 'dhcp-server-identifier', nameEnd, value, executable: false }),
-        );
-        return declaration;
-      }
-      case 'option':
-        return this.parseOptionStatementTop(out, scope, L, declaration);
-      case 'failover':
-        if (scope.type !== 'root' && scope.type !== 'shared') this.fail('failover peers may only be defined in shared-network');
-        this.next();
-        this.parseFailoverPeer(out, scope, L);
-        return false;
-      case 'server-duid':
-        this.next();
-        out.push(this.parseServerDuid(L));
-        return false;
-      case 'lease-id-format': {
-        this.next();
-        const v = this.next();
-        if (!kw(v, 'octal') && !kw(v, 'hex')) this.fail(`lease-id-format is invalid:  it must be octal or hex.`);
-        this.parseSemi();
-        out.push({ kind: 'lease-id-format', loc: L, value: v.keyword as 'octal' | 'hex' });
-        return false;
-      }
-      default:
-        break;
-    }
-    if (isP(t, '%')) {
-      this.skipToSemi();
-      return false;
-    }
-    const r = this.parseExecutableStatement(out, 'any');
-    if (r === 'none') this.fail(declaration ? 'expecting a declaration' : 'expecting a parameter or declaration');
-    return declaration;
-  }
+  private readonly statement = this.RULE('statement', (out: Statement[] = [], scope: Scope = REC_SCOPE, declaration = false): boolean => {
+    const L = this.loc(this.peekT());
+    this.stmtArgs = [out, scope, L, declaration];
+    return this.OR(
+      (this.stmtAlts ??= {
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { ALT: () => this.SUBRULE(this.includeStatement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.hostDecl, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.groupDecl, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.sharedNetworkDecl, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.subnetDecl, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.classDecl, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.hardwareStatement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.fixedAddressStatement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.poolDecl, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.rangeStatement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.range6Statement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.fixedPrefix6Statement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.pool6Decl, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.authoritativeStatement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.serverIdentifierStatement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.optionStatementTop, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.failoverPeerDecl, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.serverDuidStatement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.leaseIdFormatStatement, { ARGS: this.stmtArgs }) },
+        { ALT: () => this.SUBRULE(this.percentLine, { ARGS: this.stmtArgs }) },
+        {
+          // ISC's fallback takes any token (and reports what it cannot parse itself). The grammar records
+          // that as a leading AnyTok, so this alternative (and the loops over statements) see every token.
+          ALT: () => {
+            if (this.RECORDING_PHASE) this.CONSUME(AnyTok);
+            return this.SUBRULE(this.otherStatement, { ARGS: this.stmtArgs });
+          },
+        },
+      ],
+    }),
+    );
+  });
 
-  private skipToSemi(): void {
-    // ISC skip_to_semi (used only for the `%` migration-assistant lines, which are not errors).
-    let depth = 0;
-    for (;;) {
-      const t = this.peek();
-      if (t.kind === 'eof') return;
-      if (isP(t, '}')) {
-        if (depth === 0) return;
-        depth--;
-        this.next();
-        if (depth === 0) return;
-        continue;
-      }
-      this.next();
-      if (isP(t, '{')) depth++;
-      else if (isP(t, ';') && depth === 0) return;
-    }
-  }
-
-  /** Records a DHCPv6-only construct (ISC -4 rejects it; the compiler reports `message`). */
-  private v6(out: Statement[], L: Loc, keyword: string, message: string, block: boolean, rejectedInV4 = true): boolean {
-    const at = this.here();
-    const tokens: Tok[] = [];
-    let depth = 0;
-    for (;;) {
-      const t = this.peek();
-      if (t.kind === 'eof') this.fail('unexpected end of file');
-      this.next();
-      tokens.push(t);
-      if (isP(t, '{')) depth++;
-      else if (isP(t, '}')) {
-        depth--;
-        if (depth <= 0 && block) break;
-      } else if (isP(t, ';') && depth === 0 && !block) break;
-    }
-    out.push({ kind: 'v6', loc: L, keyword, message, at, tokens, rejectedInV4 });
+  /** `include "FILE";`: the file's statements are parsed here, in this scope. */
+  private readonly includeStatement = this.RULE('includeStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(K('include'));
+    const f = this.eat(StringLit, 'filename string expected.');
+    this.ACTION(() => {
+      const stmts: Statement[] = [];
+      out.push({ kind: 'include', loc: L, path: this.text(f), statements: stmts });
+      this.include(this.text(f), stmts, scope);
+    });
+    this.semi();
     return true;
-  }
+  });
 
   private include(p: string, out: Statement[], scope: Scope): void {
     const base = this.st.opts.includeBase;
@@ -560,10 +570,9 @@ class ConfParser {
     }
     this.st.includeStack.push(canon);
     this.st.files.push(p);
-    const sub = new ConfParser(toBytes(text), p, this.st);
     try {
-      sub.parseFile(out, scope);
-      this.st.deepest = this.ts;
+      parserAt(this.depth + 1).run(toBytes(text), p, this.st, out, scope, this.depth + 1);
+      this.st.deepest = this.cur;
     } catch (e) {
       // ISC reports the error inside the included file, then "X: bad parse." at the include statement.
       if (!(e instanceof ParseAbort) || e.error.plain) throw e;
@@ -573,285 +582,272 @@ class ConfParser {
     this.st.includeStack.pop();
   }
 
-  // ---- declarations ------------------------------------------------------------------------
-
-  /** ISC parse_host_name(): identifiers/numbers joined by dots; null when none. */
-  private parseHostName(): string | null {
-    const parts: string[] = [];
-    let t: Tok;
-    let trailingDot = false;
-    do {
-      t = this.peek();
-      if (!isIdent(t) && t.kind !== 'number') break;
-      this.next();
-      parts.push(t.text);
-      trailingDot = false;
-      t = this.peek();
-      if (isP(t, '.')) {
-        this.next();
-        trailingDot = true;
+  /** `%...;` lines (ISC's migration assistant): skipped, not errors (ISC skip_to_semi). */
+  private readonly percentLine = this.RULE('percentLine', (_out: Statement[] = [], _scope: Scope = REC_SCOPE, _L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(Percent);
+    if (this.RECORDING_PHASE) return false;
+    let depth = 0;
+    for (;;) {
+      const t = this.peekT();
+      if (t.tokenTypeIdx === EOF_IDX) return false;
+      if (t.image === '}') {
+        if (depth === 0) return false;
+        depth--;
+        this.nextAny();
+        if (depth === 0) return false;
+        continue;
       }
-    } while (isP(t, '.'));
-    if (parts.length === 0) return null;
-    return parts.join('.') + (trailingDot ? '.' : '');
+      this.nextAny();
+      if (t.image === '{') depth++;
+      else if (t.image === ';' && depth === 0) return false;
+    }
+  });
+
+  /** Anything else: an executable statement, or ISC's "expecting ..." error. */
+  private readonly otherStatement = this.RULE('otherStatement', (out: Statement[] = [], _s: Scope = REC_SCOPE, _L: Loc = REC_LOC, declaration = false): boolean => {
+    const r = this.SUBRULE(this.executableStatement, { ARGS: [out, 'any'] });
+    if (r === 'none') this.fail(declaration ? 'expecting a declaration' : 'expecting a parameter or declaration');
+    return declaration;
+  });
+
+  /** Body of a block: statements up to the closing brace, each alternative tried in ISC's order. */
+  private blockEof(): void {
+    this.eat(EofTok);
+    this.fail('unexpected end of file');
   }
 
-  private parseHost(out: Statement[], scope: Scope, L: Loc): void {
-    const name = this.parseHostName();
+  private readonly hostDecl = this.RULE('hostDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(K('host'));
+    if (scope.type === 'host' || scope.type === 'class') this.fail('host declarations not allowed here.');
+    const name = this.hostName();
     if (name === null) this.fail('expecting a name for host declaration.');
-    this.parseLbrace();
+    this.lbrace();
     const body: Statement[] = [];
     const node = { kind: 'host' as const, loc: L, name, body, end: undefined as unknown as IscPos };
     out.push(node);
-    this.st.open.push(node);
+    this.st?.open.push(node);
     const hs: Scope = {
       type: 'host',
       inShared: scope.inShared,
       inSubnet: scope.inSubnet,
       host: { hasHardware: false, hasFixed: false, hasUid: false, hasHostId: false },
     };
-    let declaration = false;
-    for (;;) {
-      const t = this.peek();
-      const tl = this.loc(t);
-      if (isP(t, '}')) {
-        this.next();
-        break;
-      }
-      if (t.kind === 'eof') {
-        this.next();
-        this.fail('unexpected end of file');
-      }
-      if (kw(t, 'dynamic') || kw(t, 'deleted')) {
-        this.next();
-        this.parseSemi();
-        body.push({ kind: 'flag', loc: tl, flag: t.keyword as 'dynamic' | 'deleted' });
-        continue;
-      }
-      if (kw(t, 'group')) {
-        this.next();
-        const g = this.next();
-        if (g.kind !== 'string' && !isIdent(g)) this.fail('expecting string or identifier.');
-        const nameLoc = this.here();
-        body.push({ kind: 'group-ref', loc: tl, name: g.text, nameLoc });
-        this.parseSemi();
-        continue;
-      }
-      if (kw(t, 'uid')) {
-        this.next();
-        if (hs.host!.hasUid) this.fail(`Host '${name}' already has a uid`);
-        let value: StringOrHex;
-        const v = this.peek();
-        if (v.kind === 'string') {
-          this.next();
-          value = { kind: 'string', loc: this.loc(v), value: v.text };
-        } else {
-          const bytes = this.parseNumericAggregate(0, ':', 16, 8, 'expecting hex list.');
-          value = { kind: 'hex', loc: this.loc(v), bytes };
-        }
-        hs.host!.hasUid = true;
-        body.push({ kind: 'uid', loc: tl, value });
-        this.parseSemi();
-        continue;
-      }
-      if (kw(t, 'host-identifier')) {
-        if (hs.host!.hasHostId) this.fail('only one host-identifier allowed per host');
-        this.next();
-        const o = this.next();
-        if (kw(o, 'v6relopt')) {
-          const n = this.next();
-          if (n.kind !== 'number') this.fail('host-identifier v6relopt must have a number');
-        } else if (!kw(o, 'option')) this.fail('host-identifier must be an option or v6relopt');
-        const on = this.parseOptionName();
-        const value = this.rawValue();
-        hs.host!.hasHostId = true;
-        if (kw(o, 'v6relopt')) {
-          body.push({ kind: 'v6', loc: tl, keyword: 'host-identifier v6relopt', message: 'host-identifier v6relopt is only used in DHCPv6 mode.', at: on.end, tokens: value.tokens, rejectedInV4: false });
-        } else {
-          body.push({ kind: 'host-identifier', loc: tl, space: on.space, option: on.name, value });
-        }
-        this.parseSemi();
-        continue;
-      }
-      declaration = this.parseStatement(body, hs, declaration);
-    }
+    const hc: HostCtx = { body, scope: hs, tl: REC_LOC, name, declaration: false };
+    this.MANY({
+      GATE: () => !this.peekIsRBrace(),
+      DEF: () => {
+        hc.tl = this.loc(this.peekT());
+        this.hostCtx = hc;
+        this.OR(
+          (this.hostAlts ??= {
+            IGNORE_AMBIGUITIES: true,
+            DEF: [
+              { ALT: () => this.blockEof() },
+              { ALT: () => this.SUBRULE(this.hostFlag, { ARGS: [this.hostCtx.body, this.hostCtx.tl] }) },
+              { ALT: () => this.SUBRULE(this.groupRef, { ARGS: [this.hostCtx.body, this.hostCtx.tl] }) },
+              { ALT: () => this.SUBRULE(this.uidStatement, { ARGS: [this.hostCtx.body, this.hostCtx.tl, this.hostCtx.scope, this.hostCtx.name] }) },
+              { ALT: () => this.SUBRULE(this.hostIdentifierStatement, { ARGS: [this.hostCtx.body, this.hostCtx.tl, this.hostCtx.scope] }) },
+              {
+                ALT: () => {
+                  const c = this.hostCtx;
+                  c.declaration = this.SUBRULE(this.statement, { ARGS: [c.body, c.scope, c.declaration] });
+                },
+              },
+            ],
+          }),
+        );
+      },
+    });
+    this.eat(RCurly);
     node.end = this.here();
-    this.st.open.pop();
-  }
+    this.st?.open.pop();
+    return true;
+  });
 
-  private parseGroup(out: Statement[], scope: Scope, L: Loc): void {
-    let name: string | undefined;
-    const t = this.peek();
-    if (t.kind === 'string' || isIdent(t)) {
-      this.next();
-      name = t.text;
+  /** `dynamic;` / `deleted;` in a host or class (OMAPI leftovers). */
+  private readonly hostFlag = this.RULE('hostFlag', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
+    const k = this.OR([{ ALT: () => this.eat(K('dynamic')) }, { ALT: () => this.eat(K('deleted')) }]);
+    this.semi();
+    body.push({ kind: 'flag', loc: tl, flag: keywordOf(k) as 'dynamic' | 'deleted' });
+  });
+
+  /** `group NAME;` in a host. */
+  private readonly groupRef = this.RULE('groupRef', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
+    this.eat(K('group'));
+    const g = this.nextAny();
+    const kind = kindOf(g);
+    if (kind !== 'string' && kind !== 'name' && kind !== 'numberOrName') this.fail('expecting string or identifier.');
+    const nameLoc = this.here();
+    body.push({ kind: 'group-ref', loc: tl, name: this.text(g), nameLoc });
+    this.semi();
+  });
+
+  private readonly uidStatement = this.RULE('uidStatement', (body: Statement[] = [], tl: Loc = REC_LOC, hs: Scope = REC_SCOPE, name: string | null = ''): void => {
+    this.eat(K('uid'));
+    if (this.RECORDING_PHASE) return;
+    if (hs.host!.hasUid) this.fail(`Host '${name}' already has a uid`);
+    let value: StringOrHex;
+    const v = this.peekT();
+    if (v.tokenTypeIdx === STRING_IDX) {
+      this.nextAny();
+      value = { kind: 'string', loc: this.loc(v), value: this.text(v) };
+    } else {
+      const bytes = this.numericAggregate(0, ':', 16, 8);
+      value = { kind: 'hex', loc: this.loc(v), bytes };
     }
-    this.parseLbrace();
+    hs.host!.hasUid = true;
+    body.push({ kind: 'uid', loc: tl, value });
+    this.semi();
+  });
+
+  private readonly hostIdentifierStatement = this.RULE('hostIdentifierStatement', (body: Statement[] = [], tl: Loc = REC_LOC, hs: Scope = REC_SCOPE): void => {
+    if (hs.host?.hasHostId) this.fail('only one host-identifier allowed per host');
+    this.eat(K('host-identifier'));
+    if (this.RECORDING_PHASE) return;
+    const o = this.nx();
+    if (o.keyword === 'v6relopt') {
+      const n = this.nx();
+      if (n.kind !== 'number') this.fail('host-identifier v6relopt must have a number');
+    } else if (o.keyword !== 'option') this.fail('host-identifier must be an option or v6relopt');
+    const on = this.optionName();
+    const value = this.rawValue();
+    hs.host!.hasHostId = true;
+    if (o.keyword === 'v6relopt') {
+      body.push({ kind: 'v6', loc: tl, keyword: 'host-identifier v6relopt', message: 'host-identifier v6relopt is only used in DHCPv6 mode.', at: on.end, tokens: value.tokens, rejectedInV4: false });
+    } else {
+      body.push({ kind: 'host-identifier', loc: tl, space: on.space, option: on.name, value });
+    }
+    this.semi();
+  });
+
+  private readonly groupDecl = this.RULE('groupDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(K('group'));
+    if (scope.type === 'host' || scope.type === 'class') this.fail('group declarations not allowed here.');
+    let name: string | undefined;
+    const t = this.peekT();
+    const kind = kindOf(t);
+    if (kind === 'string' || kind === 'name' || kind === 'numberOrName') {
+      this.nextAny();
+      name = this.text(t);
+    }
+    this.lbrace();
     const body: Statement[] = [];
     const node: Statement = { kind: 'group', loc: L, name, body };
     out.push(node);
-    this.st.open.push(node);
+    this.st?.open.push(node);
     const gs: Scope = { type: 'group', inShared: scope.inShared, inSubnet: scope.inSubnet, net: scope.net, share: scope.share };
     let declaration = false;
-    for (;;) {
-      const n = this.peek();
-      if (isP(n, '}')) {
-        this.next();
-        break;
-      }
-      if (n.kind === 'eof') {
-        this.next();
-        this.fail('unexpected end of file');
-      }
-      const tl = this.loc(n);
-      if (kw(n, 'dynamic') || kw(n, 'static') || kw(n, 'deleted')) {
-        this.next();
-        this.parseSemi();
-        body.push({ kind: 'flag', loc: tl, flag: n.keyword as 'dynamic' | 'static' | 'deleted' });
-        // ISC 4.4.3 then goes on to parse a statement without re-checking for `}`: `group { static; }` fails.
-      }
-      declaration = this.parseStatement(body, gs, declaration);
-    }
-    this.st.open.pop();
-  }
+    this.MANY({
+      GATE: () => !this.peekIsRBrace(),
+      DEF: () => {
+        const tl = this.loc(this.peekT());
+        this.OR({
+          IGNORE_AMBIGUITIES: true,
+          DEF: [
+            { ALT: () => this.blockEof() },
+            {
+              ALT: () => {
+                this.SUBRULE(this.groupFlag, { ARGS: [body, tl] });
+                // ISC 4.4.3 then parses a statement without re-checking for `}`: `group { static; }` fails.
+                declaration = this.SUBRULE1(this.statement, { ARGS: [body, gs, declaration] });
+              },
+            },
+            { ALT: () => (declaration = this.SUBRULE2(this.statement, { ARGS: [body, gs, declaration] })) },
+          ],
+        });
+      },
+    });
+    this.eat(RCurly);
+    this.st?.open.pop();
+    return true;
+  });
 
-  private parseSharedNetwork(out: Statement[], _scope: Scope, L: Loc): void {
-    let name: string;
-    const t = this.peek();
-    if (t.kind === 'string') {
-      this.next();
-      if (t.text.length === 0) this.fail('zero-length shared network name');
-      name = t.text;
+  private readonly groupFlag = this.RULE('groupFlag', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
+    const k = this.OR([{ ALT: () => this.eat(K('dynamic')) }, { ALT: () => this.eat(K('static')) }, { ALT: () => this.eat(K('deleted')) }]);
+    this.semi();
+    body.push({ kind: 'flag', loc: tl, flag: keywordOf(k) as 'dynamic' | 'static' | 'deleted' });
+  });
+
+  private readonly sharedNetworkDecl = this.RULE('sharedNetworkDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(K('shared-network'));
+    if (scope.type === 'shared' || scope.type === 'host' || scope.type === 'subnet' || scope.type === 'class')
+      this.fail('shared-network parameters not allowed here.');
+    let name = '';
+    const t = this.peekT();
+    if (t.tokenTypeIdx === STRING_IDX) {
+      this.nextAny();
+      name = this.text(t);
+      if (name.length === 0) this.fail('zero-length shared network name');
     } else {
-      const n = this.parseHostName();
+      const n = this.hostName();
       if (n === null) this.fail('expecting a name for shared-network');
       name = n;
     }
-    this.parseLbrace();
+    this.lbrace();
     const body: Statement[] = [];
     const node = { kind: 'shared-network' as const, loc: L, name, body, end: undefined as unknown as IscPos };
     out.push(node);
-    this.st.open.push(node);
+    this.st?.open.push(node);
     const ss: Scope = { type: 'shared', inShared: true, inSubnet: false, net: {}, share: { subnets: 0 } };
+    this.SUBRULE(this.networkBody, { ARGS: [body, ss] });
+    this.eat(RCurly);
+    node.end = this.here();
+    if (ss.share!.subnets === 0) this.fail('empty shared-network decl');
+    this.st?.open.pop();
+    return true;
+  });
+
+  /** Body of a shared-network or subnet: `interface NAME;` or statements, up to `}`. */
+  private readonly networkBody = this.RULE('networkBody', (body: Statement[] = [], ss: Scope = REC_SCOPE): void => {
     let declaration = false;
-    for (;;) {
-      const n = this.peek();
-      if (isP(n, '}')) {
-        this.next();
-        node.end = this.here();
-        if (ss.share!.subnets === 0) this.fail('empty shared-network decl');
-        break;
-      }
-      if (n.kind === 'eof') {
-        this.next();
-        this.fail('unexpected end of file');
-      }
-      if (kw(n, 'interface')) {
-        this.parseInterface(body, ss);
-        continue;
-      }
-      declaration = this.parseStatement(body, ss, declaration);
-    }
-    this.st.open.pop();
-  }
+    this.MANY({
+      GATE: () => !this.peekIsRBrace(),
+      DEF: () => {
+        this.OR({
+          IGNORE_AMBIGUITIES: true,
+          DEF: [
+            { ALT: () => this.blockEof() },
+            { ALT: () => this.SUBRULE(this.interfaceStatement, { ARGS: [body, ss] }) },
+            { ALT: () => (declaration = this.SUBRULE(this.statement, { ARGS: [body, ss, declaration] })) },
+          ],
+        });
+      },
+    });
+  });
 
-  /** ISC parse_server_duid_conf(): accepted in a v4 config too (only used by DHCPv6). */
-  private parseServerDuid(L: Loc): Statement {
-    const t = this.next();
-    const hwType = (): string => {
-      const h = this.next();
-      if (!kw(h, 'ethernet') && !kw(h, 'token-ring') && !kw(h, 'fddi')) this.fail('hardware type expected');
-      return h.keyword!;
-    };
-    let node: Statement;
-    if (kw(t, 'en')) {
-      const n = this.next();
-      if (n.kind !== 'number') this.fail('enterprise number expected');
-      const id = this.next();
-      if (id.kind !== 'string') this.fail('identifier expected');
-      node = { kind: 'server-duid', loc: L, form: 'en', enterprise: parseInt(n.text, 10), identifier: id.text };
-    } else if (kw(t, 'll') || kw(t, 'llt')) {
-      const form = t.keyword as 'll' | 'llt';
-      if (isP(this.peek(), ';')) node = { kind: 'server-duid', loc: L, form };
-      else {
-        const hw = hwType();
-        let time: number | undefined;
-        if (form === 'llt') {
-          const n = this.next();
-          if (n.kind !== 'number') this.fail('timestamp expected');
-          time = parseInt(n.text, 10);
-        }
-        const bytes = this.parseCshl();
-        node = { kind: 'server-duid', loc: L, form, hwType: hw, time, address: bytes };
-      }
-    } else if (t.kind === 'number') {
-      const id = this.next();
-      if (id.kind !== 'string') this.fail('identifier expected');
-      node = { kind: 'server-duid', loc: L, form: 'number', duidType: parseInt(t.text, 10), identifier: id.text };
-    } else this.fail('DUID type of LLT, EN, or LL expected');
-    if (!isP(this.next(), ';')) this.fail('semicolon expected');
-    return node;
-  }
-
-  private parseInterface(body: Statement[], scope: Scope): void {
-    const t = this.next();
-    const n = this.next();
+  private readonly interfaceStatement = this.RULE('interfaceStatement', (body: Statement[] = [], scope: Scope = REC_SCOPE): void => {
+    const t = this.eat(K('interface'));
+    const n = this.nextAny();
+    const name = this.text(n);
     if (scope.net) {
-      if (scope.net.iface !== undefined && scope.net.iface !== n.text) {
+      if (scope.net.iface !== undefined && scope.net.iface !== name) {
         this.fail("A subnet or shared network can't be connected to two interfaces.");
       }
-      scope.net.iface = n.text;
+      scope.net.iface = name;
     }
-    body.push({ kind: 'interface', loc: this.loc(t), name: n.text });
-    this.parseSemi();
-  }
+    body.push({ kind: 'interface', loc: this.loc(t), name });
+    this.semi();
+  });
 
-  /** ISC parse_numeric_aggregate(); `max` 0 = any count. Returns the numbers. */
-  private parseNumericAggregate(max: number, sep: string, base: number, size: number, failMsg?: string): number[] {
-    // Collected in a reused scratch array and copied out at exact size (the tree keeps many of these).
-    const out = this.scratchNums;
-    out.length = 0;
-    let count = 0;
-    do {
-      if (count) {
-        const t = this.peek();
-        if (!isP(t, sep)) {
-          if (!max) break;
-          if (!isP(t, '}') && !isP(t, '{')) this.next();
-          this.fail('too few numbers.');
-        }
-        this.next();
-      }
-      const t = this.next();
-      if (t.kind === 'eof') this.fail('unexpected end of file');
-      if (t.kind !== 'number' && !(base === 16 && t.kind === 'numberOrName')) {
-        // ISC prints its own message; the callers' messages ("expecting hex list.") follow it.
-        void failMsg;
-        this.fail('expecting numeric value.');
-      }
-      out.push(convertNum(this.ts, t.text, base, size));
-    } while (++count !== max);
-    return out.slice();
-  }
-
-  private parseIpv4(): Ipv4Literal {
-    const first = this.peek();
-    const nums = this.parseNumericAggregate(4, '.', 10, 8) as [number, number, number, number];
-    return new Ipv4Lit(this.loc(first), nums);
-  }
-
-  private parseSubnet(out: Statement[], scope: Scope, L: Loc): void {
-    const network = this.parseIpv4();
-    const t = this.next();
-    if (!kw(t, 'netmask')) this.fail('Expecting netmask');
-    const netmask = this.parseIpv4();
+  private readonly subnetDecl = this.RULE('subnetDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    const k = this.OR([{ ALT: () => this.eat(K('subnet')) }, { ALT: () => this.eat(K('subnet6')) }]);
+    if (scope.type === 'host' || scope.type === 'subnet' || scope.type === 'class') this.fail('subnet declarations not allowed here.');
+    if (this.RECORDING_PHASE) return false;
+    if (keywordOf(k) === 'subnet6') {
+      if (scope.share) scope.share.subnets++;
+      this.v6(out, L, 'subnet6', 'subnet6 statement is only supported in DHCPv6 mode.', true);
+      return !scope.inShared;
+    }
+    const network = this.ipv4();
+    this.eat(K('netmask'), 'Expecting netmask');
+    const netmask = this.ipv4();
     const maskEnd = this.here();
     const net = network.octets;
     const mask = netmask.octets;
     if (net.some((o, i) => (o & ~mask[i]!) !== 0)) {
       this.fail(`subnet ${network.text} netmask ${netmask.text}: bad subnet number/mask combination.`);
     }
-    this.parseLbrace();
+    this.lbrace();
     const body: Statement[] = [];
     const node = { kind: 'subnet' as const, loc: L, network, netmask, body, maskEnd };
     out.push(node);
@@ -860,353 +856,123 @@ class ConfParser {
     // A subnet outside a shared-network is its own (implicit) network for interface binding.
     const net2 = scope.inShared && scope.net ? scope.net : {};
     const ss: Scope = { type: 'subnet', inShared: true, inSubnet: true, net: net2 };
-    let declaration = false;
-    for (;;) {
-      const n = this.peek();
-      if (isP(n, '}')) {
-        this.next();
-        break;
-      }
-      if (n.kind === 'eof') {
-        this.next();
-        this.fail('unexpected end of file');
-      }
-      if (kw(n, 'interface')) {
-        this.parseInterface(body, ss);
-        continue;
-      }
-      declaration = this.parseStatement(body, ss, declaration);
-    }
+    this.SUBRULE(this.networkBody, { ARGS: [body, ss] });
+    this.eat(RCurly);
     this.st.open.pop();
-  }
+    return !scope.inShared;
+  });
 
-  private parseRange(L: Loc): Statement {
-    let dynamicBootp = false;
-    if (kw(this.peek(), 'dynamic-bootp')) {
-      this.next();
-      dynamicBootp = true;
-    }
-    const low = this.parseIpv4();
-    let high: Ipv4Literal | undefined;
-    if (!isP(this.peek(), ';')) high = this.parseIpv4();
-    const t = this.next();
-    if (!isP(t, ';')) this.fail('semicolon expected.');
-    return { kind: 'range', loc: L, dynamicBootp, low, high, end: this.here() };
-  }
-
-  private parsePool(out: Statement[], scope: Scope, L: Loc): void {
-    this.parseLbrace();
-    const body: Statement[] = [];
-    const node = { kind: 'pool' as const, loc: L, body, end: undefined as unknown as IscPos };
-    out.push(node);
-    this.st.open.push(node);
-    const ps: Scope = { type: 'pool', inShared: scope.inShared, inSubnet: scope.inSubnet, net: scope.net, share: scope.share };
-    let declaration = false;
-    let ranges = 0;
-    let after = false;
-    for (;;) {
-      const t = this.peek();
-      const tl = this.loc(t);
-      if (kw(t, 'no')) {
-        this.next();
-        const f = this.next();
-        if (!kw(f, 'failover') || !kw(this.next(), 'peer')) this.fail('expecting "failover peer".');
-        // ISC 4.4.3 does not consume the `;` here: the next statement then starts with `;` and fails.
-        body.push({ kind: 'failover-ref', loc: tl, peer: null, peerLoc: this.here() });
-        continue;
-      }
-      if (kw(t, 'failover')) {
-        this.next();
-        if (!kw(this.next(), 'peer')) this.fail("expecting 'peer'.");
-        const n = this.next();
-        if (n.kind !== 'string') this.fail('expecting string.');
-        if (!this.st.peers.has(n.text)) this.fail(`failover peer ${n.text}: not found`);
-        body.push({ kind: 'failover-ref', loc: tl, peer: n.text, peerLoc: this.here() });
-        this.parseSemi();
-        continue;
-      }
-      if (kw(t, 'range')) {
-        this.next();
-        body.push(this.parseRange(tl));
-        ranges++;
-        continue;
-      }
-      if (kw(t, 'allow') || kw(t, 'deny')) {
-        this.next();
-        const p = this.getPermit(t.keyword === 'allow', tl, after);
-        if (p.permit.type === 'after') after = true;
-        body.push(p);
-        continue;
-      }
-      if (isP(t, '}')) {
-        this.next();
-        break;
-      }
-      if (t.kind === 'eof') this.fail('unexpected end of file');
-      declaration = this.parseStatement(body, ps, declaration);
-    }
-    node.end = this.here();
-    if (ranges === 0) this.fail('Pool declaration with no address range.');
-    this.st.open.pop();
-  }
-
-  /**
-   * ISC parse_pool6_statement() as run by `dhcpd -4`: the body parses like a pool; its range6/prefix6
-   * statements are v6 nodes the compiler rejects; a pool6 without them fails at its closing brace.
-   */
-  private parsePool6(out: Statement[], scope: Scope, L: Loc): void {
-    const at = this.here();
-    this.parseLbrace();
-    const body: Statement[] = [];
-    const ps: Scope = { type: 'pool', inShared: scope.inShared, inSubnet: scope.inSubnet, net: scope.net, share: scope.share };
-    let declaration = false;
-    let ranges = 0;
-    for (;;) {
-      const t = this.peek();
-      const tl = this.loc(t);
-      if (kw(t, 'range6') || kw(t, 'prefix6')) {
-        this.next();
-        this.v6(body, tl, t.keyword!, `${t.keyword} statement is only supported in DHCPv6 mode.`, false);
-        ranges++;
-        continue;
-      }
-      if (kw(t, 'allow') || kw(t, 'deny')) {
-        this.next();
-        body.push(this.getPermit(t.keyword === 'allow', tl, false));
-        continue;
-      }
-      if (isP(t, '}')) {
-        this.next();
-        break;
-      }
-      if (t.kind === 'eof') this.fail('unexpected end of file');
-      declaration = this.parseStatement(body, ps, declaration);
-    }
-    if (ranges === 0) this.fail('Pool6 declaration with no address range6 or prefix6.');
-    out.push({ kind: 'v6', loc: L, keyword: 'pool6', message: 'pool6 is only supported in DHCPv6 mode.', at, tokens: [], rejectedInV4: true, body });
-  }
-
-  private getPermit(allow: boolean, L: Loc, haveAfter: boolean): PermitStatement {
-    const t = this.next();
-    let needClients = true;
-    let permit: PermitStatement['permit'];
-    switch (t.keyword) {
-      case 'unknown':
-        permit = { type: 'unknown-clients' };
-        break;
-      case 'known-clients':
-        needClients = false;
-        permit = { type: 'known-clients' };
-        break;
-      case 'unknown-clients':
-        needClients = false;
-        permit = { type: 'unknown-clients' };
-        break;
-      case 'known':
-        permit = { type: 'known-clients' };
-        break;
-      case 'authenticated':
-        permit = { type: 'authenticated-clients' };
-        break;
-      case 'unauthenticated':
-        permit = { type: 'unauthenticated-clients' };
-        break;
-      case 'all':
-        permit = { type: 'all-clients' };
-        break;
-      case 'dynamic':
-        if (!kw(this.next(), 'bootp')) this.fail('expecting "bootp"');
-        permit = { type: 'dynamic-bootp-clients' };
-        break;
-      case 'members': {
-        needClients = false;
-        if (!kw(this.next(), 'of')) this.fail('expecting "of"');
-        const c = this.next();
-        if (c.kind !== 'string') this.fail('expecting class name.');
-        if (!this.st.classes.has(c.text)) this.fail(`no such class: ${c.text}`);
-        permit = { type: 'members-of', className: c.text, classLoc: this.here() };
-        break;
-      }
-      case 'after':
-        needClients = false;
-        if (haveAfter) this.fail('duplicate "after" clause.');
-        permit = { type: 'after', date: this.parseDate() };
-        break;
-      default:
-        this.fail('expecting permit type.');
-    }
-    if (needClients && !kw(this.next(), 'clients')) this.fail('expecting "clients"');
-    this.parseSemi();
-    return { kind: 'permit', loc: L, mode: allow ? 'allow' : 'deny', permit };
-  }
-
-  /** ISC parse_date_core() (dates in dhcpd.conf `after` permits and the lease file). */
-  parseDate(): DateValue {
-    const first = this.peek();
-    const L = this.loc(first);
-    if (kw(first, 'never')) {
-      this.next();
-      return { kind: 'never', loc: L };
-    }
-    const num = (msg: string): number => {
-      const t = this.peek();
-      if (t.kind !== 'number') {
-        if (!isP(t, ';')) this.next();
-        this.fail(msg);
-      }
-      this.next();
-      return parseInt(t.text, 10);
-    };
-    const sep = (c: string, msg: string): void => {
-      const t = this.peek();
-      if (!isP(t, c)) {
-        if (!isP(t, ';')) this.next();
-        this.fail(msg);
-      }
-      this.next();
-    };
-    if (kw(first, 'epoch')) {
-      this.next();
-      return { kind: 'epoch', loc: L, seconds: num('Seconds since epoch expected.') };
-    }
-    const weekday = num('numeric day of week expected.');
-    const year = num('numeric year expected.');
-    sep('/', 'expected slash separating year from month.');
-    const month = num('numeric month expected.');
-    sep('/', 'expected slash separating month from day.');
-    const day = num('numeric day of month expected.');
-    const hour = num('numeric hour expected.');
-    sep(':', 'expected colon separating hour from minute.');
-    const minute = num('numeric minute expected.');
-    sep(':', 'expected colon separating minute from second.');
-    const second = num('numeric second expected.');
-    let tzOffset: number | undefined;
-    const t = this.peek();
-    if (t.kind === 'number') {
-      this.next();
-      tzOffset = parseInt(t.text, 10);
-    } else if (!isP(t, ';')) {
-      this.next();
-      this.fail('Time zone offset or semicolon expected.');
-    }
-    return { kind: 'date', loc: L, weekday, year, month, day, hour, minute, second, tzOffset };
-  }
-
-  private parseClass(out: Statement[], scope: Scope, L: Loc, type: string): void {
-    const n = this.next();
-    if (n.kind !== 'string') this.fail('Expecting class name');
+  private readonly classDecl = this.RULE('classDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    const k = this.OR([
+      { ALT: () => this.eat(K('class')) },
+      { ALT: () => this.eat(K('subclass')) },
+      { ALT: () => this.eat(K('vendor-class')) },
+      { ALT: () => this.eat(K('user-class')) },
+    ]);
+    const type = keywordOf(k) ?? 'class';
+    if (scope.type === 'class') this.fail('class declarations not allowed here.');
+    const n = this.eat(StringLit, 'Expecting class name');
+    const cname = this.text(n);
     const nameLoc = this.here();
-    const exists = this.st.classes.has(n.text);
-    if (!exists && type !== 'class') this.fail(`no class named ${n.text}`);
+    const exists = this.st?.classes.has(cname);
+    if (!exists && type !== 'class') this.fail(`no class named ${cname}`);
     const body: Statement[] = [];
     let data: StringOrHex | undefined;
-    if (type === 'subclass') {
-      const d = this.peek();
-      if (d.kind === 'string') {
-        this.next();
-        data = { kind: 'string', loc: this.loc(d), value: d.text };
-      } else if (d.kind === 'numberOrName' || d.kind === 'number') {
-        data = { kind: 'hex', loc: this.loc(d), bytes: this.parseCshl() };
+    if (type === 'subclass' && !this.RECORDING_PHASE) {
+      const d = this.peekT();
+      const dk = kindOf(d);
+      if (dk === 'string') {
+        this.nextAny();
+        data = { kind: 'string', loc: this.loc(d), value: this.text(d) };
+      } else if (dk === 'numberOrName' || dk === 'number') {
+        data = { kind: 'hex', loc: this.loc(d), bytes: this.cshl() };
       } else this.fail('Expecting string or hex list.');
       // A subclass may end with `;` (no body).
-      if (isP(this.peek(), ';')) {
-        this.next();
-        out.push({ kind: 'subclass', loc: L, parent: n.text, parentLoc: nameLoc, data });
-        return;
+      if (this.peekT().image === ';') {
+        this.nextAny();
+        out.push({ kind: 'subclass', loc: L, parent: cname, parentLoc: nameLoc, data: data! });
+        return true;
       }
     } else if (type === 'class') {
-      this.st.classes.add(n.text);
+      this.st?.classes.add(cname);
     }
-    this.parseLbrace();
+    this.lbrace();
     let node: Statement;
-    if (type === 'subclass') node = { kind: 'subclass', loc: L, parent: n.text, parentLoc: nameLoc, data: data!, body };
-    else node = { kind: 'class', loc: L, classType: type as 'class' | 'vendor-class' | 'user-class', name: n.text, nameLoc, body };
+    if (type === 'subclass') node = { kind: 'subclass', loc: L, parent: cname, parentLoc: nameLoc, data: data!, body };
+    else node = { kind: 'class', loc: L, classType: type as 'class' | 'vendor-class' | 'user-class', name: cname, nameLoc, body };
     out.push(node);
-    this.st.open.push(node);
-    const sub = type !== 'class';
+    this.st?.open.push(node);
     const cs: Scope = { type: 'class', inShared: scope.inShared, inSubnet: scope.inSubnet };
+    const cx = { sub: type !== 'class', matchedOnce: false, submatchedOnce: false };
     let declaration = false;
-    let matchedOnce = false;
-    let submatchedOnce = false;
-    for (;;) {
-      const t = this.peek();
-      const tl = this.loc(t);
-      if (isP(t, '}')) {
-        this.next();
-        break;
-      }
-      if (t.kind === 'eof') {
-        this.next();
-        this.fail('unexpected end of file');
-      }
-      if (kw(t, 'dynamic') || kw(t, 'deleted')) {
-        this.next();
-        this.parseSemi();
-        body.push({ kind: 'flag', loc: tl, flag: t.keyword as 'dynamic' | 'deleted' });
-        continue;
-      }
-      if (kw(t, 'match')) {
-        if (sub) this.fail('invalid match in subclass.');
-        this.next();
-        if (kw(this.peek(), 'if')) {
-          this.next();
-          if (matchedOnce) this.fail("A class may only have one 'match if' clause.");
-          matchedOnce = true;
-          const e = this.parseBooleanExpression('expecting boolean expr.');
-          this.parseSemi();
-          body.push({ kind: 'match-if', loc: tl, expr: e });
-          continue;
-        }
-        if (submatchedOnce) this.fail("can't override existing submatch/spawn.");
-        submatchedOnce = true;
-        const e = this.parseDataExpression('expecting data expr.');
-        this.parseSemi();
-        body.push({ kind: 'match', loc: tl, expr: e });
-        continue;
-      }
-      if (kw(t, 'spawn')) {
-        this.next();
-        if (sub) this.fail('invalid spawn in subclass.');
-        if (!kw(this.next(), 'with')) this.fail('expecting with after spawn');
-        if (submatchedOnce) this.fail("can't override existing submatch/spawn.");
-        submatchedOnce = true;
-        const e = this.parseDataExpression('expecting data expr.');
-        this.parseSemi();
-        body.push({ kind: 'spawn', loc: tl, expr: e });
-        continue;
-      }
-      if (kw(t, 'lease')) {
-        this.next();
-        if (!kw(this.next(), 'limit')) this.fail('expecting "limit"');
-        const num = this.next();
-        if (num.kind !== 'number') this.fail('expecting a number');
-        this.parseSemi();
-        body.push({ kind: 'lease-limit', loc: tl, limit: parseInt(num.text, 10) });
-        continue;
-      }
-      declaration = this.parseStatement(body, cs, declaration);
-    }
-    this.st.open.pop();
-  }
+    this.MANY({
+      GATE: () => !this.peekIsRBrace(),
+      DEF: () => {
+        const tl = this.loc(this.peekT());
+        this.OR1({
+          IGNORE_AMBIGUITIES: true,
+          DEF: [
+            { ALT: () => this.blockEof() },
+            { ALT: () => this.SUBRULE(this.hostFlag, { ARGS: [body, tl] }) },
+            { ALT: () => this.SUBRULE(this.matchStatement, { ARGS: [body, tl, cx] }) },
+            { ALT: () => this.SUBRULE(this.spawnStatement, { ARGS: [body, tl, cx] }) },
+            { ALT: () => this.SUBRULE(this.leaseLimitStatement, { ARGS: [body, tl] }) },
+            { ALT: () => (declaration = this.SUBRULE(this.statement, { ARGS: [body, cs, declaration] })) },
+          ],
+        });
+      },
+    });
+    this.eat(RCurly);
+    this.st?.open.pop();
+    return true;
+  });
 
-  /** ISC parse_cshl(): colon-separated hex bytes. */
-  private parseCshl(): number[] {
-    const out: number[] = [];
-    for (;;) {
-      const t = this.next();
-      if (t.kind !== 'number' && t.kind !== 'numberOrName') this.fail('expecting hexadecimal number.');
-      out.push(convertNum(this.ts, t.text, 16, 8));
-      if (!isP(this.peek(), ':')) break;
-      this.next();
+  private readonly matchStatement = this.RULE('matchStatement', (body: Statement[] = [], tl: Loc = REC_LOC, cx: ClassCtx = REC_CLASS): void => {
+    if (cx.sub) this.fail('invalid match in subclass.');
+    this.eat(K('match'));
+    if (this.RECORDING_PHASE) return;
+    if (this.peekT().tokenTypeIdx === K('if').tokenTypeIdx) {
+      this.nextAny();
+      if (cx.matchedOnce) this.fail("A class may only have one 'match if' clause.");
+      cx.matchedOnce = true;
+      const e = this.parseBooleanExpression('expecting boolean expr.');
+      this.semi();
+      body.push({ kind: 'match-if', loc: tl, expr: e });
+      return;
     }
-    return out;
-  }
+    if (cx.submatchedOnce) this.fail("can't override existing submatch/spawn.");
+    cx.submatchedOnce = true;
+    const e = this.parseDataExpression('expecting data expr.');
+    this.semi();
+    body.push({ kind: 'match', loc: tl, expr: e });
+  });
 
-  private parseHardware(L: Loc): Statement {
-    const t = this.next();
+  private readonly spawnStatement = this.RULE('spawnStatement', (body: Statement[] = [], tl: Loc = REC_LOC, cx: ClassCtx = REC_CLASS): void => {
+    this.eat(K('spawn'));
+    if (cx.sub) this.fail('invalid spawn in subclass.');
+    this.eat(K('with'), 'expecting with after spawn');
+    if (cx.submatchedOnce) this.fail("can't override existing submatch/spawn.");
+    cx.submatchedOnce = true;
+    if (this.RECORDING_PHASE) return;
+    const e = this.parseDataExpression('expecting data expr.');
+    this.semi();
+    body.push({ kind: 'spawn', loc: tl, expr: e });
+  });
+
+  private readonly leaseLimitStatement = this.RULE('leaseLimitStatement', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
+    this.eat(K('lease'));
+    this.eat(K('limit'), 'expecting "limit"');
+    const n = this.eat(NumberTok, 'expecting a number');
+    this.semi();
+    body.push({ kind: 'lease-limit', loc: tl, limit: parseInt(n.image, 10) });
+  });
+
+  private readonly hardwareStatement = this.RULE('hardwareStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(K('hardware'));
+    if (this.RECORDING_PHASE) return false;
+    const t = this.nextAny();
     let htype: number;
-    let hwType: string;
-    switch (t.keyword) {
+    switch (keywordOf(t)) {
       case 'ethernet':
         htype = 1;
         break;
@@ -1219,62 +985,320 @@ class ConfParser {
       case 'infiniband':
         htype = 32;
         break;
-      default:
-        if (t.text.startsWith('unknown-')) htype = parseInt(t.text.slice(8), 10) || 0;
+      default: {
+        const image = t.tokenTypeIdx === EOF_IDX ? '' : t.image;
+        if (image.startsWith('unknown-')) htype = parseInt(image.slice(8), 10) || 0;
         else this.fail('expecting a network hardware type');
-    }
-    hwType = t.text.toLowerCase();
-    let address: number[] = [];
-    if (!isP(this.peek(), ';')) {
-      address = this.parseNumericAggregate(0, ':', 16, 8);
-      if (address.length + 1 > 21) this.fail('hardware address too long');
-    }
-    const s = this.next();
-    if (!isP(s, ';')) this.fail('expecting semicolon.');
-    return { kind: 'hardware', loc: L, hwType, htype, address };
-  }
-
-  /** ISC parse_ip_addr_or_hostname(). */
-  private parseIpAddrOrHostname(): AddressOrName {
-    const t = this.peek();
-    const L = this.loc(t);
-    if (t.kind === 'number') {
-      const t1 = this.ts.lookahead(1);
-      const t2 = this.ts.lookahead(2);
-      if (isP(t1, '.') && t2.kind === 'number') {
-        const ip = this.parseIpv4();
-        return { kind: 'ip', loc: ip.loc, ip };
       }
     }
-    if (isIdent(t) || t.kind === 'number') {
-      const name = this.parseHostName();
-      return { kind: 'name', loc: L, name: name! };
+    const hwType = t.image.toLowerCase();
+    let address: number[] = [];
+    if (this.peekT().image !== ';') {
+      address = this.numericAggregate(0, ':', 16, 8);
+      if (address.length + 1 > 21) this.fail('hardware address too long');
     }
-    let v = t;
-    if (!isP(t, '}') && !isP(t, '{')) v = this.next();
-    this.fail(`${v.text} (${iscTokenNumber(v)}): expecting IP address or hostname`);
+    this.eat(Semi, 'expecting semicolon.');
+    if (!scope.host) this.fail('hardware address parameter not allowed here.');
+    if (scope.host.hasHardware) this.fail(`Host hardware address already configured.`);
+    scope.host.hasHardware = true;
+    out.push({ kind: 'hardware', loc: L, hwType, htype, address });
+    return false;
+  });
+
+  private readonly fixedAddressStatement = this.RULE('fixedAddressStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    const k = this.OR([{ ALT: () => this.eat(K('fixed-address')) }, { ALT: () => this.eat(K('fixed-address6')) }]);
+    if (this.RECORDING_PHASE) return false;
+    if (keywordOf(k) === 'fixed-address6') {
+      // ISC -4 accepts (and ignores) fixed-address6.
+      this.v6(out, L, 'fixed-address6', 'fixed-address6 is only used in DHCPv6 mode.', false, false);
+      return false;
+    }
+    const addrs: AddressOrName[] = [];
+    for (;;) {
+      addrs.push(this.ipAddrOrHostname());
+      if (this.peekT().image !== ',') break;
+      this.nextAny();
+    }
+    this.semi();
+    if (!scope.host) this.fail('fixed-address parameter not allowed here.');
+    if (scope.host.hasFixed) this.fail('Only one fixed address declaration per host.');
+    scope.host.hasFixed = true;
+    out.push({ kind: 'fixed-address', loc: L, addresses: addrs });
+    return false;
+  });
+
+  private readonly poolDecl = this.RULE('poolDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
+    this.eat(K('pool'));
+    if (scope.type === 'pool') this.fail('pool declared within pool.');
+    if (scope.type !== 'subnet' && scope.type !== 'shared') this.fail('pool declared outside of network');
+    this.lbrace();
+    const body: Statement[] = [];
+    const node = { kind: 'pool' as const, loc: L, body, end: undefined as unknown as IscPos };
+    out.push(node);
+    this.st?.open.push(node);
+    const ps: Scope = { type: 'pool', inShared: scope.inShared, inSubnet: scope.inSubnet, net: scope.net, share: scope.share };
+    const px = { ranges: 0, after: false };
+    let decl = false;
+    this.MANY({
+      GATE: () => !this.peekIsRBrace(),
+      DEF: () => {
+        const tl = this.loc(this.peekT());
+        this.OR({
+          IGNORE_AMBIGUITIES: true,
+          DEF: [
+            { ALT: () => this.SUBRULE(this.noFailoverPeer, { ARGS: [body, tl] }) },
+            { ALT: () => this.SUBRULE(this.poolFailoverPeer, { ARGS: [body, tl] }) },
+            {
+              ALT: () => {
+                const r = this.SUBRULE(this.poolRange, { ARGS: [tl] });
+                body.push(r);
+                px.ranges++;
+              },
+            },
+            { ALT: () => this.SUBRULE(this.permitStatement, { ARGS: [body, tl, px] }) },
+            {
+              // ISC's pool loops complain at end of file without consuming it.
+              GATE: () => this.LA(1).tokenTypeIdx === EOF_IDX,
+              ALT: () => this.fail('unexpected end of file'),
+            },
+            { ALT: () => (decl = this.SUBRULE(this.statement, { ARGS: [body, ps, decl] })) },
+          ],
+        });
+      },
+    });
+    this.eat(RCurly);
+    node.end = this.here();
+    if (px.ranges === 0) this.fail('Pool declaration with no address range.');
+    this.st?.open.pop();
+    return declaration;
+  });
+
+  /** `no failover peer` in a pool. */
+  private readonly noFailoverPeer = this.RULE('noFailoverPeer', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
+    this.eat(K('no'));
+    if (this.RECORDING_PHASE) return;
+    const f = this.nx();
+    if (f.keyword !== 'failover' || this.nx().keyword !== 'peer') this.fail('expecting "failover peer".');
+    // ISC 4.4.3 does not consume the `;` here: the next statement then starts with `;` and fails.
+    body.push({ kind: 'failover-ref', loc: tl, peer: null, peerLoc: this.here() });
+  });
+
+  /** `failover peer "NAME";` in a pool. */
+  private readonly poolFailoverPeer = this.RULE('poolFailoverPeer', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
+    this.eat(K('failover'));
+    this.eat(K('peer'), "expecting 'peer'.");
+    const n = this.eat(StringLit, 'expecting string.');
+    const name = this.text(n);
+    if (!this.RECORDING_PHASE && !this.st.peers.has(name)) this.fail(`failover peer ${name}: not found`);
+    body.push({ kind: 'failover-ref', loc: tl, peer: name, peerLoc: this.here() });
+    this.semi();
+  });
+
+  private readonly poolRange = this.RULE('poolRange', (tl: Loc = REC_LOC): Statement => {
+    this.eat(K('range'));
+    return this.rangeBody(tl);
+  });
+
+  private readonly permitStatement = this.RULE('permitStatement', (body: Statement[] = [], tl: Loc = REC_LOC, px: PoolCtx = REC_POOL): void => {
+    const k = this.OR([{ ALT: () => this.eat(K('allow')) }, { ALT: () => this.eat(K('deny')) }]);
+    if (this.RECORDING_PHASE) return;
+    const p = this.permit(keywordOf(k) === 'allow', tl, px.after);
+    if (p.permit.type === 'after') px.after = true;
+    body.push(p);
+  });
+
+  private readonly rangeStatement = this.RULE('rangeStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
+    this.eat(K('range'));
+    if (scope.type !== 'subnet' || !scope.inSubnet) this.fail('range declaration not allowed here.');
+    out.push(this.rangeBody(L));
+    return declaration;
+  });
+
+  private rangeBody(L: Loc): Statement {
+    if (this.RECORDING_PHASE) return { kind: 'break', loc: L };
+    let dynamicBootp = false;
+    if (keywordOf(this.peekT()) === 'dynamic-bootp') {
+      this.nextAny();
+      dynamicBootp = true;
+    }
+    const low = this.ipv4();
+    let high: Ipv4Literal | undefined;
+    if (this.peekT().image !== ';') high = this.ipv4();
+    this.semi();
+    return { kind: 'range', loc: L, dynamicBootp, low, high, end: this.here() };
   }
 
-  private parseFailoverPeer(out: Statement[], scope: Scope, L: Loc): void {
-    if (!kw(this.next(), 'peer')) this.fail('expecting "peer"');
-    const nt = this.next();
-    if (!isIdent(nt) && nt.kind !== 'string') this.fail('expecting failover peer name.');
+  private readonly range6Statement = this.RULE('range6Statement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
+    const t = this.OR([{ ALT: () => this.eat(K('range6')) }, { ALT: () => this.eat(K('prefix6')) }]);
+    if (this.RECORDING_PHASE) return false;
+    const k = keywordOf(t)!;
+    if (scope.type !== 'subnet' || !scope.inSubnet) this.fail(`${k} declaration not allowed here.`);
+    return this.v6(out, L, k, `${k} statement is only supported in DHCPv6 mode.`, false) && declaration;
+  });
+
+  private readonly fixedPrefix6Statement = this.RULE('fixedPrefix6Statement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(K('fixed-prefix6'));
+    if (this.RECORDING_PHASE) return false;
+    if (!scope.host) this.fail('fixed-prefix6 declaration not allowed here.');
+    this.v6(out, L, 'fixed-prefix6', 'fixed-prefix6 is only used in DHCPv6 mode.', false, false);
+    return false;
+  });
+
+  /**
+   * ISC parse_pool6_statement() as run by `dhcpd -4`: the body parses like a pool; its range6/prefix6
+   * statements are v6 nodes the compiler rejects; a pool6 without them fails at its closing brace.
+   */
+  private readonly pool6Decl = this.RULE('pool6Decl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
+    this.eat(K('pool6'));
+    if (scope.type === 'pool') this.fail('pool6 declared within pool.');
+    if (scope.type !== 'subnet') this.fail('pool6 declared outside of network');
+    const at = this.here();
+    this.lbrace();
+    const body: Statement[] = [];
+    const ps: Scope = { type: 'pool', inShared: scope.inShared, inSubnet: scope.inSubnet, net: scope.net, share: scope.share };
+    let decl = false;
+    let ranges = 0;
+    this.MANY({
+      GATE: () => !this.peekIsRBrace(),
+      DEF: () => {
+        const t = this.peekT();
+        const tl = this.loc(t);
+        this.OR({
+          IGNORE_AMBIGUITIES: true,
+          DEF: [
+            {
+              ALT: () => {
+                const k = this.OR1([{ ALT: () => this.eat(K('range6')) }, { ALT: () => this.eat(K('prefix6')) }]);
+                if (this.RECORDING_PHASE) return;
+                const kw = keywordOf(k)!;
+                this.v6(body, tl, kw, `${kw} statement is only supported in DHCPv6 mode.`, false);
+                ranges++;
+              },
+            },
+            {
+              ALT: () => {
+                const k = this.OR2([{ ALT: () => this.eat(K('allow')) }, { ALT: () => this.eat(K('deny')) }]);
+                if (this.RECORDING_PHASE) return;
+                body.push(this.permit(keywordOf(k) === 'allow', tl, false));
+              },
+            },
+            {
+              // ISC's pool loops complain at end of file without consuming it.
+              GATE: () => this.LA(1).tokenTypeIdx === EOF_IDX,
+              ALT: () => this.fail('unexpected end of file'),
+            },
+            { ALT: () => (decl = this.SUBRULE(this.statement, { ARGS: [body, ps, decl] })) },
+          ],
+        });
+      },
+    });
+    this.eat(RCurly);
+    if (ranges === 0) this.fail('Pool6 declaration with no address range6 or prefix6.');
+    out.push({ kind: 'v6', loc: L, keyword: 'pool6', message: 'pool6 is only supported in DHCPv6 mode.', at, tokens: [], rejectedInV4: true, body });
+    return declaration;
+  });
+
+  private readonly authoritativeStatement = this.RULE('authoritativeStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    const value = this.OR([
+      {
+        ALT: () => {
+          this.eat(K('not'));
+          this.eat(K('authoritative'), 'expecting assertion');
+          return false;
+        },
+      },
+      {
+        ALT: () => {
+          this.eat(K('authoritative'));
+          return true;
+        },
+      },
+    ]);
+    if (scope.type === 'host') this.fail('authority makes no sense here.');
+    this.semi();
+    out.push({ kind: 'authoritative', loc: L, value });
+    return false;
+  });
+
+  private readonly serverIdentifierStatement = this.RULE('serverIdentifierStatement', (out: Statement[] = [], _s: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
+    this.eat(K('server-identifier'));
+    if (this.RECORDING_PHASE) return false;
+    this.peekT();
+    const nameEnd = this.here();
+    this.optionValue((value) => out.push({ kind: 'option', loc: L, mode: 'option', space: undefined, name: 'dhcp-server-identifier', nameEnd, value, executable: false }));
+    return declaration;
+  });
+
+  private readonly leaseIdFormatStatement = this.RULE('leaseIdFormatStatement', (out: Statement[] = [], _s: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(K('lease-id-format'));
+    const v = this.nextAny();
+    const k = keywordOf(v);
+    if (k !== 'octal' && k !== 'hex') this.fail(`lease-id-format is invalid:  it must be octal or hex.`);
+    this.semi();
+    out.push({ kind: 'lease-id-format', loc: L, value: k as 'octal' | 'hex' });
+    return false;
+  });
+
+  /** ISC parse_server_duid_conf(): accepted in a v4 config too (only used by DHCPv6). */
+  private readonly serverDuidStatement = this.RULE('serverDuidStatement', (out: Statement[] = [], _s: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    this.eat(K('server-duid'));
+    if (this.RECORDING_PHASE) return false;
+    const t = this.nx();
+    const hwType = (): string => {
+      const h = this.nx();
+      if (h.keyword !== 'ethernet' && h.keyword !== 'token-ring' && h.keyword !== 'fddi') this.fail('hardware type expected');
+      return h.keyword!;
+    };
+    let node: Statement;
+    if (t.keyword === 'en') {
+      const n = this.nx();
+      if (n.kind !== 'number') this.fail('enterprise number expected');
+      const id = this.nx();
+      if (id.kind !== 'string') this.fail('identifier expected');
+      node = { kind: 'server-duid', loc: L, form: 'en', enterprise: parseInt(n.text, 10), identifier: id.text };
+    } else if (t.keyword === 'll' || t.keyword === 'llt') {
+      const form = t.keyword;
+      if (this.peekT().image === ';') node = { kind: 'server-duid', loc: L, form };
+      else {
+        const hw = hwType();
+        let time: number | undefined;
+        if (form === 'llt') time = this.num('timestamp expected');
+        const bytes = this.cshl();
+        node = { kind: 'server-duid', loc: L, form, hwType: hw, time, address: bytes };
+      }
+    } else if (t.kind === 'number') {
+      const id = this.nx();
+      if (id.kind !== 'string') this.fail('identifier expected');
+      node = { kind: 'server-duid', loc: L, form: 'number', duidType: parseInt(t.text, 10), identifier: id.text };
+    } else this.fail('DUID type of LLT, EN, or LL expected');
+    this.eat(Semi, 'semicolon expected');
+    out.push(node);
+    return false;
+  });
+
+  private readonly failoverPeerDecl = this.RULE('failoverPeerDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
+    if (scope.type !== 'root' && scope.type !== 'shared') this.fail('failover peers may only be defined in shared-network');
+    this.eat(K('failover'));
+    this.eat(K('peer'), 'expecting "peer"');
+    if (this.RECORDING_PHASE) return false;
+    const nt = this.nx();
+    if (nt.kind !== 'name' && nt.kind !== 'numberOrName' && nt.kind !== 'string') this.fail('expecting failover peer name.');
     const name = nt.text;
     const nameLoc = this.here();
     const known = this.st.peers.has(name);
-    const t = this.next();
-    if (isP(t, ';')) {
+    const t = this.nx();
+    if (t.image === ';' && t.kind === 'punct') {
       if (scope.type !== 'shared') this.fail('failover peer reference not in shared-network declaration');
       if (!known) this.fail(`reference to unknown failover peer ${name}`);
       out.push({ kind: 'failover-ref', loc: L, peer: name, peerLoc: nameLoc });
-      return;
+      return false;
     }
-    if (kw(t, 'state')) {
+    if (t.keyword === 'state') {
       if (!known) this.fail(`state declaration for unknown failover peer ${name}`);
-      out.push(this.parseFailoverState(L, name, nameLoc));
-      return;
+      out.push(this.failoverState(L, name, nameLoc));
+      return false;
     }
-    if (!isP(t, '{')) this.fail('expecting left brace');
+    if (!(t.image === '{' && t.kind === 'punct')) this.fail('expecting left brace');
     if (known) this.fail(`redeclaration of failover peer ${name}`);
     const params: FailoverParam[] = [];
     let role: 'primary' | 'secondary' | undefined;
@@ -1283,18 +1307,13 @@ class ConfParser {
     let hasPeerAddress = false;
     for (;;) {
       let peerPrefix = false;
-      let tok = this.next();
-      const tl = this.loc(tok);
-      while (kw(tok, 'peer')) {
+      let tok = this.nx();
+      const tl = this.tloc(tok);
+      while (tok.keyword === 'peer') {
         peerPrefix = true;
-        tok = this.next();
+        tok = this.nx();
       }
-      const numberParam = (msg: string): number => {
-        const n = this.next();
-        if (n.kind !== 'number') this.fail(msg);
-        return parseInt(n.text, 10);
-      };
-      if (isP(tok, '}')) break;
+      if (tok.kind === 'punct' && tok.image === '}') break;
       switch (tok.keyword) {
         case 'primary':
           role = 'primary';
@@ -1306,13 +1325,13 @@ class ConfParser {
           params.push({ kind: 'role', loc: tl, role });
           break;
         case 'address': {
-          const a = this.parseIpAddrOrHostname();
+          const a = this.ipAddrOrHostname();
           if (peerPrefix) hasPeerAddress = true;
           params.push({ kind: 'address', loc: tl, peer: peerPrefix, address: a });
           break;
         }
         case 'port':
-          params.push({ kind: 'port', loc: tl, peer: peerPrefix, port: numberParam('expecting number') });
+          params.push({ kind: 'port', loc: tl, peer: peerPrefix, port: this.num('expecting number') });
           break;
         case 'max-lease-misbalance':
         case 'max-lease-ownership':
@@ -1321,21 +1340,21 @@ class ConfParser {
         case 'auto-partner-down':
         case 'mclt':
           if (tok.keyword === 'mclt') hasMclt = true;
-          params.push({ kind: tok.keyword, loc: tl, value: numberParam('expecting number.') } as FailoverParam);
+          params.push({ kind: tok.keyword, loc: tl, value: this.num('expecting number.') } as FailoverParam);
           break;
         case 'max-response-delay':
         case 'max-unacked-updates':
-          params.push({ kind: tok.keyword, loc: tl, peer: peerPrefix, value: numberParam('expecting number.') } as FailoverParam);
+          params.push({ kind: tok.keyword, loc: tl, peer: peerPrefix, value: this.num('expecting number.') } as FailoverParam);
           break;
         case 'hba': {
           if (role === 'secondary') this.fail('secondary may not define load balance settings.');
-          const bytes = this.parseNumericAggregate(32, ':', 16, 8);
+          const bytes = this.numericAggregate(32, ':', 16, 8);
           hasHba = true;
           params.push({ kind: 'hba', loc: tl, bytes });
           break;
         }
         case 'split': {
-          const n = this.next();
+          const n = this.nx();
           if (role === 'secondary') this.fail('secondary may not define load balance settings.');
           if (n.kind !== 'number') this.fail('expecting number');
           const v = parseInt(n.text, 10);
@@ -1345,16 +1364,16 @@ class ConfParser {
           break;
         }
         case 'load': {
-          if (!kw(this.next(), 'balance')) this.fail("expecting 'balance'");
-          if (!kw(this.next(), 'max')) this.fail("expecting 'max'");
-          if (!kw(this.next(), 'seconds')) this.fail("expecting 'secs'");
-          params.push({ kind: 'load-balance-max-seconds', loc: tl, value: numberParam('expecting number') });
+          if (this.nx().keyword !== 'balance') this.fail("expecting 'balance'");
+          if (this.nx().keyword !== 'max') this.fail("expecting 'max'");
+          if (this.nx().keyword !== 'seconds') this.fail("expecting 'secs'");
+          params.push({ kind: 'load-balance-max-seconds', loc: tl, value: this.num('expecting number') });
           break;
         }
         default:
           this.fail('invalid statement in peer declaration');
       }
-      this.parseSemi();
+      this.semi();
     }
     const end = this.here();
     if (!hasPeerAddress) this.fail('peer address may not be omitted');
@@ -1365,55 +1384,78 @@ class ConfParser {
     this.st.peers.add(name);
     if (role) this.st.peerRoles.set(name, role);
     out.push({ kind: 'failover-peer', loc: L, name, params, end });
-  }
+    return false;
+  });
 
-  private parseFailoverState(L: Loc, name: string, nameLoc: IscPos): Statement {
+  private failoverState(L: Loc, name: string, nameLoc: IscPos): Statement {
     const node: { kind: 'failover-state'; loc: Loc; name: string; nameLoc: IscPos; my?: { state: string; at?: DateValue }; partner?: { state: string; at?: DateValue }; mclt?: number } = {
       kind: 'failover-state', loc: L, name, nameLoc,
     };
-    if (!isP(this.next(), '{')) this.fail('expecting left brace');
+    const lb = this.nx();
+    if (!(lb.kind === 'punct' && lb.image === '{')) this.fail('expecting left brace');
     for (;;) {
-      const t = this.next();
-      if (isP(t, '}')) break;
-      if (kw(t, 'my') || kw(t, 'partner')) {
-        if (!kw(this.next(), 'state')) this.fail("expecting 'state'");
-        const s = this.next();
-        const states = ['unknown-state', 'partner-down', 'normal', 'communications-interrupted', 'conflict-done', 'resolution-interrupted', 'potential-conflict', 'recover', 'recover-wait', 'recover-done', 'shutdown', 'paused', 'startup'];
-        if (!s.keyword || !states.includes(s.keyword)) this.fail('unknown failover state');
+      const t = this.nx();
+      if (t.kind === 'punct' && t.image === '}') break;
+      if (t.keyword === 'my' || t.keyword === 'partner') {
+        if (this.nx().keyword !== 'state') this.fail("expecting 'state'");
+        const s = this.nx();
+        if (!s.keyword || !FAILOVER_STATES.has(s.keyword)) this.fail('unknown failover state');
         let at: DateValue | undefined;
-        const a = this.next();
-        if (!isP(a, ';')) {
-          if (!kw(a, 'at')) this.fail('expecting "at"');
-          at = this.parseDate();
-          this.parseSemi();
+        const a = this.nx();
+        if (!(a.kind === 'punct' && a.image === ';')) {
+          if (a.keyword !== 'at') this.fail('expecting "at"');
+          at = this.date();
+          this.semi();
         }
-        if (kw(t, 'my')) node.my = { state: s.keyword, at };
+        if (t.keyword === 'my') node.my = { state: s.keyword, at };
         else node.partner = { state: s.keyword, at };
-      } else if (kw(t, 'mclt')) {
+      } else if (t.keyword === 'mclt') {
         if (this.st.peerRoles.get(name) === 'primary') this.fail('mclt not valid for primary');
-        const n = this.next();
-        if (n.kind !== 'number') this.fail('expecting a number.');
-        node.mclt = parseInt(n.text, 10);
-        this.parseSemi();
+        node.mclt = this.num('expecting a number.');
+        this.semi();
       } else this.fail('expecting state setting.');
     }
     return node;
   }
 
-  // ---- options --------------------------------------------------------------------------------
+  // ---- options ---------------------------------------------------------------------------------
+
+  private readonly optionStatementTop = this.RULE('optionStatementTop', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
+    this.eat(K('option'));
+    if (this.RECORDING_PHASE) return false;
+    const t = this.peekT();
+    if (keywordOf(t) === 'space') {
+      if (scope.type !== 'root') this.fail('option space definitions may not be scoped.');
+      this.optionSpaceDecl(out, L);
+      return declaration;
+    }
+    const on = this.optionName();
+    const n = this.peekT();
+    on.end = this.here();
+    if (keywordOf(n) === 'code') {
+      if (scope.type !== 'root') this.fail('option definitions may not be scoped.');
+      this.nextAny();
+      this.optionCodeDefinition(out, L, on.space, on.name);
+      return declaration;
+    }
+    this.optionValue((value) => out.push({ kind: 'option', loc: L, mode: 'option', space: on.space, name: on.name, nameEnd: on.end, value, executable: false }));
+    return declaration;
+  });
 
   /** ISC parse_option_name(): `[SPACE.]NAME`. */
-  private parseOptionName(): { space: string | undefined; name: string; end: IscPos } {
-    const t = this.next();
-    if (!isIdent(t)) this.fail('expecting identifier after option keyword.');
+  private optionName(): { space: string | undefined; name: string; end: IscPos } {
+    const t = this.nextAny();
+    const tk = kindOf(t);
+    if (tk !== 'name' && tk !== 'numberOrName') this.fail('expecting identifier after option keyword.');
     let space: string | undefined;
-    let name = t.text;
-    if (isP(this.peek(), '.')) {
-      this.next();
-      const n = this.next();
-      if (!isIdent(n)) this.fail("expecting identifier after '.'");
-      space = t.text;
-      name = n.text;
+    let name = t.image;
+    if (this.peekT().image === '.') {
+      this.nextAny();
+      const n = this.nextAny();
+      const nk = kindOf(n);
+      if (nk !== 'name' && nk !== 'numberOrName') this.fail("expecting identifier after '.'");
+      space = t.image;
+      name = n.image;
       if (!this.st.spaces.has(space.toLowerCase())) this.fail(`no option space named ${space}.`);
     }
     if (/^unknown-/i.test(name)) {
@@ -1426,58 +1468,29 @@ class ConfParser {
     return { space, name, end: this.here() };
   }
 
-  private parseOptionStatementTop(out: Statement[], scope: Scope, L: Loc, declaration: boolean): boolean {
-    this.next();
-    const t = this.peek();
-    if (kw(t, 'space')) {
-      if (scope.type !== 'root') this.fail('option space definitions may not be scoped.');
-      this.parseOptionSpaceDecl(out, L);
-      return declaration;
-    }
-    const on = this.parseOptionName();
-    const n = this.peek();
-    on.end = this.here();
-    if (kw(n, 'code')) {
-      if (scope.type !== 'root') this.fail('option definitions may not be scoped.');
-      this.next();
-      this.parseOptionCodeDefinition(out, L, on.space, on.name);
-      return declaration;
-    }
-    this.parseOptionValue((value) =>
-      out.push({ kind: 'option', loc: L, mode: 'option', space: on.space, name: on.name, nameEnd: on.end, value, executable: false }),
-    );
-    return declaration;
-  }
-
-  private parseOptionSpaceDecl(out: Statement[], L: Loc): void {
-    this.next(); // space
-    const n = this.next();
-    if (!isIdent(n)) this.fail('expecting identifier.');
+  private optionSpaceDecl(out: Statement[], L: Loc): void {
+    this.nextAny(); // space
+    const n = this.nx();
+    if (n.kind !== 'name' && n.kind !== 'numberOrName') this.fail('expecting identifier.');
     const node: { kind: 'option-space'; loc: Loc; name: string; codeWidth?: number; lengthWidth?: number; hashSize?: number } = {
       kind: 'option-space', loc: L, name: n.text,
     };
     for (;;) {
-      const t = this.next();
-      if (isP(t, ';')) break;
-      if (kw(t, 'code')) {
-        if (!kw(this.next(), 'width')) this.fail('expecting width token.');
-        const w = this.next();
-        if (w.kind !== 'number') this.fail('expecting number 1, 2, 4.');
-        const v = parseInt(w.text, 10);
+      const t = this.nx();
+      if (t.kind === 'punct' && t.image === ';') break;
+      if (t.keyword === 'code') {
+        if (this.nx().keyword !== 'width') this.fail('expecting width token.');
+        const v = this.num('expecting number 1, 2, 4.');
         if (v !== 1 && v !== 2 && v !== 4) this.fail(`invalid code width (${v}), expecting a 1, 2 or 4.`);
         node.codeWidth = v;
-      } else if (kw(t, 'length')) {
-        if (!kw(this.next(), 'width')) this.fail('expecting width token.');
-        const w = this.next();
-        if (w.kind !== 'number') this.fail('expecting number 1 or 2.');
-        const v = parseInt(w.text, 10);
+      } else if (t.keyword === 'length') {
+        if (this.nx().keyword !== 'width') this.fail('expecting width token.');
+        const v = this.num('expecting number 1 or 2.');
         if (v !== 1 && v !== 2) this.fail(`invalid length width (${v}) expecting 1 or 2.`);
         node.lengthWidth = v;
-      } else if (kw(t, 'hash')) {
-        if (!kw(this.next(), 'size')) this.fail('expecting size token.');
-        const w = this.next();
-        if (w.kind !== 'number') this.fail('expecting a 10base number');
-        node.hashSize = parseInt(w.text, 10);
+      } else if (t.keyword === 'hash') {
+        if (this.nx().keyword !== 'size') this.fail('expecting size token.');
+        node.hashSize = this.num('expecting a 10base number');
         if (node.hashSize < 0 || node.hashSize > 0x7fffffff) this.fail(`invalid hash length: ${node.hashSize}`);
       } else this.fail('Unexpected token.');
     }
@@ -1485,41 +1498,39 @@ class ConfParser {
     out.push(node);
   }
 
-  private parseOptionCodeDefinition(out: Statement[], L: Loc, space: string | undefined, name: string): void {
-    const c = this.next();
-    if (c.kind !== 'number') this.fail('expecting option code number.');
-    const code = parseInt(c.text, 10);
-    if (!isP(this.next(), '=')) this.fail('expecting "="');
-    let t = this.next();
+  private optionCodeDefinition(out: Statement[], L: Loc, space: string | undefined, name: string): void {
+    const code = this.num('expecting option code number.');
+    const eq = this.nx();
+    if (!(eq.kind === 'punct' && eq.image === '=')) this.fail('expecting "="');
+    let t = this.nx();
     let arrayp = 0;
     let recordp = false;
-    if (kw(t, 'array')) {
-      if (!kw(this.next(), 'of')) this.fail('expecting "of".');
+    if (t.keyword === 'array') {
+      if (this.nx().keyword !== 'of') this.fail('expecting "of".');
       arrayp = 1;
-      t = this.next();
+      t = this.nx();
     }
-    if (isP(t, '{')) {
+    if (t.kind === 'punct' && t.image === '{') {
       recordp = true;
-      t = this.next();
+      t = this.nx();
     }
     const fields: OptionTypeAst[] = [];
     let hasEncap = false;
     let noMore = false;
-    let lastArrayField = false;
     for (;;) {
       if (hasEncap) this.fail('encapsulate must always be the last item.');
       let ty: OptionTypeAst;
       let fieldArray = false;
-      if (kw(t, 'array')) {
+      if (t.keyword === 'array') {
         if (arrayp) this.fail('no nested arrays.');
-        if (!kw(this.next(), 'of')) this.fail('expecting "of".');
+        if (this.nx().keyword !== 'of') this.fail('expecting "of".');
         arrayp = recordp ? 2 : 1;
-        t = this.next();
-        if (recordp && isP(t, '{')) this.fail('only uniform array inside record.');
+        t = this.nx();
+        if (recordp && t.kind === 'punct' && t.image === '{') this.fail('only uniform array inside record.');
         continue;
       }
-      const parseInt2 = (signed: boolean): OptionTypeAst => {
-        const n = this.next();
+      const intType = (signed: boolean): OptionTypeAst => {
+        const n = this.nx();
         if (n.kind !== 'number') this.fail('expecting number.');
         const bits = parseInt(n.text, 10);
         if (bits !== 8 && bits !== 16 && bits !== 32) this.fail(`${n.text} bit precision is not supported.`);
@@ -1530,12 +1541,12 @@ class ConfParser {
           ty = { kind: 'boolean' };
           break;
         case 'integer':
-          ty = parseInt2(true);
+          ty = intType(true);
           break;
         case 'signed':
         case 'unsigned':
-          if (!kw(this.next(), 'integer')) this.fail('expecting "integer" keyword.');
-          ty = parseInt2(t.keyword === 'signed');
+          if (this.nx().keyword !== 'integer') this.fail('expecting "integer" keyword.');
+          ty = intType(t.keyword === 'signed');
           break;
         case 'ip-address':
           ty = { kind: 'ip-address' };
@@ -1549,8 +1560,8 @@ class ConfParser {
         case 'string': {
           if (t.keyword === 'domain-list') {
             let compressed = false;
-            if (kw(this.peek(), 'compressed')) {
-              this.next();
+            if (this.pk().keyword === 'compressed') {
+              this.nextAny();
               compressed = true;
             }
             ty = { kind: 'domain-list', compressed };
@@ -1560,8 +1571,8 @@ class ConfParser {
           break;
         }
         case 'encapsulate': {
-          const s = this.next();
-          if (!isIdent(s)) this.fail('expecting option space identifier');
+          const s = this.nx();
+          if (s.kind !== 'name' && s.kind !== 'numberOrName') this.fail('expecting option space identifier');
           if (!this.st.spaces.has(s.text.toLowerCase())) this.fail(`unknown option space ${s.text}`);
           ty = { kind: 'encapsulate', space: s.text };
           hasEncap = true;
@@ -1580,19 +1591,17 @@ class ConfParser {
         arrayp = 0;
       }
       fields.push(fieldArray ? { kind: 'array', of: ty } : ty);
-      lastArrayField = fieldArray;
       if (!recordp) break;
-      t = this.next();
-      if (isP(t, ',')) {
+      t = this.nx();
+      if (t.kind === 'punct' && t.image === ',') {
         if (noMore) this.fail(`${ty.kind === 'text' ? 'text' : 'string'} must be at end of record.`);
-        t = this.next();
+        t = this.nx();
         continue;
       }
-      if (!isP(t, '}')) this.fail('expecting right brace.');
+      if (!(t.kind === 'punct' && t.image === '}')) this.fail('expecting right brace.');
       break;
     }
-    void lastArrayField;
-    this.parseSemi();
+    this.semi();
     if (hasEncap && arrayp) this.fail("Arrays of encapsulations don't make sense.");
     let type: OptionTypeAst = recordp ? { kind: 'record', fields } : fields[0]!;
     if (arrayp) type = { kind: 'array', of: type };
@@ -1604,376 +1613,460 @@ class ConfParser {
    * value before checking the `;`, so a statement whose value runs into the next statement is still in the
    * tree for the compiler (whose value error comes first, as in ISC).
    */
-  private parseOptionValue(emit: (v: RawValue | ExprValue) => void): void {
-    const t = this.peek();
-    if (isP(t, '=')) {
-      this.next();
+  private optionValue(emit: (v: RawValue | ExprValue) => void): void {
+    const t = this.peekT();
+    if (t.image === '=' && t.tokenTypeIdx !== STRING_IDX) {
+      this.nextAny();
       const e = this.parseDataExpression('expecting a data expression.');
       emit({ kind: 'expr', expr: e });
-      this.parseSemi();
+      this.semi();
       return;
     }
     const v = this.rawValue();
     if (v.tokens.length === 0) {
       // ISC eats a `;` that directly follows a non-zerolen option name, then wants another `;`.
-      v.emptyError = this.ts.simulate(() => {
-        this.ts.next();
-        this.ts.next();
-        return this.ts.errorHere('semicolon expected.');
+      v.emptyError = this.cur.simulate(() => {
+        this.cur.next();
+        this.cur.next();
+        return this.cur.errorHere('semicolon expected.');
       });
     }
     emit(v);
-    const s = this.next();
-    if (!isP(s, ';')) this.fail('semicolon expected.');
+    const s = this.eat(Semi, 'semicolon expected.');
     v.end = this.loc(s);
   }
 
   /** Tokens up to (not including) the next `;`, `{`, `}` or end of file. */
-  private rawValue(): RawValue {
-    const before = this.ts.last();
-    const tokens = this.scratchToks;
-    tokens.length = 0;
+  private rawValue(): RawTokens {
+    const before = this.cur.lastIndex;
+    const start = this.cur.nextIndex;
     for (;;) {
       // ISC stops reading a value where its type says; we cannot know that here, so collection stops
-      // before a token that would itself be an error (an unterminated string), leaving it to parseSemi.
-      const t = this.ts.peek();
-      if (t.kind === 'eof' || t.unterminated || isP(t, ';') || isP(t, '{') || isP(t, '}')) break;
-      this.ts.next();
-      tokens.push(t);
+      // before a token that would itself be an error (an unterminated string), leaving it to the `;` check.
+      const t = this.LA(1);
+      this.cur.peek();
+      if (t.tokenTypeIdx === EOF_IDX || this.cur.unterminated(this.cur.nextIndex)) break;
+      const c = t.image;
+      if (c === ';' || c === '{' || c === '}') break;
+      this.nextAny();
     }
-    const terminator = this.peek();
-    return new RawTokens(tokens.slice(), this.file, this.loc(terminator), this.ts, before, terminator);
+    const end = this.cur.nextIndex;
+    this.peekT();
+    const tokens: Tok[] = [];
+    for (let i = start; i < end; i++) tokens.push(this.cur.tok(i));
+    return new RawTokens(tokens, this.file, this.loc(this.LA(1)), this.cur, before, start);
   }
 
-  // ---- executable statements -----------------------------------------------------------------
+  // ---- executable statements --------------------------------------------------------------------
 
   /**
    * ISC parse_executable_statement(). Returns 'ok' when a statement was parsed, 'none' when the next token
    * does not start one (ISC returns 0 without `lose`). Errors abort.
    */
-  private parseExecutableStatement(out: Statement[], caseCtx: 'any' | 'data' | 'numeric'): 'ok' | 'none' {
-    const t = this.peek();
+  private readonly executableStatement = this.RULE('executableStatement', (out: Statement[] = [], caseCtx: CaseCtx = 'any'): 'ok' | 'none' => {
+    const t = this.peekT();
     const L = this.loc(t);
-    switch (t.keyword) {
-      case 'db-time-format': {
-        this.next();
-        const v = this.next();
-        if (!kw(v, 'default') && !kw(v, 'local')) this.fail("Expecting 'local' or 'default'.");
-        if (!isP(this.next(), ';')) this.fail('Expecting a semicolon.');
-        out.push({ kind: 'db-time-format', loc: L, value: v.keyword as 'default' | 'local' });
-        return 'ok';
-      }
-      case 'if':
-        this.next();
-        out.push(this.parseIf(L));
-        return 'ok';
-      case 'add': {
-        this.next();
-        const c = this.next();
-        if (c.kind !== 'string') this.fail('expecting class name.');
-        if (!this.st.classes.has(c.text)) this.fail(`class ${c.text}: not found`);
-        const classLoc = this.here();
-        this.parseSemi();
-        out.push({ kind: 'add', loc: L, className: c.text, classLoc });
-        return 'ok';
-      }
-      case 'break':
-        this.next();
-        this.parseSemi();
-        out.push({ kind: 'break', loc: L });
-        return 'ok';
-      case 'send':
-      case 'supersede':
-      case 'option':
-      case 'prepend':
-      case 'append':
-        this.next();
-        this.execOption(out, L, t.keyword === 'option' ? 'option' : (t.keyword as OptionMode));
-        return 'ok';
-      case 'default':
-        this.next();
-        if (isP(this.peek(), ':')) {
-          this.next();
-          if (caseCtx === 'any') this.fail('switch default statement in inappropriate scope.');
-          out.push({ kind: 'default-case', loc: L });
-          return 'ok';
-        }
-        this.execOption(out, L, 'default');
-        return 'ok';
-      case 'allow':
-      case 'deny':
-      case 'ignore': {
-        this.next();
-        const k = this.next();
-        const what = k.keyword !== undefined ? ALLOW_DENY_KEYS[k.keyword] : undefined;
-        if (what === undefined) this.fail('expecting allow/deny key');
-        this.parseSemi();
-        out.push({ kind: 'allow-deny', loc: L, mode: t.keyword as 'allow' | 'deny' | 'ignore', what });
-        return 'ok';
-      }
-      case 'on':
-        this.next();
-        out.push(this.parseOn(L));
-        return 'ok';
-      case 'switch':
-        this.next();
-        out.push(this.parseSwitch(L));
-        return 'ok';
-      case 'case': {
-        this.next();
-        if (caseCtx === 'any') this.fail('case statement in inappropriate scope.');
-        // ISC parses the label in the switch's context without a type check.
-        const e = this.parseExpression(caseCtx, `expecting ${caseCtx} expression.`);
-        if (!isP(this.next(), ':')) this.fail('colon expected.');
-        out.push({ kind: 'case', loc: L, expr: e });
-        return 'ok';
-      }
-      case 'define':
-      case 'set': {
-        this.next();
-        const n = this.next();
-        if (!isName(n) && !isNumOrName(n)) this.fail(`${n.text} can't be a variable name`);
-        const x = this.next();
-        if (isP(x, '(') && t.keyword === 'define') {
-          const params: string[] = [];
-          let a = this.next();
-          if (!isP(a, ')')) {
-            for (;;) {
-              if (!isName(a) && !isNumOrName(a)) this.fail('expecting argument name');
-              params.push(a.text);
-              a = this.next();
-              if (!isP(a, ',')) break;
-              a = this.next();
+    return this.OR({
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        {
+          ALT: () => {
+            this.eat(K('db-time-format'));
+            const v = this.nextAny();
+            const k = keywordOf(v);
+            if (k !== 'default' && k !== 'local') this.fail("Expecting 'local' or 'default'.");
+            this.eat(Semi, 'Expecting a semicolon.');
+            out.push({ kind: 'db-time-format', loc: L, value: k as 'default' | 'local' });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('if'));
+            if (!this.RECORDING_PHASE) out.push(this.ifStatement(L));
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('add'));
+            const c = this.eat(StringLit, 'expecting class name.');
+            const name = this.text(c);
+            if (!this.RECORDING_PHASE && !this.st.classes.has(name)) this.fail(`class ${name}: not found`);
+            const classLoc = this.here();
+            this.semi();
+            out.push({ kind: 'add', loc: L, className: name, classLoc });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('break'));
+            this.semi();
+            out.push({ kind: 'break', loc: L });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            const k = this.OR1([
+              { ALT: () => this.eat(K('send')) },
+              { ALT: () => this.eat(K('supersede')) },
+              { ALT: () => this.eat(K('option')) },
+              { ALT: () => this.eat(K('prepend')) },
+              { ALT: () => this.eat(K('append')) },
+            ]);
+            if (!this.RECORDING_PHASE) this.execOption(out, L, keywordOf(k) as OptionMode);
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('default'));
+            if (this.RECORDING_PHASE) return 'ok';
+            if (this.peekT().image === ':') {
+              this.nextAny();
+              if (caseCtx === 'any') this.fail('switch default statement in inappropriate scope.');
+              out.push({ kind: 'default-case', loc: L });
+              return 'ok';
             }
-          }
-          if (!isP(a, ')')) this.fail('expecting right paren.');
-          if (!isP(this.next(), '{')) this.fail('expecting left brace.');
-          const body: Statement[] = [];
-          this.parseExecutableStatements(body, 'any');
-          if (!isP(this.next(), '}')) this.fail('expecting rigt brace.');
-          out.push({ kind: 'define-function', loc: L, name: n.text, params, body });
-          return 'ok';
+            this.execOption(out, L, 'default');
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            const k = this.OR2([{ ALT: () => this.eat(K('allow')) }, { ALT: () => this.eat(K('deny')) }, { ALT: () => this.eat(K('ignore')) }]);
+            const w = this.nextAny();
+            const wk = keywordOf(w);
+            const what = wk !== undefined ? ALLOW_DENY_KEYS[wk] : undefined;
+            if (what === undefined) this.fail('expecting allow/deny key');
+            this.semi();
+            out.push({ kind: 'allow-deny', loc: L, mode: keywordOf(k) as 'allow' | 'deny' | 'ignore', what });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('on'));
+            if (!this.RECORDING_PHASE) out.push(this.onStatement(L));
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('switch'));
+            if (!this.RECORDING_PHASE) out.push(this.switchStatement(L));
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('case'));
+            if (this.RECORDING_PHASE) return 'ok';
+            if (caseCtx === 'any') this.fail('case statement in inappropriate scope.');
+            // ISC parses the label in the switch's context without a type check.
+            const e = this.parseExpression(caseCtx, `expecting ${caseCtx} expression.`);
+            const c = this.nx();
+            if (!(c.kind === 'punct' && c.image === ':')) this.fail('colon expected.');
+            out.push({ kind: 'case', loc: L, expr: e });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            const k = this.OR3([{ ALT: () => this.eat(K('define')) }, { ALT: () => this.eat(K('set')) }]);
+            if (!this.RECORDING_PHASE) this.setOrDefine(out, L, keywordOf(k) as 'set' | 'define');
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('unset'));
+            const n = this.nextAny();
+            if (n.tokenTypeIdx !== NAME_IDX && n.tokenTypeIdx !== NON_IDX) this.fail(`${this.text(n)} can't be a variable name`);
+            this.semi();
+            out.push({ kind: 'unset', loc: L, name: n.image });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('eval'));
+            if (this.RECORDING_PHASE) return 'ok';
+            const e = this.parseExpression('data', 'expecting data expression.');
+            this.semi();
+            out.push({ kind: 'eval', loc: L, expr: e });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('execute'));
+            this.eat(LParen, 'left parenthesis expected.');
+            const c = this.eat(StringLit, 'Expecting a quoted string.');
+            if (this.RECORDING_PHASE) return 'ok';
+            const args: Expr[] = [];
+            let n = this.nx();
+            while (n.kind === 'punct' && n.image === ',') {
+              args.push(this.parseDataExpression('expecting expression.'));
+              n = this.nx();
+            }
+            if (!(n.kind === 'punct' && n.image === ')')) this.fail('right parenthesis expected.');
+            this.semi();
+            out.push({ kind: 'execute', loc: L, command: this.text(c), args });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('return'));
+            if (this.RECORDING_PHASE) return 'ok';
+            const e = this.parseExpression('data', 'expecting data expression.');
+            this.semi();
+            out.push({ kind: 'return', loc: L, expr: e });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('log'));
+            this.eat(LParen, 'left parenthesis expected.');
+            if (this.RECORDING_PHASE) return 'ok';
+            const p = this.pk();
+            let priority: 'fatal' | 'error' | 'info' | 'debug' = 'debug';
+            if (p.keyword === 'fatal' || p.keyword === 'error' || p.keyword === 'debug' || p.keyword === 'info') {
+              priority = p.keyword;
+              this.nextAny();
+              this.eat(Comma, 'comma expected.');
+            }
+            const e = this.parseDataExpressionOrNone();
+            if (e === null) return 'none';
+            this.eat(RParen, 'right parenthesis expected.');
+            this.eat(Semi, 'semicolon expected.');
+            out.push({ kind: 'log', loc: L, priority, expr: e });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('parse-vendor-option'));
+            this.semi();
+            out.push({ kind: 'parse-vendor-option', loc: L });
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('zone'));
+            if (!this.RECORDING_PHASE) this.zone(out, L);
+            return 'ok';
+          },
+        },
+        {
+          ALT: () => {
+            this.eat(K('key'));
+            if (!this.RECORDING_PHASE) this.key(out, L);
+            return 'ok';
+          },
+        },
+        {
+          // A server-space parameter: `NAME VALUE;`.
+          GATE: () => SERVER_PARAMETERS.has(t.image.toLowerCase()),
+          ALT: () => {
+            const n = this.eat(Ident);
+            const name = n.image.toLowerCase();
+            if (!this.RECORDING_PHASE) this.optionValue((value) => out.push({ kind: 'parameter', loc: L, name, value }));
+            return 'ok';
+          },
+        },
+        {
+          // A bare word: an expression statement (ISC parses it as a data expression, e.g. a function call).
+          GATE: () => t.tokenTypeIdx === NAME_IDX || t.tokenTypeIdx === NON_IDX,
+          ALT: () => {
+            if (this.RECORDING_PHASE) return 'ok';
+            const e = this.parseExpression('data', 'expecting function call.');
+            this.semi();
+            out.push({ kind: 'eval', loc: L, expr: e });
+            return 'ok';
+          },
+        },
+        {
+          // Not an executable statement: nothing consumed (recorded as "any token" for the loops over it).
+          ALT: () => {
+            if (this.RECORDING_PHASE) this.CONSUME1(AnyTok);
+            return 'none' as const;
+          },
+        },
+      ],
+    });
+  });
+
+  private execOption(out: Statement[], L: Loc, mode: OptionMode): void {
+    const on = this.optionName();
+    this.peekT();
+    on.end = this.here();
+    this.optionValue((value) => out.push({ kind: 'option', loc: L, mode, space: on.space, name: on.name, nameEnd: on.end, value, executable: true }));
+  }
+
+  private setOrDefine(out: Statement[], L: Loc, k: 'set' | 'define'): void {
+    const n = this.nx();
+    if (!(n.kind === 'name' || n.kind === 'numberOrName') || n.keyword !== undefined) this.fail(`${n.text} can't be a variable name`);
+    const x = this.nx();
+    if (x.kind === 'punct' && x.image === '(' && k === 'define') {
+      const params: string[] = [];
+      let a = this.nx();
+      if (!(a.kind === 'punct' && a.image === ')')) {
+        for (;;) {
+          if (!(a.kind === 'name' || a.kind === 'numberOrName') || a.keyword !== undefined) this.fail('expecting argument name');
+          params.push(a.text);
+          a = this.nx();
+          if (!(a.kind === 'punct' && a.image === ',')) break;
+          a = this.nx();
         }
-        if (!isP(x, '=')) this.fail(`expecting '=' in ${t.keyword} statement.`);
-        const e = this.parseExpression('any', 'expecting expression.');
-        this.parseSemi();
-        out.push({ kind: t.keyword as 'set' | 'define', loc: L, name: n.text, expr: e });
-        return 'ok';
       }
-      case 'unset': {
-        this.next();
-        const n = this.next();
-        if (!isName(n) && !isNumOrName(n)) this.fail(`${n.text} can't be a variable name`);
-        this.parseSemi();
-        out.push({ kind: 'unset', loc: L, name: n.text });
-        return 'ok';
-      }
-      case 'eval': {
-        this.next();
-        const e = this.parseExpression('data', 'expecting data expression.');
-        this.parseSemi();
-        out.push({ kind: 'eval', loc: L, expr: e });
-        return 'ok';
-      }
-      case 'execute': {
-        this.next();
-        if (!isP(this.next(), '(')) this.fail('left parenthesis expected.');
-        const c = this.next();
-        if (c.kind !== 'string') this.fail('Expecting a quoted string.');
-        const args: Expr[] = [];
-        let n = this.next();
-        while (isP(n, ',')) {
-          args.push(this.parseDataExpression('expecting expression.'));
-          n = this.next();
-        }
-        if (!isP(n, ')')) this.fail('right parenthesis expected.');
-        this.parseSemi();
-        out.push({ kind: 'execute', loc: L, command: c.text, args });
-        return 'ok';
-      }
-      case 'return': {
-        this.next();
-        const e = this.parseExpression('data', 'expecting data expression.');
-        this.parseSemi();
-        out.push({ kind: 'return', loc: L, expr: e });
-        return 'ok';
-      }
-      case 'log': {
-        this.next();
-        if (!isP(this.next(), '(')) this.fail('left parenthesis expected.');
-        const p = this.peek();
-        let priority: 'fatal' | 'error' | 'info' | 'debug' = 'debug';
-        if (kw(p, 'fatal') || kw(p, 'error') || kw(p, 'debug') || kw(p, 'info')) {
-          priority = p.keyword as typeof priority;
-          this.next();
-          if (!isP(this.next(), ',')) this.fail('comma expected.');
-        }
-        const e = this.parseDataExpressionOrNone();
-        if (e === null) return 'none';
-        if (!isP(this.next(), ')')) this.fail('right parenthesis expected.');
-        if (!isP(this.next(), ';')) this.fail('semicolon expected.');
-        out.push({ kind: 'log', loc: L, priority, expr: e });
-        return 'ok';
-      }
-      case 'parse-vendor-option':
-        this.next();
-        this.parseSemi();
-        out.push({ kind: 'parse-vendor-option', loc: L });
-        return 'ok';
-      case 'zone':
-        this.next();
-        this.parseZone(out, L);
-        return 'ok';
-      case 'key':
-        this.next();
-        this.parseKey(out, L);
-        return 'ok';
-      default:
-        break;
+      if (!(a.kind === 'punct' && a.image === ')')) this.fail('expecting right paren.');
+      this.eat(LCurly, 'expecting left brace.');
+      const body: Statement[] = [];
+      this.executableStatements(body, 'any');
+      this.eat(RCurly, 'expecting rigt brace.');
+      out.push({ kind: 'define-function', loc: L, name: n.text, params, body });
+      return;
     }
-    if (isIdent(t) && SERVER_PARAMETERS.has(t.text.toLowerCase())) {
-      this.next();
-      this.parseOptionValue((value) => out.push({ kind: 'parameter', loc: L, name: t.text.toLowerCase(), value }));
-      return 'ok';
-    }
-    if (isName(t) || isNumOrName(t)) {
-      const e = this.parseExpression('data', 'expecting function call.');
-      this.parseSemi();
-      out.push({ kind: 'eval', loc: L, expr: e });
-      return 'ok';
-    }
-    return 'none';
+    if (!(x.kind === 'punct' && x.image === '=')) this.fail(`expecting '=' in ${k} statement.`);
+    const e = this.parseExpression('any', 'expecting expression.');
+    this.semi();
+    out.push({ kind: k, loc: L, name: n.text, expr: e });
   }
 
   /** ISC parse_executable_statements(): statements until one does not start. */
-  private parseExecutableStatements(out: Statement[], caseCtx: 'any' | 'data' | 'numeric'): void {
-    for (;;) {
-      if (this.parseExecutableStatement(out, caseCtx) === 'none') return;
-    }
+  private readonly executableStatementList = this.RULE('executableStatementList', (out: Statement[] = [], caseCtx: CaseCtx = 'any'): void => {
+    let more = true;
+    this.MANY({
+      GATE: () => more,
+      DEF: () => {
+        more = this.SUBRULE(this.executableStatement, { ARGS: [out, caseCtx] }) === 'ok';
+      },
+    });
+  });
+
+  private executableStatements(out: Statement[], caseCtx: CaseCtx): void {
+    this.SUBRULE(this.executableStatementList, { ARGS: [out, caseCtx] });
   }
 
-  private execOption(out: Statement[], L: Loc, mode: OptionMode): void {
-    const on = this.parseOptionName();
-    this.peek();
-    on.end = this.here();
-    this.parseOptionValue((value) =>
-      out.push({ kind: 'option', loc: L, mode, space: on.space, name: on.name, nameEnd: on.end, value, executable: true }),
-    );
-  }
-
-  private parseIf(L: Loc): Statement {
+  private ifStatement(L: Loc): Statement {
     let paren = false;
-    if (isP(this.peek(), '(')) {
+    if (this.peekT().image === '(') {
       paren = true;
-      this.next();
+      this.nextAny();
     }
     const cond = this.parseBooleanExpression('boolean expression expected.');
-    if (paren && !isP(this.next(), ')')) this.fail('expecting right paren.');
-    if (!isP(this.next(), '{')) this.fail('left brace expected.');
+    if (paren) this.eat(RParen, 'expecting right paren.');
+    this.eat(LCurly, 'left brace expected.');
     const then: Statement[] = [];
-    this.parseExecutableStatements(then, 'any');
-    if (!isP(this.next(), '}')) this.fail('right brace expected.');
+    this.executableStatements(then, 'any');
+    this.eat(RCurly, 'right brace expected.');
     let elseBody: Statement[] | undefined;
-    const t = this.peek();
-    if (kw(t, 'else')) {
-      this.next();
-      const n = this.peek();
-      if (kw(n, 'if')) {
-        this.next();
-        elseBody = [this.parseIf(this.loc(n))];
-      } else if (!isP(n, '{')) {
+    const t = this.peekT();
+    const k = keywordOf(t);
+    if (k === 'else') {
+      this.nextAny();
+      const n = this.peekT();
+      if (keywordOf(n) === 'if') {
+        this.nextAny();
+        elseBody = [this.ifStatement(this.loc(n))];
+      } else if (n.image !== '{' || n.tokenTypeIdx === STRING_IDX) {
         this.fail('left brace or if expected.');
       } else {
-        this.next();
+        this.nextAny();
         elseBody = [];
-        this.parseExecutableStatements(elseBody, 'any');
-        if (!isP(this.next(), '}')) this.fail('right brace expected.');
+        this.executableStatements(elseBody, 'any');
+        this.eat(RCurly, 'right brace expected.');
       }
-    } else if (kw(t, 'elsif')) {
-      this.next();
-      elseBody = [this.parseIf(this.loc(t))];
+    } else if (k === 'elsif') {
+      this.nextAny();
+      elseBody = [this.ifStatement(this.loc(t))];
     }
     return { kind: 'if', loc: L, condition: cond, then, else: elseBody };
   }
 
-  private parseOn(L: Loc): Statement {
+  private onStatement(L: Loc): Statement {
     const events: ('commit' | 'expiry' | 'release' | 'transmission')[] = [];
-    let t = this.next();
+    let t = this.nx();
     do {
-      if (kw(t, 'expiry') || kw(t, 'commit') || kw(t, 'release') || kw(t, 'transmission')) events.push(t.keyword as 'commit');
+      if (t.keyword === 'expiry' || t.keyword === 'commit' || t.keyword === 'release' || t.keyword === 'transmission') events.push(t.keyword);
       else this.fail('expecting a lease event type');
-      t = this.next();
-    } while (kw(t, 'or') && (t = this.next()) !== undefined);
+      t = this.nx();
+    } while (t.keyword === 'or' && (t = this.nx()) !== undefined);
     const body: Statement[] = [];
-    if (isP(t, ';')) return { kind: 'on', loc: L, events, body };
-    if (!isP(t, '{')) this.fail('left brace expected.');
-    this.parseExecutableStatements(body, 'any');
-    if (!isP(this.next(), '}')) this.fail('right brace expected.');
+    if (t.kind === 'punct' && t.image === ';') return { kind: 'on', loc: L, events, body };
+    if (!(t.kind === 'punct' && t.image === '{')) this.fail('left brace expected.');
+    this.executableStatements(body, 'any');
+    this.eat(RCurly, 'right brace expected.');
     return { kind: 'on', loc: L, events, body };
   }
 
-  private parseSwitch(L: Loc): Statement {
-    if (!isP(this.next(), '(')) this.fail('expecting left brace.');
+  private switchStatement(L: Loc): Statement {
+    this.eat(LParen, 'expecting left brace.');
     const e = this.parseExpression('data-or-numeric', 'expecting data or numeric expression.');
-    if (!isP(this.next(), ')')) this.fail('right paren expected.');
-    if (!isP(this.next(), '{')) this.fail('left brace expected.');
+    this.eat(RParen, 'right paren expected.');
+    this.eat(LCurly, 'left brace expected.');
     const body: Statement[] = [];
-    this.parseExecutableStatements(body, exprContext(e) === 'data' || isDataExpr(e) ? 'data' : 'numeric');
-    if (!isP(this.next(), '}')) this.fail('right brace expected.');
+    this.executableStatements(body, exprContext(e) === 'data' || isDataExpr(e) ? 'data' : 'numeric');
+    this.eat(RCurly, 'right brace expected.');
     return { kind: 'switch', loc: L, expr: e, body };
   }
 
-  private parseZone(out: Statement[], L: Loc): void {
-    const name = this.parseHostName();
+  private zone(out: Statement[], L: Loc): void {
+    const name = this.hostName();
     if (name === null) this.fail('expecting hostname.');
-    if (!isP(this.next(), '{')) this.fail('expecting left brace');
+    this.eat(LCurly, 'expecting left brace');
     const node: { kind: 'zone'; loc: Loc; name: string; primary?: AddressOrName[]; secondary?: AddressOrName[]; primary6?: string[]; secondary6?: string[]; key?: string; keyLoc?: IscPos } = {
       kind: 'zone', loc: L, name,
     };
     for (;;) {
-      const t = this.peek();
-      const k = t.keyword;
+      const k = keywordOf(this.peekT());
       if (k === 'primary' || k === 'secondary') {
         if (node[k]) this.fail(`more than one ${k}.`);
-        this.next();
+        this.nextAny();
         const list: AddressOrName[] = [];
         let n: Tok;
         do {
-          list.push(this.parseIpAddrOrHostname());
-          n = this.next();
-        } while (isP(n, ','));
-        if (!isP(n, ';')) this.fail('expecting semicolon.');
+          list.push(this.ipAddrOrHostname());
+          n = this.nx();
+        } while (n.kind === 'punct' && n.image === ',');
+        if (!(n.kind === 'punct' && n.image === ';')) this.fail('expecting semicolon.');
         node[k] = list;
       } else if (k === 'primary6' || k === 'secondary6') {
         if (node[k]) this.fail(`more than one ${k}.`);
-        this.next();
+        this.nextAny();
         const list: string[] = [];
         let n: Tok;
         do {
-          list.push(this.parseIpv6Raw());
-          n = this.next();
-        } while (isP(n, ','));
-        if (!isP(n, ';')) this.fail('expecting semicolon.');
+          list.push(this.ipv6Raw());
+          n = this.nx();
+        } while (n.kind === 'punct' && n.image === ',');
+        if (!(n.kind === 'punct' && n.image === ';')) this.fail('expecting semicolon.');
         node[k] = list;
       } else if (k === 'key') {
-        this.next();
-        const n = this.peek();
+        this.nextAny();
+        const n = this.peekT();
         let keyName: string;
-        if (n.kind === 'string') {
-          this.next();
-          keyName = n.text;
+        if (n.tokenTypeIdx === STRING_IDX) {
+          this.nextAny();
+          keyName = this.text(n);
         } else {
-          const h = this.parseHostName();
+          const h = this.hostName();
           if (h === null) this.fail('expecting key name.');
           keyName = h;
         }
         if (!this.st.keys.has(keyName) && !this.st.keys.has(keyName.replace(/\.$/, ''))) this.fail(`unknown key ${keyName}`);
         node.key = keyName;
         node.keyLoc = this.here();
-        this.parseSemi();
+        this.semi();
       } else break;
     }
-    if (!isP(this.next(), '}')) this.fail('expecting right brace.');
+    this.eat(RCurly, 'expecting right brace.');
     out.push(node);
   }
 
@@ -1981,19 +2074,18 @@ class ConfParser {
    * ISC parse_ip6_addr(): glues hex words, numbers, `add`, `.` and `:` that follow each other without
    * whitespace, then validates with inet_pton ("Invalid IPv6 address.").
    */
-  private parseIpv6Raw(): string {
+  private ipv6Raw(): string {
     let s = '';
     let prevEnd = -1;
     for (;;) {
-      const t = this.peek();
+      const t = this.pk();
       if (prevEnd >= 0 && t.offset !== prevEnd) break;
       const ok =
         ((t.kind === 'name' || t.kind === 'numberOrName') && (t.keyword === undefined || t.keyword === 'add') && /^[0-9a-fA-F]+$/.test(t.text)) ||
         t.kind === 'number' ||
-        isP(t, '.') ||
-        isP(t, ':');
+        (t.kind === 'punct' && (t.image === '.' || t.image === ':'));
       if (!ok) break;
-      this.next();
+      this.nextAny();
       s += t.text;
       prevEnd = t.end;
     }
@@ -2001,50 +2093,50 @@ class ConfParser {
     return s;
   }
 
-  private parseKey(out: Statement[], L: Loc): void {
+  private key(out: Statement[], L: Loc): void {
     let name: string;
-    const t = this.peek();
-    if (t.kind === 'string') {
-      this.next();
-      name = t.text;
+    const t = this.peekT();
+    if (t.tokenTypeIdx === STRING_IDX) {
+      this.nextAny();
+      name = this.text(t);
     } else {
-      const h = this.parseHostName();
+      const h = this.hostName();
       if (h === null) this.fail('expecting key name.');
       name = h;
     }
-    if (!isP(this.next(), '{')) this.fail('expecting left brace');
+    this.eat(LCurly, 'expecting left brace');
     let algorithm: string | undefined;
     let secret: string | undefined;
     let secretLoc: IscPos | undefined;
     let tok: Tok;
     for (;;) {
-      tok = this.next();
-      if (kw(tok, 'algorithm')) {
+      tok = this.nx();
+      if (tok.keyword === 'algorithm') {
         if (algorithm !== undefined) this.fail(`key ${name}: too many algorithms`);
-        const a = this.parseHostName();
+        const a = this.hostName();
         if (a === null) this.fail('expecting key algorithm name.');
         algorithm = a;
-        this.parseSemi();
-      } else if (kw(tok, 'secret')) {
+        this.semi();
+      } else if (tok.keyword === 'secret') {
         if (secret !== undefined) this.fail(`key ${name}: too many secrets`);
-        secret = this.parseBase64();
+        secret = this.base64();
         secretLoc = this.here();
-        this.parseSemi();
+        this.semi();
       } else break;
     }
-    if (!isP(tok, '}')) this.fail('expecting right brace.');
-    if (isP(this.peek(), ';')) this.next();
+    if (!(tok.kind === 'punct' && tok.image === '}')) this.fail('expecting right brace.');
+    if (this.peekT().image === ';') this.nextAny();
     this.st.keys.add(name);
     out.push({ kind: 'key', loc: L, name, algorithm, secret, secretLoc });
   }
 
   /** ISC parse_base64(): joins tokens split at `+`, `/`, `=`; validates like ISC. */
-  private parseBase64(): string {
+  private base64(): string {
     const parts: string[] = [];
     for (;;) {
-      const t = this.next();
+      const t = this.nx();
       parts.push(t.text);
-      const p = this.peek();
+      const p = this.pk();
       if (!BASE64_VALID.test(p.text) || p.kind === 'eof') break;
     }
     let terminated = false;
@@ -2086,7 +2178,231 @@ class ConfParser {
     return parts.join('');
   }
 
-  // ---- expressions ---------------------------------------------------------------------------
+  // ---- leaf syntax ---------------------------------------------------------------------------------
+
+  /** ISC parse_host_name(): identifiers/numbers joined by dots; null when none. */
+  private hostName(): string | null {
+    if (this.RECORDING_PHASE) return '';
+    let s = '';
+    let n = 0;
+    let trailingDot = false;
+    for (;;) {
+      const t = this.peekT();
+      const k = t.tokenTypeIdx;
+      if (k === STRING_IDX || k === EOF_IDX) break;
+      const kind = kindOf(t);
+      if (kind !== 'name' && kind !== 'numberOrName' && kind !== 'number') break;
+      this.nextAny();
+      s = n === 0 ? t.image : s + '.' + t.image;
+      n++;
+      trailingDot = false;
+      if (this.peekT().image === '.') {
+        this.nextAny();
+        trailingDot = true;
+        continue;
+      }
+      break;
+    }
+    if (n === 0) return null;
+    return trailingDot ? s + '.' : s;
+  }
+
+  /** ISC parse_numeric_aggregate(); `max` 0 = any count. Returns the numbers. */
+  private numericAggregate(max: number, sep: string, base: number, size: number): number[] {
+    const out: number[] = [];
+    let count = 0;
+    do {
+      if (count) {
+        const t = this.peekT();
+        if (t.image !== sep || t.tokenTypeIdx === STRING_IDX) {
+          if (!max) break;
+          if (t.image !== '}' && t.image !== '{') this.nextAny();
+          this.fail('too few numbers.');
+        }
+        this.nextAny();
+      }
+      const t = this.nextAny();
+      const k = t.tokenTypeIdx;
+      if (k === EOF_IDX) this.fail('unexpected end of file');
+      if (k !== NUM_IDX && !(base === 16 && kindOf(t) === 'numberOrName')) {
+        // ISC prints its own message; the callers' messages ("expecting hex list.") follow it.
+        this.fail('expecting numeric value.');
+      }
+      out.push(convertNum((m) => this.fail(m), t.image, base, size));
+    } while (++count !== max);
+    return out;
+  }
+
+  private ipv4(): Ipv4Literal {
+    const first = this.peekT();
+    const nums = this.numericAggregate(4, '.', 10, 8) as [number, number, number, number];
+    return new Ipv4Lit(this.loc(first), nums);
+  }
+
+  /** ISC parse_cshl(): colon-separated hex bytes. */
+  private cshl(): number[] {
+    const out: number[] = [];
+    for (;;) {
+      const t = this.nextAny();
+      const kind = kindOf(t);
+      if (kind !== 'number' && kind !== 'numberOrName') this.fail('expecting hexadecimal number.');
+      out.push(convertNum((m) => this.fail(m), t.image, 16, 8));
+      if (this.peekT().image !== ':') break;
+      this.nextAny();
+    }
+    return out;
+  }
+
+  /** ISC parse_ip_addr_or_hostname(). */
+  private ipAddrOrHostname(): AddressOrName {
+    const t = this.peekT();
+    const L = this.loc(t);
+    const kind = kindOf(t);
+    if (kind === 'number') {
+      const t1 = this.LA(2);
+      const t2 = this.LA(3);
+      if (t1.image === '.' && kindOf(t2) === 'number') {
+        const ip = this.ipv4();
+        return { kind: 'ip', loc: ip.loc, ip };
+      }
+    }
+    if (kind === 'name' || kind === 'numberOrName' || kind === 'number') {
+      const name = this.hostName();
+      return { kind: 'name', loc: L, name: name! };
+    }
+    let v = this.cur.tok(this.cur.nextIndex);
+    if (v.image !== '}' && v.image !== '{') v = this.nx();
+    this.fail(`${v.text} (${iscTokenNumber(v)}): expecting IP address or hostname`);
+  }
+
+  private permit(allow: boolean, L: Loc, haveAfter: boolean): PermitStatement {
+    const t = this.nx();
+    let needClients = true;
+    let permit: PermitStatement['permit'];
+    switch (t.keyword) {
+      case 'unknown':
+        permit = { type: 'unknown-clients' };
+        break;
+      case 'known-clients':
+        needClients = false;
+        permit = { type: 'known-clients' };
+        break;
+      case 'unknown-clients':
+        needClients = false;
+        permit = { type: 'unknown-clients' };
+        break;
+      case 'known':
+        permit = { type: 'known-clients' };
+        break;
+      case 'authenticated':
+        permit = { type: 'authenticated-clients' };
+        break;
+      case 'unauthenticated':
+        permit = { type: 'unauthenticated-clients' };
+        break;
+      case 'all':
+        permit = { type: 'all-clients' };
+        break;
+      case 'dynamic':
+        if (this.nx().keyword !== 'bootp') this.fail('expecting "bootp"');
+        permit = { type: 'dynamic-bootp-clients' };
+        break;
+      case 'members': {
+        needClients = false;
+        if (this.nx().keyword !== 'of') this.fail('expecting "of"');
+        const c = this.nx();
+        if (c.kind !== 'string') this.fail('expecting class name.');
+        if (!this.st.classes.has(c.text)) this.fail(`no such class: ${c.text}`);
+        permit = { type: 'members-of', className: c.text, classLoc: this.here() };
+        break;
+      }
+      case 'after':
+        needClients = false;
+        if (haveAfter) this.fail('duplicate "after" clause.');
+        permit = { type: 'after', date: this.date() };
+        break;
+      default:
+        this.fail('expecting permit type.');
+    }
+    if (needClients && this.nx().keyword !== 'clients') this.fail('expecting "clients"');
+    this.semi();
+    return { kind: 'permit', loc: L, mode: allow ? 'allow' : 'deny', permit };
+  }
+
+  /** ISC parse_date_core() (dates in dhcpd.conf `after` permits and the lease file). */
+  private date(): DateValue {
+    const first = this.pk();
+    const L = this.tloc(first);
+    if (first.keyword === 'never') {
+      this.nextAny();
+      return { kind: 'never', loc: L };
+    }
+    const isSemi = (t: Tok): boolean => t.kind === 'punct' && t.image === ';';
+    const num = (msg: string): number => {
+      const t = this.pk();
+      if (t.kind !== 'number') {
+        if (!isSemi(t)) this.nextAny();
+        this.fail(msg);
+      }
+      this.nextAny();
+      return parseInt(t.text, 10);
+    };
+    const sep = (c: string, msg: string): void => {
+      const t = this.pk();
+      if (!(t.kind === 'punct' && t.image === c)) {
+        if (!isSemi(t)) this.nextAny();
+        this.fail(msg);
+      }
+      this.nextAny();
+    };
+    if (first.keyword === 'epoch') {
+      this.nextAny();
+      return { kind: 'epoch', loc: L, seconds: num('Seconds since epoch expected.') };
+    }
+    const weekday = num('numeric day of week expected.');
+    const year = num('numeric year expected.');
+    sep('/', 'expected slash separating year from month.');
+    const month = num('numeric month expected.');
+    sep('/', 'expected slash separating month from day.');
+    const day = num('numeric day of month expected.');
+    const hour = num('numeric hour expected.');
+    sep(':', 'expected colon separating hour from minute.');
+    const minute = num('numeric minute expected.');
+    sep(':', 'expected colon separating minute from second.');
+    const second = num('numeric second expected.');
+    let tzOffset: number | undefined;
+    const t = this.pk();
+    if (t.kind === 'number') {
+      this.nextAny();
+      tzOffset = parseInt(t.text, 10);
+    } else if (!isSemi(t)) {
+      this.nextAny();
+      this.fail('Time zone offset or semicolon expected.');
+    }
+    return { kind: 'date', loc: L, weekday, year, month, day, hour, minute, second, tzOffset };
+  }
+
+  /** Records a DHCPv6-only construct (ISC -4 rejects it; the compiler reports `message`). */
+  private v6(out: Statement[], L: Loc, keyword: string, message: string, block: boolean, rejectedInV4 = true): boolean {
+    const at = this.here();
+    const tokens: Tok[] = [];
+    let depth = 0;
+    for (;;) {
+      const t = this.pk();
+      if (t.kind === 'eof') this.fail('unexpected end of file');
+      this.nextAny();
+      tokens.push(t);
+      if (t.kind === 'punct' && t.image === '{') depth++;
+      else if (t.kind === 'punct' && t.image === '}') {
+        depth--;
+        if (depth <= 0 && block) break;
+      } else if (t.kind === 'punct' && t.image === ';' && depth === 0 && !block) break;
+    }
+    out.push({ kind: 'v6', loc: L, keyword, message, at, tokens, rejectedInV4 });
+    return true;
+  }
+
+  // ---- expressions (ISC parse_expression and friends) --------------------------------------------
 
   private parseBooleanExpression(failMsg: string): Expr {
     const e = this.parseExpressionOrNone('boolean');
@@ -2133,15 +2449,15 @@ class ConfParser {
         return null;
       }
       let nextOp: BinaryOperator | undefined;
-      const t = this.peek();
+      const t = this.pk();
       if (isP(t, '!')) {
-        this.next();
-        if (!isP(this.peek(), '=')) this.fail('! in boolean context without =');
+        this.nx();
+        if (!isP(this.pk(), '=')) this.fail('! in boolean context without =');
         nextOp = '!=';
       } else if (isP(t, '=')) nextOp = '=';
       else if (isP(t, '~')) {
-        this.next();
-        const n = this.peek();
+        this.nx();
+        const n = this.pk();
         if (isP(n, '~')) nextOp = '~~';
         else if (isP(n, '=')) nextOp = '~=';
         else this.fail('expecting ~= or ~~ operator');
@@ -2161,11 +2477,11 @@ class ConfParser {
         if (nextOp === undefined) return rhs;
         lhs = rhs;
         binop = nextOp;
-        this.next();
+        this.nx();
         continue;
       }
       if (binop !== undefined && nextOp !== undefined && PRECEDENCE[binop] < PRECEDENCE[nextOp]) {
-        this.next();
+        this.nx();
         const sub = this.parseExpressionOrNone(opContext(nextOp), rhs, nextOp);
         if (sub === null) this.fail('expecting a subexpression');
         rhs = sub;
@@ -2196,50 +2512,50 @@ class ConfParser {
       }
       if (nextOp === undefined) return lhs;
       binop = nextOp;
-      this.next();
+      this.nx();
       ctx = opContext(nextOp);
     }
   }
 
   /** ISC parse_non_binary(): one primary. Returns null when the token starts no expression. */
   private parseNonBinary(context: ExprContext): Expr | null {
-    const t = this.peek();
-    const L = this.loc(t);
+    const t = this.pk();
+    const L = this.tloc(t);
     const lparen = (): void => {
-      if (!isP(this.next(), '(')) this.fail('left parenthesis expected.');
+      if (!isP(this.nx(), '(')) this.fail('left parenthesis expected.');
     };
     const comma = (): void => {
-      if (!isP(this.next(), ',')) this.fail('comma expected.');
+      if (!isP(this.nx(), ',')) this.fail('comma expected.');
     };
     const rparen = (): void => {
-      if (!isP(this.next(), ')')) this.fail('right parenthesis expected.');
+      if (!isP(this.nx(), ')')) this.fail('right parenthesis expected.');
     };
     const data = (what: string): Expr => this.parseDataExpression(`expecting ${what}.`);
     const numeric = (what: string): Expr => this.parseNumericExpression(`expecting ${what}.`);
     if (t.kind === 'string') {
-      this.next();
+      this.nx();
       return { op: 'string', loc: L, value: t.text };
     }
     if (isP(t, '(')) {
-      this.next();
+      this.nx();
       const e = this.parseExpressionOrNone(context);
       if (e === null) this.fail('expression expected');
-      if (!isP(this.next(), ')')) this.fail('right paren expected');
+      if (!isP(this.nx(), ')')) this.fail('right paren expected');
       return e;
     }
     if (t.kind === 'number') {
       if (t.text === '-') return null;
       if (context === 'numeric' || context === 'data-or-numeric') {
-        this.next();
+        this.nx();
         return { op: 'const-int', loc: L, value: parseInt(t.text, 10) };
       }
-      return { op: 'const-data', loc: L, bytes: this.parseCshl() };
+      return { op: 'const-data', loc: L, bytes: this.cshl() };
     }
-    if (isNumOrName(t)) return { op: 'const-data', loc: L, bytes: this.parseCshl() };
+    if (isNumOrName(t)) return { op: 'const-data', loc: L, bytes: this.cshl() };
     if (isName(t)) {
-      this.next();
-      if (isP(this.peek(), '(')) {
-        this.next();
+      this.nx();
+      if (isP(this.pk(), '(')) {
+        this.nx();
         // ISC reads at least one argument (`f()` is "expecting expression.").
         const args: Expr[] = [];
         let n: Tok;
@@ -2247,7 +2563,7 @@ class ConfParser {
           const a = this.parseExpressionOrNone('any');
           if (a === null) this.fail('expecting expression.');
           args.push(a);
-          n = this.next();
+          n = this.nx();
         } while (isP(n, ','));
         if (!isP(n, ')')) this.fail('Right parenthesis expected.');
         return { op: 'funcall', loc: L, name: t.text, args };
@@ -2257,19 +2573,19 @@ class ConfParser {
     const k = t.keyword;
     if (k === undefined) return null;
     if (NS_CONSTS.has(k) || CLIENT_STATES.has(k)) {
-      this.next();
+      this.nx();
       return { op: 'const-int', loc: L, value: 0 };
     }
     switch (k) {
       case 'check': {
-        this.next();
-        const s = this.next();
+        this.nx();
+        const s = this.nx();
         if (s.kind !== 'string') this.fail('string expected.');
         if (s.text !== 'default') this.fail('unknown collection.');
         return { op: 'check', loc: L, className: s.text };
       }
       case 'not': {
-        this.next();
+        this.nx();
         const e = this.parseNonBinary('boolean');
         if (e === null) this.fail('expression expected');
         if (!isBooleanExpr(e)) this.fail('boolean expression expected');
@@ -2278,8 +2594,8 @@ class ConfParser {
       case 'exists':
       case 'option':
       case 'config-option': {
-        this.next();
-        const on = this.parseOptionName();
+        this.nx();
+        const on = this.optionName();
         return { op: k, loc: L, space: on.space, name: on.name, nameEnd: on.end };
       }
       case 'static':
@@ -2292,10 +2608,10 @@ class ConfParser {
       case 'null':
       case 'filename':
       case 'server-name':
-        this.next();
+        this.nx();
         return { op: 'atom', loc: L, name: k as AtomName };
       case 'substring': {
-        this.next();
+        this.nx();
         lparen();
         const a = data('data expression');
         comma();
@@ -2306,7 +2622,7 @@ class ConfParser {
         return { op: 'fn', loc: L, fn: k, args: [a, b, c] };
       }
       case 'suffix': {
-        this.next();
+        this.nx();
         lparen();
         const a = data('data expression');
         comma();
@@ -2316,7 +2632,7 @@ class ConfParser {
       }
       case 'lcase':
       case 'ucase': {
-        this.next();
+        this.nx();
         lparen();
         const a = data('data expression');
         rparen();
@@ -2325,19 +2641,19 @@ class ConfParser {
       case 'concat':
       case 'pick-first-value':
       case 'pick': {
-        this.next();
+        this.nx();
         lparen();
         const args: Expr[] = [data('data expression')];
-        let n = this.next();
+        let n = this.nx();
         while (isP(n, ',')) {
           args.push(data('data expression'));
-          n = this.next();
+          n = this.nx();
         }
         if (!isP(n, ')')) this.fail('right parenthesis expected.');
         return { op: 'fn', loc: L, fn: k === 'pick' ? 'pick-first-value' : k, args };
       }
       case 'binary-to-ascii': {
-        this.next();
+        this.nx();
         lparen();
         const a = numeric('numeric expression');
         comma();
@@ -2351,19 +2667,19 @@ class ConfParser {
       }
       case 'encode-int':
       case 'extract-int': {
-        this.next();
+        this.nx();
         lparen();
         const a = k === 'encode-int' ? numeric('numeric expression') : data('data expression');
         comma();
-        const w = this.next();
+        const w = this.nx();
         if (w.kind !== 'number') this.fail('number expected.');
         const width = parseInt(w.text, 10);
         if (width !== 8 && width !== 16 && width !== 32) this.fail(`unsupported integer size ${width}`);
         rparen();
-        return { op: 'fn', loc: L, fn: k, args: [a, { op: 'const-int', loc: this.loc(w), value: width }] };
+        return { op: 'fn', loc: L, fn: k, args: [a, { op: 'const-int', loc: this.tloc(w), value: width }] };
       }
       case 'reverse': {
-        this.next();
+        this.nx();
         lparen();
         const a = numeric('numeric expression');
         comma();
@@ -2372,7 +2688,7 @@ class ConfParser {
         return { op: 'fn', loc: L, fn: k, args: [a, b] };
       }
       case 'packet': {
-        this.next();
+        this.nx();
         lparen();
         const a = numeric('numeric expression');
         comma();
@@ -2381,7 +2697,7 @@ class ConfParser {
         return { op: 'fn', loc: L, fn: k, args: [a, b] };
       }
       case 'v6relay': {
-        this.next();
+        this.nx();
         lparen();
         const a = numeric('numeric expression');
         comma();
@@ -2390,37 +2706,36 @@ class ConfParser {
         return { op: 'fn', loc: L, fn: k, args: [a, b] };
       }
       case 'gethostname':
-        this.next();
+        this.nx();
         lparen();
         rparen();
         return { op: 'fn', loc: L, fn: k, args: [] };
       case 'gethostbyname': {
-        this.next();
+        this.nx();
         lparen();
-        const s = this.next();
+        const s = this.nx();
         if (s.kind !== 'string') this.fail('Expecting quoted literal: "foo.example.com"');
         rparen();
-        return { op: 'fn', loc: L, fn: k, args: [{ op: 'string', loc: this.loc(s), value: s.text }] };
+        return { op: 'fn', loc: L, fn: k, args: [{ op: 'string', loc: this.tloc(s), value: s.text }] };
       }
       case 'defined': {
-        this.next();
+        this.nx();
         lparen();
-        const n = this.next();
+        const n = this.nx();
         if (!isName(n) && !isNumOrName(n)) this.fail(`${n.text} can't be a variable name`);
         rparen();
         return { op: 'defined', loc: L, name: n.text };
       }
       case 'encapsulate': {
-        this.next();
-        const s = this.next();
+        this.nx();
+        const s = this.nx();
         if (!isIdent(s)) this.fail('expecting option space identifier');
-        return { op: 'fn', loc: L, fn: k, args: [{ op: 'string', loc: this.loc(s), value: s.text }] };
+        return { op: 'fn', loc: L, fn: k, args: [{ op: 'string', loc: this.tloc(s), value: s.text }] };
       }
       default:
         return null;
     }
   }
-
 }
 
 /** Ipv4Literal with its dotted text made on demand. */
@@ -2445,20 +2760,36 @@ class RawTokens implements RawValue {
     readonly tokens: Tok[],
     readonly file: string,
     public end: Loc,
-    private readonly ts: TokenStream,
-    private readonly before: Tok | undefined,
-    private readonly terminator: Tok,
+    private readonly cur: IscCursor,
+    /** Index of the token before the value (the option name's last token). */
+    private readonly before: number,
+    /** Index of the first value token (the terminator follows the last one). */
+    private readonly start: number,
   ) {}
   errorAt(i: number, message: string, peekAfter = true): ConfigError {
-    const tokens = this.tokens;
-    const at = i < tokens.length ? tokens[i]! : this.terminator;
-    const prev = i === 0 ? this.before : i <= tokens.length ? tokens[i - 1] : this.terminator;
-    const after = i + 1 < tokens.length ? tokens[i + 1] : i + 1 === tokens.length ? this.terminator : undefined;
-    return this.ts.errorAtToken(prev, at, after, message, peekAfter);
+    const len = this.tokens.length;
+    const s = this.start;
+    const at = i < len ? s + i : s + len;
+    const prev = i === 0 ? this.before : i <= len ? s + i - 1 : s + len;
+    return this.cur.errorAtToken(prev, at, i + 1 <= len, message, peekAfter);
   }
   toJSON(): object {
     return { kind: this.kind, tokens: this.tokens, file: this.file, end: this.end };
   }
+}
+
+/**
+ * The parser instances: one is built (grammar recorded and analysed) at module load and reused; an
+ * include being parsed while its includer is mid-parse uses the instance one level deeper.
+ */
+const PARSERS: ConfParser[] = [];
+function parserAt(depth: number): ConfParser {
+  let p = PARSERS[depth];
+  if (p === undefined) {
+    p = new ConfParser();
+    PARSERS[depth] = p;
+  }
+  return p;
 }
 
 /** ISC's numeric token codes for the few cases its messages print them. */
@@ -2539,3 +2870,5 @@ function isNumericExpr(e: Expr): boolean {
       return false;
   }
 }
+
+parserAt(0);

@@ -1,16 +1,20 @@
 /**
- * A cursor over {@link Tok}s that reproduces ISC's next_token/peek_token bookkeeping so errors land on
+ * ISC's next_token/peek_token bookkeeping over the Chevrotain token vector of one file, so errors land on
  * the same line, column and echoed source text as `dhcpd -t` prints:
  *
  * - an error is positioned at the last *consumed* token (a pending peek does not move it);
  * - the echoed line is ISC's `token_line` buffer: ISC keeps two alternating line buffers (current and
  *   previous line) filled as chars are read, so the echo is the current line up to the read position, or
- *   the whole previous line when a peek crossed a line end.
+ *   the whole previous line when a peek crossed a line end;
+ * - ISC's column counter (`lexchar`, the caret) runs one ahead after it put back a look-ahead char (after
+ *   whitespace, names and numbers).
  *
- * Used by the dhcpd.conf parser and available to the dhcpd.leases parser.
+ * The parser (grammar/conf-parser.ts) tells the cursor each ISC peek and each consumed token; the cursor
+ * only keeps indices into the vector, and derives positions from the token offsets when they are asked for.
  */
-import { Scanner, type Tok, type TokenizeResult } from './tokens.js';
+import type { IToken } from 'chevrotain';
 import type { ConfigError } from './errors.js';
+import { kindOf, keywordOf, decodeIscString, type LexedConfig, type Tok } from './tokens.js';
 
 /** Thrown to abandon a parse at the first error (caught by the parser entry points, never escapes). */
 export class ParseAbort extends Error {
@@ -19,129 +23,183 @@ export class ParseAbort extends Error {
   }
 }
 
-export class TokenStream {
-  readonly file: string;
-  readonly text: string;
-  /** Source of tokens: a scanner, or an array (for a pre-tokenized text). */
-  private readonly pull: () => Tok;
-  /** Tokens fetched from the source but not consumed; la[0] is the next token. */
-  private la: Tok[] = [];
-  /** Whether la[0] has been peeked (ISC cfile->token set). */
+/** Saved cursor state (see {@link IscCursor.simulate}). */
+interface CursorState {
+  peeked: boolean;
+  consumed: number;
+  parity: number;
+  readTok: number;
+}
+
+export class IscCursor {
+  readonly tokens: IToken[];
+  /** Number of real tokens; indices from `count` on are the end of file. */
+  readonly count: number;
+  /** Whether the next token has been peeked (ISC cfile->token set). */
   private peeked = false;
-  /** Last consumed token (ISC lexline/lexchar), or undefined at start. */
-  private consumed: Tok | undefined;
+  /** Index of the last consumed token (ISC lexline/lexchar), -1 at start. */
+  private consumed = -1;
   /** Parity (line number mod 2) of the line buffer ISC's token_line points at. */
-  private tokenLineParity = 1;
-  /** Furthest token lexed so far (by ISC's reckoning). */
-  private readTok: Tok | undefined;
+  private parity = 1;
+  /** Furthest token lexed so far (by ISC's reckoning), -1 before any. */
+  private readTok = -1;
 
-  /** Streams tokens of `text` lazily (big files are not held as token arrays), or of a tokenized text. */
-  constructor(source: TokenizeResult | Scanner) {
-    if (source instanceof Scanner) {
-      this.file = source.file;
-      this.text = source.text;
-      this.pull = () => source.next();
-    } else {
-      this.file = source.file;
-      this.text = source.text;
-      const toks = source.tokens;
-      let i = 0;
-      this.pull = () => toks[Math.min(i++, toks.length - 1)]!;
-    }
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    lexed: LexedConfig,
+  ) {
+    this.tokens = lexed.tokens;
+    this.count = lexed.count;
   }
 
-  /** Tokens pulled from the source during {@link simulate}. */
-  private recording: Tok[] | undefined;
+  // ---- per-token facts (from the Chevrotain token's offset and line) ---------------------------
 
-  private fetch(k: number): Tok {
-    while (this.la.length <= k) {
-      const t = this.pull();
-      this.la.push(t);
-      if (this.recording) this.recording.push(t);
-    }
-    return this.la[k]!;
+  private at(i: number): IToken {
+    return this.tokens[i < this.count ? i : this.count]!;
+  }
+  isEof(i: number): boolean {
+    return i >= this.count;
+  }
+  /** ISC reports positions at end of file at the last real token (line 0 in an empty file). */
+  line(i: number): number {
+    if (i >= this.count) return this.count > 0 ? this.tokens[this.count - 1]!.startLine! : 0;
+    return this.tokens[i]!.startLine!;
+  }
+  column(i: number): number {
+    if (i >= this.count) return this.count > 0 ? this.tokens[this.count - 1]!.startColumn! : 0;
+    return this.tokens[i]!.startColumn!;
+  }
+  private offset(i: number): number {
+    return this.at(i).startOffset;
+  }
+  private end(i: number): number {
+    const t = this.at(i);
+    return t.startOffset + t.image.length;
+  }
+  /** Names and numbers make ISC read one char past their end. */
+  private readsAhead(i: number): boolean {
+    if (i >= this.count) return false;
+    const k = kindOf(this.tokens[i]!);
+    return k === 'number' || k === 'numberOrName' || k === 'name';
+  }
+  /** ISC's `lexchar` for token i (one right of its column after a put-back char). */
+  iscChar(i: number): number {
+    if (i >= this.count) return this.count > 0 ? this.iscChar(this.count - 1) : 0;
+    const col = this.column(i);
+    const off = this.offset(i);
+    const prevEnd = i > 0 ? this.end(i - 1) : 0;
+    let pending: boolean;
+    if (off > prevEnd) pending = gapEndsWithPutBack(this.text, prevEnd, off);
+    else pending = i > 0 && this.readsAhead(i - 1);
+    return pending ? col + 1 : col;
   }
 
-  /** Offset just past the chars ISC has read after lexing `t` (names/numbers read one extra char). */
-  private readPos(t: Tok): number {
-    if (t.kind === 'eof') return this.text.length;
-    return t.readsAhead && t.end < this.text.length ? t.end + 1 : t.end;
+  /** The token as the AST and the option-value parsers see it. */
+  tok(i: number): Tok {
+    const eof = i >= this.count;
+    const t = this.at(i);
+    const kind = eof ? 'eof' : kindOf(t);
+    const image = eof ? '' : t.image;
+    let text = image;
+    let unterminated = false;
+    if (kind === 'string') {
+      unterminated = !isClosedString(image);
+      text = decodeIscString(unterminated ? image.slice(1) : image.slice(1, -1));
+    }
+    const offset = eof ? this.text.length : t.startOffset;
+    return {
+      kind,
+      image,
+      text,
+      keyword: eof ? undefined : keywordOf(t),
+      line: this.line(i),
+      column: this.column(i),
+      offset,
+      end: eof ? offset : offset + image.length,
+      iscChar: this.iscChar(i),
+      readsAhead: this.readsAhead(i),
+      unterminated,
+    };
+  }
+
+  /** True when token i is a string not closed before end of file ("eof in string constant"). */
+  unterminated(i: number): boolean {
+    if (i >= this.count) return false;
+    const t = this.tokens[i]!;
+    return kindOf(t) === 'string' && !isClosedString(t.image);
+  }
+
+  /** Offset just past the chars ISC has read after lexing token i. */
+  private readPos(i: number): number {
+    if (i >= this.count) return this.text.length;
+    const e = this.end(i);
+    return this.readsAhead(i) && e < this.text.length ? e + 1 : e;
   }
 
   private eofLine = -1;
 
-  /** ISC's current line number after lexing `t`. */
-  private curLineAfter(t: Tok): number {
-    if (t.kind === 'eof') {
+  /** ISC's current line number after lexing token i. */
+  private curLineAfter(i: number): number {
+    if (i >= this.count) {
       if (this.eofLine < 0) {
         let n = 1;
-        for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) n++;
+        for (let k = this.text.indexOf('\n'); k >= 0; k = this.text.indexOf('\n', k + 1)) n++;
         this.eofLine = n;
       }
       return this.eofLine;
     }
-    const r = this.readPos(t);
-    let line = t.line;
-    for (let i = t.offset; i < r; i++) if (this.text.charCodeAt(i) === 10) line++;
+    const r = this.readPos(i);
+    let line = this.line(i);
+    const text = this.text;
+    for (let k = this.offset(i); k < r; k++) if (text.charCodeAt(k) === 10) line++;
     return line;
   }
 
-  /** Looks at the next token without consuming it (ISC peek_token). */
-  peek(): Tok {
-    const t = this.fetch(0);
-    if (!this.peeked) {
-      this.peeked = true;
-      this.readTok = t;
-      // ISC's lexline starts at 0, so the first peek always switches to the previous-line buffer.
-      if (!this.consumed || t.line !== this.consumed.line) this.tokenLineParity = (this.curLineAfter(t) - 1) & 1;
-    }
-    return t;
+  private sameLine(a: number, b: number): boolean {
+    return a >= 0 && this.line(a) === this.line(b);
   }
 
-  /** The token after the next one, without ISC side effects (for decisions ISC makes with its own state). */
-  peek2(): Tok {
-    return this.fetch(1);
-  }
+  // ---- ISC bookkeeping ---------------------------------------------------------------------------
 
-  /** The token `k` places ahead (0 = next), without ISC side effects. */
-  lookahead(k: number): Tok {
-    return this.fetch(k);
+  /** Index of the next token. */
+  get nextIndex(): number {
+    return this.consumed + 1 < this.count ? this.consumed + 1 : this.count;
   }
-
-  /** Consumes and returns the next token (ISC next_token). */
-  next(): Tok {
-    const t = this.fetch(0);
-    if (this.peeked) {
-      if (!this.consumed || t.line !== this.consumed.line) this.tokenLineParity = this.curLineAfter(t) & 1;
-    } else {
-      this.readTok = t;
-      this.tokenLineParity = this.curLineAfter(t) & 1;
-    }
-    this.peeked = false;
-    this.consumed = t;
-    if (t.kind !== 'eof') this.la.shift();
-    return t;
-  }
-
-  /** The last consumed token. */
-  last(): Tok | undefined {
+  /** Index of the last consumed token (-1 before any). */
+  get lastIndex(): number {
     return this.consumed;
   }
 
-  /** True when the next token is the end of file. */
-  atEof(): boolean {
-    return this.fetch(0).kind === 'eof';
+  /** ISC peek_token() of the next token. */
+  peek(): void {
+    if (this.peeked) return;
+    const i = this.nextIndex;
+    this.peeked = true;
+    this.readTok = i;
+    // ISC's lexline starts at 0, so the first peek always switches to the previous-line buffer.
+    if (!this.sameLine(this.consumed, i)) this.parity = (this.curLineAfter(i) - 1) & 1;
+  }
+
+  /** ISC next_token(): consumes the next token. */
+  next(): void {
+    const i = this.nextIndex;
+    if (this.peeked) {
+      if (!this.sameLine(this.consumed, i)) this.parity = this.curLineAfter(i) & 1;
+    } else {
+      this.readTok = i;
+      this.parity = this.curLineAfter(i) & 1;
+    }
+    this.peeked = false;
+    this.consumed = i;
   }
 
   /** The text ISC would echo as the source line right now. */
   private echoLine(): string {
     const rt = this.readTok;
-    if (!rt) return '';
-    const r = this.readPos(rt);
-    const lc = this.curLineAfter(rt);
-    return echoText(this.text, r, (lc & 1) === this.tokenLineParity);
+    if (rt < 0) return '';
+    return echoText(this.text, this.readPos(rt), (this.curLineAfter(rt) & 1) === this.parity);
   }
-
 
   /** ISC's current error position, with the echoed source text computed only when read. */
   positionHere(): IscPosition {
@@ -149,11 +207,11 @@ export class TokenStream {
     const rt = this.readTok;
     let r = 0;
     let cur = true;
-    if (rt) {
+    if (rt >= 0) {
       r = this.readPos(rt);
-      cur = (this.curLineAfter(rt) & 1) === this.tokenLineParity;
+      cur = (this.curLineAfter(rt) & 1) === this.parity;
     }
-    return new IscPosition(this.file, c ? c.line : 0, c ? c.column : 0, c ? c.iscChar : 0, rt ? this.text : '', r, cur);
+    return new IscPosition(this.file, c >= 0 ? this.line(c) : 0, c >= 0 ? this.column(c) : 0, c >= 0 ? this.iscChar(c) : 0, rt >= 0 ? this.text : '', r, cur);
   }
 
   /** Builds an error positioned where ISC's parse_warn would put it now. */
@@ -161,68 +219,61 @@ export class TokenStream {
     const c = this.consumed;
     return {
       file: this.file,
-      line: c ? c.line : 0,
-      column: c ? c.column : 0,
-      iscChar: c ? c.iscChar : 0,
+      line: c >= 0 ? this.line(c) : 0,
+      column: c >= 0 ? this.column(c) : 0,
+      iscChar: c >= 0 ? this.iscChar(c) : 0,
       message,
       sourceLine: this.echoLine(),
     };
   }
 
-  /** Runs `f` and then restores the cursor state (for computing what ISC would report further on). */
+  private save(): CursorState {
+    return { peeked: this.peeked, consumed: this.consumed, parity: this.parity, readTok: this.readTok };
+  }
+  private restore(s: CursorState): void {
+    this.peeked = s.peeked;
+    this.consumed = s.consumed;
+    this.parity = s.parity;
+    this.readTok = s.readTok;
+  }
+
+  /** Runs `f` (which may move this cursor) and then restores the cursor state. */
   simulate<T>(f: () => T): T {
-    const saved = { la: this.la.slice(), peeked: this.peeked, consumed: this.consumed, parity: this.tokenLineParity, readTok: this.readTok };
-    const outer = this.recording;
-    this.recording = [];
+    const saved = this.save();
     try {
       return f();
     } finally {
-      // Tokens pulled during the simulation are the real next tokens: keep them buffered.
-      const pulled = this.recording;
-      this.recording = outer;
-      if (outer) outer.push(...pulled);
-      this.la = saved.la.concat(pulled);
-      this.peeked = saved.peeked;
-      this.consumed = saved.consumed;
-      this.tokenLineParity = saved.parity;
-      this.readTok = saved.readTok;
+      this.restore(saved);
     }
   }
 
   /**
-   * The error ISC reports when it has consumed `tok` (after `prev`) having peeked it first (the usual
-   * pattern in its value parsers), optionally peeking `after` too. Does not move this cursor.
+   * The error ISC reports when it has consumed token `tok` (after token `prev`, -1 = none) having peeked
+   * it first (the usual pattern in its value parsers), then peeking the token after it when `peekAfter`
+   * (and `hasAfter`). Does not move this cursor.
    */
-  errorAtToken(prev: Tok | undefined, tok: Tok, after: Tok | undefined, message: string, peekAfter = true): ConfigError {
-    const saved = { la: this.la, peeked: this.peeked, consumed: this.consumed, parity: this.tokenLineParity, readTok: this.readTok };
-    try {
+  errorAtToken(prev: number, tok: number, hasAfter: boolean, message: string, peekAfter = true): ConfigError {
+    return this.simulate(() => {
       this.consumed = prev;
-      this.tokenLineParity = prev ? this.curLineAfter(prev) & 1 : 1;
+      this.parity = prev >= 0 ? this.curLineAfter(prev) & 1 : 1;
       this.readTok = prev;
       this.peeked = false;
-      this.la = after && peekAfter ? [tok, after] : [tok];
-      this.peek();
-      this.next();
-      if (peekAfter && after) this.peek();
+      this.peekIdx(tok);
+      this.nextIdx(tok);
+      if (peekAfter && hasAfter) this.peekIdx(tok + 1);
       return this.errorHere(message);
-    } finally {
-      this.la = saved.la;
-      this.peeked = saved.peeked;
-      this.consumed = saved.consumed;
-      this.tokenLineParity = saved.parity;
-      this.readTok = saved.readTok;
-    }
+    });
   }
 
-  /** Throws ParseAbort with an error at ISC's current position. */
-  fail(message: string): never {
-    throw new ParseAbort(this.errorHere(message));
+  private peekIdx(i: number): void {
+    this.peeked = true;
+    this.readTok = i;
+    if (!this.sameLine(this.consumed, i)) this.parity = (this.curLineAfter(i) - 1) & 1;
   }
-
-  /** Consumes a token and fails with `message` at it. */
-  failAtNext(message: string): never {
-    this.next();
-    return this.fail(message);
+  private nextIdx(i: number): void {
+    if (!this.sameLine(this.consumed, i)) this.parity = this.curLineAfter(i) & 1;
+    this.peeked = false;
+    this.consumed = i;
   }
 }
 
@@ -254,25 +305,36 @@ export class IscPosition {
   }
 }
 
-/** ISC's echoed line: the current line up to read offset `r`, or (`current` false) the whole previous line. */
-function echoText(text: string, r: number, current: boolean): string {
-  {
-    let s: string;
-    if (current) {
-      const start = text.lastIndexOf('\n', r - 1) + 1;
-      s = text.slice(start, r);
-      if (s.endsWith('\n')) s = '';
-    } else {
-      // Whole previous line (line lc-1).
-      const end = text.lastIndexOf('\n', r - 1);
-      if (end < 0) s = '';
-      else {
-        const start = text.lastIndexOf('\n', end - 1) + 1;
-        s = text.slice(start, end);
-      }
-    }
-    // ISC stores at most 80 chars of a line.
-    return s.length > 80 ? s.slice(0, 80) : s;
-  }
+function isClosedString(image: string): boolean {
+  if (image.length < 2 || !image.endsWith('"')) return false;
+  let k = 0;
+  for (let i = image.length - 2; i >= 1 && image[i] === '\\'; i--) k++;
+  return k % 2 === 0;
 }
 
+/** True when the skipped gap text[from,to) leaves ISC with a put-back char (ends in whitespace, not a comment). */
+function gapEndsWithPutBack(text: string, from: number, to: number): boolean {
+  if (text.charCodeAt(to - 1) !== 10) return true;
+  // Ends with a newline: a whitespace run (put-back) or a comment's newline (consumed).
+  const lineStart = text.lastIndexOf('\n', to - 2) + 1;
+  return text.slice(Math.max(lineStart, from), to - 1).indexOf('#') < 0;
+}
+
+/** ISC's echoed line: the current line up to read offset `r`, or (`current` false) the whole previous line. */
+function echoText(text: string, r: number, current: boolean): string {
+  let s: string;
+  if (current) {
+    const start = text.lastIndexOf('\n', r - 1) + 1;
+    s = text.slice(start, r);
+    if (s.endsWith('\n')) s = '';
+  } else {
+    const end = text.lastIndexOf('\n', r - 1);
+    if (end < 0) s = '';
+    else {
+      const start = text.lastIndexOf('\n', end - 1) + 1;
+      s = text.slice(start, end);
+    }
+  }
+  // ISC stores at most 80 chars of a line.
+  return s.length > 80 ? s.slice(0, 80) : s;
+}

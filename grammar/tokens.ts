@@ -13,6 +13,10 @@
  *
  * Input text is treated as a byte string: files are read as latin1 so one char = one byte, as ISC counts
  * columns. The same tokens serve dhcpd.leases (ISC uses one lexer for both).
+ *
+ * Two implementations of these rules: {@link ConfigLexer} + {@link lexConfig} (Chevrotain; what the
+ * dhcpd.conf parser reads) and {@link Scanner} / {@link tokenizeConfig} (a hand scanner yielding `Tok`s,
+ * used by the dhcpd.leases parser and by modules re-reading config tokens).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -33,7 +37,9 @@ async function loadChevrotain(): Promise<typeof import('chevrotain')> {
     return import('chevrotain');
   }
 }
-const { createToken, Lexer } = await loadChevrotain();
+/** The Chevrotain module (bundled build), for the parser too. */
+export const chevrotain: typeof import('chevrotain') = await loadChevrotain();
+const { createToken, Lexer, EOF: ChevrotainEOF } = chevrotain;
 
 /** Token classes as ISC's lexer produces them. Keywords are `name`/`numberOrName` tokens with `keyword` set. */
 export type TokKind = 'number' | 'numberOrName' | 'name' | 'string' | 'punct' | 'eof';
@@ -116,7 +122,11 @@ v6relopt vendor vendor-class width with yiaddr yxdomain yxrrset zerolen zone`
     .filter((w) => w.length > 0),
 );
 
-/** Chevrotain token types. Whitespace and comments are skipped; `Other` is any single remaining byte. */
+/**
+ * Chevrotain token types. Whitespace and comments are skipped; the punctuation ISC's parser tests for has
+ * its own type; `Other` is any single remaining byte. `Word` is what ISC's read_num_or_name() reads: the
+ * parser's vocabulary refines it (see {@link lexConfig}) into NUMBER / NUMBER_OR_NAME / NAME or a keyword.
+ */
 export const WhiteSpace: TokenType = createToken({
   name: 'WhiteSpace',
   pattern: /[ \t\n\r\v\f]+/,
@@ -124,24 +134,185 @@ export const WhiteSpace: TokenType = createToken({
   line_breaks: true,
 });
 export const Comment: TokenType = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
+
+/** Every token the dhcpd.conf parser sees belongs to this category (ISC next_token() takes anything). */
+export const AnyTok: TokenType = createToken({ name: 'AnyTok', pattern: Lexer.NA });
+/** ISC's "is_identifier": NAME, NUMBER_OR_NAME and every keyword. */
+export const Ident: TokenType = createToken({ name: 'Ident', pattern: Lexer.NA, categories: [AnyTok] });
+/** A word ISC's convert_num() may read as hex: NUMBER, NUMBER_OR_NAME and hex-looking keywords ("add"). */
+export const HexWord: TokenType = createToken({ name: 'HexWord', pattern: Lexer.NA, categories: [AnyTok] });
+
 export const StringLit: TokenType = createToken({
   name: 'StringLit',
   // An unclosed string runs to end of file (ISC: "eof in string constant").
   pattern: /"(?:[^"\\]|\\[\s\S])*"?/,
   line_breaks: true,
+  categories: [AnyTok],
 });
-export const Word: TokenType = createToken({ name: 'Word', pattern: /[A-Za-z0-9-][A-Za-z0-9_-]*/ });
+export const Word: TokenType = createToken({ name: 'Word', pattern: /[A-Za-z0-9-][A-Za-z0-9_-]*/, categories: [AnyTok] });
+
+const punct = (name: string, ch: string): TokenType =>
+  createToken({ name, pattern: ch, categories: [AnyTok] });
+export const Semi = punct('Semi', ';');
+export const LCurly = punct('LCurly', '{');
+export const RCurly = punct('RCurly', '}');
+export const Dot = punct('Dot', '.');
+export const Colon = punct('Colon', ':');
+export const Comma = punct('Comma', ',');
+export const Equals = punct('Equals', '=');
+export const LParen = punct('LParen', '(');
+export const RParen = punct('RParen', ')');
+export const Percent = punct('Percent', '%');
+const PUNCT_TYPES = [Semi, LCurly, RCurly, Dot, Colon, Comma, Equals, LParen, RParen, Percent];
+
 const otherStart: number[] = [];
-for (let c = 0; c < 256; c++) if (!/[ \t\n\r\v\f"#A-Za-z0-9-]/.test(String.fromCharCode(c))) otherStart.push(c);
-export const Other: TokenType = createToken({ name: 'Other', pattern: /[^ \t\n\r\v\f"#A-Za-z0-9-]/, start_chars_hint: otherStart });
+for (let c = 0; c < 256; c++) if (!/[ \t\n\r\v\f"#A-Za-z0-9;{}.:,=()%-]/.test(String.fromCharCode(c))) otherStart.push(c);
+export const Other: TokenType = createToken({
+  name: 'Other',
+  pattern: /[^ \t\n\r\v\f"#A-Za-z0-9;{}.:,=()%-]/,
+  start_chars_hint: otherStart,
+  categories: [AnyTok],
+});
 
 /** The shared Chevrotain lexer (ISC counts only `\n` as a line end). */
-export const ConfigLexer: ChevrotainLexer = new Lexer([WhiteSpace, Comment, StringLit, Word, Other], {
-  positionTracking: 'full',
+export const ConfigLexer: ChevrotainLexer = new Lexer([WhiteSpace, Comment, StringLit, Word, ...PUNCT_TYPES, Other], {
+  positionTracking: 'onlyStart',
   lineTerminatorsPattern: /\n/g,
   lineTerminatorCharacters: ['\n'],
   ensureOptimizations: false,
 });
+
+/** Parser vocabulary: the refined words (never produced by the lexer itself, see {@link lexConfig}). */
+export const NumberTok: TokenType = createToken({ name: 'Number', pattern: Lexer.NA, categories: [AnyTok, HexWord] });
+export const NumberOrName: TokenType = createToken({ name: 'NumberOrName', pattern: Lexer.NA, categories: [AnyTok, Ident, HexWord] });
+export const NameTok: TokenType = createToken({ name: 'Name', pattern: Lexer.NA, categories: [AnyTok, Ident] });
+/** End of file, as the parser sees it (ISC's END_OF_FILE token, which it may consume, even repeatedly). */
+export const EofTok: TokenType = createToken({ name: 'Eof', pattern: Lexer.NA, categories: [AnyTok] });
+
+const isHexText = (w: string): boolean => /^[0-9a-fA-F]+$/.test(w.slice(1));
+
+/**
+ * Keywords the dhcpd.conf grammar decides on have their own token type (`Kw.host`, `Kw['shared-network']`,
+ * ...); every other keyword is an {@link OtherKeyword} (creating ~350 token types with categories costs
+ * ~0.1 s at every start).
+ */
+const GRAMMAR_KEYWORDS = `add allow append authoritative break case class db-time-format default define deleted deny dynamic
+eval execute failover fixed-address fixed-address6 fixed-prefix6 group hardware host host-identifier if ignore include
+interface key lease lease-id-format limit log match netmask no not on option parse-vendor-option peer pool pool6
+prefix6 prepend range range6 return send server-duid server-identifier set shared-network spawn static subclass
+subnet subnet6 supersede switch uid unset user-class vendor-class with zone`
+  .split(/\s+/)
+  .filter((w) => w.length > 0);
+export const Kw: Readonly<Record<string, TokenType>> = Object.fromEntries(
+  GRAMMAR_KEYWORDS.map((k) => [k, createToken({ name: `KW_${k}`, pattern: Lexer.NA, categories: isHexText(k) ? [AnyTok, Ident, HexWord] : [AnyTok, Ident] })]),
+);
+/** Any other keyword (its word is not hex-like; `keywordOf` reads the keyword from the image). */
+export const OtherKeyword: TokenType = createToken({ name: 'Keyword', pattern: Lexer.NA, categories: [AnyTok, Ident] });
+/** Any other keyword whose letters after the first are hex digits (ISC: also a NUMBER_OR_NAME). */
+export const OtherHexKeyword: TokenType = createToken({ name: 'HexKeyword', pattern: Lexer.NA, categories: [AnyTok, Ident, HexWord] });
+
+/** Everything the dhcpd.conf parser's vocabulary holds. */
+export const PARSER_TOKENS: TokenType[] = [
+  AnyTok, Ident, HexWord, StringLit, Word, ...PUNCT_TYPES, Other, NumberTok, NumberOrName, NameTok, EofTok, OtherKeyword, OtherHexKeyword, ...Object.values(Kw),
+];
+
+/** A lexed file for the parser: tokens with refined word types, then {@link EOF_PAD} `Eof` tokens. */
+export interface LexedConfig {
+  text: string;
+  tokens: IToken[];
+  /** Number of real tokens (the `Eof` padding follows them). */
+  count: number;
+}
+
+/** Eof tokens appended: ISC may consume the end of file a few times before it reports an error. */
+export const EOF_PAD = 4;
+
+/**
+ * Tokenizes dhcpd.conf text with {@link ConfigLexer} for the parser: each `Word` becomes NUMBER,
+ * NUMBER_OR_NAME, NAME (ISC's read_num_or_name() classification) or its keyword's type (ISC's intern():
+ * letter-initial words only, case-insensitive). Keywords are classified after lexing, in one table lookup,
+ * rather than as ~350 lexer patterns tried in turn.
+ */
+export function lexConfig(text: string): LexedConfig {
+  const tokens = ConfigLexer.tokenize(text).tokens;
+  const n = tokens.length;
+  const numT = NumberTok;
+  const nonT = NumberOrName;
+  const nameT = NameTok;
+  const wordIdx = Word.tokenTypeIdx;
+  for (let i = 0; i < n; i++) {
+    const t = tokens[i]!;
+    if (t.tokenTypeIdx !== wordIdx) continue;
+    const image = t.image;
+    const c = image.charCodeAt(0);
+    let tt: TokenType;
+    if ((c >= 48 && c <= 57) || c === 45) {
+      const k = classifyNumberWord(image);
+      tt = k === 'number' ? numT : k === 'numberOrName' ? nonT : nameT;
+    } else {
+      let keyword = KEYWORD_OF.get(image);
+      if (keyword === undefined && image.length <= 32) {
+        const lower = image.toLowerCase();
+        if (lower !== image && KEYWORDS.has(lower)) keyword = lower;
+      }
+      if (keyword !== undefined) tt = KEYWORD_TYPE.get(keyword)!;
+      else {
+        tt = nonT;
+        for (let k = 1; k < image.length; k++) {
+          if ((CC[image.charCodeAt(k)]! & 4) === 0) {
+            tt = nameT;
+            break;
+          }
+        }
+      }
+    }
+    t.tokenType = tt;
+    t.tokenTypeIdx = tt.tokenTypeIdx!;
+  }
+  const end = text.length;
+  for (let k = 0; k < EOF_PAD; k++) {
+    tokens.push({ image: '', startOffset: end, startLine: NaN, startColumn: NaN, tokenType: EofTok, tokenTypeIdx: EofTok.tokenTypeIdx! } as IToken);
+  }
+  // Chevrotain's own end marker after them: its look-ahead reads past the last token consumed.
+  for (let k = 0; k < 2; k++) {
+    tokens.push({ image: '', startOffset: end, startLine: NaN, startColumn: NaN, tokenType: ChevrotainEOF, tokenTypeIdx: ChevrotainEOF.tokenTypeIdx! } as IToken);
+  }
+  return { text, tokens, count: n };
+}
+
+/** The keyword of a parser token (lower case), or undefined. */
+export function keywordOf(t: IToken): string | undefined {
+  const idx = t.tokenTypeIdx;
+  const k = KEYWORD_OF_TYPE[idx];
+  if (k !== undefined) return k;
+  return idx === OTHER_KW_IDX || idx === OTHER_HEX_KW_IDX ? t.image.toLowerCase() : undefined;
+}
+
+/** ISC's token class of a parser token. */
+export function kindOf(t: IToken): TokKind {
+  return KIND_OF_TYPE[t.tokenTypeIdx] ?? 'punct';
+}
+
+const OTHER_KW_IDX = OtherKeyword.tokenTypeIdx!;
+const OTHER_HEX_KW_IDX = OtherHexKeyword.tokenTypeIdx!;
+/** Token type of each keyword. */
+const KEYWORD_TYPE: ReadonlyMap<string, TokenType> = new Map(
+  [...KEYWORDS].map((k) => [k, Kw[k] ?? (isHexText(k) ? OtherHexKeyword : OtherKeyword)]),
+);
+const KEYWORD_OF_TYPE: (string | undefined)[] = [];
+const KIND_OF_TYPE: (TokKind | undefined)[] = [];
+for (const [k, tt] of Object.entries(Kw)) {
+  KEYWORD_OF_TYPE[tt.tokenTypeIdx!] = k;
+  KIND_OF_TYPE[tt.tokenTypeIdx!] = isHexText(k) ? 'numberOrName' : 'name';
+}
+KIND_OF_TYPE[OTHER_KW_IDX] = 'name';
+KIND_OF_TYPE[OTHER_HEX_KW_IDX] = 'numberOrName';
+KIND_OF_TYPE[NumberTok.tokenTypeIdx!] = 'number';
+KIND_OF_TYPE[NumberOrName.tokenTypeIdx!] = 'numberOrName';
+KIND_OF_TYPE[NameTok.tokenTypeIdx!] = 'name';
+KIND_OF_TYPE[StringLit.tokenTypeIdx!] = 'string';
+KIND_OF_TYPE[EofTok.tokenTypeIdx!] = 'eof';
+KIND_OF_TYPE[ChevrotainEOF.tokenTypeIdx!] = 'eof';
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isXDigit = (c: number): boolean => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
@@ -384,9 +555,10 @@ const KEYWORD_OF: ReadonlyMap<string, string> = new Map([...KEYWORDS].map((k) =>
  * Tokenizes dhcpd.conf or dhcpd.leases text into an array (last token: `eof`). Never throws: every byte
  * becomes part of some token. `file` is only recorded in the result (errors name it).
  *
- * This is a direct scanner implementing exactly the token rules of {@link ConfigLexer} (the Chevrotain
- * definition of the same language, which test/grammar checks it against): on a 50,000-host config the
- * Chevrotain lexer alone costs more CPU than `dhcpd -t` takes for the whole job.
+ * A direct scanner implementing exactly the token rules of {@link ConfigLexer} (test/grammar checks it
+ * against the parser's tokens on the whole corpus). The dhcpd.conf parser uses the Chevrotain lexer
+ * ({@link lexConfig}); this one serves the dhcpd.leases parser and the modules that re-read a few tokens of a
+ * config (src/config, src/engine, leases/), which need `Tok`s one at a time without a parser around them.
  */
 export function tokenizeConfig(text: string, file: string): TokenizeResult {
   const sc = new Scanner(text, file);
@@ -397,80 +569,4 @@ export function tokenizeConfig(text: string, file: string): TokenizeResult {
     if (t.kind === 'eof') break;
   }
   return { file, text, tokens, diagnostics: sc.diagnostics };
-}
-
-/**
- * The same tokenization done by the Chevrotain {@link ConfigLexer} (slower; kept as the declarative
- * definition and used by tests to cross-check {@link tokenizeConfig}).
- */
-export function tokenizeWithChevrotain(text: string, file: string): TokenizeResult {
-  const lexed = ConfigLexer.tokenize(text);
-  const tokens: Tok[] = [];
-  const diagnostics: LexDiagnostic[] = [];
-  let prevEnd = 0;
-  let prevReadsAhead = false;
-  for (const t of lexed.tokens as IToken[]) {
-    const image = t.image;
-    const offset = t.startOffset;
-    const column = t.startColumn ?? 1;
-    const line = t.startLine ?? 1;
-    let pending = prevReadsAhead;
-    if (offset > prevEnd) pending = gapEndsWithPutBack(text, prevEnd, offset);
-    const iscChar = pending ? column + 1 : column;
-    const c0 = image.charCodeAt(0);
-    let tok: Tok;
-    if (t.tokenType === Word) {
-      let kind: TokKind;
-      let keyword: string | undefined;
-      if (isDigit(c0) || c0 === 45 /* - */) {
-        kind = classifyNumberWord(image);
-      } else {
-        kind = 'numberOrName';
-        for (let k = 1; k < image.length; k++) {
-          if (!isXDigit(image.charCodeAt(k))) {
-            kind = 'name';
-            break;
-          }
-        }
-        const lower = image.toLowerCase();
-        if (KEYWORDS.has(lower)) keyword = lower;
-      }
-      tok = { kind, image, text: image, keyword, line, column, offset, end: offset + image.length, iscChar, readsAhead: true, unterminated: false };
-    } else if (t.tokenType === StringLit) {
-      const closed = image.length >= 2 && image.endsWith('"') && !endsWithOddBackslashes(image, image.length - 1);
-      const body = closed ? image.slice(1, -1) : image.slice(1);
-      tok = { kind: 'string', image, text: decodeIscString(body), keyword: undefined, line, column, offset, end: offset + image.length, iscChar, readsAhead: false, unterminated: !closed };
-      if (!closed) diagnostics.push({ line, column, iscChar, offset, message: 'eof in string constant' });
-    } else {
-      tok = { kind: 'punct', image, text: image, keyword: undefined, line, column, offset, end: offset + 1, iscChar, readsAhead: false, unterminated: false };
-    }
-    tokens.push(tok);
-    prevEnd = tok.end;
-    prevReadsAhead = tok.readsAhead;
-  }
-  const last = tokens[tokens.length - 1];
-  tokens.push({ kind: 'eof', image: '', text: '', keyword: undefined, line: last?.line ?? 0, column: last?.column ?? 0, offset: text.length, end: text.length, iscChar: last?.iscChar ?? 0, readsAhead: false, unterminated: false });
-  return { file, text, tokens, diagnostics };
-}
-
-function endsWithOddBackslashes(s: string, before: number): boolean {
-  let k = 0;
-  for (let i = before - 1; i >= 1 && s[i] === '\\'; i--) k++;
-  return k % 2 === 1;
-}
-
-/** True when the skipped gap text[from,to) leaves ISC with a put-back char (ends in whitespace). */
-function gapEndsWithPutBack(text: string, from: number, to: number): boolean {
-  // Find the last comment start in the gap that is not followed by whitespace up to `to`.
-  const c = text.charCodeAt(to - 1);
-  if (c === 10) {
-    // Ends with a newline: either a whitespace run (put-back) or a comment's newline (consumed).
-    // Look back to the start of the line part of the gap: was the newline ending a comment?
-    const lineStart = text.lastIndexOf('\n', to - 2) + 1;
-    const seg = text.slice(Math.max(lineStart, from), to - 1);
-    const hash = seg.indexOf('#');
-    if (hash >= 0) return false;
-    return true;
-  }
-  return true;
 }
