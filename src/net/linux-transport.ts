@@ -30,8 +30,9 @@ import {
 
 const LIMITED_BROADCAST = 0xffffffff;
 const BROADCAST_MAC = Buffer.alloc(6, 0xff);
-/** Default receive buffer: about 800 queued 300-octet requests (each costs ~1.2 KiB of skb truesize). */
-const DEFAULT_RECEIVE_BUFFER = 1 << 20;
+/** Default receive buffer: about 3,000 queued 300-octet requests (each costs ~1.2 KiB of skb truesize), so
+ * that a flood does not crowd REQUESTs out of the kernel queue while a turn runs (see load-shedding). */
+const DEFAULT_RECEIVE_BUFFER = 4 << 20;
 /** How long a reply may wait for socket buffer space before the send fails. */
 const SEND_RETRY_LIMIT_MS = 250;
 

@@ -33,7 +33,7 @@ import type { AddressResolver } from '../policy/hosts.js';
 import { AddressIndex, interfaceSharedNetwork } from '../policy/network.js';
 import type { FailoverPeer } from '../failover/engine.js';
 import type { TransitionContext, TransitionResult } from '../../leases/expiry.js';
-import { DEFAULT_SHEDDING, peekMessageType, planTurn, type SheddingOptions } from '../engine/load-shedding.js';
+import { DEFAULT_SHEDDING, peekMessageType, RequestQueue, type SheddingOptions } from '../engine/load-shedding.js';
 
 /** How to start a server. Everything but `config` and `logger` has a real default. */
 export interface DhcpServerOptions {
@@ -288,13 +288,16 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 
   const decodeLimiter = createRateLimiter({ burst: 5, intervalMs: 1000 });
   let servedByIndex = new Map<number, EngineInterface>();
+  /** Ping/lookup resumptions, and datagrams too when shedding is off (plain arrival order). */
   const queue: Job[] = [];
+  /** Datagrams waiting, under the overload policy (when shedding is on). */
+  const requests = shedding !== undefined ? new RequestQueue<DatagramJob>(shedding) : undefined;
   let scheduled = false;
   let stopped = false;
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
   const checkIdle = (): void => {
-    if (queue.length === 0 && !scheduled && inFlight === 0) {
+    if (queue.length === 0 && (requests?.length ?? 0) === 0 && !scheduled && inFlight === 0) {
       const w = idleWaiters;
       idleWaiters = [];
       for (const f of w) f();
@@ -383,6 +386,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     scheduled = false;
     if (stopped) {
       queue.length = 0;
+      requests?.clear();
       checkIdle();
       return;
     }
@@ -428,16 +432,12 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   let shedSinceLog = 0;
   let lastShedLog = 0;
   const takeJobs = (): Job[] => {
-    const all = queue.splice(0, queue.length);
-    if (shedding === undefined) return all;
-    const resumes: Job[] = [];
-    const datagrams: DatagramJob[] = [];
-    for (const j of all) (j.kind === 'datagram' ? datagrams : resumes).push(j);
+    const resumes = queue.splice(0, queue.length);
+    if (requests === undefined || shedding === undefined) return resumes;
     const now = Date.now();
-    const plan = planTurn(datagrams, now, shedding);
-    if (plan.later.length > 0) {
+    const plan = requests.takeTurn(now);
+    if (requests.length > 0) {
       stats.backloggedTurns++;
-      queue.push(...plan.later);
       schedule();
     }
     if (plan.stale.length > 0) {
@@ -538,7 +538,9 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 
   await transport.start(
     (d) => {
-      queue.push({ kind: 'datagram', datagram: d, receivedAt: d.receivedAt ?? Date.now(), messageType: peekMessageType(d.data) });
+      const job: DatagramJob = { kind: 'datagram', datagram: d, receivedAt: d.receivedAt ?? Date.now(), messageType: peekMessageType(d.data) };
+      if (requests !== undefined) requests.push(job);
+      else queue.push(job);
       schedule();
     },
     (e) => logger.error(`receive_packet failed: ${e.message}`),
