@@ -156,7 +156,8 @@ test('full disk while serving: silence (no ACK, renewals included), loud log, re
   let filled = 0;
   const chunk = Buffer.alloc(64 * 1024, 0xa5);
   try {
-    for (;;) {
+    // Bounded by the tmpfs size, and explicitly (never more than the tmpfs could hold plus 1 MiB).
+    while (filled <= 4096 * 1024 + 1024 * 1024) {
       const { bytesWritten } = await fh.write(chunk);
       filled += bytesWritten;
       if (bytesWritten < chunk.length) break;
