@@ -193,6 +193,8 @@ export class DhcpEngine {
    */
   private readonly exhaustedLog = createRateLimiter({ burst: 5, intervalMs: 1000 });
   private readyNotify: Array<[string, Lease]> = [];
+  /** dhcp-space codes that may be built from an encapsulated space (see {@link encapsulate}). */
+  private encapsulationCandidates: number[] | undefined;
   /** ISC's per-lease cannot_reuse flags (dhcp-cache-threshold). */
   private readonly reuse = new LeaseReuse();
 
@@ -1144,12 +1146,17 @@ export class DhcpEngine {
    * the configured options of that space as code/length/value sub-options. Only when requested (or no PRL).
    */
   private encapsulate(reply: DhcpPacket, opts: OptionState, prl: Buffer | undefined): void {
-    const candidates = new Set<number>([DhcpOption.VENDOR_ENCAPSULATED_OPTIONS]);
-    for (const sp of this.config.options.spaces.values()) {
-      if (sp.encapsulatedBy !== null && sp.encapsulatedBy.space === 'dhcp') candidates.add(sp.encapsulatedBy.code);
+    // The candidate codes depend on the configuration only: computed once (this ran for every reply).
+    let candidates = this.encapsulationCandidates;
+    if (candidates === undefined) {
+      const set = new Set<number>([DhcpOption.VENDOR_ENCAPSULATED_OPTIONS]);
+      for (const sp of this.config.options.spaces.values()) {
+        if (sp.encapsulatedBy !== null && sp.encapsulatedBy.space === 'dhcp') set.add(sp.encapsulatedBy.code);
+      }
+      set.delete(DhcpOption.AGENT_INFORMATION);
+      set.delete(DhcpOption.FQDN);
+      candidates = this.encapsulationCandidates = [...set];
     }
-    candidates.delete(DhcpOption.AGENT_INFORMATION);
-    candidates.delete(DhcpOption.FQDN);
     for (const code of candidates) {
       if (reply.options.has(code)) continue;
       if (prl !== undefined && prl.length > 0 && !prl.includes(code)) continue;

@@ -35,6 +35,9 @@ interface VirginCursor {
 /** Store + pending writes + offers, with the lookups the allocator needs. */
 export class LeaseBook implements LeaseLookup {
   private readonly pending = new Map<number, Lease>();
+  /** This turn's writes by client identity (as the offers below): a lookup no longer walks every write of the turn. */
+  private readonly pendingByUid = new Map<string, Set<number>>();
+  private readonly pendingByHardware = new Map<string, Set<number>>();
   private readonly offers = new Map<number, Offer>();
   /**
    * Offers indexed by client identity (uid hex, `htype:hardware hex`), so that a lookup costs O(matches)
@@ -91,14 +94,17 @@ export class LeaseBook implements LeaseLookup {
   }
 
   /** Merges store results with overlay records (overlay wins; overlay-only matches added). */
-  private merge(fromStore: Lease[], match: (l: Lease) => boolean, offered: ReadonlySet<number> | undefined): Lease[] {
+  private merge(fromStore: Lease[], match: (l: Lease) => boolean, offered: ReadonlySet<number> | undefined, written: ReadonlySet<number> | undefined): Lease[] {
     const out = new Map<number, Lease>();
     for (const l of fromStore) {
       const o = this.overlay(l.address);
       if (o === undefined) out.set(l.address, l);
       else if (match(o)) out.set(l.address, o);
     }
-    for (const l of this.pending.values()) if (match(l)) out.set(l.address, l);
+    for (const a of written ?? []) {
+      const l = this.pending.get(a);
+      if (l !== undefined && match(l)) out.set(a, l);
+    }
     for (const a of offered ?? []) {
       const o = this.offers.get(a);
       if (o !== undefined && o.until > this.now && !this.pending.has(a) && match(o.lease)) out.set(a, o.lease);
@@ -108,14 +114,17 @@ export class LeaseBook implements LeaseLookup {
   }
 
   byUid(uid: Buffer): Lease[] {
-    return this.merge(this.store.getByUid(uid), (l) => l.uid !== null && l.uid.equals(uid), this.offersByUid.get(uid.toString('hex')));
+    const key = uid.toString('hex');
+    return this.merge(this.store.getByUid(uid), (l) => l.uid !== null && l.uid.equals(uid), this.offersByUid.get(key), this.pendingByUid.get(key));
   }
 
   byHardware(htype: number, address: Buffer): Lease[] {
+    const key = hardwareKey(htype, address);
     return this.merge(
       this.store.getByHardware({ htype, address }),
       (l) => l.hardware !== null && l.hardware.htype === htype && l.hardware.address.equals(address),
-      this.offersByHardware.get(hardwareKey(htype, address)),
+      this.offersByHardware.get(key),
+      this.pendingByHardware.get(key),
     );
   }
 
@@ -170,7 +179,7 @@ export class LeaseBook implements LeaseLookup {
     return out;
   }
 
-  private *queueLeases(items: readonly { readonly address: number }[]): Iterable<Lease> {
+  private *queueLeases(items: Iterable<{ readonly address: number }>): Iterable<Lease> {
     for (const { address } of items) {
       if (this.pending.has(address)) continue; // reported with the turn's writes
       const o = this.overlay(address);
@@ -266,13 +275,25 @@ export class LeaseBook implements LeaseLookup {
   /** Records a binding change to commit with this turn. */
   put(lease: Lease): void {
     this.deleteOffer(lease.address);
+    this.setPending(lease);
+  }
+
+  /** Records a write of this turn, keeping the identity indexes current. */
+  private setPending(lease: Lease): void {
+    const old = this.pending.get(lease.address);
+    if (old !== undefined) {
+      if (old.uid !== null) removeIndex(this.pendingByUid, old.uid.toString('hex'), old.address);
+      if (old.hardware !== null) removeIndex(this.pendingByHardware, hardwareKey(old.hardware.htype, old.hardware.address), old.address);
+    }
     this.pending.set(lease.address, lease);
+    if (lease.uid !== null) addIndex(this.pendingByUid, lease.uid.toString('hex'), lease.address);
+    if (lease.hardware !== null) addIndex(this.pendingByHardware, hardwareKey(lease.hardware.htype, lease.hardware.address), lease.address);
   }
 
   /** Holds an offer in memory until `until` (not committed, as in ISC). */
   offer(lease: Lease, until: number): void {
     if (this.pending.has(lease.address)) {
-      this.pending.set(lease.address, lease);
+      this.setPending(lease);
       return;
     }
     this.deleteOffer(lease.address);
@@ -302,6 +323,8 @@ export class LeaseBook implements LeaseLookup {
   takePending(): Lease[] {
     const out = [...this.pending.values()];
     this.pending.clear();
+    this.pendingByUid.clear();
+    this.pendingByHardware.clear();
     return out;
   }
 

@@ -125,3 +125,36 @@ test('an offer held for long does not keep shorter offers made after it alive', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("this turn's writes are found by client identity, and only under their current identity", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lease-book-'));
+  const store = openSqliteLeaseStore(join(dir, 'l.sqlite'));
+  try {
+    const book = new LeaseBook(store);
+    const now = 1_800_000_000;
+    book.setNow(now);
+    const hwA = Buffer.from([2, 0, 0, 0, 0, 0xa]);
+    const hwB = Buffer.from([2, 0, 0, 0, 0, 0xb]);
+    const a = emptyLease(LO);
+    a.bindingState = 'active';
+    a.ends = now + 3600;
+    a.hardware = { htype: 1, address: hwA };
+    a.uid = Buffer.from([1, 2, 3]);
+    book.put(a);
+    assert.deepEqual(book.byHardware(1, hwA).map((l) => l.address), [LO]);
+    assert.deepEqual(book.byUid(Buffer.from([1, 2, 3])).map((l) => l.address), [LO]);
+    // The same address written again for another client (e.g. released, then given away in the same turn).
+    const b = { ...a, hardware: { htype: 1, address: hwB }, uid: null };
+    book.put(b);
+    assert.deepEqual(book.byHardware(1, hwA), []);
+    assert.deepEqual(book.byUid(Buffer.from([1, 2, 3])), []);
+    assert.deepEqual(book.byHardware(1, hwB).map((l) => l.address), [LO]);
+    store.commit(book.takePending());
+    // Committed: now found through the store.
+    assert.deepEqual(book.byHardware(1, hwB).map((l) => l.address), [LO]);
+    assert.deepEqual(book.byHardware(1, hwA), []);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
