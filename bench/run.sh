@@ -118,7 +118,8 @@ trap 'blog "interrupted"; exit 130' INT TERM
 
 # one benchmark at a time on this machine
 exec 8>/tmp/dhcpd-ts-bench.lock
-flock -w 600 8 || { echo "another bench/run.sh is running" >&2; exit 1; }
+blog "waiting for the benchmark lock (another bench/run.sh may be running), at most ${BENCH_LOCK_WAIT:-600}s"
+flock -w "${BENCH_LOCK_WAIT:-600}" 8 || { echo "another bench/run.sh is running" >&2; exit 1; }
 
 case " $SERVERS " in *" kea "*) [ "$INSTALL_KEA" = 1 ] && ensure_kea;; esac
 if [ "$LAT" = 1 ] && { ! command -v tcpdump >/dev/null || [ ${#LAT_CMD[@]} = 0 ]; }; then
