@@ -213,11 +213,11 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     } else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) failed = "setsockopt(SO_REUSEADDR)";
     else if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) failed = "setsockopt(SO_BROADCAST)";
     else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) failed = "setsockopt(IP_PKTINFO)";
-    // Arrival timestamps are an optimisation (load shedding); without them JS uses its own clock.
-    if (failed == nullptr) (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     else if (!device.empty() &&
              setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(), static_cast<socklen_t>(device.size() + 1)) < 0)
       failed = "setsockopt(SO_BINDTODEVICE)";
+    // Arrival timestamps are an optimisation (load shedding); without them JS uses its own clock.
+    if (failed == nullptr) (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     if (failed == nullptr) {
       sockaddr_in sin{};
       sin.sin_family = AF_INET;
