@@ -52,7 +52,7 @@ import { type AddressResolver, findHosts, type HostMatch, hostWithoutFixedAddres
 import { AddressIndex, interfaceSharedNetwork, locateNetwork } from '../policy/network.js';
 import type { PermitFacts } from '../policy/permits.js';
 import { applyLeaseHostname, type HostnameLookupRequest, wantsLeaseHostname } from '../policy/lease-hostnames.js';
-import { topLevelOptions } from '../policy/site-option-space.js';
+import { siteOptionSpaceUnknown, topLevelOptions } from '../policy/site-option-space.js';
 import { LeaseReuse, SV_CACHE_THRESHOLD } from '../policy/lease-reuse.js';
 import { answerLeasequery, keepVendorClass } from '../policy/leasequery.js';
 import { chooseLeaseTime, DEFAULT_ABANDON_LEASE_TIME, INFINITE_LEASE_TIME, leaseExpiry } from '../policy/lease-time.js';
@@ -610,6 +610,7 @@ export class DhcpEngine {
     const done = this.runScopes(ctx, [scopeChain(subnet.scope)]);
     this.runClassScopes(s, ctx, done);
     if (host !== undefined) this.runScopes(ctx, [scopeChain(host.scope)], done);
+    if (siteOptionSpaceUnknown(this.config.options, opts, this.ports.logger)) return; // ISC: logged, no reply
     this.ports.logger.info(msg);
 
     const reply = this.replySkeleton(s, DHCPACK);
@@ -797,6 +798,9 @@ export class DhcpEngine {
         }
       }
     }
+
+    // ISC ack_lease: an unknown site-option-space is logged and no reply is sent (the binding stands).
+    if (siteOptionSpaceUnknown(this.config.options, opts, this.ports.logger)) return;
 
     // The reply.
     const reply = this.replySkeleton(s, offer === 0 ? 0 : offer);

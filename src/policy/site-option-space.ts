@@ -50,20 +50,28 @@ export function siteOptionSpaceName(values: OptionValues): string | undefined {
 }
 
 /**
+ * ISC ack_lease and dhcpinform: a `site-option-space` naming no option space is logged ("unknown option
+ * space NAME.") and the request gets no reply. True in that case.
+ */
+export function siteOptionSpaceUnknown(table: OptionTable, values: OptionValues, logger?: Logger): boolean {
+  const name = siteOptionSpaceName(values);
+  if (name === undefined || table.space(name.toLowerCase()) !== undefined) return false;
+  logger?.error(`unknown option space ${name}.`);
+  return true;
+}
+
+/**
  * The top-level options of the reply by code, as cons_options sees them: the dhcp space alone, or with a
  * site option space the dhcp codes below its minimum followed by the site space's codes from the minimum
- * up. An unknown space name is logged as ISC logs it ("unknown option space NAME.").
+ * up.
  */
 export function topLevelOptions(table: OptionTable, values: OptionValues, logger?: Logger): ReadonlyMap<number, Buffer> {
   const dhcp = values.space('dhcp');
   const name = siteOptionSpaceName(values);
   if (name === undefined) return dhcp;
   const min = siteCodeMinimum(table, name.toLowerCase(), logger);
-  if (min === undefined) {
-    // ISC ack_lease returns here without a reply; the reply still goes out, with the dhcp space only.
-    logger?.error(`unknown option space ${name}.`);
-    return dhcp;
-  }
+  // An unknown space never gets here in the engine ({@link siteOptionSpaceUnknown} stopped the reply).
+  if (min === undefined) return dhcp;
   const out = new Map<number, Buffer>();
   for (const [code, v] of dhcp) if (code < min) out.set(code, v);
   for (const [code, v] of values.space(name.toLowerCase())) if (code >= min && code <= 255) out.set(code, v);

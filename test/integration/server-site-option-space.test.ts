@@ -55,6 +55,7 @@ group {
   host low-prl { hardware ethernet 52:54:00:64:00:03; }
   host low-noprl { hardware ethernet 52:54:00:64:00:04; }
 }
+host unknown-space { hardware ethernet 52:54:00:64:00:07; site-option-space "nosuch"; }
 `;
 
 const PRL = [1, 3, 200, 210, 224, 230, 240, 250];
@@ -69,8 +70,11 @@ const SPEC: QuerySpec = {
     { mac: '52:54:00:64:00:04' },
     { mac: '52:54:00:64:00:05', prl: PRL },
     { mac: '52:54:00:64:00:06' },
+    // site-option-space naming no space: ISC logs it and sends no reply.
+    { mac: '52:54:00:64:00:07', discoverOnly: true },
   ],
 };
+const ANSWERED = SPEC.clients.length - 1;
 
 const text = (r: QueryResult | undefined, code: number): string | undefined => {
   const hex = r?.ack?.options[String(code)];
@@ -106,7 +110,14 @@ describe('site-option-space: dhcpd-ts vs ISC dhcpd 4.4.3', { skip }, () => {
   test('every client got an OFFER and an ACK from both', () => {
     for (const kind of ['isc', 'ts'] as const) {
       assert.equal(results[kind].length, SPEC.clients.length, logs[kind]);
-      for (const r of results[kind]) assert.ok(r.offer !== null && r.ack !== null, `${kind} ${r.mac}:\n${logs[kind]}`);
+      for (const r of results[kind].slice(0, ANSWERED)) assert.ok(r.offer !== null && r.ack !== null, `${kind} ${r.mac}:\n${logs[kind]}`);
+    }
+  });
+
+  test('an unknown site-option-space: logged, and no reply at all (as ISC)', () => {
+    for (const kind of ['isc', 'ts'] as const) {
+      assert.equal(results[kind][ANSWERED]?.offer, null, kind);
+      assert.match(logs[kind], /^unknown option space nosuch\.$/m, kind);
     }
   });
 
