@@ -2,10 +2,10 @@
  * dhcpd-ts entry point: `bin/dhcpd-ts` runs `node dist/src/cli/main.js "$@"`.
  *
  * Follows ISC dhcpd 4.4.3's main() (server/dhcpd.c) step by step: arguments, banner, user/group lookup,
- * config (errors in ISC's words), `-t`/`-T` exits, then serving; without `-f`/`-d` it daemonizes first
- * (see daemon.ts), writes the pid file once serving, drops privileges after the sockets are bound, and
- * handles SIGTERM/SIGINT (clean stop) and SIGHUP (checked reload, an improvement on ISC, which needs a
- * restart).
+ * config (errors in ISC's words), `-t`/`-T` exits, then serving (serve.ts); without `-f`/`-d` it
+ * daemonizes first (see daemon.ts), writes the pid file once serving, drops privileges after the sockets
+ * are bound, and handles SIGTERM/SIGINT (clean stop) and SIGHUP (checked reload, an improvement on ISC,
+ * which needs a restart).
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
