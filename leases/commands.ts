@@ -11,6 +11,7 @@
  * @module
  */
 import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ipv4ToString, type Lease } from './lease.js';
 import type { StateCounts } from './lease-store.js';
@@ -18,6 +19,7 @@ import { openSqliteLeaseStore, type SqliteLeaseStore } from './sqlite-lease-stor
 import { leaseFileParts, storeContents, streamLeaseFile, writeLeaseFile, writeParsedToStore, type LeaseFileFormatOptions, type StreamedLeaseFile } from './isc-lease-file.js';
 import { formatLeaseDiagnostic, type LeaseFileDiagnostic, type LeaseParseContext, type SkippedRecord } from '../grammar/leases-parser.js';
 import { inSomeSubnet, readLeaseConfigFacts, type LeaseConfigFacts } from './config-facts.js';
+import { checkLeaseFile, readFingerprint, statFile, writeFingerprint, type LeaseFileFingerprint } from './lease-file-fingerprint.js';
 import { LeaseFileMirror, type LeaseFileMirrorOptions } from './lease-file-mirror.js';
 
 export { writeFileAtomically } from './atomic-write.js';
@@ -106,7 +108,29 @@ function contextFrom(facts: LeaseConfigFacts | undefined, now: number | undefine
  * set; throws LeaseStoreError for a database it cannot use.
  */
 export function importLeases(opts: ImportOptions): ImportSummary {
+  // A lease file that cannot be read fails here, before any database is created (fs's ENOENT/EACCES error).
+  closeSync(openSync(opts.leaseFile, 'r'));
   const facts = opts.configFile ? readLeaseConfigFacts(opts.configFile) : undefined;
+  const created = !existsSync(opts.database);
+  const store = openSqliteLeaseStore(opts.database, { dontUseFsync: opts.dontUseFsync ?? facts?.dontUseFsync ?? false });
+  let ok = false;
+  try {
+    const summary = importIntoStore(store, opts, facts);
+    ok = true;
+    return summary;
+  } finally {
+    store.close();
+    // A database this import created and could not fill is removed: nothing half-made stays behind.
+    if (!ok && created) removeDatabase(opts.database);
+  }
+}
+
+/**
+ * The import itself, into an open store (what {@link importLeases} and the server's start-up do). The
+ * file's size, mtime and hash as read are recorded with the data (leases/lease-file-fingerprint.ts), so
+ * that a server whose -lf is this file knows it and reads it again only after it changes.
+ */
+export function importIntoStore(store: SqliteLeaseStore, opts: ImportOptions, facts?: LeaseConfigFacts): ImportSummary {
   const skipped: SkippedRecord[] = [];
   const keep = (l: Lease): boolean => {
     if (facts && opts.dropLeasesOutsideSubnets !== false && !inSomeSubnet(facts, l.address)) {
@@ -115,55 +139,51 @@ export function importLeases(opts: ImportOptions): ImportSummary {
     }
     return true;
   };
-  // A lease file that cannot be read fails here, before any database is created (fs's ENOENT/EACCES error).
-  closeSync(openSync(opts.leaseFile, 'r'));
-  const created = !existsSync(opts.database);
-  const store = openSqliteLeaseStore(opts.database, { dontUseFsync: opts.dontUseFsync ?? facts?.dontUseFsync ?? false });
-  let ok = false;
-  try {
-    const existing = store.leaseCount();
-    if (existing > 0 && !opts.replace) {
-      throw new LeaseImportError([], `${opts.database}: database already holds ${existing} leases; not importing over them`);
-    }
-    let parsed: StreamedLeaseFile | undefined;
-    let written = 0;
-    // One transaction, all or nothing: the file is parsed record by record and each lease written as it
-    // comes (INSERT OR REPLACE: the last record of an address wins, as in ISC), so memory stays bounded
-    // whatever the file's size. A diagnostic anywhere rolls everything back.
-    store.write((w) => {
-      if (existing > 0) w.clearLeases();
-      parsed = streamLeaseFile(opts.leaseFile, contextFrom(facts, opts.now), (l) => {
-        if (keep(l)) {
-          w.putLease(l);
-          written++;
-        }
-      });
-      if (parsed.diagnostics.length > 0) throw new LeaseImportError(parsed.diagnostics);
-      writeParsedToStore(parsed, w);
-    });
-    const p = parsed!;
-    const hosts = [...p.hosts.values()];
-    const leases = store.leaseCount();
-    ok = true;
-    return {
-      leaseFile: opts.leaseFile,
-      database: opts.database,
-      leases,
-      leasesByState: store.countByState(),
-      hosts: hosts.filter((h) => !h.deleted).length,
-      deletedHosts: hosts.filter((h) => h.deleted).length,
-      groups: p.groups.size,
-      classes: p.classes.size,
-      failoverStates: [...p.failoverStates.values()].map((f) => ({ peer: f.peer, myState: f.myState, partnerState: f.partnerState })),
-      serverDuid: p.serverDuid !== null,
-      supersededLeaseRecords: written - leases,
-      skipped: [...p.skipped, ...skipped],
-    };
-  } finally {
-    store.close();
-    // A database this import created and could not fill is removed: nothing half-made stays behind.
-    if (!ok && created) removeDatabase(opts.database);
+  const existing = store.leaseCount();
+  if (existing > 0 && !opts.replace) {
+    throw new LeaseImportError([], `${opts.database}: database already holds ${existing} leases; not importing over them`);
   }
+  const path = resolvePath(opts.leaseFile);
+  const before = statFile(path);
+  let parsed: StreamedLeaseFile | undefined;
+  let written = 0;
+  // One transaction, all or nothing: the file is parsed record by record and each lease written as it
+  // comes (INSERT OR REPLACE: the last record of an address wins, as in ISC), so memory stays bounded
+  // whatever the file's size. A diagnostic anywhere rolls everything back.
+  store.write((w) => {
+    if (existing > 0) w.clearLeases();
+    parsed = streamLeaseFile(opts.leaseFile, contextFrom(facts, opts.now), (l) => {
+      if (keep(l)) {
+        w.putLease(l);
+        written++;
+      }
+    });
+    if (parsed.diagnostics.length > 0) throw new LeaseImportError(parsed.diagnostics);
+    writeParsedToStore(parsed, w);
+    const after = statFile(path);
+    // Recorded only if the file did not change while it was read.
+    if (before !== null && after !== null && before.size === after.size && before.mtimeNs === after.mtimeNs && after.size === parsed.bytes) {
+      const fp: LeaseFileFingerprint = { path, size: after.size, mtimeNs: after.mtimeNs, sha256: parsed.sha256, records: parsed.leaseRecords, appended: 0, pending: null, clean: true };
+      writeFingerprint(store, fp);
+    }
+  });
+  const p = parsed!;
+  const hosts = [...p.hosts.values()];
+  const leases = store.leaseCount();
+  return {
+    leaseFile: opts.leaseFile,
+    database: opts.database,
+    leases,
+    leasesByState: store.countByState(),
+    hosts: hosts.filter((h) => !h.deleted).length,
+    deletedHosts: hosts.filter((h) => h.deleted).length,
+    groups: p.groups.size,
+    classes: p.classes.size,
+    failoverStates: [...p.failoverStates.values()].map((f) => ({ peer: f.peer, myState: f.myState, partnerState: f.partnerState })),
+    serverDuid: p.serverDuid !== null,
+    supersededLeaseRecords: written - leases,
+    skipped: [...p.skipped, ...skipped],
+  };
 }
 
 /** Removes a database file with its WAL and shared-memory files. */
@@ -264,45 +284,78 @@ export interface ServerStoreOptions {
  * Opens the server's lease store. When the database does not exist yet and the lease file does, the lease
  * file is imported first (one transaction) and the import is logged; a lease file that cannot be imported
  * throws {@link LeaseImportError}. A corrupt database throws LeaseStoreError (never replaced).
+ *
+ * When the database exists, the lease file is compared with what the database recorded when dhcpd-ts last
+ * wrote it (size, mtime, hash; leases/lease-file-fingerprint.ts). A file changed since (edited while the
+ * server was stopped, as ISC users do) is read back: imported over the database's leases, the last record
+ * of an address winning, and logged; a file that cannot be parsed stops the start with ISC's `FILE line N:`
+ * message and leaves the database as it was. A file still as we wrote it is not read (start-up does not
+ * depend on the number of leases) and the mirror goes on appending to it; a file we know nothing about is
+ * rewritten from the database in the background.
  */
 export function openServerLeaseStore(opts: ServerStoreOptions): {
   store: SqliteLeaseStore;
   imported: ImportSummary | null;
-  /** The -lf view writer (closed, with a final rewrite, when the store is closed). */
+  /** The -lf view writer (closed, with pending records written, when the store is closed). */
   mirror: LeaseFileMirror | null;
 } {
   const database = opts.database ?? defaultDatabasePath(opts.leaseFile);
   let imported: ImportSummary | null = null;
+  const facts = opts.configFile !== undefined && existsSync(opts.configFile) ? readLeaseConfigFacts(opts.configFile) : undefined;
+  const io: ImportOptions = { leaseFile: opts.leaseFile, database };
+  if (opts.configFile !== undefined) io.configFile = opts.configFile;
+  if (opts.dontUseFsync !== undefined) io.dontUseFsync = opts.dontUseFsync;
   if (!existsSync(database) && existsSync(opts.leaseFile)) {
-    const io: ImportOptions = { leaseFile: opts.leaseFile, database };
-    if (opts.configFile !== undefined) io.configFile = opts.configFile;
-    if (opts.dontUseFsync !== undefined) io.dontUseFsync = opts.dontUseFsync;
     try {
       imported = importLeases(io);
     } catch (e) {
       // Leave no half-made database behind: the next start retries the import.
-      for (const f of [database, `${database}-wal`, `${database}-shm`]) {
-        try {
-          unlinkSync(f);
-        } catch {
-          // not there
-        }
-      }
+      removeDatabase(database);
       throw e;
     }
     opts.log?.(formatImportSummary(imported));
   }
-  const facts = opts.configFile !== undefined && existsSync(opts.configFile) ? readLeaseConfigFacts(opts.configFile) : undefined;
   const store = openSqliteLeaseStore(database, { dontUseFsync: opts.dontUseFsync ?? facts?.dontUseFsync ?? false });
+  let known = false;
+  let clean = false;
+  try {
+    const path = resolvePath(opts.leaseFile);
+    const state = imported !== null ? null : checkLeaseFile(path, readFingerprint(store));
+    if (state?.kind === 'ours') {
+      known = true;
+      const fp = readFingerprint(store)!;
+      clean = fp.clean === true && fp.pending === null;
+      if (fp.size !== state.size || fp.mtimeNs !== state.mtimeNs || fp.pending !== null) {
+        // A write of ours that completed without its final note (crash), or a touch: note the file as it is.
+        writeFingerprint(store, { ...fp, size: state.size, mtimeNs: state.mtimeNs, sha256: state.sha256, pending: null });
+      }
+    } else if (state?.kind === 'edited') {
+      const when = (ns: string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+      opts.log?.(
+        `Lease file ${opts.leaseFile} changed since dhcpd-ts last wrote it (${state.was.size} bytes at ${when(state.was.mtimeNs)}, ` +
+          `now ${state.now.size} bytes at ${when(state.now.mtimeNs)}): reading it into ${database}, the last record of each address wins.`,
+      );
+      const summary = importIntoStore(store, { ...io, replace: true }, facts);
+      opts.log?.(formatImportSummary(summary));
+      imported = summary;
+    }
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   let mirror: LeaseFileMirror | null = null;
   if (opts.mirror !== false) {
     const mo: LeaseFileMirrorOptions = typeof opts.mirror === 'object' ? { ...opts.mirror } : {};
     mo.format ??= { dbTimeFormat: facts?.dbTimeFormat ?? 'default', leaseIdFormat: facts?.leaseIdFormat ?? 'octal' };
     mo.onError ??= (e) => opts.log?.(`Can't write lease file ${opts.leaseFile}: ${e instanceof Error ? e.message : String(e)}`);
-    mirror = new LeaseFileMirror(store, opts.leaseFile, mo);
+    // After an import the file is written anew in ISC's layout (as ISC rewrites it at start), in the
+    // background; a file still as we wrote it at a clean shutdown is only appended to.
+    mirror = new LeaseFileMirror(store, opts.leaseFile, mo, { known, clean });
     const m = mirror;
     store.onClose(() => m.close());
-    mirror.flush(true);
+    // Not known, or known but the last run did not stop cleanly (the file may lack its last changes):
+    // rewritten from the database, in the background.
+    if (!known || !clean) mirror.flush();
   }
   return { store, imported, mirror };
 }

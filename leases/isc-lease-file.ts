@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, readSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, ftruncateSync } from 'node:fs';
 import {
   ipv4ToString,
@@ -335,11 +336,17 @@ export function writeLeaseFile(
    * chowned to it (as ISC does) in a directory it may not create files in. Not atomic.
    */
   inPlace = false,
-): { records: number; bytes: number } {
+  /**
+   * Called after the data is written and fsynced, before the rename: the -lf mirror notes the coming file's
+   * size and hash in the database (a crash between rename and its final note must not look like an edit).
+   */
+  beforeRename?: (bytes: number, sha256: string) => void,
+): { records: number; bytes: number; sha256: string } {
   const tmp = inPlace ? path : `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, inPlace ? 'r+' : 'w', 0o664);
   let records = -1;
   let bytes = 0;
+  const hash = createHash('sha256');
   try {
     // Parts are latin1 (one char a byte): copied straight into a 1 MB buffer, written when it fills.
     let buf = Buffer.allocUnsafe(1 << 20);
@@ -347,6 +354,7 @@ export function writeLeaseFile(
     const flush = (): void => {
       let off = 0;
       while (off < used) off += writeSync(fd, buf, off, used - off);
+      hash.update(buf.subarray(0, used));
       bytes += used;
       used = 0;
     };
@@ -372,8 +380,10 @@ export function writeLeaseFile(
     throw e;
   }
   closeSync(fd);
+  const sha256 = hash.digest('hex');
+  beforeRename?.(bytes, sha256);
   if (!inPlace) renameSync(tmp, path);
-  return { records, bytes };
+  return { records, bytes, sha256 };
 }
 
 /** Reads and parses a dhcpd.leases file (bytes as latin1, as ISC reads them). */
@@ -388,6 +398,8 @@ export interface StreamedLeaseFile extends ParsedLeaseFile {
   leaseRecords: number;
   /** Bytes read. */
   bytes: number;
+  /** SHA-256 (hex) of the bytes read. */
+  sha256: string;
 }
 
 /**
@@ -405,19 +417,21 @@ export function streamLeaseFile(path: string, ctx: LeaseParseContext, sink: Leas
   diagnostics = parser.peekResult().diagnostics;
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(1 << 20);
+  const hash = createHash('sha256');
   let bytes = 0;
   try {
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n <= 0) break;
       bytes += n;
+      hash.update(buf.subarray(0, n));
       parser.push(buf.toString('latin1', 0, n));
     }
   } finally {
     closeSync(fd);
   }
   const r = parser.end();
-  return Object.assign(r, { leaseRecords: parser.leaseRecords, bytes });
+  return Object.assign(r, { leaseRecords: parser.leaseRecords, bytes, sha256: hash.digest('hex') });
 }
 
 /** Writes everything parsed from a lease file into the store through one writer (caller's transaction). */

@@ -678,6 +678,25 @@ export class SqliteLeaseStore implements LeaseStore {
     yield* this.leases();
   }
 
+  /**
+   * A bookkeeping value of the `meta` table (e.g. the -lf fingerprint of leases/lease-file-fingerprint.ts),
+   * or null. Not part of the lease data: never exported, never seen by commit listeners.
+   */
+  getMetaValue(key: string): string | null {
+    const r = this.st.getMeta.get(key) as { value: SqlValue } | undefined;
+    if (r === undefined || r.value === null) return null;
+    return Buffer.isBuffer(r.value) ? r.value.toString('utf8') : String(r.value);
+  }
+
+  /**
+   * Sets (or with null removes) a bookkeeping value: inside a {@link write} it joins that transaction,
+   * otherwise it is its own small durable transaction. Commit listeners are not called.
+   */
+  setMetaValue(key: string, value: string | null): void {
+    if (value === null) this.st.delMeta.run(key);
+    else this.st.putMeta.run(key, value);
+  }
+
   onClose(listener: () => void): () => void {
     this.closeListeners.add(listener);
     return () => this.closeListeners.delete(listener);
