@@ -42,9 +42,11 @@ export function queueGroup(state: BindingState): QueueGroup | undefined {
 interface Entry {
   readonly address: number;
   /** `ends` as the queue orders it (never = 0xffffffff, none = 0), or the offer's end while offered. */
-  ends: number;
+  readonly ends: number;
   readonly hash: number;
-  group: QueueGroup;
+  readonly group: QueueGroup;
+  /** Removed: left in place (its key still orders the array) until the next compaction. */
+  dead: boolean;
 }
 
 function before(a: Entry, b: Entry): boolean {
@@ -53,9 +55,16 @@ function before(a: Entry, b: Entry): boolean {
   return a.address < b.address;
 }
 
-/** A sorted array of entries (binary search; splice is a memmove, cheap at pool sizes). */
+/**
+ * A sorted array of entries. Removal marks the entry dead (O(1)); the scan starts at `head`, the first
+ * live entry, and the array is compacted when half of it is dead, so that taking leases off the front (every
+ * allocation) costs no memmove of the whole queue. Insertion is a binary search and a splice; an offered
+ * lease goes near the end (its key is now + 120), where the splice moves little.
+ */
 class SortedQueue {
-  readonly items: Entry[] = [];
+  private items: Entry[] = [];
+  private head = 0;
+  private dead = 0;
 
   private lowerBound(e: Entry): number {
     let lo = 0;
@@ -69,12 +78,30 @@ class SortedQueue {
   }
 
   insert(e: Entry): void {
-    this.items.splice(this.lowerBound(e), 0, e);
+    const i = this.lowerBound(e);
+    this.items.splice(i, 0, e);
+    if (i <= this.head) this.head = i;
   }
 
   remove(e: Entry): void {
-    const i = this.lowerBound(e);
-    if (this.items[i] === e) this.items.splice(i, 1);
+    if (e.dead) return;
+    e.dead = true;
+    this.dead++;
+    while (this.head < this.items.length && this.items[this.head]!.dead) this.head++;
+    if (this.dead > 1024 && this.dead * 2 > this.items.length) {
+      this.items = this.items.filter((x) => !x.dead);
+      this.head = 0;
+      this.dead = 0;
+    }
+  }
+
+  /** Live entries in order. */
+  *live(): Iterable<Entry> {
+    const items = this.items;
+    for (let i = this.head; i < items.length; i++) {
+      const e = items[i]!;
+      if (!e.dead) yield e;
+    }
   }
 }
 
@@ -100,7 +127,7 @@ class RangeQueues {
     }
     const group = queueGroup(l.bindingState);
     if (group === undefined) return;
-    const e: Entry = { address: l.address, ends: offeredUntil ?? endsKey(l), hash: l.address % HASH, group };
+    const e: Entry = { address: l.address, ends: offeredUntil ?? endsKey(l), hash: l.address % HASH, group, dead: false };
     this.byAddress.set(l.address, e);
     this.queues[group].insert(e);
   }
@@ -117,8 +144,9 @@ class RangeQueues {
     const e = this.byAddress.get(address);
     if (e === undefined || e.ends === ends) return;
     this.queues[e.group].remove(e);
-    e.ends = ends;
-    this.queues[e.group].insert(e);
+    const moved: Entry = { ...e, ends, dead: false };
+    this.byAddress.set(address, moved);
+    this.queues[e.group].insert(moved);
   }
 }
 
@@ -206,8 +234,8 @@ export class FreeQueues {
    * The inactive records of [first, last], one sorted sequence of addresses per group, in ISC queue order
    * (the caller reads each lease and stops at the first it can use).
    */
-  queues(first: number, last: number): Record<QueueGroup, readonly { readonly address: number }[]> {
+  queues(first: number, last: number): Record<QueueGroup, Iterable<{ readonly address: number }>> {
     const r = this.range(first, last);
-    return { free: r.queues.free.items, backup: r.queues.backup.items, other: r.queues.other.items, abandoned: r.queues.abandoned.items };
+    return { free: r.queues.free.live(), backup: r.queues.backup.live(), other: r.queues.other.live(), abandoned: r.queues.abandoned.live() };
   }
 }
