@@ -57,7 +57,7 @@ async function initReboot(t: TestContext, prefix: string, impl: Impl): Promise<R
     const address = /fixed-address (\S+);/.exec(leaseText)?.[1];
     assert.ok(address !== undefined, leaseText);
     // Both servers must know the binding before the reboot (BNDUPD/BNDACK).
-    await delay(2000);
+    await delay(3000);
     const mark = { primary: pri.process.output.length, secondary: sec.process.output.length };
 
     // 2. INIT-REBOOT: the same dhclient restarted with its lease file.
