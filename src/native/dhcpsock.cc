@@ -47,7 +47,7 @@ namespace {
 constexpr int kBatch = 64;
 // The DHCP socket drains more per readiness: under overload the server wants to see the whole backlog (to
 // answer the newest requests first and shed stale ones) rather than the oldest 64.
-constexpr int kUdpBatch = 1024;
+constexpr int kUdpBatch = 4096;
 constexpr size_t kMaxDatagram = 65536;
 
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& detail = "") {

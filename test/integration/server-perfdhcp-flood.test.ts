@@ -45,7 +45,7 @@ describe('unpaced perfdhcp flood while a real client asks for a lease', { skip }
     const started = Date.now();
     const client = lan.host('dhc').spawn('dhclient', dhclientArgs(join(dir), 'eth0'));
     try {
-      await client.waitFor(/bound to 10\.92\./, { timeoutMs: 25_000 });
+      await client.waitFor(/bound to 10\.92\./, { timeoutMs: 45_000 });
       dhclientBound = true;
       boundAfterMs = Date.now() - started;
     } catch {
@@ -63,8 +63,8 @@ describe('unpaced perfdhcp flood while a real client asks for a lease', { skip }
   });
 
   test('the real client gets a lease during the flood', () => {
-    assert.ok(dhclientBound, `dhclient did not get a lease within 25 s of the flood:\n${dhclientOut}`);
-    assert.ok(boundAfterMs >= 0 && boundAfterMs < 25_000);
+    assert.ok(dhclientBound, `dhclient did not get a lease within 45 s of the flood start:\n${dhclientOut}`);
+    assert.ok(boundAfterMs >= 0 && boundAfterMs < 45_000);
   });
 
   test('perfdhcp still completes exchanges, the overload is logged with a count, the server is up', () => {
