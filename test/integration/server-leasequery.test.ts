@@ -9,6 +9,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createTopology, integrationSkipReason, type Topology } from '../support/netns.js';
 import { runQueryAll, startServer } from '../support/feature-diff.js';
 import type { LeasequeryResult, QueryResult, QuerySpec } from '../support/dhcp-query.js';
@@ -67,6 +69,7 @@ describe('DHCPLEASEQUERY: dhcpd-ts vs ISC dhcpd 4.4.3', { skip }, () => {
   const results: Record<'isc' | 'ts', { clients: QueryResult[]; leasequeries: LeasequeryResult[] }> = { isc: { clients: [], leasequeries: [] }, ts: { clients: [], leasequeries: [] } };
   const logs = { isc: '', ts: '' };
   const denied = { isc: '', ts: '' };
+  const leaseFiles = { isc: '', ts: '' };
 
   before(async () => {
     topo = await createTopology('lqry');
@@ -94,6 +97,7 @@ describe('DHCPLEASEQUERY: dhcpd-ts vs ISC dhcpd 4.4.3', { skip }, () => {
       } finally {
         await server.stop();
         logs[kind] = server.process.output;
+        leaseFiles[kind] = await readFile(join(server.dir, 'dhcpd.leases'), 'latin1').catch(() => '');
       }
     }
   });
@@ -145,5 +149,11 @@ describe('DHCPLEASEQUERY: dhcpd-ts vs ISC dhcpd 4.4.3', { skip }, () => {
       assert.match(logs[kind], /^DHCPLEASEACTIVE to 10\.67\.0\.2 for client-id .* \(0 associated IPs\)$/m, kind);
       assert.match(denied[kind], /^DHCPLEASEQUERY from 10\.68\.0\.2: LEASEQUERY not allowed, query ignored$/m, `${kind}:\n${denied[kind]}`);
     }
+  });
+
+  test('the vendor class the client sent is kept in the lease as ISC keeps it (set vendor-class-identifier)', () => {
+    const sets = (text: string): string[] => [...new Set(text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('set vendor-class-identifier')))];
+    assert.deepEqual(sets(leaseFiles.isc), ['set vendor-class-identifier = "lq-vendor";'], leaseFiles.isc);
+    assert.deepEqual(sets(leaseFiles.ts), sets(leaseFiles.isc), leaseFiles.ts);
   });
 });
