@@ -54,7 +54,7 @@ import {
   StringLit,
   type Tok,
 } from './tokens.js';
-import { IscCursor, ParseAbort } from './token-stream.js';
+import { errorAtToks, IscCursor, ParseAbort } from './token-stream.js';
 
 const { EmbeddedActionsParser } = chevrotain;
 
@@ -325,6 +325,7 @@ const FAILOVER_STATES = new Set(['unknown-state', 'partner-down', 'normal', 'com
 /** Statement-list context arguments of a rule during Chevrotain's grammar recording (rules run without args). */
 const REC_SCOPE: Scope = { type: 'root', inShared: false, inSubnet: false };
 const REC_LOC: Loc = { file: '', line: 0, column: 0 };
+const EMPTY_CURSOR = new IscCursor('', '', { text: '', tokens: [], count: 0 });
 const REC_TOK: Tok = { kind: 'eof', image: '', text: '', keyword: undefined, line: 0, column: 0, offset: 0, end: 0, iscChar: 0, readsAhead: false, unterminated: false };
 
 const STRING_IDX = StringLit.tokenTypeIdx!;
@@ -393,8 +394,11 @@ class ConfParser extends EmbeddedActionsParser {
         throw new ParseAbort(this.cur.errorHere(e.message));
       }
     } finally {
-      // Release the token vector (the singleton parser outlives the parse).
+      // Release the tokens and the tree (the parser instance outlives the parse).
       this.input = [];
+      this.cur = EMPTY_CURSOR;
+      this.stmtArgs = [[], REC_SCOPE, REC_LOC, false];
+      this.hostCtx = { body: [], scope: REC_SCOPE, tl: REC_LOC, name: '', declaration: false };
     }
   }
 
@@ -1654,7 +1658,7 @@ class ConfParser extends EmbeddedActionsParser {
     this.peekT();
     const tokens: Tok[] = [];
     for (let i = start; i < end; i++) tokens.push(this.cur.tok(i));
-    return new RawTokens(tokens, this.file, this.loc(this.LA(1)), this.cur, before, start);
+    return new RawTokens(tokens, this.file, this.loc(this.LA(1)), this.cur.text, before >= 0 ? this.cur.tok(before) : undefined, this.cur.tok(end));
   }
 
   // ---- executable statements --------------------------------------------------------------------
@@ -2760,18 +2764,18 @@ class RawTokens implements RawValue {
     readonly tokens: Tok[],
     readonly file: string,
     public end: Loc,
-    private readonly cur: IscCursor,
-    /** Index of the token before the value (the option name's last token). */
-    private readonly before: number,
-    /** Index of the first value token (the terminator follows the last one). */
-    private readonly start: number,
+    private readonly text: string,
+    /** The token before the value (the option name's last token). */
+    private readonly before: Tok | undefined,
+    /** The token after the value (`;`, a brace, or end of file). */
+    private readonly terminator: Tok,
   ) {}
   errorAt(i: number, message: string, peekAfter = true): ConfigError {
-    const len = this.tokens.length;
-    const s = this.start;
-    const at = i < len ? s + i : s + len;
-    const prev = i === 0 ? this.before : i <= len ? s + i - 1 : s + len;
-    return this.cur.errorAtToken(prev, at, i + 1 <= len, message, peekAfter);
+    const tokens = this.tokens;
+    const at = i < tokens.length ? tokens[i]! : this.terminator;
+    const prev = i === 0 ? this.before : i <= tokens.length ? tokens[i - 1] : this.terminator;
+    const after = i + 1 < tokens.length ? tokens[i + 1] : i + 1 === tokens.length ? this.terminator : undefined;
+    return errorAtToks(this.file, this.text, prev, at, after, message, peekAfter);
   }
   toJSON(): object {
     return { kind: this.kind, tokens: this.tokens, file: this.file, end: this.end };

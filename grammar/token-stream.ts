@@ -246,35 +246,33 @@ export class IscCursor {
       this.restore(saved);
     }
   }
+}
 
-  /**
-   * The error ISC reports when it has consumed token `tok` (after token `prev`, -1 = none) having peeked
-   * it first (the usual pattern in its value parsers), then peeking the token after it when `peekAfter`
-   * (and `hasAfter`). Does not move this cursor.
-   */
-  errorAtToken(prev: number, tok: number, hasAfter: boolean, message: string, peekAfter = true): ConfigError {
-    return this.simulate(() => {
-      this.consumed = prev;
-      this.parity = prev >= 0 ? this.curLineAfter(prev) & 1 : 1;
-      this.readTok = prev;
-      this.peeked = false;
-      this.peekIdx(tok);
-      this.nextIdx(tok);
-      if (peekAfter && hasAfter) this.peekIdx(tok + 1);
-      return this.errorHere(message);
-    });
+/**
+ * The error ISC reports when it has consumed `tok` (after `prev`) having peeked it first (the usual
+ * pattern in its value parsers), then peeking `after` when `peekAfter`. Works from the tokens alone, so a
+ * RawValue in the tree keeps a few tokens, not the whole token vector of its file.
+ */
+export function errorAtToks(file: string, text: string, prev: Tok | undefined, tok: Tok, after: Tok | undefined, message: string, peekAfter: boolean): ConfigError {
+  const readPos = (t: Tok): number => (t.kind === 'eof' ? text.length : t.readsAhead && t.end < text.length ? t.end + 1 : t.end);
+  const curLineAfter = (t: Tok): number => {
+    let line = t.kind === 'eof' ? 1 : t.line;
+    const from = t.kind === 'eof' ? 0 : t.offset;
+    const r = readPos(t);
+    for (let k = text.indexOf('\n', from); k >= 0 && k < r; k = text.indexOf('\n', k + 1)) line++;
+    return line;
+  };
+  // ISC's state with `prev` consumed, then peek_token + next_token of `tok`, then peek_token of `after`.
+  let parity = prev ? curLineAfter(prev) & 1 : 1;
+  let readTok = tok;
+  if (!prev || tok.line !== prev.line) parity = (curLineAfter(tok) - 1) & 1;
+  if (!prev || tok.line !== prev.line) parity = curLineAfter(tok) & 1;
+  if (peekAfter && after) {
+    readTok = after;
+    if (after.line !== tok.line) parity = (curLineAfter(after) - 1) & 1;
   }
-
-  private peekIdx(i: number): void {
-    this.peeked = true;
-    this.readTok = i;
-    if (!this.sameLine(this.consumed, i)) this.parity = (this.curLineAfter(i) - 1) & 1;
-  }
-  private nextIdx(i: number): void {
-    if (!this.sameLine(this.consumed, i)) this.parity = this.curLineAfter(i) & 1;
-    this.peeked = false;
-    this.consumed = i;
-  }
+  const current = (curLineAfter(readTok) & 1) === parity;
+  return { file, line: tok.line, column: tok.column, iscChar: tok.iscChar, message, sourceLine: echoText(text, readPos(readTok), current) };
 }
 
 /**

@@ -271,11 +271,12 @@ export function lexConfig(text: string): LexedConfig {
   }
   const end = text.length;
   for (let k = 0; k < EOF_PAD; k++) {
-    tokens.push({ image: '', startOffset: end, startLine: NaN, startColumn: NaN, tokenType: EofTok, tokenTypeIdx: EofTok.tokenTypeIdx! } as IToken);
+    // Same shape and field kinds as the lexer's tokens (a NaN line would generalise every token's map).
+    tokens.push({ image: '', startOffset: end, startLine: 0, startColumn: 0, tokenTypeIdx: EofTok.tokenTypeIdx!, tokenType: EofTok });
   }
   // Chevrotain's own end marker after them: its look-ahead reads past the last token consumed.
   for (let k = 0; k < 2; k++) {
-    tokens.push({ image: '', startOffset: end, startLine: NaN, startColumn: NaN, tokenType: ChevrotainEOF, tokenTypeIdx: ChevrotainEOF.tokenTypeIdx! } as IToken);
+    tokens.push({ image: '', startOffset: end, startLine: 0, startColumn: 0, tokenTypeIdx: ChevrotainEOF.tokenTypeIdx!, tokenType: ChevrotainEOF });
   }
   return { text, tokens, count: n };
 }
