@@ -28,7 +28,7 @@ import { after, before, test } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, open as openFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { createTopology, delay, integrationSkipReason, run, startCapture, udhcpcArgs, waitUntil, type LanInfo, type NsProcess, type Topology } from '../support/netns.js';
+import { createTopology, delay, integrationSkipReason, ISC_DHCPD, run, startCapture, udhcpcArgs, waitUntil, type LanInfo, type NsProcess, type Topology } from '../support/netns.js';
 import { startRenewingClient } from '../support/reliability-clients.js';
 import { HAVE_SERVER, ackedLeases, countLines, macText, recordFigures, serverArgv, type ServerFiles } from '../support/reliability-server.js';
 import { topologyPrefix } from '../support/reliability-server.js';
@@ -108,6 +108,36 @@ async function startOnTmpfs(mnt: string, conf: string, sizeKiB: number, readOnly
   return { p, files };
 }
 
+/**
+ * Writes `file` until its filesystem (a tmpfs of `sizeKiB`) is full to the last byte; returns the bytes
+ * written. Bounded by the tmpfs size, and explicitly.
+ */
+async function fillUp(file: string, sizeKiB: number): Promise<number> {
+  const fh = await openFile(file, 'w');
+  let filled = 0;
+  const chunk = Buffer.alloc(64 * 1024, 0xa5);
+  try {
+    while (filled <= (sizeKiB + 1024) * 1024) {
+      const { bytesWritten } = await fh.write(chunk);
+      filled += bytesWritten;
+      if (bytesWritten < chunk.length) break;
+    }
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+  }
+  // The last partial block too (at most one 64 KiB chunk is left).
+  for (let i = 0; i < 256; i++) {
+    try {
+      await fh.write(Buffer.alloc(512));
+      filled += 512;
+    } catch {
+      break;
+    }
+  }
+  await fh.close();
+  return filled;
+}
+
 /** The path of `file` (inside the server's mount namespace) as seen from here. */
 const inside = (p: NsProcess, file: string): string => `/proc/${p.pid}/root${file}`;
 
@@ -139,6 +169,56 @@ async function udhcpc(mac: string, tries = 3): Promise<string | undefined> {
   return /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1];
 }
 
+// The reference: ISC dhcpd 4.4.3 on the same kind of full tmpfs, measured rather than read from its source.
+// It logs "commit_leases: unable to commit, fflush(): No space left on device" for each commit and still
+// ACKs (measured: 199 of 200 perfdhcp clients and udhcpc) leases that are not in dhcpd.leases at that moment
+// (stdio keeps them buffered and may write them once space returns). The issue asks more of dhcpd-ts than
+// ISC does here: silence. This test only records ISC's behaviour and asserts that it noticed.
+test('reference: ISC dhcpd 4.4.3 on a full disk (it logs, and ACKs anyway)', { skip: skip ?? (!existsSync(ISC_DHCPD) ? 'ISC dhcpd not installed' : undefined), timeout: 120_000 }, async (t) => {
+  const dir = await topo.tempDir();
+  const mnt = join(dir, 'mnt');
+  await mkdir(mnt);
+  const conf = join(dir, 'dhcpd.conf');
+  await writeFile(conf, CONF);
+  const script = `mount -t tmpfs -o size=1024k,mode=0755 rl-disk "${mnt}" && : > "${mnt}/dhcpd.leases" && exec "$@"`;
+  const p = topo.spawn(lan.host('srv').ns, 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ISC_DHCPD, '-4', '-f', '-d', '-cf', conf, '-lf', join(mnt, 'dhcpd.leases'), '-pf', join(mnt, 'dhcpd.pid'), 'eth0']);
+  await p.waitFor('Server starting service.', { timeoutMs: 60_000 });
+  const before = await udhcpc('52:54:00:f6:00:31');
+  const filled = await fillUp(inside(p, join(mnt, 'filler')), 1024);
+  const logBefore = p.output.length;
+  const cap = await startCapture(lan.host('prf').ns, 'eth0', 'udp and src port 67', { topology: topo });
+  await lan.host('prf').exec('perfdhcp', ['-4', '-l', 'eth0', '-R', '200', '-r', '100', '-n', '200', '-p', '5', '-b', 'mac=00:0c:7a:00:00:00'], { check: false, timeoutMs: 30_000 });
+  const iscAcked = ackedLeases(await cap.stop());
+  const perfAcks = iscAcked.size;
+  const whileFull = await udhcpc('52:54:00:f6:00:32');
+  const fullLog = p.output.slice(logBefore);
+  await rm(inside(p, join(mnt, 'filler')));
+  const afterFree = await udhcpc('52:54:00:f6:00:33', 5);
+  // Which of the ACKs given while full reached dhcpd.leases by now (space back, ISC still running).
+  await delay(1000);
+  const iscFile = await readFile(inside(p, join(mnt, 'dhcpd.leases')), 'latin1').catch(() => '');
+  const inFileLater = [...iscAcked.keys()].filter((ip) => iscFile.includes(`lease ${ip} {`)).length;
+  const lines = fullLog.split('\n').filter((l) => DISK_ERROR.test(l));
+  t.diagnostic(
+    await recordFigures('disk-full-isc-reference', {
+      fillerBytes: filled,
+      clientBefore: before ?? 'none',
+      perfdhcpClientsWhileFull: 200,
+      perfdhcpAcksWhileFull: perfAcks,
+      udhcpcWhileFull: whileFull ?? 'none',
+      acksWhileFull: countLines(fullLog, /^DHCPACK/),
+      perfdhcpAcksInLeaseFileAfterSpaceReturns: inFileLater,
+      naksWhileFull: countLines(fullLog, /^DHCPNAK/),
+      errorLines: lines.length,
+      clientAfterSpaceReturns: afterFree ?? 'none',
+    }),
+  );
+  t.diagnostic(`ISC while full: ${[...new Set(lines.map((l) => l.replace(/\d+\.\d+\.\d+\.\d+|([0-9a-f]{2}:){5}[0-9a-f]{2}/g, '…')))].slice(0, 4).join(' | ')}`);
+  await p.stop('SIGTERM', 10_000);
+  assert.ok(before, 'ISC serves while the disk has room');
+  assert.ok(lines.length >= 1, `ISC logs it:\n${fullLog.slice(-2000)}`);
+});
+
 test('full disk while serving: silence (no ACK, renewals included), loud log, recovery when space returns', { skip, timeout: 180_000 }, async (t) => {
   const dir = await topo.tempDir();
   const mnt = join(dir, 'mnt');
@@ -152,29 +232,7 @@ test('full disk while serving: silence (no ACK, renewals included), loud log, re
 
   // Fill the tmpfs to the last byte.
   const filler = inside(p, join(mnt, 'filler'));
-  const fh = await openFile(filler, 'w');
-  let filled = 0;
-  const chunk = Buffer.alloc(64 * 1024, 0xa5);
-  try {
-    // Bounded by the tmpfs size, and explicitly (never more than the tmpfs could hold plus 1 MiB).
-    while (filled <= 4096 * 1024 + 1024 * 1024) {
-      const { bytesWritten } = await fh.write(chunk);
-      filled += bytesWritten;
-      if (bytesWritten < chunk.length) break;
-    }
-  } catch (e) {
-    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
-  }
-  // The last partial block too (bounded: at most one 64 KiB chunk is left).
-  for (let i = 0; i < 256; i++) {
-    try {
-      await fh.write(Buffer.alloc(512));
-      filled += 512;
-    } catch {
-      break;
-    }
-  }
-  await fh.close();
+  const filled = await fillUp(filler, 4096);
   const logBefore = p.output.length;
   const renewFull = renewer.mark();
 
