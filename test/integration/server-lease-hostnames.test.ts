@@ -5,7 +5,7 @@
  * and answer the same scripted clients (test/support/dhcp-query.ts, raw option bytes). The OFFERs and ACKs
  * must be byte-for-byte equal option by option, both must log "No hostname for ADDR" for the address with
  * no PTR record, and neither may query DNS where ISC does not (a host-name configured or given by
- * use-host-decl-names).
+ * use-host-decl-names), and a name in /etc/hosts is found there first, as gethostbyaddr(3) finds it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +32,7 @@ host not-requested { hardware ethernet 52:54:00:63:00:03; fixed-address 10.63.0.
 host decl-name { hardware ethernet 52:54:00:63:00:04; fixed-address 10.63.0.14; use-host-decl-names on; }
 host configured { hardware ethernet 52:54:00:63:00:05; fixed-address 10.63.0.15; option host-name "configured-name"; }
 host switched-off { hardware ethernet 52:54:00:63:00:07; fixed-address 10.63.0.17; get-lease-hostnames false; }
+host in-hosts-file { hardware ethernet 52:54:00:63:00:09; fixed-address 10.63.0.19; }
 `;
 
 const PTR: Record<string, string> = {
@@ -59,10 +60,13 @@ const SPEC: QuerySpec = {
     { mac: '52:54:00:63:00:07', prl: WITH_12 },
     // No parameter request list: ISC sends every option it has, host-name included.
     { mac: '52:54:00:63:00:08' },
+    // Named in /etc/hosts (the name service switch asks files before DNS).
+    { mac: '52:54:00:63:00:09', prl: WITH_12 },
   ],
 };
 
 const RESOLV = 'nameserver 10.63.0.1\noptions timeout:1 attempts:1\n';
+const HOSTS = '127.0.0.1 localhost\n10.63.0.19 from-hosts-file.example.test from-hosts-file\n';
 
 describe('get-lease-hostnames: dhcpd-ts vs ISC dhcpd 4.4.3 with a real DNS server', { skip }, () => {
   let topo: Topology;
@@ -82,7 +86,7 @@ describe('get-lease-hostnames: dhcpd-ts vs ISC dhcpd 4.4.3 with a real DNS serve
     await dns.waitFor('dns ready', { timeoutMs: 15_000 });
     for (const kind of ['isc', 'ts'] as const) {
       const before = dns.output.length;
-      const server = await startServer(topo, topo.nsOf('srv'), kind, CONFIG, ['eth0'], { resolvConf: RESOLV });
+      const server = await startServer(topo, topo.nsOf('srv'), kind, CONFIG, ['eth0'], { resolvConf: RESOLV, hosts: HOSTS });
       try {
                 results[kind] = await runQuery(topo, topo.nsOf('cli'), SPEC);
       } finally {
@@ -132,6 +136,7 @@ describe('get-lease-hostnames: dhcpd-ts vs ISC dhcpd 4.4.3 with a real DNS serve
       assert.match(name(by.get('52:54:00:63:00:06')) ?? '', /^dyn-[ab]\.example\.test\0$/, kind);
       assert.equal(name(by.get('52:54:00:63:00:07')), undefined, kind);
       assert.match(name(by.get('52:54:00:63:00:08')) ?? '', /^dyn-[ab]\.example\.test\0$/, kind);
+      assert.equal(name(by.get('52:54:00:63:00:09')), 'from-hosts-file.example.test\0', kind);
     }
   });
 
@@ -145,7 +150,7 @@ describe('get-lease-hostnames: dhcpd-ts vs ISC dhcpd 4.4.3 with a real DNS serve
     for (const kind of ['isc', 'ts'] as const) {
       const asked = new Set(queries[kind].split('\n').filter((l) => l.startsWith('query ')).map((l) => l.split(' ')[1]));
       for (const a of ['11', '12', '13', '100', '101']) assert.ok(asked.has(`${a}.0.63.10.in-addr.arpa`), `${kind} did not look up 10.63.0.${a}: ${[...asked].join(', ')}`);
-      for (const a of ['14', '15', '17']) assert.ok(!asked.has(`${a}.0.63.10.in-addr.arpa`), `${kind} looked up 10.63.0.${a}`);
+      for (const a of ['14', '15', '17', '19']) assert.ok(!asked.has(`${a}.0.63.10.in-addr.arpa`), `${kind} looked up 10.63.0.${a}`);
     }
   });
 });

@@ -33,8 +33,8 @@ export interface RunningServer {
 
 /**
  * Starts ISC dhcpd or dhcpd-ts (`-4 -f -d -cf -lf -pf IFACE…`) in `ns` on `ifaces` with `config`.
- * With `resolvConf`, the process sees that text as /etc/resolv.conf (a bind mount in its own mount
- * namespace; the host's file is untouched).
+ * With `resolvConf` / `hosts`, the process sees that text as /etc/resolv.conf / /etc/hosts (bind mounts in
+ * its own mount namespace; the host's files are untouched).
  */
 export async function startServer(
   topo: Topology,
@@ -42,7 +42,7 @@ export async function startServer(
   kind: ServerKind,
   config: string,
   ifaces: readonly string[],
-  options: { resolvConf?: string; leases?: string; env?: Record<string, string> } = {},
+  options: { resolvConf?: string; hosts?: string; leases?: string; env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
   const dir = await topo.tempDir();
   const conf = join(dir, 'dhcpd.conf');
@@ -67,10 +67,17 @@ export async function startServer(
     ];
     cwd = root;
   }
+  const mounts: string[] = [];
   if (options.resolvConf !== undefined) {
-    const rc = join(dir, 'resolv.conf');
-    await writeFile(rc, options.resolvConf);
-    args = ['-c', `mount --bind ${rc} /etc/resolv.conf && exec "$@"`, 'sh', cmd, ...args];
+    await writeFile(join(dir, 'resolv.conf'), options.resolvConf);
+    mounts.push(`mount --bind ${join(dir, 'resolv.conf')} /etc/resolv.conf`);
+  }
+  if (options.hosts !== undefined) {
+    await writeFile(join(dir, 'hosts'), options.hosts);
+    mounts.push(`mount --bind ${join(dir, 'hosts')} /etc/hosts`);
+  }
+  if (mounts.length > 0) {
+    args = ['-c', `${mounts.join(' && ')} && exec "$@"`, 'sh', cmd, ...args];
     cmd = 'sh';
   }
   const p = topo.spawn(ns, cmd, args, { ...(cwd !== undefined ? { cwd } : {}), ...(options.env ? { env: options.env } : {}) });
