@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # dhcpd-ts soak: the reliability tests of issue 8 at their long figures (soak/README.md).
-# Usage: bash soak/run.sh [fuzz] [failover] [fosrv] [crash] [disk] [overload] [privileges]   (default: all)
+# Usage: bash soak/run.sh [fuzz] [failover] [fosrv] [crash] [disk] [overload] [offer] [privileges]   (default: all)
 # Needs root and a build (`make soak` builds first). Prints each test's figures; exit status 1 if any failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -14,9 +14,10 @@ declare -A FILES=(
   [crash]=reliability-crash
   [disk]=reliability-disk
   [overload]=reliability-overload
+  [offer]=reliability-offer-memory
   [privileges]=reliability-privileges
 )
-ORDER=(fuzz failover fosrv crash disk overload privileges)
+ORDER=(fuzz failover fosrv crash disk overload offer privileges)
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=("${ORDER[@]}")
 
