@@ -246,6 +246,7 @@ export class FailoverPeer {
   async stop(): Promise<void> {
     // Like a process exit: the link just goes away; no state change is recorded (§4.7).
     this.stopping = true;
+    this.flushNow();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.connection.stop();
@@ -829,6 +830,23 @@ export interface FailoverRuntime {
   readonly policy: FailoverPolicy;
   /** Stops every relationship (no state change recorded, like ISC on SIGTERM). */
   stop(): Promise<void>;
+  /**
+   * A reloaded config (SIGHUP): relationships whose declaration changed are restarted (stopped as on
+   * SIGTERM, started again from the stored state, as ISC after a restart), removed ones stopped, new ones
+   * started; the others keep running untouched (link, state, queues). `keyOf` tells whether a declaration
+   * changed (default: the rule given to {@link startFailover}); the wiring adds the pools using it.
+   */
+  reconfigure(
+    peers: ReadonlyMap<string, ConfigFailoverPeer>,
+    storeFor: (peer: ConfigFailoverPeer) => FailoverStore,
+    keyOf?: (peer: ConfigFailoverPeer) => string,
+  ): Promise<{ kept: string[]; restarted: string[]; started: string[]; stopped: string[] }>;
+}
+
+/** What identifies a `failover peer` declaration (everything but its source position and saved state). */
+export function failoverPeerKey(peer: ConfigFailoverPeer): string {
+  const { loc: _loc, state: _state, hba, ...rest } = peer;
+  return JSON.stringify({ ...rest, hba: hba ? Buffer.from(hba).toString('hex') : null });
 }
 
 /**
@@ -841,11 +859,14 @@ export async function startFailover(
   storeFor: (peer: ConfigFailoverPeer) => FailoverStore,
   log: FailoverLog,
   resolve?: (peer: ConfigFailoverPeer) => { address?: string; peerAddress?: string },
+  keyOf: (peer: ConfigFailoverPeer) => string = failoverPeerKey,
 ): Promise<FailoverRuntime> {
   const running = new Map<string, FailoverPeer>();
+  const keys = new Map<string, string>();
   for (const [name, cfg] of peers) {
     const p = new FailoverPeer(peerOptionsFromConfig(cfg, storeFor(cfg), log, resolve?.(cfg)));
     running.set(name, p);
+    keys.set(name, keyOf(cfg));
   }
   try {
     for (const p of running.values()) await p.start();
@@ -854,9 +875,40 @@ export async function startFailover(
     throw e;
   }
   return {
+    // The policy reads this map on every call: a reconfigure takes effect for the next packet.
     peers: running,
     policy: createFailoverPolicy(running),
     stop: async () => void (await Promise.all([...running.values()].map((p) => p.stop()))),
+    async reconfigure(next, nextStoreFor, nextKeyOf = keyOf) {
+      const out = { kept: [] as string[], restarted: [] as string[], started: [] as string[], stopped: [] as string[] };
+      for (const [name, p] of [...running]) {
+        if (next.has(name)) continue;
+        await p.stop();
+        running.delete(name);
+        keys.delete(name);
+        out.stopped.push(name);
+        log.info(`failover peer ${name}: removed from the configuration, stopped`);
+      }
+      for (const [name, cfg] of next) {
+        const key = nextKeyOf(cfg);
+        const old = running.get(name);
+        if (old !== undefined && keys.get(name) === key) {
+          out.kept.push(name);
+          continue;
+        }
+        if (old !== undefined) {
+          await old.stop();
+          running.delete(name);
+          log.info(`failover peer ${name}: declaration changed, restarting the relationship`);
+        }
+        const p = new FailoverPeer(peerOptionsFromConfig(cfg, nextStoreFor(cfg), log, resolve?.(cfg)));
+        await p.start();
+        running.set(name, p);
+        keys.set(name, key);
+        (old !== undefined ? out.restarted : out.started).push(name);
+      }
+      return out;
+    },
   };
 }
 

@@ -31,7 +31,7 @@ import * as L from '../engine/log-lines.js';
 import { type Clock, type FailoverPolicy, noFailover, noPingCheck, type PingCheck, systemClock } from '../engine/ports.js';
 import type { AddressResolver } from '../policy/hosts.js';
 import { AddressIndex, interfaceSharedNetwork } from '../policy/network.js';
-import type { FailoverPeer } from '../failover/engine.js';
+import type { FailoverPeer, FailoverRuntime } from '../failover/engine.js';
 import type { TransitionContext, TransitionResult } from '../../leases/expiry.js';
 import { DEFAULT_SHEDDING, peekMessageType, RequestQueue, type SheddingOptions } from '../engine/load-shedding.js';
 
@@ -258,15 +258,18 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   // Failover: the given policy, else every `failover peer` of the config started over the lease store.
   let failover = options.failover;
   let failoverPeers: ReadonlyMap<string, FailoverPeer> = new Map();
-  if (failover === undefined && options.startFailover !== false && options.config.failoverPeers.size > 0) {
+  let failoverRuntime: FailoverRuntime | undefined;
+  const managesFailover = failover === undefined && options.startFailover !== false;
+  if (managesFailover && options.config.failoverPeers.size > 0) {
     const { startConfiguredFailover } = await import('./failover-wiring.js');
     const runtime = await startConfiguredFailover(options.config, leaseStore, logger);
     if (runtime !== undefined) {
       failover = runtime.policy;
       failoverPeers = runtime.peers;
-      closers.push(() => runtime.stop());
+      failoverRuntime = runtime;
     }
   }
+  closers.push(async () => void (await failoverRuntime?.stop()));
   // The operator's control socket (before the privilege drop, which may forbid creating it).
   if (options.controlSocket !== undefined) {
     const { startControlSocket } = await import('./control-socket.js');
@@ -568,6 +571,15 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     servedInterfaces: () => served,
     async reload(config: Config): Promise<void> {
       if (options.resolveAddresses === undefined) resolveAddresses = await resolveConfigNames(config, logger);
+      // Failover: relationships whose declaration or pools changed restart, the others keep running.
+      if (managesFailover && (failoverRuntime !== undefined || config.failoverPeers.size > 0)) {
+        const { reloadConfiguredFailover } = await import('./failover-wiring.js');
+        failoverRuntime = await reloadConfiguredFailover(failoverRuntime, config, leaseStore, logger);
+        if (failoverRuntime !== undefined) {
+          ports.failover = failoverRuntime.policy;
+          failoverPeers = failoverRuntime.peers;
+        }
+      }
       engine = makeEngine(config);
       // `on expiry`/`on release` text is taken from the config's source at commit: read the files again.
       (await import('../engine/on-statements.js')).primeOnStatementSources(config);

@@ -119,13 +119,50 @@ class PoolCounters {
   }
 }
 
+/**
+ * What identifies a relationship for a reload: its `failover peer` declaration and the ranges of the pools
+ * that use it (a pool moved in or out changes what the relationship covers).
+ */
+export function relationshipKey(config: Config, peer: ConfigFailoverPeer, failoverPeerKey: (peer: ConfigFailoverPeer) => string): string {
+  const ranges = config.pools
+    .filter((p) => p.failoverPeer === peer.name && !p.noFailover)
+    .flatMap((p) => p.ranges.map((r) => `${r.first}-${r.last}`))
+    .sort();
+  return `${failoverPeerKey(peer)} ${ranges.join(',')}`;
+}
+
+/**
+ * SIGHUP with failover (ISC re-reads its config only by restart, which restarts every relationship): the
+ * relationships whose declaration or pools changed restart, removed ones stop, new ones start, the others
+ * keep running untouched. Returns the runtime to use from now on (a new one when the old config had no
+ * `failover peer`; undefined when neither has).
+ */
+export async function reloadConfiguredFailover(
+  runtime: FailoverRuntime | undefined,
+  config: Config,
+  store: LeaseStore,
+  logger: Logger,
+): Promise<FailoverRuntime | undefined> {
+  if (runtime === undefined) return startConfiguredFailover(config, store, logger);
+  const { failoverPeerKey } = await import('../failover/engine.js');
+  const r = await runtime.reconfigure(
+    config.failoverPeers as ReadonlyMap<string, ConfigFailoverPeer>,
+    (peer) => failoverStoreFor(config, store, peer.name),
+    (peer) => relationshipKey(config, peer, failoverPeerKey),
+  );
+  if (r.kept.length > 0) logger.debug(`failover: unchanged, kept running: ${r.kept.join(', ')}`);
+  return runtime;
+}
+
 /** Starts every failover relationship of the config (or returns undefined when there is none). */
 export async function startConfiguredFailover(config: Config, store: LeaseStore, logger: Logger): Promise<FailoverRuntime | undefined> {
   if (config.failoverPeers.size === 0) return undefined;
-  const { startFailover } = await import('../failover/engine.js');
+  const { startFailover, failoverPeerKey } = await import('../failover/engine.js');
   return startFailover(
     config.failoverPeers as ReadonlyMap<string, ConfigFailoverPeer>,
     (peer) => failoverStoreFor(config, store, peer.name),
     logger,
+    undefined,
+    (peer) => relationshipKey(config, peer, failoverPeerKey),
   );
 }
