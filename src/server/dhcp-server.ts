@@ -19,7 +19,7 @@
  */
 import { decodePacket } from '../wire/decode.js';
 import { encodePacket } from '../wire/encode.js';
-import { ipv4FromString, ipv4ToString } from '../wire/packet.js';
+import { DHCPNAK, DHCPOFFER, DhcpOption, ipv4FromString, ipv4ToString } from '../wire/packet.js';
 import type { Config } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import { createRateLimiter } from '../log/logger.js';
@@ -137,6 +137,12 @@ type Job = DatagramJob | { kind: 'resume'; run: () => Outcome };
 
 /** How often (at most) the shedding counter is logged while requests are being shed. */
 const SHED_LOG_INTERVAL_MS = 5000;
+
+/** An OFFER or a NAK: a reply that no lease write stands behind (sendable before the turn's commit). */
+function bindsNothing(r: OutboundReply): boolean {
+  const t = r.packet.options.get(DhcpOption.MESSAGE_TYPE)?.[0];
+  return t === DHCPOFFER || t === DHCPNAK;
+}
 
 function toEngineInterface(i: NetInterface): EngineInterface {
   return {
@@ -407,8 +413,18 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
         logger.error(`Error handling a packet: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
     }
-    // One group commit for every decision of this turn, BEFORE any reply of the turn is sent.
+    // One group commit for every decision of this turn, BEFORE any reply that depends on it is sent. OFFERs
+    // and NAKs bind nothing (ISC sends an OFFER without writing dhcpd.leases), so they go out first and do
+    // not wait for the fsync.
     const writes = engine.takeCommits();
+    let early: OutboundReply[][] | undefined;
+    if (writes.length > 0) {
+      early = outcomes.map((o) => {
+        const now = o.replies.filter(bindsNothing);
+        if (now.length > 0) send(now);
+        return now;
+      });
+    }
     if (writes.length > 0) {
       try {
         leaseStore.commit(writes);
@@ -422,8 +438,9 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
         return;
       }
     }
-    for (const o of outcomes) {
-      send(o.replies);
+    for (const [i, o] of outcomes.entries()) {
+      const sent = early?.[i];
+      send(sent === undefined || sent.length === 0 ? o.replies : o.replies.filter((r) => !sent.includes(r)));
       if (o.ping !== undefined) startPing(o.ping);
       if (o.hostnameLookup !== undefined) startHostnameLookup(o.hostnameLookup);
     }

@@ -8,6 +8,7 @@ import { encodePacket } from '../../src/wire/encode.js';
 import { DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DhcpOption, messageType, optionUint32 } from '../../src/wire/packet.js';
 import type { NetInterface } from '../../src/net/transport.js';
 import { ETH0, FakeClock, ip, request, seedConfig, tempStore, u32 } from './fixtures.js';
+import { configFromText } from './config-text.js';
 
 async function setup() {
   const transport = new FakeTransport({ interfaces: [ETH0] });
@@ -68,6 +69,40 @@ test('one turn, many clients: a single group commit for all their ACKs', async (
     assert.deepEqual(t.commits, [20], 'all twenty bindings in one transaction');
   } finally {
     await t.cleanup();
+  }
+});
+
+test("a turn's OFFERs go out before its commit, its ACKs only after it", async () => {
+  const transport = new FakeTransport({ interfaces: [ETH0] });
+  const { store, cleanup } = tempStore();
+  const sentAtCommit: number[][] = [];
+  const types = (): number[] => transport.sent.map((s) => decodePacket(s.data)).map((r) => (r.ok ? messageType(r.packet) : -1));
+  // ping-check off: every OFFER is decided and sent in its own turn.
+  const config = await configFromText('authoritative;\nping-check false;\nsubnet 192.168.102.0 netmask 255.255.255.0 {\n  range 192.168.102.110 192.168.102.210;\n}\n');
+  const server = await startDhcpServer({
+    config,
+    logger: createMemoryLogger(),
+    leaseStore: store,
+    transport,
+    clock: new FakeClock(),
+    pingCheck: { inUse: async () => false },
+    onCommitted: () => sentAtCommit.push(types()),
+  });
+  try {
+    transport.deliver(encodePacket(request(DHCPDISCOVER, '52:54:00:00:03:01')));
+    await server.idle();
+    const offer = decodePacket(transport.sent[0]!.data);
+    assert.ok(offer.ok);
+    // One turn: client 1 REQUESTs its offer (a binding to commit), client 2 DISCOVERs.
+    transport.deliver(encodePacket(request(DHCPREQUEST, '52:54:00:00:03:01', { options: [[DhcpOption.REQUESTED_ADDRESS, u32(offer.packet.yiaddr)]] })));
+    transport.deliver(encodePacket(request(DHCPDISCOVER, '52:54:00:00:03:02')));
+    await server.idle();
+    assert.deepEqual(sentAtCommit, [[DHCPOFFER, DHCPOFFER]], 'at the commit: the first OFFER and the second, not the ACK');
+    assert.deepEqual(types(), [DHCPOFFER, DHCPOFFER, DHCPACK]);
+    assert.equal(store.getByAddress(offer.packet.yiaddr)?.bindingState, 'active');
+  } finally {
+    await server.stop();
+    cleanup();
   }
 });
 
