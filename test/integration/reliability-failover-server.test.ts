@@ -47,11 +47,11 @@ after(async () => {
 
 test('the running server\'s failover listener survives hostile peers, refuses non-peers, and the relationship reaches normal', { skip, timeout: 600_000 }, async (t) => {
   const files = await serverFiles(await topo.tempDir(), conf('secondary', '10.248.0.1', '10.248.0.2'));
-  const server = await startServer(topo, lan.host('srv').ns, files, ['eth0']);
+  const server = await startServer(topo, lan.host('srv').ns, files, ['eth0'], { timeoutMs: 60_000 });
   const send = async (from: 'peer' | 'other', cfg: Record<string, unknown>): Promise<Record<string, Record<string, number>>> => {
     const p = topo.spawn(lan.host(from).ns, process.execPath, [
       ...nodeArgs(supportScript('reliability-fo-sender')),
-      JSON.stringify({ host: '10.248.0.1', port: 8647, from: from === 'peer' ? '10.248.0.2' : '10.248.0.3', name: 'fo-rl', seed: 0x5eed, limitMs: 20_000, count: 0, slowloris: 0, atOnce: 0, ...cfg }),
+      JSON.stringify({ host: '10.248.0.1', port: 8647, from: from === 'peer' ? '10.248.0.2' : '10.248.0.3', name: 'fo-rl', seed: 0x5eed, limitMs: 30_000, count: 0, slowloris: 0, atOnce: 0, ...cfg }),
     ]);
     const exit = await p.exited;
     assert.equal(exit.code, 0, `sender: ${p.stderr}`);
@@ -62,15 +62,16 @@ test('the running server\'s failover listener survives hostile peers, refuses no
   t.diagnostic(`non-peer: ${JSON.stringify(fromOther.valid)}; peer: ${JSON.stringify(hostileRun)}`);
   assert.equal(server.hasExited, false, `server exited:\n${server.output.slice(-3000)}`);
   assert.equal(fromOther.valid!.closed, 20, 'every non-peer connection is closed without a CONNECTACK');
-  assert.ok(fromOther.valid!.maxMs! < 2000, 'and at once');
+  // 'At once': ≤ 51 ms measured; the bound leaves room for a busy CI machine.
+  assert.ok(fromOther.valid!.maxMs! < 5000, `and at once (${fromOther.valid!.maxMs} ms)`);
   for (const group of ['mutated', 'slowloris', 'atOnce']) assert.equal(hostileRun[group]!['still-open'], 0, `${group}: every connection ended`);
   const rss = procStatus(server.pid)?.vmHwmKiB ?? 0;
 
   // Recovery: a dhcpd-ts primary at the peer address.
   const pfiles = await serverFiles(await topo.tempDir(), conf('primary', '10.248.0.2', '10.248.0.1'));
-  const primary = await startServer(topo, lan.host('peer').ns, pfiles, ['eth0']);
+  const primary = await startServer(topo, lan.host('peer').ns, pfiles, ['eth0'], { timeoutMs: 60_000 });
   await server.waitFor(/failover peer fo-rl: I move from \S+ to normal/, { timeoutMs: 90_000 });
-  await primary.waitFor(/failover peer fo-rl: I move from \S+ to normal/, { timeoutMs: 30_000 });
+  await primary.waitFor(/failover peer fo-rl: I move from \S+ to normal/, { timeoutMs: 60_000 });
   t.diagnostic(
     await recordFigures('failover-running-server', {
       mutatedMessages: MESSAGES,
