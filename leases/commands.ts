@@ -274,10 +274,13 @@ export interface ServerStoreOptions {
   /** Told about the first-start import (ISC-style info line) and about lease-file rewrite failures. */
   log?: (line: string) => void;
   /**
-   * Keep `leaseFile` current as an ISC-format view of the database (default true): rewritten now (as ISC
-   * rewrites dhcpd.leases at start), within `debounceMs` of each commit, and when the store is closed.
+   * Keep `leaseFile` current as an ISC-format view of the database (default true): changes appended within
+   * `debounceMs` of each commit, rewritten whole in the background when needed (a file we did not write,
+   * a crash, appends outnumbering records, hourly), pending records written when the store is closed.
    */
   mirror?: boolean | LeaseFileMirrorOptions;
+  /** Delay before a rewrite owed at start begins (ms, default 2000: after the server's own start-up). */
+  mirrorStartDelayMs?: number;
 }
 
 /**
@@ -354,8 +357,8 @@ export function openServerLeaseStore(opts: ServerStoreOptions): {
     const m = mirror;
     store.onClose(() => m.close());
     // Not known, or known but the last run did not stop cleanly (the file may lack its last changes):
-    // rewritten from the database, in the background.
-    if (!known || !clean) mirror.flush();
+    // rewritten from the database, in the background, once the server has started.
+    if (!known || !clean) mirror.start(opts.mirrorStartDelayMs);
   }
   return { store, imported, mirror };
 }

@@ -125,10 +125,27 @@ export class LeaseFileMirror {
     return this.background !== null;
   }
 
-  /** Resolves when no background rewrite is in progress. */
+  /** Resolves when no background rewrite is in progress or scheduled by {@link start}. */
   idle(): Promise<void> {
-    if (this.background === null) return Promise.resolve();
+    if (this.background === null && this.startTimer === null) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private startTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Writes what is owed at start (a rewrite of a file we do not know, or after a crash) `delayMs` from now:
+   * not during the server's own start-up, which it would slow down, but within seconds.
+   */
+  start(delayMs = 2000): void {
+    if (this.closed || this.startTimer !== null) return;
+    this.startTimer = setTimeout(() => {
+      this.startTimer = null;
+      this.flush();
+      this.settle();
+    }, delayMs);
+    // Not unref'd: a process that opened the store either closes it (which clears this) or should get
+    // its file written.
   }
 
   /** Takes a commit's changes: records to append, or a whole rewrite when they cannot be appended. */
@@ -385,7 +402,7 @@ export class LeaseFileMirror {
   }
 
   private settle(): void {
-    if (this.background !== null) return;
+    if (this.background !== null || this.startTimer !== null) return;
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();
@@ -399,6 +416,8 @@ export class LeaseFileMirror {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
     this.cancelBackground(); // sets needRewrite if one was running
     if (this.needRewrite || !this.known) this.rewriteNow();
     else if (this.pending.length > 0) this.appendPending();
@@ -410,5 +429,6 @@ export class LeaseFileMirror {
     }
     this.closed = true;
     this.unsubscribe();
+    this.settle();
   }
 }
