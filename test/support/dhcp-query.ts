@@ -19,6 +19,11 @@ export interface QueryClient {
   readonly prl?: readonly number[];
   /** Extra options to send, code → hex. */
   readonly options?: Readonly<Record<string, string>>;
+  /**
+   * Skip DORA: send one INIT-REBOOT DHCPREQUEST for this address (requested-address, no server
+   * identifier); its reply (or null) is the result's `ack`.
+   */
+  readonly initReboot?: string;
   /** Stop after the OFFER (no REQUEST). */
   readonly discoverOnly?: boolean;
   /** After the ACK, renew (DHCPREQUEST with ciaddr, no requested address or server id) after each delay. */
@@ -127,6 +132,15 @@ async function main(): Promise<void> {
     return p;
   };
   for (const c of spec.clients) {
+    if (c.initReboot !== undefined) {
+      const req = build(c, DHCPREQUEST);
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(ipv4FromString(c.initReboot)!, 0);
+      req.options.set(DhcpOption.REQUESTED_ADDRESS, b);
+      const r = await exchange(req);
+      process.stdout.write(JSON.stringify({ mac: c.mac, offer: null, ack: r && summarize(r) } satisfies QueryResult) + '\n');
+      continue;
+    }
     const offer = await exchange(build(c, DHCPDISCOVER));
     let ack: DhcpPacket | null = null;
     const renewals: (QueryReply | null)[] = [];
