@@ -61,7 +61,7 @@ after(async () => {
 });
 
 test(`${PACKETS} hostile datagrams: no crash, bounded log and memory, a real client still gets its lease`, { skip, timeout: Math.max(180_000, (PACKETS / RATE) * 1000 * 3 + 120_000) }, async (t) => {
-  const server = await startServer(topo, lan.host('srv').ns, files, ['eth0']);
+  const server = await startServer(topo, lan.host('srv').ns, files, ['eth0'], { timeoutMs: 60_000 });
   const pid = server.pid;
   const startHwm = procStatus(pid)?.vmHwmKiB ?? 0;
   const linesBefore = server.output.split('\n').length;
@@ -111,7 +111,7 @@ test(`${PACKETS} hostile datagrams: no crash, bounded log and memory, a real cli
 
   // A real client right after.
   t.diagnostic(`sent ${figures.sent} in ${figures.seconds.toFixed(1)} s; server log quiet ${drainSeconds.toFixed(1)} s after the last one`);
-  const client = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 5, timeoutS: 2 }), { check: false, timeoutMs: 30_000 });
+  const client = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 8, timeoutS: 2 }), { check: false, timeoutMs: 40_000 });
   const leased = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(client.stdout + client.stderr)?.[1];
   assert.ok(leased, `udhcpc got no lease after the fuzz run:\n${client.stdout}${client.stderr}\nserver:\n${server.output.slice(-3000)}`);
   assert.match(server.output, new RegExp(`DHCPACK on ${leased.replace(/\./g, '\\.')} to 52:54:00:f1:00:42`));
