@@ -59,6 +59,18 @@ export interface FailoverPeerOptions {
   readonly log: FailoverLog;
   /** Seconds now; default the system clock. */
   readonly clock?: () => number;
+  /** See {@link FailoverHooks}. */
+  readonly hooks?: FailoverHooks;
+}
+
+/** What the rest of the server does when failover moves a lease (the wiring implements it). */
+export interface FailoverHooks {
+  /**
+   * A lease left active/expired for free or backup through the partner (ISC process_state_transition with
+   * a peer: the expiry event happens here, not at active → expired): run its `on expiry` statements and drop
+   * its client-specific bindings. `lease` already has its new state; `from` is the one it left. Mutate it.
+   */
+  onExpiryDone?(lease: FailoverLease, from: 'active' | 'expired', now: number): void;
 }
 
 /** dotted quad from uint32. */
@@ -448,7 +460,11 @@ export class FailoverPeer {
       if ((f.ipFlags ?? 0) & IP_FLAG_RESERVE && !lease.reserved) return ack({ reason: FTR.IP_NOT_RESERVED, message: 'Address is not reserved.' });
       if ((f.ipFlags ?? 0) & IP_FLAG_BOOTP && !lease.dynamicBootp) return ack({ reason: FTR.MISC_REJECT, message: 'Address is not reserved.' });
     }
+    const from = lease.bindingState;
     applyBndupd(lease, requested, f);
+    if ((from === 'active' || from === 'expired') && (lease.bindingState === 'free' || lease.bindingState === 'backup')) {
+      this.opts.hooks?.onExpiryDone?.(lease, from, now);
+    }
     this.peerFreeCache = undefined;
     void this.commit([lease], true).then(
       () => {
@@ -491,9 +507,12 @@ export class FailoverPeer {
     lease.atsfp = lease.tstp;
     let returned = false;
     if (lease.bindingState === 'expired' || lease.bindingState === 'released' || lease.bindingState === 'reset') {
+      const from = lease.bindingState;
       lease.bindingState = 'free';
       lease.nextBindingState = 'free';
       returned = true;
+      // ISC: the expiry event of a failover lease is its return to free, after the partner's ack.
+      if (from === 'expired') this.opts.hooks?.onExpiryDone?.(lease, from, this.now());
     }
     lease.rewindBindingState = lease.bindingState;
     this.peerFreeCache = undefined;
@@ -860,11 +879,12 @@ export async function startFailover(
   log: FailoverLog,
   resolve?: (peer: ConfigFailoverPeer) => { address?: string; peerAddress?: string },
   keyOf: (peer: ConfigFailoverPeer) => string = failoverPeerKey,
+  hooks?: FailoverHooks,
 ): Promise<FailoverRuntime> {
   const running = new Map<string, FailoverPeer>();
   const keys = new Map<string, string>();
   for (const [name, cfg] of peers) {
-    const p = new FailoverPeer(peerOptionsFromConfig(cfg, storeFor(cfg), log, resolve?.(cfg)));
+    const p = new FailoverPeer({ ...peerOptionsFromConfig(cfg, storeFor(cfg), log, resolve?.(cfg)), ...(hooks ? { hooks } : {}) });
     running.set(name, p);
     keys.set(name, keyOf(cfg));
   }
@@ -901,7 +921,7 @@ export async function startFailover(
           running.delete(name);
           log.info(`failover peer ${name}: declaration changed, restarting the relationship`);
         }
-        const p = new FailoverPeer(peerOptionsFromConfig(cfg, nextStoreFor(cfg), log, resolve?.(cfg)));
+        const p = new FailoverPeer({ ...peerOptionsFromConfig(cfg, nextStoreFor(cfg), log, resolve?.(cfg)), ...(hooks ? { hooks } : {}) });
         await p.start();
         running.set(name, p);
         keys.set(name, key);

@@ -11,7 +11,10 @@ import { emptyLease, type FailoverStateRecord, type Lease } from '../../leases/l
 import type { LeaseStore } from '../../leases/lease-store.js';
 import type { Logger } from '../log/logger.js';
 import type { FailoverPool, FailoverStore, AddressOwner } from '../failover/ports.js';
-import type { FailoverRuntime } from '../failover/engine.js';
+import type { FailoverHooks, FailoverRuntime } from '../failover/engine.js';
+
+/** The config in use by each runtime's hooks (updated by a reload). */
+const configOf = new WeakMap<FailoverRuntime, { config: Config }>();
 import { AddressIndex } from '../policy/network.js';
 
 /** The pools of one relationship and their leases, over the lease store (never-used addresses as fresh leases). */
@@ -144,6 +147,8 @@ export async function reloadConfiguredFailover(
   logger: Logger,
 ): Promise<FailoverRuntime | undefined> {
   if (runtime === undefined) return startConfiguredFailover(config, store, logger);
+  const current = configOf.get(runtime);
+  if (current) current.config = config;
   const { failoverPeerKey } = await import('../failover/engine.js');
   const r = await runtime.reconfigure(
     config.failoverPeers as ReadonlyMap<string, ConfigFailoverPeer>,
@@ -158,11 +163,26 @@ export async function reloadConfiguredFailover(
 export async function startConfiguredFailover(config: Config, store: LeaseStore, logger: Logger): Promise<FailoverRuntime | undefined> {
   if (config.failoverPeers.size === 0) return undefined;
   const { startFailover, failoverPeerKey } = await import('../failover/engine.js');
-  return startFailover(
+  const { makeBindingStateTransition } = await import('../../leases/expiry.js');
+  const { runOnStatements } = await import('../engine/on-statements.js');
+  const current = { config };
+  const hooks: FailoverHooks = {
+    // ISC process_state_transition with a peer: a lease going from active/expired to free or backup is the
+    // expiry event: its `on expiry` statements run, client-specific bindings go, tstp = ends.
+    onExpiryDone(lease, from, now) {
+      const r = makeBindingStateTransition({ ...lease, bindingState: from, nextBindingState: lease.bindingState }, { failover: true });
+      if (r.statements !== null && r.event !== null) runOnStatements({ config: current.config, lease: r.lease, event: r.event, text: r.statements, logger, now });
+      Object.assign(lease, r.lease, { bindingState: lease.bindingState, nextBindingState: lease.nextBindingState });
+    },
+  };
+  const runtime = await startFailover(
     config.failoverPeers as ReadonlyMap<string, ConfigFailoverPeer>,
     (peer) => failoverStoreFor(config, store, peer.name),
     logger,
     undefined,
     (peer) => relationshipKey(config, peer, failoverPeerKey),
+    hooks,
   );
+  configOf.set(runtime, current);
+  return runtime;
 }
