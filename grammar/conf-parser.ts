@@ -325,7 +325,7 @@ const FAILOVER_STATES = new Set(['unknown-state', 'partner-down', 'normal', 'com
 /** Statement-list context arguments of a rule during Chevrotain's grammar recording (rules run without args). */
 const REC_SCOPE: Scope = { type: 'root', inShared: false, inSubnet: false };
 const REC_LOC: Loc = { file: '', line: 0, column: 0 };
-const EMPTY_CURSOR = new IscCursor('', '', { text: '', tokens: [], count: 0 });
+const EMPTY_CURSOR = new IscCursor('', '', { text: '', tokens: [], count: 0, lines: new Int32Array(0), columns: new Int32Array(0) });
 const REC_TOK: Tok = { kind: 'eof', image: '', text: '', keyword: undefined, line: 0, column: 0, offset: 0, end: 0, iscChar: 0, readsAhead: false, unterminated: false };
 
 const STRING_IDX = StringLit.tokenTypeIdx!;
@@ -339,6 +339,73 @@ const K = (k: string): TokenType => {
   if (t === undefined) throw new Error(`grammar: keyword ${k} has no token type`);
   return t;
 };
+
+/** Token types of the keywords the rules consume (looked up once). */
+const KW_ADD = K('add');
+const KW_ALLOW = K('allow');
+const KW_APPEND = K('append');
+const KW_AUTHORITATIVE = K('authoritative');
+const KW_BREAK = K('break');
+const KW_CASE = K('case');
+const KW_CLASS = K('class');
+const KW_DB_TIME_FORMAT = K('db-time-format');
+const KW_DEFAULT = K('default');
+const KW_DEFINE = K('define');
+const KW_DELETED = K('deleted');
+const KW_DENY = K('deny');
+const KW_DYNAMIC = K('dynamic');
+const KW_EVAL = K('eval');
+const KW_EXECUTE = K('execute');
+const KW_FAILOVER = K('failover');
+const KW_FIXED_ADDRESS = K('fixed-address');
+const KW_FIXED_ADDRESS6 = K('fixed-address6');
+const KW_FIXED_PREFIX6 = K('fixed-prefix6');
+const KW_GROUP = K('group');
+const KW_HARDWARE = K('hardware');
+const KW_HOST = K('host');
+const KW_HOST_IDENTIFIER = K('host-identifier');
+const KW_IF = K('if');
+const KW_IGNORE = K('ignore');
+const KW_INCLUDE = K('include');
+const KW_INTERFACE = K('interface');
+const KW_KEY = K('key');
+const KW_LEASE = K('lease');
+const KW_LEASE_ID_FORMAT = K('lease-id-format');
+const KW_LIMIT = K('limit');
+const KW_LOG = K('log');
+const KW_MATCH = K('match');
+const KW_NETMASK = K('netmask');
+const KW_NO = K('no');
+const KW_NOT = K('not');
+const KW_ON = K('on');
+const KW_OPTION = K('option');
+const KW_PARSE_VENDOR_OPTION = K('parse-vendor-option');
+const KW_PEER = K('peer');
+const KW_POOL = K('pool');
+const KW_POOL6 = K('pool6');
+const KW_PREFIX6 = K('prefix6');
+const KW_PREPEND = K('prepend');
+const KW_RANGE = K('range');
+const KW_RANGE6 = K('range6');
+const KW_RETURN = K('return');
+const KW_SEND = K('send');
+const KW_SERVER_DUID = K('server-duid');
+const KW_SERVER_IDENTIFIER = K('server-identifier');
+const KW_SET = K('set');
+const KW_SHARED_NETWORK = K('shared-network');
+const KW_SPAWN = K('spawn');
+const KW_STATIC = K('static');
+const KW_SUBCLASS = K('subclass');
+const KW_SUBNET = K('subnet');
+const KW_SUBNET6 = K('subnet6');
+const KW_SUPERSEDE = K('supersede');
+const KW_SWITCH = K('switch');
+const KW_UID = K('uid');
+const KW_UNSET = K('unset');
+const KW_USER_CLASS = K('user-class');
+const KW_VENDOR_CLASS = K('vendor-class');
+const KW_WITH = K('with');
+const KW_ZONE = K('zone');
 
 /**
  * The dhcpd.conf grammar as a Chevrotain parser. Rules mirror ISC's parse functions (confpars.c,
@@ -454,11 +521,9 @@ class ConfParser extends EmbeddedActionsParser {
     throw new ParseAbort(this.cur.errorHere(msg));
   }
   private loc(t: IToken): Loc {
-    if (t.tokenTypeIdx === EOF_IDX || !(t.startLine! > 0)) {
-      if (this.RECORDING_PHASE) return REC_LOC;
-      return { file: this.file, line: this.cur.line(this.cur.count), column: this.cur.column(this.cur.count) };
-    }
-    return { file: this.file, line: t.startLine!, column: t.startColumn! };
+    if (this.RECORDING_PHASE) return REC_LOC;
+    const i = t.tokenTypeIdx === EOF_IDX ? this.cur.count : this.cur.indexOf(t);
+    return { file: this.file, line: this.cur.line(i), column: this.cur.column(i) };
   }
   private tloc(t: Tok): Loc {
     return { file: this.file, line: t.line, column: t.column };
@@ -547,7 +612,7 @@ class ConfParser extends EmbeddedActionsParser {
 
   /** `include "FILE";`: the file's statements are parsed here, in this scope. */
   private readonly includeStatement = this.RULE('includeStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    this.eat(K('include'));
+    this.eat(KW_INCLUDE);
     const f = this.eat(StringLit, 'filename string expected.');
     this.ACTION(() => {
       const stmts: Statement[] = [];
@@ -621,7 +686,7 @@ class ConfParser extends EmbeddedActionsParser {
   }
 
   private readonly hostDecl = this.RULE('hostDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    this.eat(K('host'));
+    this.eat(KW_HOST);
     if (scope.type === 'host' || scope.type === 'class') this.fail('host declarations not allowed here.');
     const name = this.hostName();
     if (name === null) this.fail('expecting a name for host declaration.');
@@ -670,14 +735,14 @@ class ConfParser extends EmbeddedActionsParser {
 
   /** `dynamic;` / `deleted;` in a host or class (OMAPI leftovers). */
   private readonly hostFlag = this.RULE('hostFlag', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
-    const k = this.OR([{ ALT: () => this.eat(K('dynamic')) }, { ALT: () => this.eat(K('deleted')) }]);
+    const k = this.OR([{ ALT: () => this.eat(KW_DYNAMIC) }, { ALT: () => this.eat(KW_DELETED) }]);
     this.semi();
     body.push({ kind: 'flag', loc: tl, flag: keywordOf(k) as 'dynamic' | 'deleted' });
   });
 
   /** `group NAME;` in a host. */
   private readonly groupRef = this.RULE('groupRef', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
-    this.eat(K('group'));
+    this.eat(KW_GROUP);
     const g = this.nextAny();
     const kind = kindOf(g);
     if (kind !== 'string' && kind !== 'name' && kind !== 'numberOrName') this.fail('expecting string or identifier.');
@@ -687,7 +752,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly uidStatement = this.RULE('uidStatement', (body: Statement[] = [], tl: Loc = REC_LOC, hs: Scope = REC_SCOPE, name: string | null = ''): void => {
-    this.eat(K('uid'));
+    this.eat(KW_UID);
     if (this.RECORDING_PHASE) return;
     if (hs.host!.hasUid) this.fail(`Host '${name}' already has a uid`);
     let value: StringOrHex;
@@ -706,7 +771,7 @@ class ConfParser extends EmbeddedActionsParser {
 
   private readonly hostIdentifierStatement = this.RULE('hostIdentifierStatement', (body: Statement[] = [], tl: Loc = REC_LOC, hs: Scope = REC_SCOPE): void => {
     if (hs.host?.hasHostId) this.fail('only one host-identifier allowed per host');
-    this.eat(K('host-identifier'));
+    this.eat(KW_HOST_IDENTIFIER);
     if (this.RECORDING_PHASE) return;
     const o = this.nx();
     if (o.keyword === 'v6relopt') {
@@ -725,7 +790,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly groupDecl = this.RULE('groupDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    this.eat(K('group'));
+    this.eat(KW_GROUP);
     if (scope.type === 'host' || scope.type === 'class') this.fail('group declarations not allowed here.');
     let name: string | undefined;
     const t = this.peekT();
@@ -767,13 +832,13 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly groupFlag = this.RULE('groupFlag', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
-    const k = this.OR([{ ALT: () => this.eat(K('dynamic')) }, { ALT: () => this.eat(K('static')) }, { ALT: () => this.eat(K('deleted')) }]);
+    const k = this.OR([{ ALT: () => this.eat(KW_DYNAMIC) }, { ALT: () => this.eat(KW_STATIC) }, { ALT: () => this.eat(KW_DELETED) }]);
     this.semi();
     body.push({ kind: 'flag', loc: tl, flag: keywordOf(k) as 'dynamic' | 'static' | 'deleted' });
   });
 
   private readonly sharedNetworkDecl = this.RULE('sharedNetworkDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    this.eat(K('shared-network'));
+    this.eat(KW_SHARED_NETWORK);
     if (scope.type === 'shared' || scope.type === 'host' || scope.type === 'subnet' || scope.type === 'class')
       this.fail('shared-network parameters not allowed here.');
     let name = '';
@@ -820,7 +885,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly interfaceStatement = this.RULE('interfaceStatement', (body: Statement[] = [], scope: Scope = REC_SCOPE): void => {
-    const t = this.eat(K('interface'));
+    const t = this.eat(KW_INTERFACE);
     const n = this.nextAny();
     const name = this.text(n);
     if (scope.net) {
@@ -834,7 +899,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly subnetDecl = this.RULE('subnetDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    const k = this.OR([{ ALT: () => this.eat(K('subnet')) }, { ALT: () => this.eat(K('subnet6')) }]);
+    const k = this.OR([{ ALT: () => this.eat(KW_SUBNET) }, { ALT: () => this.eat(KW_SUBNET6) }]);
     if (scope.type === 'host' || scope.type === 'subnet' || scope.type === 'class') this.fail('subnet declarations not allowed here.');
     if (this.RECORDING_PHASE) return false;
     if (keywordOf(k) === 'subnet6') {
@@ -843,7 +908,7 @@ class ConfParser extends EmbeddedActionsParser {
       return !scope.inShared;
     }
     const network = this.ipv4();
-    this.eat(K('netmask'), 'Expecting netmask');
+    this.eat(KW_NETMASK, 'Expecting netmask');
     const netmask = this.ipv4();
     const maskEnd = this.here();
     const net = network.octets;
@@ -868,10 +933,10 @@ class ConfParser extends EmbeddedActionsParser {
 
   private readonly classDecl = this.RULE('classDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
     const k = this.OR([
-      { ALT: () => this.eat(K('class')) },
-      { ALT: () => this.eat(K('subclass')) },
-      { ALT: () => this.eat(K('vendor-class')) },
-      { ALT: () => this.eat(K('user-class')) },
+      { ALT: () => this.eat(KW_CLASS) },
+      { ALT: () => this.eat(KW_SUBCLASS) },
+      { ALT: () => this.eat(KW_VENDOR_CLASS) },
+      { ALT: () => this.eat(KW_USER_CLASS) },
     ]);
     const type = keywordOf(k) ?? 'class';
     if (scope.type === 'class') this.fail('class declarations not allowed here.');
@@ -933,9 +998,9 @@ class ConfParser extends EmbeddedActionsParser {
 
   private readonly matchStatement = this.RULE('matchStatement', (body: Statement[] = [], tl: Loc = REC_LOC, cx: ClassCtx = REC_CLASS): void => {
     if (cx.sub) this.fail('invalid match in subclass.');
-    this.eat(K('match'));
+    this.eat(KW_MATCH);
     if (this.RECORDING_PHASE) return;
-    if (this.peekT().tokenTypeIdx === K('if').tokenTypeIdx) {
+    if (this.peekT().tokenTypeIdx === KW_IF.tokenTypeIdx) {
       this.nextAny();
       if (cx.matchedOnce) this.fail("A class may only have one 'match if' clause.");
       cx.matchedOnce = true;
@@ -952,9 +1017,9 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly spawnStatement = this.RULE('spawnStatement', (body: Statement[] = [], tl: Loc = REC_LOC, cx: ClassCtx = REC_CLASS): void => {
-    this.eat(K('spawn'));
+    this.eat(KW_SPAWN);
     if (cx.sub) this.fail('invalid spawn in subclass.');
-    this.eat(K('with'), 'expecting with after spawn');
+    this.eat(KW_WITH, 'expecting with after spawn');
     if (cx.submatchedOnce) this.fail("can't override existing submatch/spawn.");
     cx.submatchedOnce = true;
     if (this.RECORDING_PHASE) return;
@@ -964,15 +1029,15 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly leaseLimitStatement = this.RULE('leaseLimitStatement', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
-    this.eat(K('lease'));
-    this.eat(K('limit'), 'expecting "limit"');
+    this.eat(KW_LEASE);
+    this.eat(KW_LIMIT, 'expecting "limit"');
     const n = this.eat(NumberTok, 'expecting a number');
     this.semi();
     body.push({ kind: 'lease-limit', loc: tl, limit: parseInt(n.image, 10) });
   });
 
   private readonly hardwareStatement = this.RULE('hardwareStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    this.eat(K('hardware'));
+    this.eat(KW_HARDWARE);
     if (this.RECORDING_PHASE) return false;
     const t = this.nextAny();
     let htype: number;
@@ -1010,7 +1075,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly fixedAddressStatement = this.RULE('fixedAddressStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    const k = this.OR([{ ALT: () => this.eat(K('fixed-address')) }, { ALT: () => this.eat(K('fixed-address6')) }]);
+    const k = this.OR([{ ALT: () => this.eat(KW_FIXED_ADDRESS) }, { ALT: () => this.eat(KW_FIXED_ADDRESS6) }]);
     if (this.RECORDING_PHASE) return false;
     if (keywordOf(k) === 'fixed-address6') {
       // ISC -4 accepts (and ignores) fixed-address6.
@@ -1032,7 +1097,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly poolDecl = this.RULE('poolDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
-    this.eat(K('pool'));
+    this.eat(KW_POOL);
     if (scope.type === 'pool') this.fail('pool declared within pool.');
     if (scope.type !== 'subnet' && scope.type !== 'shared') this.fail('pool declared outside of network');
     this.lbrace();
@@ -1079,7 +1144,7 @@ class ConfParser extends EmbeddedActionsParser {
 
   /** `no failover peer` in a pool. */
   private readonly noFailoverPeer = this.RULE('noFailoverPeer', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
-    this.eat(K('no'));
+    this.eat(KW_NO);
     if (this.RECORDING_PHASE) return;
     const f = this.nx();
     if (f.keyword !== 'failover' || this.nx().keyword !== 'peer') this.fail('expecting "failover peer".');
@@ -1089,8 +1154,8 @@ class ConfParser extends EmbeddedActionsParser {
 
   /** `failover peer "NAME";` in a pool. */
   private readonly poolFailoverPeer = this.RULE('poolFailoverPeer', (body: Statement[] = [], tl: Loc = REC_LOC): void => {
-    this.eat(K('failover'));
-    this.eat(K('peer'), "expecting 'peer'.");
+    this.eat(KW_FAILOVER);
+    this.eat(KW_PEER, "expecting 'peer'.");
     const n = this.eat(StringLit, 'expecting string.');
     const name = this.text(n);
     if (!this.RECORDING_PHASE && !this.st.peers.has(name)) this.fail(`failover peer ${name}: not found`);
@@ -1099,12 +1164,12 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly poolRange = this.RULE('poolRange', (tl: Loc = REC_LOC): Statement => {
-    this.eat(K('range'));
+    this.eat(KW_RANGE);
     return this.rangeBody(tl);
   });
 
   private readonly permitStatement = this.RULE('permitStatement', (body: Statement[] = [], tl: Loc = REC_LOC, px: PoolCtx = REC_POOL): void => {
-    const k = this.OR([{ ALT: () => this.eat(K('allow')) }, { ALT: () => this.eat(K('deny')) }]);
+    const k = this.OR([{ ALT: () => this.eat(KW_ALLOW) }, { ALT: () => this.eat(KW_DENY) }]);
     if (this.RECORDING_PHASE) return;
     const p = this.permit(keywordOf(k) === 'allow', tl, px.after);
     if (p.permit.type === 'after') px.after = true;
@@ -1112,7 +1177,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly rangeStatement = this.RULE('rangeStatement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
-    this.eat(K('range'));
+    this.eat(KW_RANGE);
     if (scope.type !== 'subnet' || !scope.inSubnet) this.fail('range declaration not allowed here.');
     out.push(this.rangeBody(L));
     return declaration;
@@ -1133,7 +1198,7 @@ class ConfParser extends EmbeddedActionsParser {
   }
 
   private readonly range6Statement = this.RULE('range6Statement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
-    const t = this.OR([{ ALT: () => this.eat(K('range6')) }, { ALT: () => this.eat(K('prefix6')) }]);
+    const t = this.OR([{ ALT: () => this.eat(KW_RANGE6) }, { ALT: () => this.eat(KW_PREFIX6) }]);
     if (this.RECORDING_PHASE) return false;
     const k = keywordOf(t)!;
     if (scope.type !== 'subnet' || !scope.inSubnet) this.fail(`${k} declaration not allowed here.`);
@@ -1141,7 +1206,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly fixedPrefix6Statement = this.RULE('fixedPrefix6Statement', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    this.eat(K('fixed-prefix6'));
+    this.eat(KW_FIXED_PREFIX6);
     if (this.RECORDING_PHASE) return false;
     if (!scope.host) this.fail('fixed-prefix6 declaration not allowed here.');
     this.v6(out, L, 'fixed-prefix6', 'fixed-prefix6 is only used in DHCPv6 mode.', false, false);
@@ -1153,7 +1218,7 @@ class ConfParser extends EmbeddedActionsParser {
    * statements are v6 nodes the compiler rejects; a pool6 without them fails at its closing brace.
    */
   private readonly pool6Decl = this.RULE('pool6Decl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
-    this.eat(K('pool6'));
+    this.eat(KW_POOL6);
     if (scope.type === 'pool') this.fail('pool6 declared within pool.');
     if (scope.type !== 'subnet') this.fail('pool6 declared outside of network');
     const at = this.here();
@@ -1172,7 +1237,7 @@ class ConfParser extends EmbeddedActionsParser {
           DEF: [
             {
               ALT: () => {
-                const k = this.OR1([{ ALT: () => this.eat(K('range6')) }, { ALT: () => this.eat(K('prefix6')) }]);
+                const k = this.OR1([{ ALT: () => this.eat(KW_RANGE6) }, { ALT: () => this.eat(KW_PREFIX6) }]);
                 if (this.RECORDING_PHASE) return;
                 const kw = keywordOf(k)!;
                 this.v6(body, tl, kw, `${kw} statement is only supported in DHCPv6 mode.`, false);
@@ -1181,7 +1246,7 @@ class ConfParser extends EmbeddedActionsParser {
             },
             {
               ALT: () => {
-                const k = this.OR2([{ ALT: () => this.eat(K('allow')) }, { ALT: () => this.eat(K('deny')) }]);
+                const k = this.OR2([{ ALT: () => this.eat(KW_ALLOW) }, { ALT: () => this.eat(KW_DENY) }]);
                 if (this.RECORDING_PHASE) return;
                 body.push(this.permit(keywordOf(k) === 'allow', tl, false));
               },
@@ -1206,14 +1271,14 @@ class ConfParser extends EmbeddedActionsParser {
     const value = this.OR([
       {
         ALT: () => {
-          this.eat(K('not'));
-          this.eat(K('authoritative'), 'expecting assertion');
+          this.eat(KW_NOT);
+          this.eat(KW_AUTHORITATIVE, 'expecting assertion');
           return false;
         },
       },
       {
         ALT: () => {
-          this.eat(K('authoritative'));
+          this.eat(KW_AUTHORITATIVE);
           return true;
         },
       },
@@ -1225,7 +1290,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly serverIdentifierStatement = this.RULE('serverIdentifierStatement', (out: Statement[] = [], _s: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
-    this.eat(K('server-identifier'));
+    this.eat(KW_SERVER_IDENTIFIER);
     if (this.RECORDING_PHASE) return false;
     this.peekT();
     const nameEnd = this.here();
@@ -1234,7 +1299,7 @@ class ConfParser extends EmbeddedActionsParser {
   });
 
   private readonly leaseIdFormatStatement = this.RULE('leaseIdFormatStatement', (out: Statement[] = [], _s: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    this.eat(K('lease-id-format'));
+    this.eat(KW_LEASE_ID_FORMAT);
     const v = this.nextAny();
     const k = keywordOf(v);
     if (k !== 'octal' && k !== 'hex') this.fail(`lease-id-format is invalid:  it must be octal or hex.`);
@@ -1245,7 +1310,7 @@ class ConfParser extends EmbeddedActionsParser {
 
   /** ISC parse_server_duid_conf(): accepted in a v4 config too (only used by DHCPv6). */
   private readonly serverDuidStatement = this.RULE('serverDuidStatement', (out: Statement[] = [], _s: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
-    this.eat(K('server-duid'));
+    this.eat(KW_SERVER_DUID);
     if (this.RECORDING_PHASE) return false;
     const t = this.nx();
     const hwType = (): string => {
@@ -1282,8 +1347,8 @@ class ConfParser extends EmbeddedActionsParser {
 
   private readonly failoverPeerDecl = this.RULE('failoverPeerDecl', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, _declaration = false): boolean => {
     if (scope.type !== 'root' && scope.type !== 'shared') this.fail('failover peers may only be defined in shared-network');
-    this.eat(K('failover'));
-    this.eat(K('peer'), 'expecting "peer"');
+    this.eat(KW_FAILOVER);
+    this.eat(KW_PEER, 'expecting "peer"');
     if (this.RECORDING_PHASE) return false;
     const nt = this.nx();
     if (nt.kind !== 'name' && nt.kind !== 'numberOrName' && nt.kind !== 'string') this.fail('expecting failover peer name.');
@@ -1425,7 +1490,7 @@ class ConfParser extends EmbeddedActionsParser {
   // ---- options ---------------------------------------------------------------------------------
 
   private readonly optionStatementTop = this.RULE('optionStatementTop', (out: Statement[] = [], scope: Scope = REC_SCOPE, L: Loc = REC_LOC, declaration = false): boolean => {
-    this.eat(K('option'));
+    this.eat(KW_OPTION);
     if (this.RECORDING_PHASE) return false;
     const t = this.peekT();
     if (keywordOf(t) === 'space') {
@@ -1675,7 +1740,7 @@ class ConfParser extends EmbeddedActionsParser {
       DEF: [
         {
           ALT: () => {
-            this.eat(K('db-time-format'));
+            this.eat(KW_DB_TIME_FORMAT);
             const v = this.nextAny();
             const k = keywordOf(v);
             if (k !== 'default' && k !== 'local') this.fail("Expecting 'local' or 'default'.");
@@ -1686,14 +1751,14 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('if'));
+            this.eat(KW_IF);
             if (!this.RECORDING_PHASE) out.push(this.ifStatement(L));
             return 'ok';
           },
         },
         {
           ALT: () => {
-            this.eat(K('add'));
+            this.eat(KW_ADD);
             const c = this.eat(StringLit, 'expecting class name.');
             const name = this.text(c);
             if (!this.RECORDING_PHASE && !this.st.classes.has(name)) this.fail(`class ${name}: not found`);
@@ -1705,7 +1770,7 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('break'));
+            this.eat(KW_BREAK);
             this.semi();
             out.push({ kind: 'break', loc: L });
             return 'ok';
@@ -1714,11 +1779,11 @@ class ConfParser extends EmbeddedActionsParser {
         {
           ALT: () => {
             const k = this.OR1([
-              { ALT: () => this.eat(K('send')) },
-              { ALT: () => this.eat(K('supersede')) },
-              { ALT: () => this.eat(K('option')) },
-              { ALT: () => this.eat(K('prepend')) },
-              { ALT: () => this.eat(K('append')) },
+              { ALT: () => this.eat(KW_SEND) },
+              { ALT: () => this.eat(KW_SUPERSEDE) },
+              { ALT: () => this.eat(KW_OPTION) },
+              { ALT: () => this.eat(KW_PREPEND) },
+              { ALT: () => this.eat(KW_APPEND) },
             ]);
             if (!this.RECORDING_PHASE) this.execOption(out, L, keywordOf(k) as OptionMode);
             return 'ok';
@@ -1726,7 +1791,7 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('default'));
+            this.eat(KW_DEFAULT);
             if (this.RECORDING_PHASE) return 'ok';
             if (this.peekT().image === ':') {
               this.nextAny();
@@ -1740,7 +1805,7 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            const k = this.OR2([{ ALT: () => this.eat(K('allow')) }, { ALT: () => this.eat(K('deny')) }, { ALT: () => this.eat(K('ignore')) }]);
+            const k = this.OR2([{ ALT: () => this.eat(KW_ALLOW) }, { ALT: () => this.eat(KW_DENY) }, { ALT: () => this.eat(KW_IGNORE) }]);
             const w = this.nextAny();
             const wk = keywordOf(w);
             const what = wk !== undefined ? ALLOW_DENY_KEYS[wk] : undefined;
@@ -1752,21 +1817,21 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('on'));
+            this.eat(KW_ON);
             if (!this.RECORDING_PHASE) out.push(this.onStatement(L));
             return 'ok';
           },
         },
         {
           ALT: () => {
-            this.eat(K('switch'));
+            this.eat(KW_SWITCH);
             if (!this.RECORDING_PHASE) out.push(this.switchStatement(L));
             return 'ok';
           },
         },
         {
           ALT: () => {
-            this.eat(K('case'));
+            this.eat(KW_CASE);
             if (this.RECORDING_PHASE) return 'ok';
             if (caseCtx === 'any') this.fail('case statement in inappropriate scope.');
             // ISC parses the label in the switch's context without a type check.
@@ -1779,14 +1844,14 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            const k = this.OR3([{ ALT: () => this.eat(K('define')) }, { ALT: () => this.eat(K('set')) }]);
+            const k = this.OR3([{ ALT: () => this.eat(KW_DEFINE) }, { ALT: () => this.eat(KW_SET) }]);
             if (!this.RECORDING_PHASE) this.setOrDefine(out, L, keywordOf(k) as 'set' | 'define');
             return 'ok';
           },
         },
         {
           ALT: () => {
-            this.eat(K('unset'));
+            this.eat(KW_UNSET);
             const n = this.nextAny();
             if (n.tokenTypeIdx !== NAME_IDX && n.tokenTypeIdx !== NON_IDX) this.fail(`${this.text(n)} can't be a variable name`);
             this.semi();
@@ -1796,7 +1861,7 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('eval'));
+            this.eat(KW_EVAL);
             if (this.RECORDING_PHASE) return 'ok';
             const e = this.parseExpression('data', 'expecting data expression.');
             this.semi();
@@ -1806,7 +1871,7 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('execute'));
+            this.eat(KW_EXECUTE);
             this.eat(LParen, 'left parenthesis expected.');
             const c = this.eat(StringLit, 'Expecting a quoted string.');
             if (this.RECORDING_PHASE) return 'ok';
@@ -1824,7 +1889,7 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('return'));
+            this.eat(KW_RETURN);
             if (this.RECORDING_PHASE) return 'ok';
             const e = this.parseExpression('data', 'expecting data expression.');
             this.semi();
@@ -1834,7 +1899,7 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('log'));
+            this.eat(KW_LOG);
             this.eat(LParen, 'left parenthesis expected.');
             if (this.RECORDING_PHASE) return 'ok';
             const p = this.pk();
@@ -1854,7 +1919,7 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('parse-vendor-option'));
+            this.eat(KW_PARSE_VENDOR_OPTION);
             this.semi();
             out.push({ kind: 'parse-vendor-option', loc: L });
             return 'ok';
@@ -1862,14 +1927,14 @@ class ConfParser extends EmbeddedActionsParser {
         },
         {
           ALT: () => {
-            this.eat(K('zone'));
+            this.eat(KW_ZONE);
             if (!this.RECORDING_PHASE) this.zone(out, L);
             return 'ok';
           },
         },
         {
           ALT: () => {
-            this.eat(K('key'));
+            this.eat(KW_KEY);
             if (!this.RECORDING_PHASE) this.key(out, L);
             return 'ok';
           },

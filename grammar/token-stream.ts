@@ -35,6 +35,8 @@ export class IscCursor {
   readonly tokens: IToken[];
   /** Number of real tokens; indices from `count` on are the end of file. */
   readonly count: number;
+  private readonly lines: Int32Array;
+  private readonly columns: Int32Array;
   /** Whether the next token has been peeked (ISC cfile->token set). */
   private peeked = false;
   /** Index of the last consumed token (ISC lexline/lexchar), -1 at start. */
@@ -51,6 +53,8 @@ export class IscCursor {
   ) {
     this.tokens = lexed.tokens;
     this.count = lexed.count;
+    this.lines = lexed.lines;
+    this.columns = lexed.columns;
   }
 
   // ---- per-token facts (from the Chevrotain token's offset and line) ---------------------------
@@ -63,12 +67,29 @@ export class IscCursor {
   }
   /** ISC reports positions at end of file at the last real token (line 0 in an empty file). */
   line(i: number): number {
-    if (i >= this.count) return this.count > 0 ? this.tokens[this.count - 1]!.startLine! : 0;
-    return this.tokens[i]!.startLine!;
+    const n = this.count;
+    if (i >= n) return n > 0 ? this.lines[n - 1]! : 0;
+    return this.lines[i]!;
   }
   column(i: number): number {
-    if (i >= this.count) return this.count > 0 ? this.tokens[this.count - 1]!.startColumn! : 0;
-    return this.tokens[i]!.startColumn!;
+    const n = this.count;
+    if (i >= n) return n > 0 ? this.columns[n - 1]! : 0;
+    return this.columns[i]!;
+  }
+  /** Index of a token of this file (the next or last consumed one, else found by offset). */
+  indexOf(t: IToken): number {
+    const i = this.consumed + 1;
+    if (i < this.count && this.tokens[i] === t) return i;
+    if (this.consumed >= 0 && this.tokens[this.consumed] === t) return this.consumed;
+    let lo = 0;
+    let hi = this.count;
+    const off = t.startOffset;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.tokens[mid]!.startOffset < off) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
   private offset(i: number): number {
     return this.at(i).startOffset;

@@ -176,7 +176,8 @@ export const Other: TokenType = createToken({
 
 /** The shared Chevrotain lexer (ISC counts only `\n` as a line end). */
 export const ConfigLexer: ChevrotainLexer = new Lexer([WhiteSpace, Comment, StringLit, Word, ...PUNCT_TYPES, Other], {
-  positionTracking: 'onlyStart',
+  // Lines and columns are computed by lexConfig into typed arrays: smaller tokens, less for the GC.
+  positionTracking: 'onlyOffset',
   lineTerminatorsPattern: /\n/g,
   lineTerminatorCharacters: ['\n'],
   ensureOptimizations: false,
@@ -222,6 +223,10 @@ export interface LexedConfig {
   tokens: IToken[];
   /** Number of real tokens (the `Eof` padding follows them). */
   count: number;
+  /** 1-based line of each real token. */
+  lines: Int32Array;
+  /** 1-based column (byte) of each real token. */
+  columns: Int32Array;
 }
 
 /** Eof tokens appended: ISC may consume the end of file a few times before it reports an error. */
@@ -240,8 +245,21 @@ export function lexConfig(text: string): LexedConfig {
   const nonT = NumberOrName;
   const nameT = NameTok;
   const wordIdx = Word.tokenTypeIdx;
+  const lines = new Int32Array(n);
+  const columns = new Int32Array(n);
+  let line = 1;
+  let lineStart = 0;
+  let nl = text.indexOf('\n');
   for (let i = 0; i < n; i++) {
     const t = tokens[i]!;
+    const off = t.startOffset;
+    while (nl >= 0 && nl < off) {
+      line++;
+      lineStart = nl + 1;
+      nl = text.indexOf('\n', lineStart);
+    }
+    lines[i] = line;
+    columns[i] = off - lineStart + 1;
     if (t.tokenTypeIdx !== wordIdx) continue;
     const image = t.image;
     const c = image.charCodeAt(0);
@@ -271,14 +289,14 @@ export function lexConfig(text: string): LexedConfig {
   }
   const end = text.length;
   for (let k = 0; k < EOF_PAD; k++) {
-    // Same shape and field kinds as the lexer's tokens (a NaN line would generalise every token's map).
-    tokens.push({ image: '', startOffset: end, startLine: 0, startColumn: 0, tokenTypeIdx: EofTok.tokenTypeIdx!, tokenType: EofTok });
+    // Same shape and field kinds as the lexer's tokens (keeps the parser's property accesses monomorphic).
+    tokens.push({ image: '', startOffset: end, tokenTypeIdx: EofTok.tokenTypeIdx!, tokenType: EofTok });
   }
   // Chevrotain's own end marker after them: its look-ahead reads past the last token consumed.
   for (let k = 0; k < 2; k++) {
-    tokens.push({ image: '', startOffset: end, startLine: 0, startColumn: 0, tokenTypeIdx: ChevrotainEOF.tokenTypeIdx!, tokenType: ChevrotainEOF });
+    tokens.push({ image: '', startOffset: end, tokenTypeIdx: ChevrotainEOF.tokenTypeIdx!, tokenType: ChevrotainEOF });
   }
-  return { text, tokens, count: n };
+  return { text, tokens, count: n, lines, columns };
 }
 
 /** The keyword of a parser token (lower case), or undefined. */
