@@ -10,6 +10,7 @@ import type { InactiveQueue, LeaseLookup } from '../policy/allocate.js';
 import { MinHeap } from './min-heap.js';
 import { FreeQueues, canKeepQueues } from './free-queues.js';
 import type { LeaseView } from './ports.js';
+import type { LeaseStore } from '../../leases/lease-store.js';
 
 /** An offered lease held in memory until it ends. */
 interface Offer {
@@ -57,8 +58,12 @@ export class LeaseBook implements LeaseLookup {
   /** ISC's free queues over the store (when it has a commit listener): the allocator reads queue heads. */
   private readonly queues: FreeQueues | undefined;
 
+  /** Client identities with no lease in the store (when the store tells us about commits). */
+  private readonly absent: AbsentClients | undefined;
+
   constructor(private readonly store: LeaseView) {
     this.queues = canKeepQueues(store) ? new FreeQueues(store) : undefined;
+    this.absent = canKeepQueues(store) ? new AbsentClients(store) : undefined;
   }
 
   /** Sets the time used to drop stale offers. */
@@ -115,13 +120,27 @@ export class LeaseBook implements LeaseLookup {
 
   byUid(uid: Buffer): Lease[] {
     const key = uid.toString('hex');
-    return this.merge(this.store.getByUid(uid), (l) => l.uid !== null && l.uid.equals(uid), this.offersByUid.get(key), this.pendingByUid.get(key));
+    const absent = this.absent;
+    let fromStore: Lease[];
+    if (absent !== undefined && absent.uid.has(key)) fromStore = [];
+    else {
+      fromStore = this.store.getByUid(uid);
+      if (fromStore.length === 0) absent?.note(absent.uid, key);
+    }
+    return this.merge(fromStore, (l) => l.uid !== null && l.uid.equals(uid), this.offersByUid.get(key), this.pendingByUid.get(key));
   }
 
   byHardware(htype: number, address: Buffer): Lease[] {
     const key = hardwareKey(htype, address);
+    const absent = this.absent;
+    let fromStore: Lease[];
+    if (absent !== undefined && absent.hardware.has(key)) fromStore = [];
+    else {
+      fromStore = this.store.getByHardware({ htype, address });
+      if (fromStore.length === 0) absent?.note(absent.hardware, key);
+    }
     return this.merge(
-      this.store.getByHardware({ htype, address }),
+      fromStore,
       (l) => l.hardware !== null && l.hardware.htype === htype && l.hardware.address.equals(address),
       this.offersByHardware.get(key),
       this.pendingByHardware.get(key),
@@ -336,6 +355,39 @@ export class LeaseBook implements LeaseLookup {
   /** A modifiable copy of a lease. */
   static copy(lease: Lease): Lease {
     return cloneLease(lease);
+  }
+}
+
+/**
+ * A negative cache of the store's client index: client ids and hardware addresses for which the store has no
+ * lease. A new client is looked up at its DISCOVER and again at its REQUEST (and its OFFER is not in the
+ * store); the second query is answered here. Every committed lease removes its identities (the store's
+ * commit listener), so the cache is never wrong about the store; it is dropped when it grows large.
+ */
+class AbsentClients {
+  readonly uid = new Set<string>();
+  readonly hardware = new Set<string>();
+  private static readonly MAX = 100_000;
+
+  constructor(store: Pick<LeaseStore, 'onCommit'>) {
+    // Held weakly: a book replaced by a reload must not be kept alive by the store.
+    const ref = new WeakRef(this);
+    const off = store.onCommit((info) => {
+      const self = ref.deref();
+      if (self === undefined) {
+        off();
+        return;
+      }
+      for (const l of info.leases) {
+        if (l.uid !== null) self.uid.delete(l.uid.toString('hex'));
+        if (l.hardware !== null) self.hardware.delete(hardwareKey(l.hardware.htype, l.hardware.address));
+      }
+    });
+  }
+
+  note(set: Set<string>, key: string): void {
+    if (set.size >= AbsentClients.MAX) set.clear();
+    set.add(key);
   }
 }
 

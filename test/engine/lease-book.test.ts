@@ -158,3 +158,30 @@ test("this turn's writes are found by client identity, and only under their curr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a client the store had no lease for is found once any writer commits one for it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lease-book-'));
+  const store = openSqliteLeaseStore(join(dir, 'l.sqlite'));
+  try {
+    const book = new LeaseBook(store);
+    const now = 1_800_000_000;
+    book.setNow(now);
+    const hw = Buffer.from([2, 0, 0, 0, 0, 0xc]);
+    const uid = Buffer.from([1, 9, 9]);
+    assert.deepEqual(book.byHardware(1, hw), []);
+    assert.deepEqual(book.byUid(uid), []);
+    assert.deepEqual(book.byHardware(1, hw), [], 'asked twice: still none');
+    // Written by another writer of the same store (failover, expiry), not through the book.
+    const l = emptyLease(LO + 3);
+    l.bindingState = 'active';
+    l.ends = now + 600;
+    l.hardware = { htype: 1, address: hw };
+    l.uid = uid;
+    store.commit([l]);
+    assert.deepEqual(book.byHardware(1, hw).map((x) => x.address), [LO + 3]);
+    assert.deepEqual(book.byUid(uid).map((x) => x.address), [LO + 3]);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
