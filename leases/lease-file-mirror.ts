@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { appendFileSync, closeSync, fsync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fsync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import type { CommitInfo, LeaseStore } from './lease-store.js';
@@ -353,9 +353,9 @@ export class LeaseFileMirror {
     b.syncing = true;
     fsync(b.fd, (err) => {
       if (this.background !== b) {
-        // Cancelled meanwhile (close): the tmp file is gone; the descriptor is closed here, not under fsync.
+        // Cancelled or finished by close meanwhile: the descriptor is closed here, not under the fsync.
         try {
-          closeSync(b.fd);
+          if (b.fd >= 0) closeSync(b.fd);
         } catch {
           // already closed
         }
@@ -380,6 +380,47 @@ export class LeaseFileMirror {
       // Changes committed during the rewrite: appended now (or rewritten again if one was a deletion).
       if (this.pending.length > 0 || this.needRewrite) this.schedule();
     });
+  }
+
+  /** Completes a background rewrite at once (close): the rest of the records, fsync, rename. */
+  private finishBackground(): void {
+    const b = this.background;
+    if (b === null) return;
+    try {
+      if (!b.syncing) {
+        const flushBuf = (): void => {
+          let off = 0;
+          while (off < b.used) off += writeSync(b.fd, b.buf, off, b.used - off);
+          b.hash.update(b.buf.subarray(0, b.used));
+          b.bytes += b.used;
+          b.used = 0;
+        };
+        for (let next = b.parts.next(); !next.done; next = b.parts.next()) {
+          const part = next.value;
+          b.records++;
+          if (b.used + part.length > b.buf.length) {
+            flushBuf();
+            if (part.length > b.buf.length) b.buf = Buffer.allocUnsafe(part.length);
+          }
+          b.used += b.buf.write(part, b.used, 'latin1');
+        }
+        flushBuf();
+      }
+      fsyncSync(b.fd);
+      if (!b.syncing) {
+        closeSync(b.fd);
+        b.fd = -1;
+      } // else the pending fsync's callback closes it (this.background is no longer b by then)
+      this.notePending(b.bytes, b.hash.copy().digest('hex'));
+      renameSync(b.tmp, this.path);
+      this.background = null;
+      this.hash = b.hash;
+      this.rewritten(b.records);
+      this.settle();
+    } catch (e) {
+      this.cancelBackground();
+      this.fail(e);
+    }
   }
 
   private cancelBackground(): void {
@@ -418,7 +459,7 @@ export class LeaseFileMirror {
     this.timer = null;
     if (this.startTimer) clearTimeout(this.startTimer);
     this.startTimer = null;
-    this.cancelBackground(); // sets needRewrite if one was running
+    this.finishBackground(); // a rewrite under way is completed (synchronously) rather than started over
     if (this.needRewrite || !this.known) this.rewriteNow();
     else if (this.pending.length > 0) this.appendPending();
     if (this.needRewrite) this.rewriteNow(); // the append failed

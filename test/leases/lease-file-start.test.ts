@@ -122,6 +122,30 @@ describe('-lf at start', () => {
     assert.equal(fp?.sha256, hashFile(lf).sha256);
   });
 
+  it('a stop during a background rewrite completes that rewrite (not a second one) and appends what came meanwhile', async () => {
+    const src = join(dir, 'stop-source.leases');
+    const lf = join(dir, 'stop.leases');
+    const db = join(dir, 'stop.sqlite');
+    writeBigLeaseFile(src, 50_000);
+    openServerLeaseStore({ leaseFile: src, database: db, mirror: false }).store.close();
+    writeFileSync(lf, '');
+    const s = openServerLeaseStore({ leaseFile: lf, database: db, mirrorStartDelayMs: 0, mirror: { sliceMs: 1 } });
+    for (const end = Date.now() + 10_000; !s.mirror!.rewriting && Date.now() < end; ) await new Promise((r) => setImmediate(r));
+    assert.equal(s.mirror!.rewriting, true);
+    s.store.commit([active(0x0a000001, 1)]);
+    s.store.close();
+    assert.equal(s.mirror!.writes, 1, 'one whole write: the one under way, completed');
+    const seen = new Map<number, Lease>();
+    assert.deepEqual(streamLeaseFile(lf, {}, (l) => seen.set(l.address, l)).diagnostics, []);
+    assert.equal(seen.size, 50_001);
+    assert.equal(seen.get(0x0a000001)?.bindingState, 'active');
+    const ro = openSqliteLeaseStore(db, { readOnly: true });
+    const fp = readFingerprint(ro);
+    ro.close();
+    assert.ok(fp?.clean);
+    assert.equal(fp.size, statFile(lf)?.size);
+  });
+
   it('an edit made while the server was stopped is read back at start (the file wins) and logged', async () => {
     const lf = join(dir, 'edit.leases');
     const db = join(dir, 'edit.sqlite');
