@@ -30,11 +30,16 @@ rate_table() {
 
 # Sustainable rate per server: the highest offered rate such that it and every lower offered
 # rate had < 1 % drops in EVERY repetition (and no failed repetition). Prints "server rate".
-sustainable() {  # $1 csv, $2 section
-  awk -F, -v sec="$2" "$COLS"'
+# With $3 = median: the looser rule of the reference harness's tables (median drop % < 1 at that
+# rate and all lower ones; a failed repetition counts as 100 %).
+sustainable() {  # $1 csv, $2 section, [$3 all|median]
+  awk -F, -v sec="$2" -v mode="${3:-all}" "$COLS"'
     $c["section"]==sec && $c["offered_rate"]>0 { k=$c["server"] SUBSEP $c["offered_rate"]; seen[k]=1
-      if ($c["error"]!="" || $c["drop_pct"]+0 >= 1) bad[k]=1 }
-    END { for (k in seen) { split(k,p,SUBSEP); print p[1], p[2], (k in bad)?0:1 } }' "$1" |
+      d=($c["error"]!="") ? 100 : $c["drop_pct"]+0; x[k,++n[k]]=d
+      if (d >= 1) bad[k]=1 }
+    function med(k,  i,j,t,y,m) { m=n[k]; for(i=1;i<=m;i++) y[i]=x[k,i]; for(i=1;i<=m;i++) for(j=i+1;j<=m;j++) if (y[j]<y[i]) {t=y[i];y[i]=y[j];y[j]=t}
+      return (m%2) ? y[(m+1)/2] : (y[m/2]+y[m/2+1])/2 }
+    END { for (k in seen) { split(k,p,SUBSEP); ok=(mode=="median") ? (med(k) < 1) : !(k in bad); print p[1], p[2], ok ? 1 : 0 } }' "$1" |
     sort -k1,1 -k2,2n |
     awk '{ if (!($1 in s)) { s[$1]=0; ok[$1]=1; o[++ns]=$1 } if (ok[$1] && $3==1) s[$1]=$2; else ok[$1]=0 }
          END { for (i=1;i<=ns;i++) print o[i], s[o[i]] }'
@@ -42,13 +47,13 @@ sustainable() {  # $1 csv, $2 section
 
 ratio_lines() {  # $1 csv, $2 section, $3 "ours", $4.. others
   local csv=$1 sec=$2 ours=$3; shift 3
-  local sus; sus=$(sustainable "$csv" "$sec")
+  local sus; sus=$(sustainable "$csv" "$sec" "${SUS_MODE:-all}")
   local mine; mine=$(awk -v s="$ours" '$1==s{print $2}' <<<"$sus")
   local o v
   for o in "$@"; do
     v=$(awk -v s="$o" '$1==s{print $2}' <<<"$sus")
     if [ -z "$v" ] || [ -z "$mine" ]; then echo "- $ours / $o: n/a (not measured in this run)"
-    elif [ "$v" = 0 ]; then echo "- $ours / $o: $mine / 0 ($o: no tested rate with < 1 % drops in every repetition)"
+    elif [ "$v" = 0 ]; then echo "- $ours / $o: $mine / 0 ($o: no tested rate met the rule)"
     else awk -v a="$mine" -v b="$v" -v x="$ours" -v y="$o" 'BEGIN{printf "- %s / %s: %d / %d = %.2fx\n", x, y, a, b, a/b}'; fi
   done
 }
@@ -120,6 +125,9 @@ render_summary() {  # $1 out dir
       sustainable "$csv" sweep | sed 's/^\(\S*\) \(\S*\)/- \1: \2\/s/'
       echo; echo "Ratios measured in this run (sustainable rate):"
       ratio_lines "$csv" sweep dhcpd-ts isc kea; echo
+      echo "By the looser rule (median drop % < 1 at that rate and all lower ones, as the reference harness's tables also give):"
+      sustainable "$csv" sweep median | sed 's/^\(\S*\) \(\S*\)/- \1: \2\/s/'
+      SUS_MODE=median ratio_lines "$csv" sweep dhcpd-ts isc kea | sed 's/^- /- (median rule) /'; echo
       echo "Latency (DORA = DISCOVER sent -> ACK received, per exchange, from a capture on the client's interface):"
       p99_lines "$csv" sweep; echo
       echo "Unpaced flood (perfdhcp as fast as it can for the whole period, every DISCOVER a new client; goodput = exchanges per second whose OFFER and ACK each came within perfdhcp's 1 s drop time, from a 1-in-16 capture):"
