@@ -55,6 +55,7 @@ import { applyLeaseHostname, type HostnameLookupRequest, wantsLeaseHostname } fr
 import { siteOptionSpaceUnknown, topLevelOptions } from '../policy/site-option-space.js';
 import { LeaseReuse, SV_CACHE_THRESHOLD } from '../policy/lease-reuse.js';
 import { answerLeasequery, keepVendorClass } from '../policy/leasequery.js';
+import { notOurServerId, serverIdCheckEnabled } from '../policy/server-id-check.js';
 import { chooseLeaseTime, DEFAULT_ABANDON_LEASE_TIME, INFINITE_LEASE_TIME, leaseExpiry } from '../policy/lease-time.js';
 
 /** Server-space option codes (ISC server/stables.c) the engine reads after running the scopes. */
@@ -433,6 +434,22 @@ export class DhcpEngine {
     const msg = L.requestLine(this.logClient(s, lease), cip, sid);
 
     if (lease !== undefined && found?.fixed === undefined && !this.failoverAllows(s, lease, msg)) return;
+    // ISC server-id-check (src/policy/server-id-check.ts): on a failover pool, a REQUEST naming another server is not ours.
+    if (lease !== undefined && found?.fixed === undefined && sid !== undefined && serverIdCheckEnabled(this.config)) {
+      const pool = poolOf(ctx, lease.address);
+      const ours = (): number => {
+        const o = new OptionState();
+        const ectx = this.evalContext(s, o, undefined, undefined);
+        const first = s.share?.subnets[0];
+        const firstPool = s.share?.pools[0];
+        this.runScopes(ectx, [first !== undefined ? scopeChain(first.scope) : s.share !== undefined ? scopeChain(s.share.scope) : [this.config.global], ...(firstPool !== undefined ? [scopeChain(firstPool.scope)] : [])]);
+        return this.serverIdentifier(o, s.req.iface);
+      };
+      if (notOurServerId(this.config, pool?.failoverPeer != null && !pool.noFailover, sid, ours)) {
+        this.ports.logger.debug(`${msg}: not our server id`);
+        return;
+      }
+    }
 
     // ISC: a REQUEST from a network we do not know, or that claims another network, is NAKed when
     // authoritative and ignored otherwise.

@@ -502,6 +502,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const { createProcessExecutor } = await import('./execute.js');
   const { setStatementExecutor } = await import('../policy/execute-hook.js');
   setStatementExecutor(createProcessExecutor({ logger }).execute);
+  if ((await import('../policy/server-id-check.js')).serverIdCheckEnabled(options.config)) logger.info('Setting server-id-check true');
 
   // get-lease-hostnames (src/server/lease-hostnames.ts): the reply resumes in a later turn with the name.
   const reverseLookup = options.reverseLookup ?? (await import('./lease-hostnames.js')).systemReverseLookup();

@@ -24,6 +24,8 @@ export interface QueryClient {
    * identifier); its reply (or null) is the result's `ack`.
    */
   readonly initReboot?: string;
+  /** With `initReboot`: send this server identifier too (a SELECTING-style REQUEST). */
+  readonly serverId?: string;
   /** Stop after the OFFER (no REQUEST). */
   readonly discoverOnly?: boolean;
   /** After the ACK, renew (DHCPREQUEST with ciaddr, no requested address or server id) after each delay. */
@@ -137,6 +139,11 @@ async function main(): Promise<void> {
       const b = Buffer.alloc(4);
       b.writeUInt32BE(ipv4FromString(c.initReboot)!, 0);
       req.options.set(DhcpOption.REQUESTED_ADDRESS, b);
+      if (c.serverId !== undefined) {
+        const sid = Buffer.alloc(4);
+        sid.writeUInt32BE(ipv4FromString(c.serverId)!, 0);
+        req.options.set(DhcpOption.SERVER_IDENTIFIER, sid);
+      }
       const r = await exchange(req);
       process.stdout.write(JSON.stringify({ mac: c.mac, offer: null, ack: r && summarize(r) } satisfies QueryResult) + '\n');
       continue;
