@@ -167,7 +167,15 @@ export class FreeQueues {
   private readonly offered = new Map<number, number>();
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly store: QueueStore) {
+  /**
+   * `onRecorded` hears every address the range scan finds a record for (the lease book's never-used address
+   * search then needs no store lookup per recorded address: a pool imported whole would cost one lookup per
+   * address at the first DISCOVER).
+   */
+  constructor(
+    private readonly store: QueueStore,
+    private readonly onRecorded?: (address: number) => void,
+  ) {
     // The listener holds the queues weakly: an engine replaced by a reload must not keep them alive.
     const ref = new WeakRef(this);
     const listener: CommitListener = (info) => {
@@ -207,8 +215,9 @@ export class FreeQueues {
     let r = this.ranges.get(key);
     if (r !== undefined) return r;
     r = new RangeQueues(first, last);
-    for (const l of this.store.leases({ from: first, to: last, states: ['free', 'backup', 'expired', 'released', 'reset', 'abandoned'] })) {
-      r.upsert(l, this.offered.get(l.address));
+    for (const l of this.store.leases({ from: first, to: last })) {
+      this.onRecorded?.(l.address);
+      if (queueGroup(l.bindingState) !== undefined) r.upsert(l, this.offered.get(l.address));
     }
     this.ranges.set(key, r);
     this.list = [...this.ranges.values()].sort((a, b) => a.first - b.first);

@@ -62,7 +62,7 @@ export class LeaseBook implements LeaseLookup {
   private readonly absent: AbsentClients | undefined;
 
   constructor(private readonly store: LeaseView) {
-    this.queues = canKeepQueues(store) ? new FreeQueues(store) : undefined;
+    this.queues = canKeepQueues(store) ? new FreeQueues(store, (a) => this.recorded.add(a)) : undefined;
     this.absent = canKeepQueues(store) ? new AbsentClients(store) : undefined;
   }
 
