@@ -94,6 +94,43 @@ export interface TransportCounters {
   sendErrors: number;
 }
 
+/**
+ * An inbound datagram as the addon delivers it: the dotted-quad strings are made only when read (under a
+ * flood every datagram is read from the kernel, most are shed unanswered, and none needs its strings).
+ */
+class ReceivedDatagram implements InboundDatagram {
+  private source: string | undefined;
+  private destination: string | undefined;
+  constructor(
+    readonly data: Buffer,
+    readonly ifindex: number,
+    readonly ifname: string,
+    readonly sourceAddressValue: number,
+    readonly sourcePort: number,
+    private readonly destinationValue: number,
+    readonly receivedAt: number,
+  ) {}
+  get sourceAddress(): string {
+    return (this.source ??= formatIpv4(this.sourceAddressValue));
+  }
+  get destinationAddress(): string {
+    return (this.destination ??= formatIpv4(this.destinationValue));
+  }
+  /** Plain-object form (JSON, structured clone and spreads see the addresses as fields). */
+  toJSON(): Omit<InboundDatagram, 'data'> & { data: Buffer } {
+    return {
+      data: this.data,
+      ifindex: this.ifindex,
+      ifname: this.ifname,
+      sourceAddress: this.sourceAddress,
+      sourcePort: this.sourcePort,
+      destinationAddress: this.destinationAddress,
+      sourceAddressValue: this.sourceAddressValue,
+      receivedAt: this.receivedAt,
+    };
+  }
+}
+
 /** {@link Transport} over the dhcpsock addon. */
 export class LinuxTransport implements Transport {
   /** Running counts (never reset). */
@@ -144,23 +181,21 @@ export class LinuxTransport implements Transport {
     udp.start(
       (data, ifindex, src, srcPort, dst, arrivedMs) => {
         const iface = this.served.get(ifindex);
-        const d = (ifname: string): InboundDatagram => ({
-          data,
-          ifindex,
-          ifname,
-          sourceAddress: formatIpv4(src),
-          sourcePort: srcPort,
-          destinationAddress: formatIpv4(dst),
-          sourceAddressValue: src,
-          receivedAt: arrivedMs !== undefined && arrivedMs > 0 ? arrivedMs : Date.now(),
-        });
+        const receivedAt = arrivedMs !== undefined && arrivedMs > 0 ? arrivedMs : Date.now();
         if (!iface) {
           this.counters.ignored++;
-          if (this.options.onIgnored) this.safe(() => this.options.onIgnored!(d(addon.interfaceName(ifindex) ?? '')), onError);
+          const ignored = new ReceivedDatagram(data, ifindex, addon.interfaceName(ifindex) ?? '', src, srcPort, dst, receivedAt);
+          if (this.options.onIgnored) this.safe(() => this.options.onIgnored!(ignored), onError);
           return;
         }
         this.counters.received++;
-        this.safe(() => onDatagram(d(iface.name)), onError);
+        const d = new ReceivedDatagram(data, ifindex, iface.name, src, srcPort, dst, receivedAt);
+        try {
+          onDatagram(d);
+        } catch (e) {
+          if (onError) onError(e instanceof Error ? e : new Error(String(e)));
+          else throw e;
+        }
       },
       (e: ErrnoError) => {
         this.counters.receiveErrors++;
