@@ -64,4 +64,5 @@ bench_cleanup() {
   for p in "${BENCH_PIDS[@]}"; do [ -n "$p" ] && kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
   for ns in "${BENCH_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
   BENCH_NS=()
+  case ${TS_SNAP:-} in /tmp/dhcpd-ts-bench-dist.*) rm -rf "$TS_SNAP";; esac
 }

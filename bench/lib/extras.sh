@@ -58,6 +58,7 @@ extras_row() { echo "$*" >> "$OUT/extras.csv"; }
 # Config parse: `-t -q -cf FILE` N times per server, wall time each.
 bench_parse() {
   local dir=$OUT/parse rep s t0 t1 rc
+  ts_snapshot
   mkdir -p "$dir"
   gen_parse_config "$dir/dhcpd.conf" "$PARSE_HOSTS" "$PARSE_SUBNETS"
   blog "parse: $(wc -c < "$dir/dhcpd.conf") bytes, $PARSE_HOSTS hosts, $PARSE_SUBNETS subnets, $PARSE_REPS reps each"
@@ -103,6 +104,7 @@ startup_one() {
 # store made with `dhcpd-ts import` (import time reported separately).
 bench_startup() {
   local n rep dir t0 t1 rc
+  ts_snapshot
   for n in $STARTUP_COUNTS; do
     dir=$OUT/startup/n$n; rm -rf "$dir"; mkdir -p "$dir"
     gen_startup_config "$dir/dhcpd0.conf"

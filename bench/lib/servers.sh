@@ -9,7 +9,26 @@
 
 ISC_BIN=${ISC_BIN:-/usr/sbin/dhcpd}
 KEA_BIN=${KEA_BIN:-/usr/sbin/kea-dhcp4}
+[ -n "${TS_BIN:-}" ] && TS_BIN_GIVEN=1
 TS_BIN=${TS_BIN:-$ROOT/bin/dhcpd-ts}
+TS_SNAP=""
+
+# dhcpd-ts runs from a private copy of dist/ taken at its first start in this invocation: a
+# `make build` elsewhere swaps dist/ (rm + mv), and a server started in that instant fails with
+# ERR_MODULE_NOT_FOUND (seen on this shared machine), or a run would mix two builds. The copy
+# links node_modules and src/ (native addon) back to the checkout; bench_cleanup removes it.
+# TS_BIN given in the environment: used as is.
+ts_snapshot() {
+  [ -n "$TS_SNAP" ] || [ -n "${TS_BIN_GIVEN:-}" ] && return 0
+  local d; d=$(mktemp -d /tmp/dhcpd-ts-bench-dist.XXXXXX) || return 0
+  if mkdir -p "$d/bin" && cp -a "$ROOT/dist" "$d/dist" && cp "$ROOT/bin/dhcpd-ts" "$d/bin/" && cp "$ROOT/package.json" "$d/" &&
+     ln -s "$ROOT/node_modules" "$d/node_modules" && ln -s "$ROOT/src" "$d/src" && [ -f "$d/dist/src/cli/main.js" ]; then
+    TS_SNAP=$d; TS_BIN=$d/bin/dhcpd-ts
+    blog "dhcpd-ts: running from a copy of dist/ taken now ($(date -u -r "$ROOT/dist" '+built %H:%M:%S UTC'), $d)"
+  else
+    rm -rf "$d"; blog "dhcpd-ts: could not copy dist/; running from $ROOT/dist"
+  fi
+}
 
 # ISC-syntax config shared by dhcpd-ts and ISC dhcpd. $2 = failover role: none|primary|secondary.
 isc_conf() {
@@ -79,7 +98,7 @@ server_cmd() {  # $1 server, $2 dir, $3 peer index
     isc) echo "$ISC_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
     dhcpd-ts) if [ "${TS_PROFILE:-0}" = 1 ]; then
                 # `--profile`: the same server under V8's sampling profiler (written on exit)
-                echo "node --cpu-prof --cpu-prof-dir=$2/cpuprof $ROOT/dist/src/cli/main.js -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF"; return
+                echo "node --cpu-prof --cpu-prof-dir=$2/cpuprof ${TS_SNAP:-$ROOT}/dist/src/cli/main.js -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF"; return
               fi
               echo "$TS_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
     kea) echo "env KEA_PIDFILE_DIR=$2 KEA_LOCKFILE_DIR=$2 $KEA_BIN -c $2/kea-dhcp4.conf";;
@@ -145,6 +164,7 @@ start_server() {
   local s=$1 dir=$2 peer=$3 ns pin=()
   ns=$([ "$peer" = 0 ] && echo "$NS_S0" || echo "$NS_S1")
   [ -n "$SRV_CPUS" ] && pin=(taskset -c "$SRV_CPUS")
+  [ "$s" = dhcpd-ts ] && ts_snapshot
   local cmd; cmd=$(server_cmd "$s" "$dir" "$peer")
   echo "$cmd" > "$dir/server$peer.cmd"
   ip netns exec "$ns" timeout -k 5 "$4" "${NICE_PFX[@]}" "${pin[@]}" sh -c "exec $cmd" > "$dir/server$peer.log" 2>&1 < /dev/null &
