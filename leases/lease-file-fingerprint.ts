@@ -114,6 +114,9 @@ export function checkLeaseFile(path: string, fp: LeaseFileFingerprint | null): L
   const st = statFile(path);
   if (fp === null || fp.path !== path || st === null) return { kind: 'unknown' };
   if (st.size === fp.size && st.mtimeNs === fp.mtimeNs) return { kind: 'ours', ...st, sha256: fp.sha256 };
+  // Shorter and not newer than our last write: our own last appends never reached the disk (power loss,
+  // disk fault; they are not fsynced), not an edit: rewrite it from the database instead of importing it.
+  if (st.size < fp.size && BigInt(st.mtimeNs) <= BigInt(fp.mtimeNs)) return { kind: 'damaged' };
   const p = fp.pending;
   // Cheap cases first: a pending write whose size matches, hash unknown (appends after a start that did
   // not hash the file): the write completed before its final record.
