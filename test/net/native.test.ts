@@ -63,6 +63,39 @@ test('UdpSocket receives with ifindex and destination, and sends', { skip, timeo
   }
 });
 
+test('a backlog of several hundred datagrams is drained in order, each intact, with its own source and timestamp', { skip, timeout: 15_000 }, async () => {
+  const { UdpSocket } = loadAddon();
+  const sock = new UdpSocket(0, LOOPBACK, undefined, 4 << 20);
+  const port = sock.localPort();
+  const peers = [createSocket('udp4'), createSocket('udp4')];
+  for (const p of peers) p.bind(0, '127.0.0.1');
+  await Promise.all(peers.map((p) => once(p, 'listening')));
+  const N = 300;
+  try {
+    // Queue them all before the socket is started: one readiness event, several recvmmsg calls.
+    await new Promise<void>((r) => {
+      let n = 0;
+      for (let i = 0; i < N; i++) peers[i % 2]!.send(`d${i}:${'x'.repeat(i)}`, port, '127.0.0.1', () => ++n === N && r());
+    });
+    const got: Array<{ text: string; srcPort: number; arrivedMs: number | undefined }> = [];
+    await new Promise<void>((resolve) => {
+      sock.start(
+        (data, _ifindex, _src, srcPort, _dst, arrivedMs) => {
+          got.push({ text: data.toString(), srcPort, arrivedMs });
+          if (got.length === N) resolve();
+        },
+        (e) => assert.fail(e),
+      );
+    });
+    assert.deepEqual(got.map((g) => g.text), Array.from({ length: N }, (_, i) => `d${i}:${'x'.repeat(i)}`));
+    assert.deepEqual(got.map((g) => g.srcPort), Array.from({ length: N }, (_, i) => peers[i % 2]!.address().port));
+    for (let i = 1; i < N; i++) assert.ok(got[i]!.arrivedMs! >= got[i - 1]!.arrivedMs!, 'kernel stamps ascend in queue order');
+  } finally {
+    sock.close();
+    for (const p of peers) p.close();
+  }
+});
+
 test('close() inside the callback stops delivery of the rest of the batch', { skip, timeout: 10_000 }, async () => {
   const { UdpSocket } = loadAddon();
   let sock: ReturnType<typeof makeSocket> | undefined = makeSocket();
