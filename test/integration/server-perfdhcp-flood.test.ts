@@ -71,9 +71,10 @@ describe('unpaced perfdhcp flood while a real client asks for a lease', { skip }
     const received = [...perf.matchAll(/received packets: (\d+)/g)].map((m) => Number(m[1]));
     const sent = [...perf.matchAll(/sent packets: (\d+)/g)].map((m) => Number(m[1]));
     assert.equal(received.length, 2, perf);
-    // A flood: far more DISCOVERs than the server can answer, and still a steady stream of ACKs.
+    // A flood: far more DISCOVERs than the server can answer, and still a stream of ACKs (measured 310 to
+    // 16,967 in 12 s on the loaded 2-core CI machine; 50 leaves room for a worse minute).
     assert.ok(sent[0]! > 5 * received[1]!, `not a flood? sent ${sent[0]} DISCOVERs, ${received[1]} ACKs\n${perf}`);
-    assert.ok(received[1]! >= 100, `only ${received[1]} ACKs under the flood\n${perf}`);
+    assert.ok(received[1]! >= 50, `only ${received[1]} ACKs under the flood\n${perf}`);
     const shed = [...server.output.matchAll(/Overloaded: dropped (\d+) requests? that waited more than 1000 ms \((\d+) in total\)/g)];
     assert.ok(shed.length >= 1, `no shedding line in the server log:\n${server.output.slice(-3000)}`);
     assert.ok(Number(shed[0]![1]) > 0);
@@ -87,7 +88,7 @@ describe('unpaced perfdhcp flood while a real client asks for a lease', { skip }
       const active = [...store.leases({ states: ['active'] })];
       const stored = new Set(active.map((l) => `${l.address >>> 24}.${(l.address >>> 16) & 255}.${(l.address >>> 8) & 255}.${l.address & 255}`));
       const acked = new Set((server.output.match(/^DHCPACK on \S+/gm) ?? []).map((l) => l.slice('DHCPACK on '.length)));
-      assert.ok(acked.size >= 100);
+      assert.ok(acked.size >= 50);
       for (const a of acked) assert.ok(stored.has(a), `ACKed ${a} is not an active lease in the store`);
       const mine = active.find((l) => l.hardware?.address.toString('hex') === DHCLIENT_MAC.replaceAll(':', ''));
       assert.ok(mine !== undefined, "the dhclient's lease is not in the store");
