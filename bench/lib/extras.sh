@@ -157,10 +157,13 @@ render_extras() {
         m=med(v,k,c); a=lo; b=hi; rr=med(r,k,c); hh=med(h,k,c)
         printf "| %s | %s | %s | %d | %.3f | %.3f | %.3f | %s | %s | %s%s |\n", p[1], p[2], p[3], c, m, a, b, (rr>0?sprintf("%.1f",rr/1024):""), (hh>0?sprintf("%.1f",hh/1024):""), note[k], (failed[k]?" (" failed[k] " failed runs left out)":"") } }' "$csv"
     echo
-    # memory per 100,000 leases: (RSS with the largest N - RSS with 0) / N * 100,000
-    awk -F, 'NR>1 && $1=="startup" && $6!="" { k=$2 SUBSEP $3; s[k]+=$6; c[k]++; if ($3+0>mx[$2]) mx[$2]=$3+0 }
+    # memory per 100,000 leases: (median RSS with the largest N - median RSS with 0) / N * 100,000
+    # (medians, as in the table: one slow start-up with a transient peak does not move it)
+    awk -F, 'NR>1 && $1=="startup" && $6!="" { k=$2 SUBSEP $3; v[k,++c[k]]=$6+0; if ($3+0>mx[$2]) mx[$2]=$3+0 }
+      function med(k,  i,j,t,y,m) { m=c[k]; for(i=1;i<=m;i++) y[i]=v[k,i]; for(i=1;i<=m;i++) for(j=i+1;j<=m;j++) if (y[j]<y[i]) {t=y[i];y[i]=y[j];y[j]=t}
+        return (m%2) ? y[(m+1)/2] : (y[m/2]+y[m/2+1])/2 }
       END { for (sv in mx) { z=sv SUBSEP 0; b=sv SUBSEP mx[sv]; if (!(z in c) || !(b in c) || mx[sv]==0) continue
-          printf "- memory per 100,000 leases, %s: %.1f MiB (VmRSS %.0f MiB with %d leases vs %.0f MiB with none)\n", sv, (s[b]/c[b]-s[z]/c[z])/1024/mx[sv]*100000, s[b]/c[b]/1024, mx[sv], s[z]/c[z]/1024 } }' "$csv"
+          printf "- memory per 100,000 leases, %s: %.1f MiB (median VmRSS %.0f MiB with %d leases vs %.0f MiB with none)\n", sv, (med(b)-med(z))/1024/mx[sv]*100000, med(b)/1024, mx[sv], med(z)/1024 } }' "$csv"
     echo
   } > "$OUT/extras.md"
 }
