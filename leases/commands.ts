@@ -329,8 +329,13 @@ export function openServerLeaseStore(opts: ServerStoreOptions): {
       const fp = readFingerprint(store)!;
       clean = fp.clean === true && fp.pending === null;
       if (fp.size !== state.size || fp.mtimeNs !== state.mtimeNs || fp.pending !== null) {
-        // A write of ours that completed without its final note (crash), or a touch: note the file as it is.
-        writeFingerprint(store, { ...fp, size: state.size, mtimeNs: state.mtimeNs, sha256: state.sha256, pending: null });
+        // A write of ours that completed without its final note (crash), or a touch: note the file as it is
+        // (a crash also left it unclean: it is rewritten below).
+        try {
+          writeFingerprint(store, { ...fp, size: state.size, mtimeNs: state.mtimeNs, sha256: state.sha256, pending: null });
+        } catch {
+          clean = false; // cannot note it (disk full?): rewrite it when possible
+        }
       }
     } else if (state?.kind === 'edited') {
       const when = (ns: string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');

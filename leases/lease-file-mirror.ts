@@ -104,17 +104,26 @@ export class LeaseFileMirror {
   ) {
     const fs = store as Partial<FingerprintStore>;
     this.fingerprints = typeof fs.getMetaValue === 'function' && typeof fs.setMetaValue === 'function' ? (fs as FingerprintStore) : null;
-    if (start.known && this.fingerprints) {
+    if (this.fingerprints) {
       const fp = readFingerprint(this.fingerprints);
       const st = statFile(path);
-      if (fp !== null && st !== null) {
+      if (start.known && fp !== null && st !== null) {
         this.known = true;
         this.size = st.size;
         this.recordsAtRewrite = fp.records;
         this.appendedSinceRewrite = fp.appended;
         this.needRewrite = start.clean !== true;
-        // Running: until close says otherwise, the database may hold changes the file lacks.
-        writeFingerprint(this.fingerprints, { ...fp, clean: false });
+      }
+      if (fp !== null) {
+        // Running: until close says otherwise, the database may hold changes the file lacks (also when the
+        // file was just imported: commits may come before the first write of the file).
+        try {
+          writeFingerprint(this.fingerprints, { ...fp, clean: false });
+        } catch (e) {
+          // e.g. a full disk: the server still starts; the next write of the file retries
+          this.needRewrite = true;
+          options.onError?.(e);
+        }
       }
     }
     this.unsubscribe = store.onCommit((info) => this.changed(info));
@@ -465,8 +474,12 @@ export class LeaseFileMirror {
     if (this.needRewrite) this.rewriteNow(); // the append failed
     // The file now holds everything: the next start need not rewrite it.
     if (!this.needRewrite && this.fingerprints) {
-      const fp = readFingerprint(this.fingerprints);
-      if (fp !== null && fp.pending === null) writeFingerprint(this.fingerprints, { ...fp, clean: true });
+      try {
+        const fp = readFingerprint(this.fingerprints);
+        if (fp !== null && fp.pending === null) writeFingerprint(this.fingerprints, { ...fp, clean: true });
+      } catch (e) {
+        this.options.onError?.(e); // the next start then rewrites the file
+      }
     }
     this.closed = true;
     this.unsubscribe();

@@ -239,6 +239,27 @@ describe('-lf at start', () => {
     assert.equal(parseLeaseFileText(readFileSync(lf, 'latin1'), lf).leases.get(0x0a000002)?.bindingState, 'active');
     s.store.close();
   });
+
+  it('a crash right after a first-start import, before the file was written, still gets the file rewritten', () => {
+    const lf = join(dir, 'crash0.leases');
+    const db = join(dir, 'crash0.sqlite');
+    writeFileSync(lf, '');
+    const commands = new URL('../../leases/commands.js', import.meta.url).href;
+    const leaseMod = new URL('../../leases/lease.js', import.meta.url).href;
+    const script = `import { openServerLeaseStore } from ${JSON.stringify(commands)};
+      import { emptyLease } from ${JSON.stringify(leaseMod)};
+      const s = openServerLeaseStore({ leaseFile: ${JSON.stringify(lf)}, database: ${JSON.stringify(db)} });
+      const l = emptyLease(0x0a000001); l.bindingState = 'active'; l.ends = null;
+      s.store.commit([l]);
+      process.kill(process.pid, 'SIGKILL');`;
+    const r = spawnSync(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--test')), '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.signal, 'SIGKILL', r.stderr.slice(-1000));
+    assert.equal(readFileSync(lf, 'latin1'), '', 'the import recorded the empty file; nothing was written to it');
+    const s = openServerLeaseStore({ leaseFile: lf, database: db });
+    assert.equal(s.imported, null);
+    s.store.close(); // a stop before the delayed rewrite: done at close
+    assert.equal(parseLeaseFileText(readFileSync(lf, 'latin1'), lf).leases.get(0x0a000001)?.bindingState, 'active');
+  });
 });
 
 describe('lease file fingerprint', () => {
