@@ -16,6 +16,8 @@ import type { LeaseStore } from '../../leases/lease-store.js';
 interface Offer {
   readonly lease: Lease;
   readonly until: number;
+  /** Tells this offer from a later one of the same address in the expiry heap. */
+  readonly seq: number;
 }
 
 /**
@@ -48,7 +50,8 @@ export class LeaseBook implements LeaseLookup {
   private readonly offersByUid = new Map<string, Set<number>>();
   private readonly offersByHardware = new Map<string, Set<number>>();
   /** Offers by `until`, so that every expired offer is dropped on time (not only those at the map's front). */
-  private readonly offerExpiry = new MinHeap<{ until: number; address: number; offer: Offer }>((a, b) => a.until < b.until);
+  private readonly offerExpiry = new MinHeap<{ until: number; address: number; seq: number }>((a, b) => a.until < b.until);
+  private offerSeq = 0;
   private now = 0;
   private readonly recorded = new Set<number>();
   /** Never-used address search state per segment (by `lo`), and the same sorted by `lo` (to find a segment by address). */
@@ -73,7 +76,7 @@ export class LeaseBook implements LeaseLookup {
       const top = this.offerExpiry.peek();
       if (top === undefined || top.until > now) break;
       this.offerExpiry.pop();
-      if (this.offers.get(top.address) === top.offer) this.expireOffer(top.address);
+      if (this.offers.get(top.address)?.seq === top.seq) this.expireOffer(top.address);
     }
   }
 
@@ -316,10 +319,12 @@ export class LeaseBook implements LeaseLookup {
       return;
     }
     this.deleteOffer(lease.address);
-    const o: Offer = { lease, until };
+    // The heap keeps only a sequence number: holding the Offer itself would keep every superseded offer (and
+    // its relay-agent options) alive for up to 120 s, hundreds of MiB under a DISCOVER storm.
+    const o: Offer = { lease, until, seq: ++this.offerSeq };
     this.offers.set(lease.address, o);
     this.queues?.setOffered(lease.address, until);
-    this.offerExpiry.push({ until, address: lease.address, offer: o });
+    this.offerExpiry.push({ until, address: lease.address, seq: o.seq });
     if (lease.uid !== null) addIndex(this.offersByUid, lease.uid.toString('hex'), lease.address);
     if (lease.hardware !== null) addIndex(this.offersByHardware, hardwareKey(lease.hardware.htype, lease.hardware.address), lease.address);
   }
