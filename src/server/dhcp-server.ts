@@ -296,6 +296,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   (await import('../engine/on-statements.js')).primeOnStatementSources(options.config);
 
   const decodeLimiter = createRateLimiter({ burst: 5, intervalMs: 1000 });
+  const commitErrorLimiter = createRateLimiter({ burst: 5, intervalMs: 1000 });
   let servedByIndex = new Map<number, EngineInterface>();
   /** Ping/lookup resumptions, and datagrams too when shedding is off (plain arrival order). */
   const queue: Job[] = [];
@@ -433,7 +434,12 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
         options.onCommitted?.(writes);
       } catch (e) {
         stats.commitErrors++;
-        logger.error(`Lease database update failed, no replies sent for this turn: ${e instanceof Error ? e.message : String(e)}`);
+        // Loud but bounded: a full disk fails every turn, and one line a turn would flood the log.
+        const rd = commitErrorLimiter.check('commit');
+        if (rd.allow) {
+          const more = rd.suppressed > 0 ? ` (${rd.suppressed} similar messages suppressed)` : '';
+          logger.error(`Lease database update failed, no replies sent for this turn: ${e instanceof Error ? e.message : String(e)}${more}`);
+        }
         checkIdle();
         return;
       }
