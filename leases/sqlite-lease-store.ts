@@ -564,6 +564,20 @@ export class SqliteLeaseStore implements LeaseStore {
     }
   }
 
+  addresses(query?: LeaseQuery): Uint32Array {
+    const params: SqlValue[] = [];
+    const sql = `SELECT address FROM lease4 ${rangeWhere(query, params)} ORDER BY address`;
+    const stmt = this.db.prepare(sql).pluck(true);
+    const n = (this.db.prepare(`SELECT count(*) FROM lease4 ${rangeWhere(query, [])}`).pluck(true).get(...params) as number) ?? 0;
+    const out = new Uint32Array(n);
+    let i = 0;
+    for (const a of stmt.iterate(...params) as IterableIterator<number>) {
+      if (i >= out.length) break; // a concurrent writer cannot run inside this synchronous loop; defensive only
+      out[i++] = a;
+    }
+    return i === out.length ? out : out.subarray(0, i);
+  }
+
   countByState(query?: LeaseQuery): StateCounts {
     const params: SqlValue[] = [];
     const sql = `SELECT state, count(*) FROM lease4 ${rangeWhere(query, params)} GROUP BY state`;

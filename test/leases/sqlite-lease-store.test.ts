@@ -365,3 +365,30 @@ describe('crash safety', () => {
     }
   });
 });
+
+describe('addresses()', () => {
+  it('lists the recorded addresses of a range (and states) without decoding, as leases() would', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leases-addr-'));
+    try {
+      const s = openSqliteLeaseStore(join(dir, 'a.sqlite'));
+      const states = ['active', 'free', 'backup', 'expired'] as const;
+      const ls: Lease[] = [];
+      for (let i = 0; i < 2000; i += 3) {
+        const l = emptyLease(0xc0a80000 + i); // above 2^31: unsigned all the way
+        l.bindingState = states[i % 4]!;
+        ls.push(l);
+      }
+      s.commit(ls);
+      for (const q of [undefined, { from: 0xc0a80100, to: 0xc0a80200 }, { from: 0xc0a80000, to: 0xc0a807ff, states: ['free', 'backup'] as const }, { from: 5, to: 6 }]) {
+        const want = [...s.leases(q && { ...q, states: q.states ? [...q.states] : undefined })].map((l) => l.address);
+        const got = s.addresses(q && { ...q, states: q.states ? [...q.states] : undefined });
+        assert.ok(got instanceof Uint32Array);
+        assert.deepEqual([...got], want);
+      }
+      assert.equal(s.addresses().length, ls.length);
+      s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
