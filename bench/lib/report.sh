@@ -140,6 +140,9 @@ render_summary() {  # $1 out dir
       echo "Sustainable DORA/s of the pair:"
       sustainable "$csv" failover | sed 's/^\(\S*\) \(\S*\)/- \1: \2\/s/'
       echo; ratio_lines "$csv" failover dhcpd-ts isc; echo
+      echo "By the median rule:"
+      sustainable "$csv" failover median | sed 's/^\(\S*\) \(\S*\)/- \1: \2\/s/'
+      SUS_MODE=median ratio_lines "$csv" failover dhcpd-ts isc | sed 's/^- /- (median rule) /'; echo
       p99_lines "$csv" failover; echo
     fi
     [ -f "$dir/extras.md" ] && cat "$dir/extras.md"
