@@ -118,6 +118,16 @@ describe('failover pair under perfdhcp load', { skip }, () => {
     await pri.proc.waitFor(/I move from \S+ to normal/, { timeoutMs: 60_000 });
     await sec.proc.waitFor(/I move from \S+ to normal/, { timeoutMs: 60_000 });
     await pri.proc.waitFor(/^balanced pool /m, { timeoutMs: 30_000 });
+    // ...and until the balancing updates have reached the secondary (no binding update for 1 s; at most
+    // 20 s): on a busy disk they would otherwise still be flowing, one fsync per batch, during the load.
+    const updates = (): number => (sec.proc.output.match(/^bind update on /gm) ?? []).length;
+    for (let last = -1, quietSince = Date.now(), end = Date.now() + 20_000; Date.now() < end && Date.now() - quietSince < 1000; await delay(250)) {
+      const n = updates();
+      if (n !== last) {
+        last = n;
+        quietSince = Date.now();
+      }
+    }
     // Warm-up (JIT, SQLite caches, the balancing updates reach the secondary), then the measured run.
     await lan.host('cli').exec('perfdhcp', ['-4', '-l', 'eth0', '-r', '50', '-n', '100', '-p', '4', '-R', '100', '-b', 'mac=00:0c:01:00:00:00'], { check: false, timeoutMs: 30_000 });
     await delay(1000);
