@@ -18,15 +18,16 @@ now_ns() { date +%s%N; }
 # Host-wide busy ticks and total ticks (for "other tenants" CPU during a run).
 host_ticks() { awk '/^cpu /{b=$2+$3+$4+$7+$8+$9; print b, b+$5+$6}' /proc/stat; }
 
-# The block device under $OUT and its counters: "io_ticks_ms writes_completed" (/proc/diskstats
-# fields 13 and 8). During a point, the disk's busy % tells whether fsync-bound servers (ISC,
+# The block device under $OUT and its counters: "io_ticks_ms writes_completed flush_ms flushes"
+# (/proc/diskstats fields 13, 8, 20, 19: io_ticks does not include the cache flushes that every
+# fsync ends with, which are counted apart since Linux 5.5). During a point, the disk's busy % tells whether fsync-bound servers (ISC,
 # dhcpd-ts) waited on a disk other tenants were also using.
 disk_ticks() {
   if [ -z "${DISK_DEV:-}" ]; then
     DISK_DEV=$(basename "$(df --output=source "${OUT:-/}" 2>/dev/null | tail -1)")
     grep -q " $DISK_DEV " /proc/diskstats || DISK_DEV=none
   fi
-  awk -v d="$DISK_DEV" '$3==d{print $13, $8; f=1} END{if (!f) print "0 0"}' /proc/diskstats
+  awk -v d="$DISK_DEV" '$3==d{print $13, $8, $20+0, $19+0; f=1} END{if (!f) print "0 0 0 0"}' /proc/diskstats
 }
 
 # PID holding UDP port 67 inside namespace $1 (only our server runs there).

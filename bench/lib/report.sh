@@ -6,25 +6,25 @@ COLS='NR==1{for(i=1;i<=NF;i++) c[$i]=i; next}'
 # Per (section, server, offered rate): medians over the repetitions, the worst drop %, the
 # largest max latency. $1 csv, $2 section.
 rate_table() {
-  echo "| server | offered/s | achieved/s median (min-max) | drop % median (worst) | DORA p50 ms | DORA p99 ms (worst) | DO mean ms | DO max ms | RA mean ms | RA max ms | srv CPU % | perfdhcp CPU % | other CPU % | disk busy % | VmHWM MiB | leases persisted | reps ok/run |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| server | offered/s | achieved/s median (min-max) | drop % median (worst) | DORA p50 ms | DORA p99 ms (worst) | DO mean ms | DO max ms | RA mean ms | RA max ms | srv CPU % | perfdhcp CPU % | other CPU % | disk busy % | disk flush % | VmHWM MiB | leases persisted | reps ok/run |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   awk -F, -v sec="$2" "$COLS"'
     $c["section"]!=sec {next}
     { k=$c["server"] SUBSEP $c["offered_rate"]; tot[k]++
       if ($c["error"]!="") { err[k]=$c["error"]; next }
       m=++n[k]; A[k,m]=$c["achieved_rate"]; D[k,m]=$c["drop_pct"]; DA[k,m]=$c["do_avg_ms"]; RA[k,m]=$c["ra_avg_ms"]
-      C[k,m]=$c["srv_cpu_pct"]; P[k,m]=$c["perf_cpu_pct"]; O[k,m]=$c["other_cpu_pct"]; DB[k,m]=(("disk_busy_pct" in c) ? $c["disk_busy_pct"] : ""); H[k,m]=$c["vmhwm_kb"]; L[k,m]=$c["leases_persisted"]
+      C[k,m]=$c["srv_cpu_pct"]; P[k,m]=$c["perf_cpu_pct"]; O[k,m]=$c["other_cpu_pct"]; DB[k,m]=(("disk_busy_pct" in c) ? $c["disk_busy_pct"] : ""); DF[k,m]=(("disk_flush_pct" in c) ? $c["disk_flush_pct"] : ""); H[k,m]=$c["vmhwm_kb"]; L[k,m]=$c["leases_persisted"]
       if ($c["do_max_ms"]+0 > DM[k]) DM[k]=$c["do_max_ms"]+0; if ($c["ra_max_ms"]+0 > RM[k]) RM[k]=$c["ra_max_ms"]+0
       if (("dora_p99_ms" in c) && $c["dora_p99_ms"]!="") { q=++nl[k]; L50[k,q]=$c["dora_p50_ms"]; L99[k,q]=$c["dora_p99_ms"]; if ($c["dora_p99_ms"]+0 > L99W[k]) L99W[k]=$c["dora_p99_ms"]+0 } }
     function med(arr,k,cnt,  i,j,t,x) { for(i=1;i<=cnt;i++) x[i]=arr[k,i]+0
       for(i=1;i<=cnt;i++) for(j=i+1;j<=cnt;j++) if (x[j]<x[i]) {t=x[i];x[i]=x[j];x[j]=t}
       lo=x[1]; hi=x[cnt]; return (cnt%2) ? x[(cnt+1)/2] : (x[cnt/2]+x[cnt/2+1])/2 }
     END { for (k in tot) { split(k,p,SUBSEP); cnt=n[k]+0; r=(p[2]==0?"unlimited":p[2])
-        if (cnt==0) { printf "%s\t%d\t| %s | %s | not measured: %s | | | | | | | | | | | | | | 0/%d |\n", p[1], (p[2]==0?1e9:p[2]), p[1], r, err[k], tot[k]; continue }
+        if (cnt==0) { printf "%s\t%d\t| %s | %s | not measured: %s | | | | | | | | | | | | | | | 0/%d |\n", p[1], (p[2]==0?1e9:p[2]), p[1], r, err[k], tot[k]; continue }
         a=med(A,k,cnt); alo=lo; ahi=hi; d=med(D,k,cnt); dhi=hi
         l50="-"; l99="-"; if (nl[k]>0) { l50=sprintf("%.2f", med(L50,k,nl[k])); l99=sprintf("%.2f (%.2f)", med(L99,k,nl[k]), L99W[k]) }
-        printf "%s\t%d\t| %s | %s | %.0f (%.0f-%.0f) | %.2f (%.2f) | %s | %s | %.2f | %.1f | %.2f | %.1f | %.0f | %.0f | %.0f | %s | %.1f | %d | %d/%d |\n", p[1], (p[2]==0?1e9:p[2]), p[1], r, a, alo, ahi, d, dhi, l50, l99,
-          med(DA,k,cnt), DM[k], med(RA,k,cnt), RM[k], med(C,k,cnt), med(P,k,cnt), med(O,k,cnt), (DB[k,1]!="" ? sprintf("%.0f", med(DB,k,cnt)) : "-"), med(H,k,cnt)/1024, med(L,k,cnt), cnt, tot[k] } }' "$1" |
+        printf "%s\t%d\t| %s | %s | %.0f (%.0f-%.0f) | %.2f (%.2f) | %s | %s | %.2f | %.1f | %.2f | %.1f | %.0f | %.0f | %.0f | %s | %s | %.1f | %d | %d/%d |\n", p[1], (p[2]==0?1e9:p[2]), p[1], r, a, alo, ahi, d, dhi, l50, l99,
+          med(DA,k,cnt), DM[k], med(RA,k,cnt), RM[k], med(C,k,cnt), med(P,k,cnt), med(O,k,cnt), (DB[k,1]!="" ? sprintf("%.0f", med(DB,k,cnt)) : "-"), (DF[k,1]!="" ? sprintf("%.0f", med(DF,k,cnt)) : "-"), med(H,k,cnt)/1024, med(L,k,cnt), cnt, tot[k] } }' "$1" |
     sort -t$'\t' -k1,1 -k2,2n | cut -f3-
 }
 
@@ -64,7 +64,7 @@ sweep_notes() {  # $1 csv
   echo "- ISC dhcpd and dhcpd-ts fsync every lease before its ACK (ISC: dhcpd.leases append + fsync; dhcpd-ts: SQLite WAL, synchronous=FULL, concurrent ACKs group-committed)."
   grep -q '^sweep,kea,' "$1" && echo "- Kea 2.2 memfile appends each lease to its CSV and flushes it but does NOT fsync: a power cut can lose ACKed leases. Its rate is not bought with the same durability."
   echo "- DORA p50/p99: nearest-rank percentiles over the exchanges that got their ACK; '-' = no capture at that rate (rates above --lat-max-rate; the flood row's are over its 1-in-16 sample). DO/RA mean/max: perfdhcp's own figures."
-  echo "- disk busy %: share of the point's wall time during which the disk holding the lease files had I/O in flight (/proc/diskstats io_ticks), whoever caused it; ISC and dhcpd-ts wait for the disk on every ACK (batch), so their rows depend on it."
+  echo "- disk busy %: share of the point's wall time during which the disk holding the lease files had I/O in flight (/proc/diskstats io_ticks), whoever caused it; disk flush %: time spent in cache flushes (the end of every fsync; not in io_ticks), summed over flushes, per wall time. ISC and dhcpd-ts wait for the disk on every ACK (batch), so their rows depend on both."
   echo "- The machine is a shared 2-core VM (other engineers' jobs ran during the run: see load average above and the other CPU % column); figures are noisy, compare servers within this run only."
   echo
 }

@@ -1,7 +1,7 @@
 # bench/lib/sweep.sh - one measurement point (fresh server, empty store, one perfdhcp run) and
 # the rate sweep (sourced by bench/run.sh).
 
-SWEEP_HDR="section,server,offered_rate,rep,achieved_rate,disc_sent,acks,drop_pct,do_avg_ms,do_max_ms,ra_avg_ms,ra_max_ms,srv_cpu_pct,perf_cpu_pct,other_cpu_pct,vmhwm_kb,leases_persisted,startup_s,loadavg1,detail,error,lat_discovers,lat_answered,dora_p50_ms,dora_p90_ms,dora_p99_ms,dora_max_ms,do_p50_ms,do_p99_ms,ra_p50_ms,ra_p99_ms,cap_goodput,cap_drops,cap_cpu_pct,cap_sample,disk_busy_pct,disk_writes_per_s"
+SWEEP_HDR="section,server,offered_rate,rep,achieved_rate,disc_sent,acks,drop_pct,do_avg_ms,do_max_ms,ra_avg_ms,ra_max_ms,srv_cpu_pct,perf_cpu_pct,other_cpu_pct,vmhwm_kb,leases_persisted,startup_s,loadavg1,detail,error,lat_discovers,lat_answered,dora_p50_ms,dora_p90_ms,dora_p99_ms,dora_max_ms,do_p50_ms,do_p99_ms,ra_p50_ms,ra_p99_ms,cap_goodput,cap_drops,cap_cpu_pct,cap_sample,disk_busy_pct,disk_writes_per_s,disk_flush_pct,disk_flushes_per_s"
 
 # perfdhcp's output -> "achieved,disc_sent,acks,drop_pct,do_avg,do_max,ra_avg,ra_max".
 # achieved = steady ACK rate over the sending phase, from the cumulative 1 s reports (`-t 1`):
@@ -52,7 +52,7 @@ run_point() {
   done
   t1=$(now_ns)
   local startup; startup=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)/1e9}')
-  local n=$CLIENTS args row=",,,,,,," c0=() c1=() h0 h1 w0 w1 pc=0 prc=0 lat=$LAT_EMPTY dk0 dk1 disk=","
+  local n=$CLIENTS args row=",,,,,,," c0=() c1=() h0 h1 w0 w1 pc=0 prc=0 lat=$LAT_EMPTY dk0 dk1 disk=",,,"
   CAP_TICKS_LAST=0
   if [ -z "$err" ]; then
     sleep 0.5
@@ -77,8 +77,8 @@ run_point() {
       sh $((PERIOD + 25)) "${NICE_PFX[@]}" "${ppin[@]}" perfdhcp "${args[@]}" > "$dir/perfdhcp.out" 2>&1 < /dev/null &
     local pp=$!; BENCH_PIDS+=("$pp"); wait "$pp"; prc=$?
     h1=$(host_ticks); dk1=$(disk_ticks); w1=$(now_ns)
-    disk=$(awk -v a="$dk0" -v b="$dk1" -v w0="$w0" -v w1="$w1" 'BEGIN{ split(a,x," "); split(b,y," "); s=(w1-w0)/1e9; if (s<=0) { print ","; exit }
-      printf "%.0f,%.0f", 100*(y[1]-x[1])/1000/s, (y[2]-x[2])/s }')
+    disk=$(awk -v a="$dk0" -v b="$dk1" -v w0="$w0" -v w1="$w1" 'BEGIN{ split(a,x," "); split(b,y," "); s=(w1-w0)/1e9; if (s<=0) { print ",,,"; exit }
+      printf "%.0f,%.0f,%.0f,%.0f", 100*(y[1]-x[1])/1000/s, (y[2]-x[2])/s, 100*(y[3]-x[3])/1000/s, (y[4]-x[4])/s }')
     for ((i = 0; i < peers; i++)); do c1[$i]=$(cpu_ticks "${pid[$i]}"); done
     if [ "$cap" = 1 ]; then
       lat_stop
@@ -110,7 +110,7 @@ run_point() {
     det="$det$(tail -n 3 "$dir/server0.log" 2>/dev/null | tr ',\n' '; ' | cut -c1-200)"
   fi
   echo "$section,$s,$rate,$rep,$row,$cpu,$hwm,${leases[0]:-0},$startup,$(cut -d' ' -f1 /proc/loadavg),${det% },$err,$lat,$disk" >> "$OUT/results.csv"
-  blog "$section $s rate=$rate rep=$rep -> achieved,sent,acks,drop%,DOavg,DOmax,RAavg,RAmax=[$row] cpu(srv,perf,other)=[$cpu] lat(n,answered,DORA p50,p90,p99,max,DO p50,p99,RA p50,p99,goodput,capdrops,capcpu,sample)=[$lat] disk(busy%,writes/s)=[$disk] hwm=${hwm}kB leases=${leases[*]} busy-before=${busy}% ${err:+ERROR=$err}"
+  blog "$section $s rate=$rate rep=$rep -> achieved,sent,acks,drop%,DOavg,DOmax,RAavg,RAmax=[$row] cpu(srv,perf,other)=[$cpu] lat(n,answered,DORA p50,p90,p99,max,DO p50,p99,RA p50,p99,goodput,capdrops,capcpu,sample)=[$lat] disk(busy%,writes/s,flush%,flushes/s)=[$disk] hwm=${hwm}kB leases=${leases[*]} busy-before=${busy}% ${err:+ERROR=$err}"
   # keep disk use bounded: bulky logs/lease stores only for the last repetition or failures
   if [ -z "$err" ] && [ "$rep" -lt "$REPS" ]; then rm -f "$dir"/*.log "$dir"/*.leases* "$dir"/*.csv; fi
   return 0
