@@ -16,6 +16,7 @@ import type { FailoverHooks, FailoverRuntime } from '../failover/engine.js';
 /** The config in use by each runtime's hooks (updated by a reload). */
 const configOf = new WeakMap<FailoverRuntime, { config: Config }>();
 import { AddressIndex } from '../policy/network.js';
+import { PoolCounters } from '../failover/pool-counters.js';
 
 /** The pools of one relationship and their leases, over the lease store (never-used addresses as fresh leases). */
 export function failoverStoreFor(config: Config, store: LeaseStore, peerName: string): FailoverStore {
@@ -45,7 +46,7 @@ export function failoverStoreFor(config: Config, store: LeaseStore, peerName: st
   const counters = (pool: Pool): PoolCounters => {
     let c = counterMap.get(pool);
     if (c === undefined) {
-      c = new PoolCounters(pool, store);
+      c = new PoolCounters(pool.ranges, store);
       counterMap.set(pool, c);
     }
     return c;
@@ -68,58 +69,6 @@ export function failoverStoreFor(config: Config, store: LeaseStore, peerName: st
     loadState: (peer) => store.getFailoverState(peer),
     saveState: (record: FailoverStateRecord) => store.write((w) => w.putFailoverState(record)),
   };
-}
-
-/** Free/backup counts of one pool over the lease store (never-used addresses count as free). */
-class PoolCounters {
-  private free = 0;
-  private backup = 0;
-  /** State group of every recorded address of the pool (an address not in it was never used: free). */
-  private readonly states = new Map<number, 'free' | 'backup' | 'other'>();
-
-  constructor(
-    private readonly pool: Pool,
-    store: LeaseStore,
-  ) {
-    for (const r of pool.ranges) {
-      let recorded = 0;
-      for (const l of store.leases({ from: r.first, to: r.last })) {
-        recorded++;
-        this.set(l.address, l.bindingState);
-      }
-      this.free += r.last - r.first + 1 - recorded;
-    }
-    const ref = new WeakRef(this);
-    const off = store.onCommit((info) => {
-      const self = ref.deref();
-      if (self === undefined) return void off();
-      for (const l of info.leases) if (self.covers(l.address)) self.update(l.address, l.bindingState);
-      for (const a of info.deletedLeases) if (self.covers(a)) self.update(a, 'free');
-    });
-  }
-
-  private covers(address: number): boolean {
-    return this.pool.ranges.some((r) => address >= r.first && address <= r.last);
-  }
-
-  private set(address: number, state: string): void {
-    const s = state === 'free' ? 'free' : state === 'backup' ? 'backup' : 'other';
-    this.states.set(address, s);
-    if (s === 'free') this.free++;
-    else if (s === 'backup') this.backup++;
-  }
-
-  private update(address: number, state: string): void {
-    // An address not seen before was never used: it counted as free.
-    const old = this.states.get(address) ?? 'free';
-    if (old === 'free') this.free--;
-    else if (old === 'backup') this.backup--;
-    this.set(address, state);
-  }
-
-  counts(): { free: number; backup: number } {
-    return { free: this.free, backup: this.backup };
-  }
 }
 
 /**
