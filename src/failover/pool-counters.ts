@@ -85,7 +85,10 @@ export class PoolCounters {
       const self = ref.deref();
       if (self === undefined) return void off();
       for (const l of info.leases) self.update(l.address, l.bindingState);
-      for (const a of info.deletedLeases) self.update(a, 'free');
+      // CommitInfo keeps writes and deletions apart, so their order within the transaction is lost (a
+      // deletion then a write of one address leaves a record): a deleted address reads its final state
+      // back from the store (none: never used, free). Deletions are rare, so this costs little.
+      for (const a of info.deletedLeases) if (self.rangeOf(a)) self.update(a, store.getByAddress(a)?.bindingState ?? 'free');
     });
   }
 

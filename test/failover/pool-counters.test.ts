@@ -119,6 +119,24 @@ for (const [name, view] of [
           { free: 47, backup: 10 },
         ],
         ['abandoned -> free, last address of range 2', () => store.commit([lease(b + 3, 'free'), lease(b + 19, 'backup')]), { free: 47, backup: 11 }],
+        [
+          'backup deleted then written active in one transaction',
+          () =>
+            store.write((w) => {
+              w.deleteLease(b + 2);
+              w.putLease(lease(b + 2, 'active'));
+            }),
+          { free: 47, backup: 10 },
+        ],
+        [
+          'active written backup then deleted in one transaction',
+          () =>
+            store.write((w) => {
+              w.putLease(lease(a + 5, 'backup'));
+              w.deleteLease(a + 5);
+            }),
+          { free: 48, backup: 10 },
+        ],
       ];
       for (const [what, step, expected] of steps) {
         step();
@@ -158,7 +176,7 @@ test('pool counters follow random writes and deletions (fast-check)', () => {
           assert.deepEqual(counters.counts(), scan(store, small));
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 });
