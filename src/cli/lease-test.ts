@@ -4,13 +4,17 @@
  * `FILE line N: message` + source line + caret, followed by "Corrupt lease file - possible data loss!";
  * lease-file problems do not change the exit code (ISC skips bad statements and exits 0).
  * Unlike ISC, nothing is written: ISC rewrites a temporary copy and removes it; we only parse.
+ *
+ * The file is read in bounded memory (1 MB at a time, record by record, as leases/isc-lease-file.ts's
+ * streamLeaseFile does): a 1,000,000-lease file is ~260 MB of text, more than V8's heap takes as one
+ * parse. Only the addresses are kept (4 bytes a record, outside the JS heap) to count distinct leases.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import type { Config } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import { iscCaretLine } from '../../grammar/errors.js';
-import { formatLeaseDiagnostic, type LeaseParseContext } from '../../grammar/leases-parser.js';
-import { readLeaseFile } from '../../leases/isc-lease-file.js';
+import { formatLeaseDiagnostic, type LeaseParseContext, type ParsedLeaseFile } from '../../grammar/leases-parser.js';
+import { LeaseFileStreamParser } from '../../grammar/leases-stream.js';
 import { strerror } from './argv.js';
 
 const CORRUPT = 'Corrupt lease file - possible data loss!';
@@ -37,9 +41,10 @@ export type LeaseTestResult = { ok: true; leases: number; problems: number } | {
 /** Reads `file`, logging ISC's diagnostics through `logger`. */
 export function testLeaseFile(file: string, config: Config, logger: Logger): LeaseTestResult {
   if (!existsSync(file)) return { ok: false, fatal: cantOpenLeaseDatabase(file, 'No such file or directory') };
-  let parsed;
+  const addresses = new AddressCounter();
+  let parsed: ParsedLeaseFile;
   try {
-    parsed = readLeaseFile(file, leaseParseContext(config));
+    parsed = streamLeases(file, leaseParseContext(config), (address) => addresses.add(address));
   } catch (e) {
     return { ok: false, fatal: cantOpenLeaseDatabase(file, strerror(e)) };
   }
@@ -55,6 +60,52 @@ export function testLeaseFile(file: string, config: Config, logger: Logger): Lea
     logger.error(iscCaretLine(d.sourceLine, d.column));
   }
   if (corruptLine || parsed.diagnostics.length > 0) logger.error(CORRUPT);
-  logger.info(`Lease file test successful: ${parsed.leases.size} leases read from ${file}.`);
-  return { ok: true, leases: parsed.leases.size, problems: parsed.diagnostics.length };
+  const leases = addresses.distinct();
+  logger.info(`Lease file test successful: ${leases} leases read from ${file}.`);
+  return { ok: true, leases, problems: parsed.diagnostics.length };
+}
+
+/**
+ * Parses `file` 1 MB at a time, giving every lease record's address to `onLease`. Not streamLeaseFile
+ * itself: it stops calling its sink at the first diagnostic (right for an import), but ISC's -T goes on
+ * entering the leases after a bad statement, and the count we print includes them.
+ */
+function streamLeases(file: string, ctx: LeaseParseContext, onLease: (address: number) => void): ParsedLeaseFile {
+  const parser = new LeaseFileStreamParser(file, ctx, (l) => onLease(l.address));
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      // latin1: one char a byte, as ISC reads (a chunk boundary never splits a character).
+      parser.push(buf.toString('latin1', 0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return parser.end();
+}
+
+/** Distinct IPv4 addresses (uint32) among many: a growing typed array, sorted once at the end. */
+class AddressCounter {
+  private buf = new Uint32Array(1 << 16);
+  private n = 0;
+
+  add(address: number): void {
+    if (this.n === this.buf.length) {
+      const bigger = new Uint32Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.n++] = address;
+  }
+
+  /** How many different addresses were added (ISC keeps one lease an address: the last record wins). */
+  distinct(): number {
+    const a = this.buf.subarray(0, this.n).sort();
+    let count = 0;
+    for (let i = 0; i < a.length; i++) if (i === 0 || a[i] !== a[i - 1]) count++;
+    return count;
+  }
 }
