@@ -17,6 +17,7 @@ import { hbaFromSplit } from '../../src/failover/load-balance.js';
 import { decodeMessage, encodeFields } from '../../src/failover/codec.js';
 import { FTM, type FailoverMessage } from '../../src/failover/messages.js';
 import type { FailoverLog } from '../../src/failover/connection.js';
+import { freePort, waitFor } from '../support/loopback.js';
 
 const ip = (s: string): number => s.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
 
@@ -33,25 +34,6 @@ class Lines implements FailoverLog {
   }
   ackLines(): string[] {
     return this.lines.filter((l) => l.includes('got ack'));
-  }
-}
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -10,7 +10,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,25 +22,7 @@ import { encodePacket } from '../../src/wire/encode.js';
 import { DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DhcpOption, ipv4ToString, messageType } from '../../src/wire/packet.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import { ETH0, ip, request, u32 } from '../engine/fixtures.js';
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { freePort, waitFor } from '../support/loopback.js';
 
 function conf(role: 'primary' | 'secondary', pPort: number, sPort: number): string {
   const [me, peer, myPort, peerPort] = role === 'primary' ? ['127.0.0.1', '127.0.0.2', pPort, sPort] : ['127.0.0.2', '127.0.0.1', sPort, pPort];

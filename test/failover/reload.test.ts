@@ -9,7 +9,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,25 +18,7 @@ import { createMemoryLogger } from '../../src/log/logger.js';
 import { loadConfig } from '../../src/config/load.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import { ETH0 } from '../engine/fixtures.js';
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { freePort, waitFor } from '../support/loopback.js';
 
 interface Opts {
   readonly pPort: number;

@@ -30,6 +30,7 @@ import type { FailoverLog } from '../../src/failover/connection.js';
 import { recordFigures, scaled } from '../support/reliability-server.js';
 import { readFixture } from '../failover/fixtures.js';
 import { connectMessage, hostile, mutate, pool, prng, type Outcome } from '../support/reliability-failover-hostile.js';
+import { freePort } from '../support/loopback.js';
 
 const MESSAGES = scaled('RELIABILITY_FO_MESSAGES', 3000, 100_000);
 const SLOWLORIS = scaled('RELIABILITY_FO_SLOWLORIS', 50, 500);
@@ -50,17 +51,6 @@ class Lines implements FailoverLog {
   debug(m: string): void {
     this.lines.push(`debug: ${m}`);
   }
-}
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 test('failover listener under hostile input from the peer and a non-peer; the relationship recovers to normal', { timeout: 600_000 }, async (t) => {
