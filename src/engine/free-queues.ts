@@ -188,7 +188,13 @@ export class FreeQueues {
         return;
       }
       for (const l of info.leases) self.onWrite(l);
-      for (const a of info.deletedLeases) for (const r of self.rangesOf(a)) r.remove(a);
+      // CommitInfo lists deletions apart from writes, so their order within the transaction is lost: a
+      // deleted address takes its final state from the store (deletions are rare).
+      for (const a of info.deletedLeases) {
+        const now = store.getByAddress(a);
+        if (now !== undefined) self.onWrite(now);
+        else for (const r of self.rangesOf(a)) r.remove(a);
+      }
     };
     const off = store.onCommit(listener);
     this.unsubscribe = off;
