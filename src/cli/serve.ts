@@ -7,7 +7,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { resolveServerParameters } from '../config/parameters.js';
 import { indexHosts, type Config } from '../config/model.js';
-import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
+import { createLogger, levelMethods, type Logger, type LogLevel } from '../log/logger.js';
 import {
   getFormatIscError,
   getLeaseCommands,
@@ -35,14 +35,7 @@ export function switchable(initial: Logger): SwitchableLogger {
   let current = initial;
   const log = (level: LogLevel, m: string): void => current.log(level, m);
   return {
-    emerg: (m) => log('emerg', m),
-    alert: (m) => log('alert', m),
-    crit: (m) => log('crit', m),
-    error: (m) => log('error', m),
-    warning: (m) => log('warning', m),
-    notice: (m) => log('notice', m),
-    info: (m) => log('info', m),
-    debug: (m) => log('debug', m),
+    ...levelMethods(log),
     log,
     setFacility: (f) => current.setFacility(f),
     droppedLines: () => current.droppedLines(),

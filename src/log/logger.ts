@@ -38,6 +38,20 @@ export { formatSyslogDate } from './syslog-format.js';
 export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** One method a syslog level, each calling `log` with its level (the shape every Logger shares). */
+export function levelMethods(log: (level: LogLevel, message: string) => void): Record<LogLevel, (message: string) => void> {
+  return {
+    emerg: (m) => log('emerg', m),
+    alert: (m) => log('alert', m),
+    crit: (m) => log('crit', m),
+    error: (m) => log('error', m),
+    warning: (m) => log('warning', m),
+    notice: (m) => log('notice', m),
+    info: (m) => log('info', m),
+    debug: (m) => log('debug', m),
+  };
+}
+
 /** Severity number of a level (emerg 0 … debug 7), as used in the syslog PRI. */
 export function severityOf(level: LogLevel): number {
   return LOG_LEVELS.indexOf(level);
@@ -263,14 +277,7 @@ function loggerOf(d: Destinations, write: (level: LogLevel, message: string) => 
     if (d.syslog) await d.syslog.drain();
   };
   return {
-    emerg: (m) => log('emerg', m),
-    alert: (m) => log('alert', m),
-    crit: (m) => log('crit', m),
-    error: (m) => log('error', m),
-    warning: (m) => log('warning', m),
-    notice: (m) => log('notice', m),
-    info: (m) => log('info', m),
-    debug: (m) => log('debug', m),
+    ...levelMethods(log),
     log,
     setFacility: (name) => d.setFacility(name),
     droppedLines: () => (d.syslog ? d.syslog.stats().dropped : 0),
@@ -362,14 +369,7 @@ export function createMemoryLogger(): MemoryLogger {
   };
   return {
     lines,
-    emerg: (m) => log('emerg', m),
-    alert: (m) => log('alert', m),
-    crit: (m) => log('crit', m),
-    error: (m) => log('error', m),
-    warning: (m) => log('warning', m),
-    notice: (m) => log('notice', m),
-    info: (m) => log('info', m),
-    debug: (m) => log('debug', m),
+    ...levelMethods(log),
     log,
     setFacility: () => undefined,
     droppedLines: () => 0,
