@@ -1,7 +1,8 @@
 /**
  * dhcpd's pid file, as ISC 4.4.3 handles it (server/dhcpd.c, after the config and leases are read):
- * - an existing file naming a live process other than us: fatal "There's already a DHCP server running.";
- * - a stale one (process gone, or unreadable/empty): replaced;
+ * - an existing, non-empty file naming a live process other than us, or whose text does not start with a
+ *   number (atoi gives 0: "abc", "0", a lone newline): fatal "There's already a DHCP server running.";
+ * - a stale one (process gone), an empty or unreadable one: replaced;
  * - written as "%d\n" with mode 0644; failure to write is logged ("Can't create PID file …") but not fatal.
  * dhcpd-ts additionally removes the file on a clean shutdown if it still names this process (ISC leaves
  * it behind; Debian's init script removes it after `stop`).
@@ -36,12 +37,31 @@ export function readPidFile(path: string): number | undefined {
   return pid > 0 ? pid : undefined;
 }
 
-/** Refuses when another live instance holds `path`, else writes our pid there. */
+/** atoi(3): leading white space, an optional sign, digits; 0 when there is no number. */
+export function atoi(text: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(text);
+  return m ? Number.parseInt(m[1], 10) : 0;
+}
+
+/**
+ * Refuses when another live instance holds `path`, else writes our pid there. ISC reads at most 19 bytes
+ * and refuses on `!pid || (pid != getpid() && kill(pid, 0) == 0)` once it read anything, so a pid file
+ * holding garbage stops it too (checked against ISC 4.4.3 in a namespace).
+ */
 export function claimPidFile(path: string, pid = process.pid): PidFileResult {
-  const old = readPidFile(path);
-  if (old !== undefined && old !== pid && processAlive(old)) {
-    return { ok: false, message: "There's already a DHCP server running." };
+  let text = '';
+  try {
+    text = readFileSync(path, 'latin1').slice(0, 19);
+  } catch {
+    /* absent or unreadable: ISC goes on */
   }
+  if (text.length > 0) {
+    const held = atoi(text);
+    if (held === 0 || (held !== pid && processAlive(held))) {
+      return { ok: false, message: "There's already a DHCP server running." };
+    }
+  }
+  const old = text.length > 0 ? atoi(text) : undefined;
   if (old !== undefined) {
     try {
       unlinkSync(path);

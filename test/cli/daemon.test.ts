@@ -1,7 +1,8 @@
 /**
  * Daemonizing (src/cli/daemon.ts) and the pid file (src/cli/pid-file.ts) with real processes: the parent
  * returns only once the child serves, with the child's own exit code when it fails; the child lives on
- * in its own session; a pid file naming a live process refuses a second instance, a stale one is replaced.
+ * in its own session; a pid file naming a live process (or holding no number) refuses a second instance,
+ * a stale one is replaced.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -115,7 +116,7 @@ describe('pid file', () => {
     }
   });
 
-  test('a stale pid file (process gone) or garbage is replaced', () => {
+  test('a stale pid file (process gone) or an empty one is replaced', () => {
     const p = join(dir, 'stale.pid');
     const gone = spawnSync('sh', ['-c', 'echo $$']);
     const stalePid = Number(gone.stdout.toString().trim());
@@ -123,11 +124,24 @@ describe('pid file', () => {
     writeFileSync(p, `${stalePid}\n`);
     assert.equal(claimPidFile(p).ok, true);
     assert.equal(readPidFile(p), process.pid);
-    writeFileSync(p, 'not a pid\n');
+    writeFileSync(p, '');
     assert.equal(claimPidFile(p).ok, true);
     assert.equal(readPidFile(p), process.pid);
     releasePidFile(p);
     assert.equal(existsSync(p), false, 'our own pid file is removed on release');
+  });
+
+  // ISC 4.4.3 (run as a server in a namespace with each of these pid files) refuses them all: it tests
+  // `!pid || kill(pid, 0) == 0` on atoi of whatever it read, so text that is not a number is "running".
+  test('a non-empty pid file without a number ("abc", "0", a lone newline) refuses, as ISC', () => {
+    const p = join(dir, 'garbage.pid');
+    for (const text of ['abc', '0', '\n', ' x 123\n']) {
+      writeFileSync(p, text);
+      assert.deepEqual(claimPidFile(p), { ok: false, message: "There's already a DHCP server running." }, JSON.stringify(text));
+      assert.equal(readFileSync(p, 'utf8'), text, 'left as it was');
+    }
+    writeFileSync(p, `  ${process.pid}junk`);
+    assert.equal(claimPidFile(p).ok, true, 'our own pid (atoi stops at the junk) is not another server');
   });
 
   test('an unwritable pid file is a logged warning, not a refusal (as ISC)', () => {
