@@ -247,6 +247,15 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     else {
       const { PingChecker } = await import('../net/ping-check.js');
       const checker = new PingChecker();
+      // Open the raw ICMP socket now, before afterBind drops privileges (-user/-group): ISC opens its ICMP
+      // socket at start-up too (icmp_startup, before the setuid). Opened on first use it failed with EPERM
+      // as nobody and every check said "free": a squatter's address was leased (reliability-privileges).
+      // Without CAP_NET_RAW (not root) it is opened on first use, as before.
+      try {
+        checker.open();
+      } catch {
+        /* not permitted now; check() tries again and fails as "free", as ISC does without its socket */
+      }
       pingCheck = {
         inUse: async (address, timeoutMs) => {
           try {
