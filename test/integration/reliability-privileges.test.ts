@@ -5,8 +5,12 @@
  *   given group) with no capabilities left (CapEff/CapPrm 0: the sockets are bound before the drop);
  * - still store leases (a client gets one AFTER the drop, and it is in the database), which means the files
  *   it writes belong to the user it runs as, as ISC chowns its lease file to -user;
- * - leave no lease, database or pid file writable by group or others.
- * The same is measured on ISC dhcpd 4.4.3 with the same flags, as the reference.
+ * - leave no lease, database or pid file writable by group or others, even when started with umask 000
+ *   (a daemon must not rely on the umask of whoever starts it);
+ * - keep what it needs after the drop: replies that go out through its packet socket (udhcpc asks for
+ *   link-layer unicast) and ping-check, whose raw ICMP socket must be opened before the drop as ISC does
+ *   (icmp_startup before the setuid): a squatter on the first address is still found as nobody.
+ * The same is measured on ISC dhcpd 4.4.3 with the same flags and umask, as the reference.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -36,6 +40,15 @@ const CONF =
   'ddns-update-style none;\nauthoritative;\nping-check false;\ndefault-lease-time 600;\n' +
   'subnet 10.244.0.0 netmask 255.255.255.0 {\n  range 10.244.0.50 10.244.0.90;\n}\n';
 
+/** ping-check on (ISC's default), and a squatter answers ping on the first address of the range. */
+const PING_CONF =
+  'ddns-update-style none;\nauthoritative;\nping-check true;\ndefault-lease-time 600;\n' +
+  'subnet 10.244.0.0 netmask 255.255.255.0 {\n  range 10.244.0.100 10.244.0.101;\n}\n';
+const SQUATTED = '10.244.0.100';
+
+/** Runs argv with umask 000 (exec keeps the PID: `ip netns exec` → sh → the server). */
+const umask000 = (argv: readonly string[]): [string, string[]] => ['sh', ['-c', 'umask 000; exec "$@"', 'sh', ...argv]];
+
 let topo: Topology;
 let lan: LanInfo;
 
@@ -45,6 +58,8 @@ before(async () => {
   lan = await topo.lan('lan', [
     { name: 'srv', address: '10.244.0.1/24' },
     { name: 'cli', mac: '52:54:00:f4:00:01' },
+    { name: 'cli2', mac: '52:54:00:f4:00:02' },
+    { name: 'squat', address: `${SQUATTED}/24` },
   ]);
 });
 
@@ -79,14 +94,18 @@ let iscStatus: ReturnType<typeof procStatus>;
 
 test('reference: ISC dhcpd 4.4.3 with -user nobody -group nogroup', { skip: skip ?? (!existsSync(ISC_DHCPD) ? 'ISC dhcpd not installed' : undefined), timeout: 150_000 }, async (t) => {
   const f = await serverFiles(await stateDir(), CONF);
-  const p = topo.spawn(lan.host('srv').ns, ISC_DHCPD, [...dhcpdArgs(f, ['eth0'], ['-user', 'nobody', '-group', 'nogroup'])]);
+  const [cmd, args] = umask000([ISC_DHCPD, ...dhcpdArgs(f, ['eth0'], ['-user', 'nobody', '-group', 'nogroup'])]);
+  const p = topo.spawn(lan.host('srv').ns, cmd, args);
   await p.waitFor('Server starting service.', { timeoutMs: 60_000 });
   await delay(300);
   iscStatus = procStatus(p.pid);
   const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 8, timeoutS: 2 }), { check: false, timeoutMs: 40_000 });
   await p.stop('SIGTERM', 10_000);
   iscFiles = show(filesIn(f.dir));
-  t.diagnostic(`ISC: Uid ${iscStatus?.uid.join(' ')} Gid ${iscStatus?.gid.join(' ')} Groups ${iscStatus?.groups.join(' ')} CapEff ${iscStatus?.capEff}; files: ${iscFiles}; client: ${/lease of \S+ obtained/.exec(r.stdout + r.stderr)?.[0] ?? 'no lease'}`);
+  t.diagnostic(
+    `ISC (umask 000): Uid ${iscStatus?.uid.join(' ')} Gid ${iscStatus?.gid.join(' ')} Groups ${iscStatus?.groups.join(' ')} CapEff ${iscStatus?.capEff} CapPrm ${iscStatus?.capPrm} ` +
+      `CapInh ${iscStatus?.capInh} CapBnd ${iscStatus?.capBnd} CapAmb ${iscStatus?.capAmb} NoNewPrivs ${iscStatus?.noNewPrivs}; files: ${iscFiles}; client: ${/lease of \S+ obtained/.exec(r.stdout + r.stderr)?.[0] ?? 'no lease'}`,
+  );
   assert.ok(iscStatus);
   assert.deepEqual(iscStatus.uid, [NOBODY, NOBODY, NOBODY, NOBODY]);
 });
@@ -103,7 +122,7 @@ function describe_dhcpd_ts(): void {
 
   test('dhcpd-ts with -user nobody -group nogroup: serves, then runs as nobody:nogroup with no capabilities', { skip, timeout: 180_000 }, async (t) => {
     f = await serverFiles(await stateDir(), CONF);
-    const p = await startServer(topo, lan.host('srv').ns, f, ['eth0'], { extra: ['-user', 'nobody', '-group', 'nogroup'], timeoutMs: 60_000 });
+    const p = await startServer(topo, lan.host('srv').ns, f, ['eth0'], { extra: ['-user', 'nobody', '-group', 'nogroup'], wrap: umask000, timeoutMs: 60_000 });
     // The ids are changed before "Server starting service." is printed; the pause only lets it settle.
     await delay(300);
     status = procStatus(p.pid);
@@ -128,6 +147,10 @@ function describe_dhcpd_ts(): void {
         groups: status?.groups.join(' ') ?? '',
         capEff: status?.capEff ?? '',
         capPrm: status?.capPrm ?? '',
+        capInh: status?.capInh ?? '',
+        capAmb: status?.capAmb ?? '',
+        capBnd: status?.capBnd ?? '',
+        iscCapBnd: iscStatus?.capBnd ?? '',
         files: show(files),
         iscFiles: iscFiles ?? '',
         iscCapEff: iscStatus?.capEff ?? '',
@@ -140,9 +163,16 @@ function describe_dhcpd_ts(): void {
     assert.deepEqual(status.groups, [NOGROUP], 'supplementary groups');
     assert.equal(BigInt(`0x${status.capEff}`), 0n, `CapEff ${status.capEff}`);
     assert.equal(BigInt(`0x${status.capPrm}`), 0n, `CapPrm ${status.capPrm}`);
+    // Nothing to pass on to a program it runs (`execute`, on commit/expiry statements) either.
+    assert.equal(BigInt(`0x${status.capInh}`), 0n, `CapInh ${status.capInh}`);
+    assert.equal(BigInt(`0x${status.capAmb}`), 0n, `CapAmb ${status.capAmb}`);
+    // The bounding set only limits what an exec'd set-uid/file-capability program could gain; ISC leaves it
+    // as it found it, and so does dhcpd-ts: the same set as ISC's when both ran.
+    if (iscStatus) assert.equal(status.capBnd, iscStatus.capBnd, 'CapBnd as ISC');
   });
 
-  test('no lease, database or pid file is writable by group or others', { skip }, () => {
+  test('started with umask 000, no lease, database, pid or socket file is writable by group or others', { skip }, () => {
+    assert.ok(Object.keys(files).length >= 3, `files: ${show(files)}`);
     for (const [name, s] of Object.entries(files)) assert.equal(s.mode & 0o022, 0, `${name} mode ${s.mode.toString(8)}`);
   });
 
@@ -166,3 +196,19 @@ function describe_dhcpd_ts(): void {
     assert.doesNotMatch(output, /EACCES|permission denied/i);
   });
 }
+
+test('after dropping privileges ping-check still works (raw ICMP socket opened before the drop, as ISC)', { skip, timeout: 120_000 }, async (t) => {
+  const f = await serverFiles(await stateDir(), PING_CONF);
+  const p = await startServer(topo, lan.host('srv').ns, f, ['eth0'], { extra: ['-user', 'nobody', '-group', 'nogroup'], timeoutMs: 60_000 });
+  try {
+    const r = await lan.host('cli2').exec('udhcpc', udhcpcArgs('eth0', { tries: 6, timeoutS: 3 }), { check: false, timeoutMs: 60_000 });
+    const leased = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1];
+    t.diagnostic(`client: ${leased ?? 'no lease'}; server: ${p.output.split('\n').filter((l) => /Abandon|ping|ICMP|EPERM|DHCPOFFER/i.test(l)).join(' | ')}`);
+    assert.equal(procStatus(p.pid)?.uid[1], NOBODY, 'the server runs as nobody');
+    assert.match(p.output, new RegExp(`Abandoning IP address ${SQUATTED.replace(/\./g, '\\.')}: pinged before offer`), 'the squatter answered the ping');
+    assert.notEqual(leased, SQUATTED, 'the squatted address is not leased');
+    assert.equal(leased, '10.244.0.101');
+  } finally {
+    await p.stop('SIGTERM', 10_000);
+  }
+});

@@ -98,6 +98,12 @@ export interface ProcStatus {
   /** Effective / permitted capability sets as hex strings. */
   capEff: string;
   capPrm: string;
+  /** Inheritable, bounding and ambient capability sets as hex strings. */
+  capInh: string;
+  capBnd: string;
+  capAmb: string;
+  /** The no_new_privs flag ("0" or "1"). */
+  noNewPrivs: string;
 }
 
 /** Reads /proc/PID/status (undefined when the process is gone). */
@@ -119,6 +125,10 @@ export function procStatus(pid: number): ProcStatus | undefined {
     groups: nums('Groups'),
     capEff: field('CapEff'),
     capPrm: field('CapPrm'),
+    capInh: field('CapInh'),
+    capBnd: field('CapBnd'),
+    capAmb: field('CapAmb'),
+    noNewPrivs: field('NoNewPrivs'),
   };
 }
 
