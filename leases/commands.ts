@@ -274,9 +274,11 @@ export interface ServerStoreOptions {
   /** Told about the first-start import (ISC-style info line) and about lease-file rewrite failures. */
   log?: (line: string) => void;
   /**
-   * Keep `leaseFile` current as an ISC-format view of the database (default true): changes appended within
-   * `debounceMs` of each commit, rewritten whole in the background when needed (a file we did not write,
-   * a crash, appends outnumbering records, hourly), pending records written when the store is closed.
+   * Keep `leaseFile` current as an ISC-format view of the database (default true): within about
+   * `debounceMs` of each commit a copy of the file with the changed records appended is renamed into place
+   * (leases/lease-file-mirror.ts), compacted (rewritten whole) in the background when needed (a file we
+   * did not write, a crash, a deletion, repeated records outnumbering records, hourly), and pending records
+   * written when the store is closed.
    */
   mirror?: boolean | LeaseFileMirrorOptions;
   /** Delay before a rewrite owed at start begins (ms, default 2000: after the server's own start-up). */
@@ -293,8 +295,9 @@ export interface ServerStoreOptions {
  * server was stopped, as ISC users do) is read back: imported over the database's leases, the last record
  * of an address winning, and logged; a file that cannot be parsed stops the start with ISC's `FILE line N:`
  * message and leaves the database as it was. A file still as we wrote it is not read (start-up does not
- * depend on the number of leases) and the mirror goes on appending to it; a file we know nothing about is
- * rewritten from the database in the background.
+ * depend on the number of leases) and the mirror goes on flushing changes onto it (a copy with the
+ * records appended, renamed into place); a file we know nothing about is rewritten from the database in
+ * the background.
  */
 export function openServerLeaseStore(opts: ServerStoreOptions): {
   store: SqliteLeaseStore;
@@ -354,10 +357,12 @@ export function openServerLeaseStore(opts: ServerStoreOptions): {
   let mirror: LeaseFileMirror | null = null;
   if (opts.mirror !== false) {
     const mo: LeaseFileMirrorOptions = typeof opts.mirror === 'object' ? { ...opts.mirror } : {};
+    mo.fsync ??= !(opts.dontUseFsync ?? facts?.dontUseFsync ?? false);
     mo.format ??= { dbTimeFormat: facts?.dbTimeFormat ?? 'default', leaseIdFormat: facts?.leaseIdFormat ?? 'octal' };
     mo.onError ??= (e) => opts.log?.(`Can't write lease file ${opts.leaseFile}: ${e instanceof Error ? e.message : String(e)}`);
     // After an import the file is written anew in ISC's layout (as ISC rewrites it at start), in the
-    // background; a file still as we wrote it at a clean shutdown is only appended to.
+    // background; a file still as we wrote it at a clean shutdown only gets records appended (to a copy
+    // renamed into place).
     mirror = new LeaseFileMirror(store, opts.leaseFile, mo, { known, clean });
     const m = mirror;
     store.onClose(() => m.close());

@@ -2,28 +2,40 @@
  * Keeps `-lf FILE` current as an ISC-format view of the lease database while the server runs, so that
  * dhcpd-pools, scripts that parse dhcpd.leases and `dhcpd -T` keep working against it.
  *
- * It works the way ISC maintains dhcpd.leases (server/db.c): every committed change is appended as records
- * (a reader takes the last record for an address, as ISC's own reader does), and the file is rewritten
- * whole when the appended records outnumber the records of the last rewrite (or after `rewriteEveryMs`,
- * ISC's hourly LEASE_REWRITE_PERIOD). Appends are batched: they reach the file within `debounceMs`
- * (default 1 s) of the commit.
+ * Every write of the file is a temporary file renamed into place: a reader opens the old file or the new
+ * one, never a half-written one, and the file always parses.
+ *
+ * - Flush (within about `debounceMs` of a commit, default 1 s): the current file is copied to
+ *   `FILE.<pid>.flush.tmp` in the kernel (copy_file_range, or a reflink where the filesystem has them; no
+ *   JavaScript per record), the records changed since the last flush are appended to the copy, which is
+ *   fsynced and renamed over FILE. ISC's own format allows repeated records for one address and its reader
+ *   (and dhcpd-pools) takes the last one, which is also how ISC itself appends to dhcpd.leases (server/db.c).
+ *   Flushes never overlap, a flush starts at most every `debounceMs`, and after a slow flush (a large file)
+ *   the mirror waits at least as long as that flush took before the next: the copying stays below half of
+ *   the time whatever the file's size.
+ * - Compaction: when the repeated records outnumber the records of the last whole write (or after
+ *   `rewriteEveryMs`, ISC's hourly LEASE_REWRITE_PERIOD, or after a deletion, which no appended record can
+ *   say), the file is written whole from the database to `FILE.<pid>.tmp`, in slices of ~`sliceMs` between
+ *   event-loop turns (a 1,000,000-lease file takes tens of seconds and must not stop the server answering).
+ *   Flushes go on meanwhile; the records committed since the compaction began are appended to its file
+ *   before that is renamed into place.
  *
  * Unlike ISC, the file is not rewritten at every start: the database records the file's size, mtime and
- * hash as we last wrote it (leases/lease-file-fingerprint.ts), and a file that is still as we wrote it
- * only gets appended to. When it must be rewritten (first start, a file we do not know), the rewrite runs
- * in slices of ~20 ms between event-loop turns, to a temporary file renamed into place, so a 1,000,000-lease
- * file (~290 MB) neither delays start-up nor stops the server answering; changes committed meanwhile are
- * appended after the rename. At close, pending records are appended (a whole rewrite only when one is
- * owed, e.g. a deletion, or a rewrite that was cut short).
+ * hash as we last wrote it (leases/lease-file-fingerprint.ts), and a file that is still as we wrote it is
+ * only appended to. Before each rename the size (and hash) of the coming file is noted as `pending`, so a
+ * crash between the rename and the final note is not taken for an administrator's edit at the next start.
+ * At close, what is pending is flushed at once (a whole rewrite only when one is owed, e.g. a deletion, or
+ * completing a compaction under way).
  *
  * The database stays the source of truth while running: the file is never read back then (an edit made
  * while the server is stopped is read at the next start, by leases/commands.ts openServerLeaseStore).
  *
  * @module
  */
-import { appendFileSync, closeSync, fsync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants as fsConstants, copyFileSync, fsync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { copyFile, open as openAsync, unlink } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type { CommitInfo, LeaseStore } from './lease-store.js';
 import {
   formatFailoverStateRecord,
@@ -37,29 +49,37 @@ import {
 import { readFingerprint, statFile, writeFingerprint, type FingerprintStore, type LeaseFileFingerprint } from './lease-file-fingerprint.js';
 
 export interface LeaseFileMirrorOptions {
-  /** Longest delay between a commit and its records reaching the file (ms). Default 1000. */
+  /**
+   * Shortest interval between the starts of two flushes (ms), and so about the longest delay between a
+   * commit and its records reaching the file, plus the flush itself. Default 1000.
+   */
   debounceMs?: number;
-  /** Rewrite the whole file at least this often while changes are being appended (ms). Default 1 h. */
+  /** Rewrite the whole file at least this often while changes are flowing (ms). Default 1 h. */
   rewriteEveryMs?: number;
-  /** Longest run of a background rewrite before it yields to the event loop (ms). Default 20. */
+  /** Longest run of a compaction before it yields to the event loop (ms). Default 20. */
   sliceMs?: number;
+  /**
+   * fsync each new file (and its directory) before/after renaming it into place. Default true; false with
+   * `dont-use-fsync` (the file is a view: the database is the durable copy either way).
+   */
+  fsync?: boolean;
   format?: LeaseFileFormatOptions;
-  /** Called when writing fails (the server logs it; the next change retries with a whole rewrite). */
+  /** Called when writing fails (the server logs it; the next change retries, with a whole rewrite). */
   onError?: (e: unknown) => void;
 }
 
 /** What the mirror starts from (openServerLeaseStore checks the file against the database first). */
 export interface LeaseFileMirrorStart {
   /**
-   * The file is as the database's fingerprint says we wrote it: append to it, no rewrite. Otherwise the
-   * first flush rewrites it.
+   * The file is as the database's fingerprint says we wrote it: flushes append to (a copy of) it, no
+   * rewrite. Otherwise the first write is a whole rewrite.
    */
   known: boolean;
-  /** The known file holds everything in the database (clean shutdown); otherwise the first flush rewrites it. */
+  /** The known file holds everything in the database (clean shutdown); otherwise it is rewritten soon. */
   clean?: boolean;
 }
 
-interface BackgroundRewrite {
+interface Compaction {
   fd: number;
   tmp: string;
   parts: Iterator<string>;
@@ -68,33 +88,58 @@ interface BackgroundRewrite {
   records: number;
   buf: Buffer;
   used: number;
-  /** An fsync of `fd` is in flight (the descriptor must not be closed under it). */
+  /** An fsync of `fd` is in flight (the descriptor must not be closed under it; its callback closes it). */
   syncing: boolean;
+  /** Every record is written and fsynced: waiting for the records committed meanwhile and the rename. */
+  ready: boolean;
+}
+
+interface InflightFlush {
+  /** The records this flush appends (put back in front of the pending ones if close abandons it). */
+  batch: string[];
+  records: number;
+  tmp: string;
 }
 
 /** Mirrors a {@link LeaseStore} into an ISC dhcpd.leases file. */
 export class LeaseFileMirror {
   private timer: NodeJS.Timeout | null = null;
+  private startTimer: NodeJS.Timeout | null = null;
+  /** Records committed and not yet taken by a flush. */
   private pending: string[] = [];
   private pendingRecords = 0;
+  /** Records committed since the running compaction began (appended to its file before its rename). */
+  private sinceCompaction: string[] | null = null;
+  private sinceCompactionRecords = 0;
   private needRewrite = false;
   private readonly unsubscribe: () => void;
   private closed = false;
   private recordsAtRewrite = 0;
   private appendedSinceRewrite = 0;
   private lastRewrite = Date.now();
-  /** The file is as we wrote it (appends allowed). */
+  /** The file is as we wrote it (flushes may copy and append to it). */
   private known = false;
-  /** Running SHA-256 of the file's bytes, when known (after a rewrite or import in this process). */
+  /** Running SHA-256 of the file's bytes, when known (after a whole write in this process). */
   private hash: Hash | null = null;
-  private size = 0;
-  private background: BackgroundRewrite | null = null;
+  private compaction: Compaction | null = null;
+  /** The flush under way (copy, append, fsync, rename: one at a time). */
+  private inflight: InflightFlush | null = null;
+  /** Bumped by close: an asynchronous flush still running then drops its work. */
+  private generation = 0;
+  private lastFlushStart = -Infinity;
+  private lastFlushEnd = -Infinity;
+  private lastFlushMs = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly fingerprints: FingerprintStore | null;
-  /** Whole-file rewrites done (for tests and the status log). */
+  private readonly doFsync: boolean;
+  /** Whole-file writes done (compactions and synchronous rewrites; for tests and the status log). */
   writes = 0;
-  /** Append batches written. */
+  /** Flushes done (records appended to a copy of the file, renamed into place). */
   appends = 0;
+  /** Duration of the last flush (ms): copy, append, fsync, rename. */
+  get lastFlushDurationMs(): number {
+    return this.lastFlushMs;
+  }
 
   constructor(
     private readonly store: LeaseStore,
@@ -102,6 +147,7 @@ export class LeaseFileMirror {
     private readonly options: LeaseFileMirrorOptions = {},
     start: LeaseFileMirrorStart = { known: false },
   ) {
+    this.doFsync = options.fsync !== false;
     const fs = store as Partial<FingerprintStore>;
     this.fingerprints = typeof fs.getMetaValue === 'function' && typeof fs.setMetaValue === 'function' ? (fs as FingerprintStore) : null;
     if (this.fingerprints) {
@@ -109,7 +155,6 @@ export class LeaseFileMirror {
       const st = statFile(path);
       if (start.known && fp !== null && st !== null) {
         this.known = true;
-        this.size = st.size;
         this.recordsAtRewrite = fp.records;
         this.appendedSinceRewrite = fp.appended;
         this.needRewrite = start.clean !== true;
@@ -129,18 +174,20 @@ export class LeaseFileMirror {
     this.unsubscribe = store.onCommit((info) => this.changed(info));
   }
 
-  /** True while a background rewrite is in progress. */
+  /** True while a compaction (whole rewrite in the background) is in progress. */
   get rewriting(): boolean {
-    return this.background !== null;
+    return this.compaction !== null;
   }
 
-  /** Resolves when no background rewrite is in progress or scheduled by {@link start}. */
+  /** Resolves when no compaction or flush is in progress and none is scheduled by {@link start}. */
   idle(): Promise<void> {
-    if (this.background === null && this.startTimer === null) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private startTimer: NodeJS.Timeout | null = null;
+  private isIdle(): boolean {
+    return this.compaction === null && this.startTimer === null && this.inflight === null;
+  }
 
   /**
    * Writes what is owed at start (a rewrite of a file we do not know, or after a crash) `delayMs` from now:
@@ -165,42 +212,59 @@ export class LeaseFileMirror {
       this.needRewrite = true;
     } else {
       const f = this.options.format;
-      for (const h of info.hosts) this.pending.push(formatHostRecord(h));
-      for (const s of info.failoverStates) this.pending.push(formatFailoverStateRecord(s, f));
-      for (const l of info.leases) this.pending.push(formatLease(l, f));
-      this.pendingRecords += info.hosts.length + info.failoverStates.length + info.leases.length;
+      const records: string[] = [];
+      for (const h of info.hosts) records.push(formatHostRecord(h));
+      for (const s of info.failoverStates) records.push(formatFailoverStateRecord(s, f));
+      for (const l of info.leases) records.push(formatLease(l, f));
+      for (const r of records) this.pending.push(r);
+      this.pendingRecords += records.length;
+      if (this.sinceCompaction !== null) {
+        // Committed after the compaction began: its rows may already be behind the compaction's cursor.
+        for (const r of records) this.sinceCompaction.push(r);
+        this.sinceCompactionRecords += records.length;
+      }
     }
     this.schedule();
   }
 
+  /** Arms the flush timer, paced: one flush start per `debounceMs`, and a rest as long as the last flush. */
   private schedule(): void {
     if (this.timer || this.closed) return;
+    const now = Date.now();
+    const wait = Math.max(0, this.lastFlushStart + (this.options.debounceMs ?? 1000) - now, this.lastFlushEnd + this.lastFlushMs - now);
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush();
-    }, this.options.debounceMs ?? 1000);
+    }, wait);
     this.timer.unref();
   }
 
   /**
-   * Writes what is pending now: appends, or a whole rewrite when one is due (in the background), or with
+   * Writes what is pending now: a flush, and a compaction when one is due (in the background), or with
    * `force` a whole rewrite at once (synchronous).
    */
   flush(force = false): void {
     if (this.closed) return;
     if (force) {
-      this.cancelBackground();
+      this.abandonFlush();
+      this.cancelCompaction();
       this.rewriteNow();
       return;
     }
-    if (this.background !== null) return; // its end appends what came meanwhile
-    const rewriteDue =
+    if (this.inflight !== null) return; // its end comes back here
+    if (this.compaction?.ready) this.finishCompaction();
+    if (this.compaction === null && this.rewriteDue()) this.startCompaction();
+    // Until a file we know is in place, there is nothing to append to: the compaction covers the records.
+    if (this.known && this.pending.length > 0 && this.inflight === null) void this.flushAsync();
+  }
+
+  private rewriteDue(): boolean {
+    return (
       this.needRewrite ||
       !this.known ||
       this.appendedSinceRewrite + this.pendingRecords > Math.max(1000, this.recordsAtRewrite) ||
-      (this.pendingRecords > 0 && Date.now() - this.lastRewrite > (this.options.rewriteEveryMs ?? 3_600_000));
-    if (rewriteDue) this.startBackground();
-    else if (this.pending.length > 0) this.appendPending();
+      (this.pendingRecords > 0 && Date.now() - this.lastRewrite > (this.options.rewriteEveryMs ?? 3_600_000))
+    );
   }
 
   private fail(e: unknown): void {
@@ -213,7 +277,7 @@ export class LeaseFileMirror {
     writeFingerprint(this.fingerprints, { path: resolvePath(this.path), ...fp, clean });
   }
 
-  /** The fingerprint as it stands, with a pending write of `size`/`sha256` noted (before the write). */
+  /** The fingerprint as it stands, with a coming write of `size`/`sha256` noted (before the rename). */
   private notePending(size: number, sha256: string | null): void {
     const st = statFile(this.path);
     const current = this.fingerprints ? readFingerprint(this.fingerprints) : null;
@@ -230,7 +294,6 @@ export class LeaseFileMirror {
   private noteWritten(sha256?: string): void {
     const st = statFile(this.path);
     if (st === null) return;
-    this.size = st.size;
     this.recordFingerprint({
       size: st.size,
       mtimeNs: st.mtimeNs,
@@ -241,20 +304,139 @@ export class LeaseFileMirror {
     });
   }
 
-  private appendPending(): void {
-    const data = Buffer.from(this.pending.join(''), 'latin1');
+  /** Takes the pending records for a flush. */
+  private take(): { batch: string[]; records: number; data: Buffer } {
+    const batch = this.pending;
     const records = this.pendingRecords;
+    this.pending = [];
+    this.pendingRecords = 0;
+    return { batch, records, data: Buffer.from(batch.join(''), 'latin1') };
+  }
+
+  /**
+   * One flush, off the event loop: copy the file (in the kernel), append the pending records, fsync,
+   * rename over the file, note it in the database.
+   */
+  private async flushAsync(): Promise<void> {
+    const generation = this.generation;
+    const { batch, records, data } = this.take();
+    const tmp = `${this.path}.${process.pid}.flush.tmp`;
+    const f: InflightFlush = { batch, records, tmp };
+    this.inflight = f;
+    const started = Date.now();
+    this.lastFlushStart = started;
+    const abandoned = (): boolean => generation !== this.generation || this.inflight !== f;
+    let renamed = false;
+    try {
+      try {
+        // COPYFILE_FICLONE: a reflink where the filesystem has them (btrfs, XFS), else copy_file_range.
+        await copyFile(this.path, tmp, fsConstants.COPYFILE_FICLONE);
+      } catch (e) {
+        if (abandoned()) return;
+        const code = (e as NodeJS.ErrnoException).code;
+        this.inflight = null;
+        if (code === 'EACCES' || code === 'EPERM') {
+          // Running as -user in a directory it cannot create files in (ISC's usual /var/lib/dhcp): the
+          // lease file itself was chowned to us at start (as ISC does), so append to it in place, as ISC.
+          this.appendInPlace(data, records);
+        } else if (code === 'ENOENT' && statFile(this.path) === null) {
+          // The file was removed under us: written whole again (the database has every record).
+          this.known = false;
+          this.needRewrite = true;
+        } else {
+          this.fail(e);
+        }
+        return;
+      }
+      const fh = await openAsync(tmp, 'a');
+      try {
+        await fh.write(data);
+        if (this.doFsync) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      if (abandoned()) return;
+      const size = statSync(tmp).size;
+      const next = this.hash ? this.hash.copy().update(data) : null;
+      this.notePending(size, next ? next.copy().digest('hex') : null);
+      renameSync(tmp, this.path);
+      renamed = true;
+      this.inflight = null; // the batch is in the file now: close need not write it again
+      this.hash = next;
+      this.appendedSinceRewrite += records;
+      this.appends++;
+      if (this.doFsync) await fsyncDirectory(this.path);
+      if (generation !== this.generation) return; // closed meanwhile: close noted the file as it left it
+      this.noteWritten();
+    } catch (e) {
+      if (abandoned() && !renamed) return;
+      this.hash = null;
+      this.fail(e);
+    } finally {
+      if (!renamed) unlink(tmp).catch(() => undefined);
+      if (generation === this.generation) {
+        if (this.inflight === f) this.inflight = null;
+        this.lastFlushEnd = Date.now();
+        this.lastFlushMs = this.lastFlushEnd - started;
+        if (this.compaction?.ready) this.finishCompaction();
+        if (this.pending.length > 0 || (this.needRewrite && this.compaction === null)) this.schedule();
+        this.settle();
+      }
+    }
+  }
+
+  /** The -user fallback: the records appended to the file itself (not atomic, as ISC's own appends). */
+  private appendInPlace(data: Buffer, records: number): void {
     try {
       const next = this.hash ? this.hash.copy().update(data) : null;
-      this.notePending(this.size + data.length, next ? next.copy().digest('hex') : null);
+      const st = statFile(this.path);
+      this.notePending((st?.size ?? 0) + data.length, next ? next.copy().digest('hex') : null);
       appendFileSync(this.path, data);
       this.hash = next;
-      this.pending = [];
-      this.pendingRecords = 0;
       this.appendedSinceRewrite += records;
       this.appends++;
       this.noteWritten();
     } catch (e) {
+      this.hash = null;
+      this.fail(e);
+    }
+  }
+
+  /** The synchronous flush of close: the same steps as {@link flushAsync}, blocking. */
+  private flushNow(): void {
+    const { records, data } = this.take();
+    const tmp = `${this.path}.${process.pid}.close.tmp`;
+    try {
+      copyFileSync(this.path, tmp, fsConstants.COPYFILE_FICLONE);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') this.appendInPlace(data, records);
+      else this.fail(e);
+      return;
+    }
+    try {
+      const fd = openSync(tmp, 'a');
+      try {
+        let off = 0;
+        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+        if (this.doFsync) fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      const next = this.hash ? this.hash.copy().update(data) : null;
+      this.notePending(statSync(tmp).size, next ? next.copy().digest('hex') : null);
+      renameSync(tmp, this.path);
+      this.hash = next;
+      this.appendedSinceRewrite += records;
+      this.appends++;
+      if (this.doFsync) fsyncDirectorySync(this.path);
+      this.noteWritten();
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // renamed or never created
+      }
       this.hash = null;
       this.fail(e);
     }
@@ -272,14 +454,13 @@ export class LeaseFileMirror {
       try {
         r = writeLeaseFile(this.path, storeContents(this.store), this.options.format, false, note);
       } catch (e) {
-        // Running as -user in a directory it cannot create files in (ISC's usual /var/lib/dhcp): the lease
-        // file itself was chowned to us at start (as ISC does), so overwrite it in place.
+        // Running as -user in a directory it cannot create files in: overwrite the (chowned) file in place.
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'EACCES' && code !== 'EPERM') throw e;
         r = writeLeaseFile(this.path, storeContents(this.store), this.options.format, true, note);
       }
-      // The fingerprint gets the hash of what was written; its running state is not kept here, so appends
-      // after a synchronous rewrite leave the hash unknown (size and mtime still tell) until the next rewrite.
+      // The fingerprint gets the hash of what was written; its running state is not kept here, so flushes
+      // after a synchronous rewrite leave the hash unknown (size and mtime still tell) until the next one.
       this.hash = null;
       this.rewritten(r.records, r.sha256);
     } catch (e) {
@@ -296,7 +477,7 @@ export class LeaseFileMirror {
     this.noteWritten(sha256);
   }
 
-  private startBackground(): void {
+  private startCompaction(): void {
     const tmp = `${this.path}.${process.pid}.tmp`;
     let fd: number;
     try {
@@ -307,11 +488,15 @@ export class LeaseFileMirror {
       else this.fail(e);
       return;
     }
-    // From here every change is in the rewrite or, if it comes during it, appended after it.
-    this.pending = [];
-    this.pendingRecords = 0;
     this.needRewrite = false;
-    this.background = {
+    if (!this.known) {
+      // Nothing to append to until this is in place, and everything pending is in the database already.
+      this.pending = [];
+      this.pendingRecords = 0;
+    }
+    this.sinceCompaction = [];
+    this.sinceCompactionRecords = 0;
+    this.compaction = {
       fd,
       tmp,
       parts: leaseFileParts(storeContents(this.store), this.options.format)[Symbol.iterator](),
@@ -321,146 +506,169 @@ export class LeaseFileMirror {
       buf: Buffer.allocUnsafe(1 << 20),
       used: 0,
       syncing: false,
+      ready: false,
     };
     setImmediate(() => this.step());
   }
 
-  private step(): void {
-    const b = this.background;
-    if (b === null) return;
-    const until = Date.now() + (this.options.sliceMs ?? 20);
-    try {
-      const flushBuf = (): void => {
-        let off = 0;
-        while (off < b.used) off += writeSync(b.fd, b.buf, off, b.used - off);
-        b.hash.update(b.buf.subarray(0, b.used));
-        b.bytes += b.used;
-        b.used = 0;
-      };
-      for (let n = 0; ; n++) {
-        if ((n & 255) === 255 && Date.now() >= until) {
-          setImmediate(() => this.step());
-          return;
-        }
-        const next = b.parts.next();
-        if (next.done) break;
-        const part = next.value;
-        b.records++;
-        if (b.used + part.length > b.buf.length) {
-          flushBuf();
-          if (part.length > b.buf.length) b.buf = Buffer.allocUnsafe(part.length);
-        }
-        b.used += b.buf.write(part, b.used, 'latin1');
+  /** Writes the compaction's records until `until` (ms timestamp); true when all are written. */
+  private writeParts(c: Compaction, until: number): boolean {
+    const flushBuf = (): void => {
+      let off = 0;
+      while (off < c.used) off += writeSync(c.fd, c.buf, off, c.used - off);
+      c.hash.update(c.buf.subarray(0, c.used));
+      c.bytes += c.used;
+      c.used = 0;
+    };
+    for (let n = 0; ; n++) {
+      if ((n & 255) === 255 && Date.now() >= until) {
+        flushBuf();
+        return false;
       }
-      flushBuf();
+      const next = c.parts.next();
+      if (next.done) break;
+      const part = next.value;
+      c.records++;
+      if (c.used + part.length > c.buf.length) {
+        flushBuf();
+        if (part.length > c.buf.length) c.buf = Buffer.allocUnsafe(part.length);
+      }
+      c.used += c.buf.write(part, c.used, 'latin1');
+    }
+    flushBuf();
+    return true;
+  }
+
+  private step(): void {
+    const c = this.compaction;
+    if (c === null || c.syncing || c.ready) return;
+    try {
+      if (!this.writeParts(c, Date.now() + (this.options.sliceMs ?? 20))) {
+        setImmediate(() => this.step());
+        return;
+      }
     } catch (e) {
-      this.cancelBackground();
+      this.cancelCompaction();
       this.fail(e);
       return;
     }
-    // fsync of a ~290 MB file can take a while: off the event loop, then rename into place.
-    b.syncing = true;
-    fsync(b.fd, (err) => {
-      if (this.background !== b) {
+    // fsync of a ~290 MB file can take a while: off the event loop, then the rename (finishCompaction).
+    const done = (err: Error | null): void => {
+      if (this.compaction !== c) {
         // Cancelled or finished by close meanwhile: the descriptor is closed here, not under the fsync.
         try {
-          if (b.fd >= 0) closeSync(b.fd);
+          if (c.fd >= 0) closeSync(c.fd);
         } catch {
           // already closed
         }
+        c.fd = -1;
         return;
       }
-      b.syncing = false;
-      try {
-        if (err) throw err;
-        closeSync(b.fd);
-        b.fd = -1;
-        const sha256 = b.hash.copy().digest('hex');
-        this.notePending(b.bytes, sha256);
-        renameSync(b.tmp, this.path);
-        this.background = null;
-        this.hash = b.hash;
-        this.rewritten(b.records);
-      } catch (e) {
-        this.cancelBackground();
-        this.fail(e);
+      c.syncing = false;
+      if (err) {
+        this.cancelCompaction();
+        this.fail(err);
+        return;
       }
-      this.settle();
-      // Changes committed during the rewrite: appended now (or rewritten again if one was a deletion).
-      if (this.pending.length > 0 || this.needRewrite) this.schedule();
-    });
-  }
-
-  /** Completes a background rewrite at once (close): the rest of the records, fsync, rename. */
-  private finishBackground(): void {
-    const b = this.background;
-    if (b === null) return;
-    try {
-      if (!b.syncing) {
-        const flushBuf = (): void => {
-          let off = 0;
-          while (off < b.used) off += writeSync(b.fd, b.buf, off, b.used - off);
-          b.hash.update(b.buf.subarray(0, b.used));
-          b.bytes += b.used;
-          b.used = 0;
-        };
-        for (let next = b.parts.next(); !next.done; next = b.parts.next()) {
-          const part = next.value;
-          b.records++;
-          if (b.used + part.length > b.buf.length) {
-            flushBuf();
-            if (part.length > b.buf.length) b.buf = Buffer.allocUnsafe(part.length);
-          }
-          b.used += b.buf.write(part, b.used, 'latin1');
-        }
-        flushBuf();
-      }
-      fsyncSync(b.fd);
-      if (!b.syncing) {
-        closeSync(b.fd);
-        b.fd = -1;
-      } // else the pending fsync's callback closes it (this.background is no longer b by then)
-      this.notePending(b.bytes, b.hash.copy().digest('hex'));
-      renameSync(b.tmp, this.path);
-      this.background = null;
-      this.hash = b.hash;
-      this.rewritten(b.records);
-      this.settle();
-    } catch (e) {
-      this.cancelBackground();
-      this.fail(e);
+      c.ready = true;
+      // A flush under way renames first; its end finishes the compaction.
+      if (this.inflight === null) this.finishCompaction();
+    };
+    if (this.doFsync) {
+      c.syncing = true;
+      fsync(c.fd, done);
+    } else {
+      setImmediate(() => done(null));
     }
   }
 
-  private cancelBackground(): void {
-    const b = this.background;
-    if (b === null) return;
-    this.background = null;
-    // What the rewrite was to cover is not in the file: a whole rewrite is owed.
+  /**
+   * The end of a compaction (synchronous; never while a flush is under way): the records committed since it
+   * began are appended (the last record of an address wins), then fsync and rename. At close, the records
+   * not yet written are written first.
+   */
+  private finishCompaction(): void {
+    const c = this.compaction;
+    if (c === null) return;
+    try {
+      if (!c.ready && !c.syncing) this.writeParts(c, Infinity);
+      const tail = Buffer.from((this.sinceCompaction ?? []).join(''), 'latin1');
+      c.records += this.sinceCompactionRecords;
+      this.sinceCompaction = null;
+      this.sinceCompactionRecords = 0;
+      // Every pending record is either older than the compaction (in its rows) or in the tail.
+      this.pending = [];
+      this.pendingRecords = 0;
+      let off = 0;
+      while (off < tail.length) off += writeSync(c.fd, tail, off, tail.length - off);
+      c.hash.update(tail);
+      c.bytes += tail.length;
+      if (this.doFsync || c.syncing) fsyncSync(c.fd);
+      if (!c.syncing) {
+        closeSync(c.fd);
+        c.fd = -1;
+      } // else the pending fsync's callback closes it (this.compaction is no longer c by then)
+      this.notePending(c.bytes, c.hash.copy().digest('hex'));
+      renameSync(c.tmp, this.path);
+      this.compaction = null;
+      this.hash = c.hash;
+      if (this.doFsync) fsyncDirectory(this.path, true);
+      this.rewritten(c.records);
+    } catch (e) {
+      this.cancelCompaction();
+      this.fail(e);
+    }
+    this.settle();
+    // Changes committed meanwhile (or a deletion during the compaction): written next.
+    if (!this.closed && (this.pending.length > 0 || this.needRewrite)) this.schedule();
+  }
+
+  private cancelCompaction(): void {
+    const c = this.compaction;
+    if (c === null) return;
+    this.compaction = null;
+    this.sinceCompaction = null;
+    this.sinceCompactionRecords = 0;
+    // What the compaction was to cover is not in the file: a whole rewrite is owed.
     this.needRewrite = true;
     try {
-      if (b.fd >= 0 && !b.syncing) closeSync(b.fd);
+      if (c.fd >= 0 && !c.syncing) closeSync(c.fd);
     } catch {
       // already closed
     }
     try {
-      unlinkSync(b.tmp);
+      unlinkSync(c.tmp);
     } catch {
       // renamed or never created
     }
     this.settle();
   }
 
+  /** Close or force: a flush under way is dropped, its records go back in front of the pending ones. */
+  private abandonFlush(): void {
+    const f = this.inflight;
+    this.generation++;
+    if (f === null) return;
+    this.inflight = null;
+    this.pending = [...f.batch, ...this.pending];
+    this.pendingRecords += f.records;
+    try {
+      unlinkSync(f.tmp); // its copy may still be running: it then writes into an unlinked file
+    } catch {
+      // not created yet
+    }
+  }
+
   private settle(): void {
-    if (this.background !== null || this.startTimer !== null) return;
+    if (!this.isIdle()) return;
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();
   }
 
   /**
-   * Shutdown: pending records appended (a whole rewrite if one is owed), then unsubscribe. Call before
-   * closing the store.
+   * Shutdown: pending records flushed (a whole rewrite if one is owed; a compaction under way completed),
+   * then unsubscribe. Synchronous. Call before closing the store.
    */
   close(): void {
     if (this.closed) return;
@@ -468,10 +676,11 @@ export class LeaseFileMirror {
     this.timer = null;
     if (this.startTimer) clearTimeout(this.startTimer);
     this.startTimer = null;
-    this.finishBackground(); // a rewrite under way is completed (synchronously) rather than started over
+    this.abandonFlush();
+    this.finishCompaction(); // a compaction under way is completed (synchronously) rather than started over
     if (this.needRewrite || !this.known) this.rewriteNow();
-    else if (this.pending.length > 0) this.appendPending();
-    if (this.needRewrite) this.rewriteNow(); // the append failed
+    else if (this.pending.length > 0) this.flushNow();
+    if (this.needRewrite) this.rewriteNow(); // the flush failed
     // The file now holds everything: the next start need not rewrite it.
     if (!this.needRewrite && this.fingerprints) {
       try {
@@ -482,7 +691,37 @@ export class LeaseFileMirror {
       }
     }
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.unsubscribe();
     this.settle();
+  }
+}
+
+/**
+ * fsync of the directory holding `path`, so that a rename into it survives a power loss (without it, the
+ * old file could come back after the database noted the new one). Errors are ignored: some filesystems
+ * refuse fsync on a directory, and the file's own data is already synced.
+ */
+function fsyncDirectory(path: string, sync: true): void;
+function fsyncDirectory(path: string): Promise<void>;
+function fsyncDirectory(path: string, sync?: true): Promise<void> | void {
+  if (sync) return fsyncDirectorySync(path);
+  return openAsync(dirname(path), 'r').then(
+    (fh) => fh.sync().catch(() => undefined).finally(() => fh.close()),
+    () => undefined,
+  );
+}
+
+function fsyncDirectorySync(path: string): void {
+  try {
+    const fd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // see fsyncDirectory
   }
 }
