@@ -1,14 +1,14 @@
 /**
  * The swap an administrator makes: /usr/sbin/dhcpd becomes a symlink to dhcpd-ts, and Debian's own,
- * unchanged /etc/init.d/isc-dhcp-server (which systemd also runs, through systemd-sysv-generator: the
- * package ships no native unit) starts, reports and stops it.
+ * unchanged /etc/init.d/isc-dhcp-server starts, reports and stops it. (systemd runs the same script through
+ * the unit systemd-sysv-generator makes of it, as the package ships no native unit: cli-systemd.test.ts.)
  *
  * Everything happens in a network namespace and a private mount namespace this test creates: there,
  * /usr/sbin is a tmpfs of symlinks to the real programs except `dhcpd`, and /etc/default/isc-dhcp-server,
  * /etc/dhcp, /var/lib/dhcp and /run are bind mounts of the test's temporary folder. The host's files are
  * never touched.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,26 +163,5 @@ describe("Debian's isc-dhcp-server init script with /usr/sbin/dhcpd -> dhcpd-ts"
     assert.match(out, /^status2=3$/m);
     assert.equal(processAlive(pid), false, 'stop waits for the exit (--retry TERM/10)');
   });
-
-  const GENERATOR = '/lib/systemd/system-generators/systemd-sysv-generator';
-  test("the unit systemd generates for isc-dhcp-server: its ExecStart/ExecStop start and stop dhcpd-ts", { skip: startSkip || (existsSync(GENERATOR) ? false : 'systemd-sysv-generator not installed') }, async () => {
-    // The package ships no native unit: systemd wraps the init script. Generate that unit (into our folder).
-    const gen = join(dir, 'gen');
-    for (const d of ['n', 'e', 'l']) mkdirSync(join(gen, d), { recursive: true });
-    await run(GENERATOR, [join(gen, 'n'), join(gen, 'e'), join(gen, 'l')]);
-    const unit = readFileSync(join(gen, 'l', 'isc-dhcp-server.service'), 'utf8');
-    assert.match(unit, /^Type=forking$/m);
-    const start = /^ExecStart=(.*)$/m.exec(unit)?.[1];
-    const stop = /^ExecStop=(.*)$/m.exec(unit)?.[1];
-    assert.equal(start, `${INIT} start`);
-    assert.equal(stop, `${INIT} stop`);
-    const r = await inSwappedSystem(
-      [`${start}; echo "start=$?"`, 'cat /run/dhcpd.pid 2>/dev/null | sed "s/^/pidfile=/"', `${stop}; echo "stop=$?"`].join('\n'),
-    );
-    assert.match(r.stdout, /^start=0$/m, `${r.stdout}\n${r.stderr}`);
-    const pid = Number(/^pidfile=(\d+)$/m.exec(r.stdout)?.[1]);
-    assert.ok(pid > 0, r.stdout);
-    assert.match(r.stdout, /^stop=0$/m);
-    await waitUntil(() => (processAlive(pid) ? undefined : true), { timeoutMs: 10_000, what: 'the daemon to exit after ExecStop' });
-  });
+  // The unit systemd generates from this init script is run with systemd's semantics in cli-systemd.test.ts.
 });
