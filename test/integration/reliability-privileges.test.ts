@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTopology, delay, integrationSkipReason, ISC_DHCPD, udhcpcArgs, type LanInfo, type Topology } from '../support/netns.js';
+import { createTopology, delay, integrationSkipReason, ISC_DHCPD, startCapture, udhcpcArgs, type LanInfo, type Topology } from '../support/netns.js';
 import { HAVE_SERVER, procStatus, recordFigures, serverFiles, startServer, dhcpdArgs, type ServerFiles } from '../support/reliability-server.js';
 import { topologyPrefix } from '../support/reliability-server.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
@@ -119,6 +119,7 @@ function describe_dhcpd_ts(): void {
   let files: Record<string, { mode: number; uid: number; gid: number }> = {};
   let output = '';
   let lfWhileRunning = '';
+  let replies: string[] = [];
 
   test('dhcpd-ts with -user nobody -group nogroup: serves, then runs as nobody:nogroup with no capabilities', { skip, timeout: 180_000 }, async (t) => {
     f = await serverFiles(await stateDir(), CONF);
@@ -126,8 +127,12 @@ function describe_dhcpd_ts(): void {
     // The ids are changed before "Server starting service." is printed; the pause only lets it settle.
     await delay(300);
     status = procStatus(p.pid);
+    // udhcpc asks for unicast replies (no broadcast flag, no ciaddr): RFC 2131 §4.1 says to the yiaddr at the
+    // chaddr, which goes out through the packet socket opened before the drop (no CAP_NET_RAW needed after).
+    const cap = await startCapture(lan.host('cli').ns, 'eth0', 'udp and src port 67', { topology: topo });
     const r = await lan.host('cli').exec('udhcpc', udhcpcArgs('eth0', { tries: 8, timeoutS: 2 }), { check: false, timeoutMs: 40_000 });
     leased = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1];
+    replies = await cap.stop();
     files = filesIn(f.dir);
     // The -lf mirror appends within 1 s of a commit (debounce): wait for the record, bounded (a busy machine
     // can be late), then keep what the file holds while running.
@@ -169,6 +174,15 @@ function describe_dhcpd_ts(): void {
     // The bounding set only limits what an exec'd set-uid/file-capability program could gain; ISC leaves it
     // as it found it, and so does dhcpd-ts: the same set as ISC's when both ran.
     if (iscStatus) assert.equal(status.capBnd, iscStatus.capBnd, 'CapBnd as ISC');
+  });
+
+  test('as nobody with no capabilities, the server still sends link-layer unicast replies (its packet socket)', { skip }, () => {
+    assert.ok(leased, 'the client got a lease');
+    const acks = replies.filter((l) => /DHCP-Message[^:]*: ACK/.test(l));
+    assert.ok(acks.length >= 1, `no ACK captured at the client: ${replies.join('\n')}`);
+    // tcpdump -e: "SRC-MAC > DST-MAC, ethertype IPv4 …, SRC.67 > DST.68:"
+    const unicast = acks.filter((l) => l.includes('> 52:54:00:f4:00:01,') && l.includes(`> ${leased}.68:`));
+    assert.ok(unicast.length >= 1, `the ACK was not sent to ${leased} at 52:54:00:f4:00:01: ${acks.join('\n')}`);
   });
 
   test('started with umask 000, no lease, database, pid or socket file is writable by group or others', { skip }, () => {
