@@ -179,6 +179,11 @@ export class LeaseFileMirror {
     return this.compaction !== null;
   }
 
+  /** True while a flush (copy, append, fsync, rename) is under way. */
+  get flushing(): boolean {
+    return this.inflight !== null;
+  }
+
   /** Resolves when no compaction or flush is in progress and none is scheduled by {@link start}. */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
