@@ -22,9 +22,20 @@ import {
   type FailoverMessage,
 } from './messages.js';
 
+import type { FailoverRole } from './load-balance.js';
+
 /** The longest delay setTimeout honours (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-import type { FailoverRole } from './load-balance.js';
+
+/**
+ * listen(2) backlog of the failover listener. Node's default is 511: 1,000 connections opened at once (issue
+ * 8's hostile peer) overflowed the accept queue, the kernel dropped their SYNs or final ACKs
+ * (TcpExtListenOverflows), and each came back only on a SYN or SYN-ACK retransmission (1, 3, 7, 15, 31 s
+ * later when the process was busy). A client whose final ACK was dropped believes it is connected while the
+ * server never sees the connection: an idle one is then never ended by the link start-up timer. The kernel
+ * caps the value at net.core.somaxconn (4096 by default since Linux 5.4).
+ */
+export const FAILOVER_LISTEN_BACKLOG = 4096;
 
 /** Minimal logger (src/log/logger.ts `Logger` satisfies it). */
 export interface FailoverLog {
@@ -295,7 +306,7 @@ export class FailoverConnection {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: this.config.address, port: this.config.port, exclusive: true }, () => {
+      server.listen({ host: this.config.address, port: this.config.port, exclusive: true, backlog: FAILOVER_LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });

@@ -27,10 +27,12 @@ import { hbaFromSplit } from '../../src/failover/load-balance.js';
 import { decodeMessage, encodeFields } from '../../src/failover/codec.js';
 import { FTM, FTR } from '../../src/failover/messages.js';
 import type { FailoverLog } from '../../src/failover/connection.js';
-import { recordFigures, scaled } from '../support/reliability-server.js';
 import { readFixture } from '../failover/fixtures.js';
 import { connectMessage, hostile, mutate, pool, prng, type Outcome } from '../support/reliability-failover-hostile.js';
 import { freePort } from '../support/loopback.js';
+import { createTopology, integrationSkipReason } from '../support/netns.js';
+import { nodeArgs, recordFigures, scaled, supportScript, topologyPrefix } from '../support/reliability-server.js';
+import { FAILOVER_LISTEN_BACKLOG } from '../../src/failover/connection.js';
 
 const MESSAGES = scaled('RELIABILITY_FO_MESSAGES', 3000, 100_000);
 const SLOWLORIS = scaled('RELIABILITY_FO_SLOWLORIS', 50, 500);
@@ -96,11 +98,15 @@ test('failover listener under hostile input from the peer and a non-peer; the re
     const reasons = new Map<number, number>();
     for (const r of results) if (r.reason !== undefined) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
     t.diagnostic(`mutated: ${MESSAGES} (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}) → reject ${count('reject')} (${[...reasons].map(([k, n]) => `reason ${k}: ${n}`).join(', ')}), closed ${count('closed')}, accepted ${count('accepted')}, still open ${count('still-open')}`);
-    // Strictly every one should end (the todo test below); seen in 2 of 5 large runs: 118/100,000 and
-    // 127/20,000 connections whose ending came only after ~60 s (a stall of the event loop, cause not found).
-    stillOpen = count('still-open');
-    stillOpenSample = results.filter((x) => x.outcome === 'still-open').slice(0, 3).map((r) => `${r.kind} ${r.hex.slice(0, 120)}`);
-    assert.ok(count('still-open') <= Math.ceil(MESSAGES * 0.01), `${count('still-open')} hostile connections were not ended within the link start-up time`);
+    // Every one is ended within the start-up time (at most 128 connect at a time: far below the backlog).
+    // Only a process that itself froze for seconds (the server's timers and the clients' 5 s limits then
+    // fire in the same turn) may leave some: tolerated then, and said.
+    const frozenMs = lag.max / 1e6;
+    if (frozenMs < 2000) assert.equal(count('still-open'), 0, `hostile connections not ended within the link start-up time (event loop max delay ${frozenMs.toFixed(0)} ms)`);
+    else {
+      t.diagnostic(`the test process froze for ${frozenMs.toFixed(0)} ms: ${count('still-open')} connections outlived their 5 s limit`);
+      assert.ok(count('still-open') <= Math.ceil(MESSAGES * 0.01), `${count('still-open')} hostile connections were not ended within the link start-up time`);
+    }
 
     // 2. Slowloris: a valid CONNECT one byte every 100 ms; the start-up timer must end each.
     const slow = connectMessage(NAME, Math.floor(Date.now() / 1000));
@@ -177,13 +183,46 @@ test('failover listener under hostile input from the peer and a non-peer; the re
   }
 });
 
-let stillOpen: number | undefined;
-let stillOpenSample: string[] = [];
-
-test('every mutated-message connection is ended within the link start-up time (none left for the 5 s limit)', {
-  todo: 'INTERMITTENT: in 2 of 5 runs of 20,000-100,000 mutated messages, 0.1-0.6 % of connections ended only after ~60 s (event-loop stall in the process hosting src/failover; cause not yet found)',
-}, () => {
-  assert.equal(stillOpen, 0, `left open: ${stillOpen}; e.g. ${stillOpenSample.join(' | ')}`);
+// Issue 8's intermittent stall ("0.1-0.6 % of connections ended only after ~60 s"). Measured: the listener
+// used Node's default listen backlog, 511, so 1,000 connections opened at once overflowed its accept queue
+// (TcpExtListenOverflows 488 in one default run of the test above; it passed only because the 16 s limit
+// of that phase outlasts a SYN retransmission). The dropped ones came back on the client's SYN retransmits
+// (1, 3, 7, 15, 31, 63 s after the first when the process was slow to accept); a client whose final ACK was
+// dropped believes it is connected while the server never sees the connection, so an idle one is never
+// ended by the start-up timer (checked by hand: a listener that stalled its accepts 35 s left 10 of 20 idle
+// clients open for the whole 110 s they waited). Fixed with an explicit backlog (FAILOVER_LISTEN_BACKLOG).
+// Here, in a private namespace (for its own counters), the listener and 1,000 clients share one process, so
+// every connect is issued before the listener gets a turn to accept: with the old backlog this overflowed
+// every time (about 488 of 1,000).
+test('1,000 connections opened at once: none dropped by the listen queue, every one ended by the start-up timer', { skip: integrationSkipReason(), timeout: 120_000 }, async (t) => {
+  const topo = await createTopology(topologyPrefix('fofz'));
+  try {
+    const ns = await topo.namespace('h');
+    const somaxconn = Number((await topo.exec('h', 'cat', ['/proc/sys/net/core/somaxconn'])).stdout.trim());
+    if (somaxconn < AT_ONCE + 24) {
+      t.skip(`net.core.somaxconn is ${somaxconn} in a new namespace (kernel before 5.4): the kernel caps the backlog there`);
+      return;
+    }
+    const p = topo.spawn(ns, process.execPath, [
+      ...nodeArgs(supportScript('reliability-fo-sender')),
+      JSON.stringify({ host: '127.0.0.2', port: 8647, from: '127.0.0.1', name: NAME, seed: 1, limitMs: 3000, count: 0, slowloris: 0, atOnce: AT_ONCE, listen: { linkStartupMs: STARTUP_MS } }),
+    ]);
+    const exit = await p.exited;
+    assert.equal(exit.code, 0, `sender: ${p.stderr}`);
+    const r = JSON.parse(p.stdout.trim().split('\n').pop()!) as Record<string, Record<string, number>>;
+    const { atOnce, listen } = r as { atOnce: Record<string, number>; listen: Record<string, number> };
+    t.diagnostic(`${AT_ONCE} at once in a namespace: ${JSON.stringify(atOnce)}; listener ${JSON.stringify(listen)}`);
+    assert.equal(listen.backlog, Math.min(FAILOVER_LISTEN_BACKLOG, somaxconn), 'the listener\'s backlog (ss Send-Q)');
+    assert.equal(listen.listenOverflows, 0, 'no connection was dropped by a full accept queue (TcpExtListenOverflows)');
+    assert.equal(listen.listenDrops, 0, 'TcpExtListenDrops');
+    assert.equal(atOnce['still-open'], 0, 'every connection was ended');
+    assert.equal(atOnce.closed, AT_ONCE);
+    // Ended by the 1 s start-up timer; the slack is for a busy machine (a SYN retransmission alone adds 1 s,
+    // so this does not decide the test: the counters above do).
+    assert.ok(atOnce.maxMs! < STARTUP_MS + 5000, `longest ${atOnce.maxMs} ms`);
+  } finally {
+    await topo.destroy();
+  }
 });
 
 // Found by the fuzz above (node's TimeoutOverflowWarning): the CONTACT interval was receive-timer / 3 s with

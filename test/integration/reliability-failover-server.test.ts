@@ -57,9 +57,20 @@ test('the running server\'s failover listener survives hostile peers, refuses no
     assert.equal(exit.code, 0, `sender: ${p.stderr}`);
     return JSON.parse(p.stdout.trim().split('\n').pop()!) as Record<string, Record<string, number>>;
   };
+  // The server's namespace's listen-queue counters (TcpExt in /proc/net/netstat, read inside it).
+  const listenOverflows = async (): Promise<number> => {
+    const lines = (await topo.exec('srv', 'cat', ['/proc/net/netstat'])).stdout.split('\n');
+    const i = lines.findIndex((l) => l.startsWith('TcpExt:'));
+    const k = lines[i]!.split(/\s+/).indexOf('ListenOverflows');
+    return Number(lines[i + 1]!.split(/\s+/)[k]);
+  };
+  const overflowsBefore = await listenOverflows();
   const fromOther = await send('other', { valid: 20 });
   const hostileRun = await send('peer', { count: MESSAGES, slowloris: SLOWLORIS, atOnce: 1000 });
-  t.diagnostic(`non-peer: ${JSON.stringify(fromOther.valid)}; peer: ${JSON.stringify(hostileRun)}`);
+  const overflows = (await listenOverflows()) - overflowsBefore;
+  t.diagnostic(`non-peer: ${JSON.stringify(fromOther.valid)}; peer: ${JSON.stringify(hostileRun)}; server's ListenOverflows: ${overflows}`);
+  // 1,000 at once fit the failover listener's backlog (FAILOVER_LISTEN_BACKLOG; Node's default 511 did not).
+  assert.equal(overflows, 0, 'no connection dropped by a full accept queue on the server');
   assert.equal(server.hasExited, false, `server exited:\n${server.output.slice(-3000)}`);
   assert.equal(fromOther.valid!.closed, 20, 'every non-peer connection is closed without a CONNECTACK');
   // 'At once': ≤ 51 ms measured; the bound leaves room for a busy CI machine.
@@ -83,6 +94,7 @@ test('the running server\'s failover listener survives hostile peers, refuses no
       slowlorisLongestMs: hostileRun.slowloris!.maxMs ?? 0,
       atOnce: 1000,
       atOnceLongestMs: hostileRun.atOnce!.maxMs ?? 0,
+      listenOverflows: overflows,
       nonPeerRefused: fromOther.valid!.closed ?? 0,
       crashes: server.hasExited ? 1 : 0,
       peakRssMiB: Number((rss / 1024).toFixed(1)),

@@ -26,9 +26,11 @@ export type Outcome = 'reject' | 'closed' | 'accepted' | 'still-open';
  * Opens a connection from `from`, writes `chunks` (with `gapMs` between them), and waits up to `limitMs`
  * for the server to end it. Accepted links (a CONNECTACK without reject) are closed by us.
  */
-export function hostile(host: string, port: number, from: string, chunks: readonly Buffer[], limitMs: number, gapMs = 0): Promise<{ outcome: Outcome; reason?: number; ms: number }> {
+export function hostile(host: string, port: number, from: string, chunks: readonly Buffer[], limitMs: number, gapMs = 0): Promise<{ outcome: Outcome; reason?: number; ms: number; connectMs?: number }> {
   return new Promise((resolve) => {
     const began = Date.now();
+    // Time to the TCP connect: 1 s or more means a SYN was dropped and retransmitted (full listen queue).
+    let connectMs: number | undefined;
     const sock = net.connect({ host, port, localAddress: from });
     let buf = Buffer.alloc(0);
     let reason: number | undefined;
@@ -39,7 +41,7 @@ export function hostile(host: string, port: number, from: string, chunks: readon
       settled = true;
       clearTimeout(timer);
       sock.destroy();
-      resolve({ outcome, ...(reason !== undefined ? { reason } : {}), ms: Date.now() - began });
+      resolve({ outcome, ...(reason !== undefined ? { reason } : {}), ms: Date.now() - began, ...(connectMs !== undefined ? { connectMs } : {}) });
     };
     const timer = setTimeout(() => finish('still-open'), limitMs);
     sock.on('error', () => undefined);
@@ -58,6 +60,7 @@ export function hostile(host: string, port: number, from: string, chunks: readon
     });
     sock.on('close', () => finish(reason !== undefined ? 'reject' : 'closed'));
     sock.once('connect', () => {
+      connectMs = Date.now() - began;
       void (async () => {
         for (const c of chunks) {
           if (settled || sock.destroyed) return;
