@@ -81,9 +81,10 @@ export interface FailoverRequestContext {
 export interface FailoverPolicy {
   /**
    * Whether this server answers the request at all (ISC: peer not responding / startup state → no;
-   * load balancing for DISCOVER → the hash decides). Returns a reason for the debug log when it is no.
+   * load balancing for DISCOVER → the hash decides). Returns a reason for the debug log when it is no;
+   * `nak` when ISC answers a REQUEST with a DHCPNAK instead of silence (a lease in the reset state).
    */
-  mayAnswer(ctx: FailoverRequestContext): { answer: true } | { answer: false; reason: string };
+  mayAnswer(ctx: FailoverRequestContext): { answer: true } | { answer: false; reason: string; nak?: boolean };
   /**
    * Whether a lease in `free`/`backup`/`expired`/`released` state is ours to allocate
    * (ISC `lease_mine_to_reallocate`).
