@@ -280,9 +280,10 @@ export class FailoverPeer {
 
   /**
    * ISC: whether to answer a client at all (§5.1 service state, §7.3 load balancing for DISCOVER, and
-   * "lease owned by peer" for a REQUEST of a free lease of the partner). `reason` is the ISC log suffix.
+   * "lease owned by peer" for a REQUEST of a free lease of the partner, "lease in transition state" and
+   * "lease reset by administrator"). `reason` is the ISC log suffix; `nak` asks for a DHCPNAK.
    */
-  mayAnswer(ctx: FailoverRequestContext): { answer: true } | { answer: false; reason: string } {
+  mayAnswer(ctx: FailoverRequestContext): { answer: true } | { answer: false; reason: string; nak?: boolean } {
     const svc = this.fsm.service();
     if (!svc.responding) return { answer: false, reason: `not responding (${svc.suffix})` };
     if (ctx.messageType === DHCPDISCOVER && svc.cooperating) {
@@ -296,9 +297,21 @@ export class FailoverPeer {
       }
     }
     if (ctx.messageType === DHCPREQUEST) {
+      // ISC 4.4 dhcprequest(), in this order (FAILOVER.md §6.2).
       const l = ctx.lease;
-      if ((l.bindingState === 'free' || l.bindingState === 'backup') && !this.mayAllocate(l, this.now())) {
+      const now = this.now();
+      if ((l.bindingState === 'free' || l.bindingState === 'backup') && !this.mayAllocate(l, now)) {
         return { answer: false, reason: 'lease owned by peer' };
+      }
+      // A released/expired lease whose change the partner has not acknowledged yet (the acked state,
+      // rewind binding state, is not active) can be renewed only if it may be rewound to our own free
+      // state: otherwise ISC ignores the REQUEST ("lease in transition state ...", debug).
+      if ((l.bindingState === 'released' || l.bindingState === 'expired') && l.rewindBindingState !== 'active' && !this.mayAllocate(l, now)) {
+        return { answer: false, reason: `lease in transition state ${l.bindingState}` };
+      }
+      // ISC NAKs a lease in the reset state (set by an administrator) unless it is ours to reallocate.
+      if (l.bindingState === 'reset' && !this.mayAllocate(l, now)) {
+        return { answer: false, reason: 'lease reset by administrator', nak: true };
       }
     }
     return { answer: true };
