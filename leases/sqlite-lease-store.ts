@@ -340,8 +340,12 @@ export class SqliteLeaseStore implements LeaseStore {
   private readonly writer: SqliteLeaseStoreWriter;
   private readonly txn: (fn: (w: SqliteLeaseStoreWriter) => void) => void;
 
+  /** The connection's normal `synchronous` setting (FULL, or NORMAL with dont-use-fsync). */
+  private readonly syncMode: 'FULL' | 'NORMAL';
+
   constructor(path: string, options: LeaseStoreOptions = {}) {
     this.path = path;
+    this.syncMode = options.dontUseFsync ? 'NORMAL' : 'FULL';
     const readOnly = options.readOnly === true;
     const create = options.create ?? !readOnly;
     if (!create && !existsSync(path)) throw new LeaseStoreError(path, 'lease database does not exist', 'io');
@@ -680,6 +684,33 @@ export class SqliteLeaseStore implements LeaseStore {
     this.write((w) => {
       for (const l of leases) w.putLease(l);
     });
+  }
+
+  /**
+   * {@link write} without waiting for the disk (the DHCP server's group commit, src/server/wal-sync.ts): the
+   * transaction commits with synchronous=NORMAL, so its WAL frames are written (visible to every reader of
+   * the database at once) but not fsync'd. The caller must fsync {@link walPath} (off the event loop) before
+   * anything relies on the data being durable, e.g. before an ACK is sent; SQLite's own fsync of a later
+   * FULL commit or checkpoint covers it too. Every other write stays synchronous as configured.
+   */
+  writeWithoutSync(fn: (w: SqliteLeaseStoreWriter) => void): void {
+    if (this.syncMode === 'NORMAL') return this.write(fn);
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.write(fn);
+    } finally {
+      this.db.pragma(`synchronous = ${this.syncMode}`);
+    }
+  }
+
+  /** Whether commits are fsync'd (false with dont-use-fsync): a caller of {@link writeWithoutSync} need not sync then. */
+  get fsyncsCommits(): boolean {
+    return this.syncMode === 'FULL';
+  }
+
+  /** The write-ahead log beside the database (`<path>-wal`, journal_mode=WAL); fsync it to make commits durable. */
+  get walPath(): string {
+    return `${this.path}-wal`;
   }
 
   onCommit(listener: CommitListener): () => void {
