@@ -272,6 +272,22 @@ export class DhcpEngine {
   committed(): void {
     const list = this.readyNotify;
     this.readyNotify = [];
+    this.notifyDurable(list);
+  }
+
+  /**
+   * For a server whose commits become durable after the next turn has begun (src/server/wal-sync.ts): the
+   * failover notices of the leases just taken by {@link takeCommits}, to hand to {@link notifyDurable} once
+   * they are on disk (a later turn's {@link takeCommits} would otherwise replace them).
+   */
+  takeDurableNotices(): Array<[string, Lease]> {
+    const list = this.readyNotify;
+    this.readyNotify = [];
+    return list;
+  }
+
+  /** Tells the failover engine about binding changes now on disk (it sends BNDUPD), as ISC after commit_leases. */
+  notifyDurable(list: ReadonlyArray<readonly [string, Lease]>): void {
     for (const [peer, lease] of list) {
       try {
         this.ports.failover.onBindingChange(peer, lease);

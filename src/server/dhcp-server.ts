@@ -23,7 +23,7 @@ import { DHCPNAK, DHCPOFFER, DhcpOption, ipv4FromString, ipv4ToString } from '..
 import type { Config } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import { createRateLimiter } from '../log/logger.js';
-import type { LeaseStore } from '../../leases/lease-store.js';
+import type { LeaseStore, LeaseStoreWriter } from '../../leases/lease-store.js';
 import type { Lease } from '../../leases/lease.js';
 import type { InboundDatagram, NetInterface, OutboundDatagram, Transport } from '../net/transport.js';
 import { DhcpEngine, type EngineInterface, type InboundRequest, type Outcome, type OutboundReply } from '../engine/dhcp-engine.js';
@@ -34,6 +34,8 @@ import { AddressIndex, interfaceSharedNetwork } from '../policy/network.js';
 import type { FailoverPeer, FailoverRuntime } from '../failover/engine.js';
 import type { TransitionContext, TransitionResult } from '../../leases/expiry.js';
 import { DEFAULT_SHEDDING, peekMessageType, RequestQueue, type SheddingOptions } from '../engine/load-shedding.js';
+import { preciseNow, tracerFromEnv, type TurnRecord } from './turn-trace.js';
+import { WalSync } from './wal-sync.js';
 
 /** How to start a server. Everything but `config` and `logger` has a real default. */
 export interface DhcpServerOptions {
@@ -90,6 +92,24 @@ export interface DhcpServerOptions {
    * arrival order with no shedding. Default {@link DEFAULT_SHEDDING}.
    */
   readonly shedding?: Partial<SheddingOptions> | false;
+  /**
+   * Make each turn's group commit durable off the event loop (default true when the store supports it:
+   * synchronous=NORMAL commit, then an fsync of the WAL on the thread pool before the turn's ACKs are sent;
+   * src/server/wal-sync.ts). false = the commit fsyncs on the event loop.
+   */
+  readonly deferredSync?: boolean;
+}
+
+/** A lease store that can commit without its own fsync (leases/sqlite-lease-store.ts). */
+interface DeferredSyncStore extends LeaseStore {
+  writeWithoutSync(fn: (w: LeaseStoreWriter) => void): void;
+  readonly walPath: string;
+  readonly fsyncsCommits: boolean;
+}
+
+function canDeferSync(s: LeaseStore): s is DeferredSyncStore {
+  const d = s as Partial<DeferredSyncStore>;
+  return typeof d.writeWithoutSync === 'function' && typeof d.walPath === 'string' && typeof d.fsyncsCommits === 'boolean';
 }
 
 /** Counters for tests and monitoring. */
@@ -107,6 +127,8 @@ export interface ServerStats {
   shed: number;
   /** Turns that had more requests waiting than their budget (overload: REQUESTs and newest went first). */
   backloggedTurns: number;
+  /** fsyncs of the lease database's WAL completed off the event loop (src/server/wal-sync.ts; 0 when not used). */
+  walSyncs: number;
 }
 
 /** A running server. */
@@ -208,6 +230,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     pings: 0,
     shed: 0,
     backloggedTurns: 0,
+    walSyncs: 0,
   };
   const shedding: SheddingOptions | undefined = options.shedding === false ? undefined : { ...DEFAULT_SHEDDING, ...options.shedding };
   const closers: Array<() => void | Promise<void>> = [];
@@ -222,6 +245,19 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     closers.push(() => opened.close());
   }
   const leaseStore = store;
+  // Group commits made durable off the event loop (src/server/wal-sync.ts) when the store can commit without
+  // its own fsync; else each turn's commit fsyncs on the loop.
+  let walSync: WalSync | undefined;
+  const deferredStore = options.deferredSync !== false && canDeferSync(leaseStore) && leaseStore.fsyncsCommits ? leaseStore : undefined;
+  if (deferredStore !== undefined) {
+    try {
+      const ws = new WalSync(deferredStore.walPath);
+      walSync = ws;
+      closers.push(() => ws.close());
+    } catch (e) {
+      logger.debug(`Lease commits fsync on the event loop: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 
   // Interfaces and transport.
   let transport = options.transport;
@@ -304,6 +340,9 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   let engine = makeEngine(options.config);
   (await import('../engine/on-statements.js')).primeOnStatementSources(options.config);
 
+  /** Per-packet timing trace (DHCPD_TS_TRACE=file; src/server/turn-trace.ts), written at stop. */
+  const tracer = tracerFromEnv();
+  if (tracer !== undefined) closers.push(() => tracer.flush());
   const decodeLimiter = createRateLimiter({ burst: 5, intervalMs: 1000 });
   const commitErrorLimiter = createRateLimiter({ burst: 5, intervalMs: 1000 });
   let servedByIndex = new Map<number, EngineInterface>();
@@ -410,12 +449,14 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       return;
     }
     stats.turns++;
+    const trace = tracer?.begin();
     const jobs = takeJobs();
     const outcomes: Outcome[] = [];
     for (const job of jobs) {
       try {
         if (job.kind === 'datagram') {
           stats.received++;
+          trace?.packets.push(job.receivedAt, job.messageType);
           handleDatagram(job.datagram, outcomes);
         } else outcomes.push(job.run());
       } catch (e) {
@@ -427,6 +468,10 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     // and NAKs bind nothing (ISC sends an OFFER without writing dhcpd.leases), so they go out first and do
     // not wait for the fsync.
     const writes = engine.takeCommits();
+    if (trace !== undefined) {
+      trace.decided = preciseNow();
+      trace.writes = writes.length;
+    }
     let early: OutboundReply[][] | undefined;
     if (writes.length > 0) {
       early = outcomes.map((o) => {
@@ -437,21 +482,59 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     }
     if (writes.length > 0) {
       try {
-        leaseStore.commit(writes);
-        stats.commits++;
-        engine.committed();
-        options.onCommitted?.(writes);
+        if (trace !== undefined) trace.commitStart = preciseNow();
+        if (walSync !== undefined) deferredStore!.writeWithoutSync((w) => {
+          for (const l of writes) w.putLease(l);
+        });
+        else leaseStore.commit(writes);
+        if (trace !== undefined) trace.commitEnd = preciseNow();
       } catch (e) {
-        stats.commitErrors++;
-        // Loud but bounded: a full disk fails every turn, and one line a turn would flood the log.
-        const rd = commitErrorLimiter.check('commit');
-        if (rd.allow) {
-          const more = rd.suppressed > 0 ? ` (${rd.suppressed} similar messages suppressed)` : '';
-          logger.error(`Lease database update failed, no replies sent for this turn: ${e instanceof Error ? e.message : String(e)}${more}`);
-        }
-        checkIdle();
+        commitFailed(e);
         return;
       }
+      if (walSync !== undefined) {
+        // Committed but not yet on disk: the fsync runs off the event loop (src/server/wal-sync.ts) while the
+        // next turns are decided; this turn's ACKs leave when it has completed.
+        const eng = engine;
+        const notices = eng.takeDurableNotices();
+        inFlight++;
+        walSync.afterDurable((err) => {
+          inFlight--;
+          stats.walSyncs = walSync!.syncs;
+          if (err !== null) {
+            commitFailed(err);
+            return;
+          }
+          stats.commits++;
+          eng.notifyDurable(notices);
+          options.onCommitted?.(writes);
+          finishTurn(outcomes, early, trace);
+        });
+        return;
+      }
+      stats.commits++;
+      engine.committed();
+      options.onCommitted?.(writes);
+    }
+    finishTurn(outcomes, early, trace);
+  };
+
+  const commitFailed = (e: unknown): void => {
+    stats.commitErrors++;
+    // Loud but bounded: a full disk fails every turn, and one line a turn would flood the log.
+    const rd = commitErrorLimiter.check('commit');
+    if (rd.allow) {
+      const more = rd.suppressed > 0 ? ` (${rd.suppressed} similar messages suppressed)` : '';
+      logger.error(`Lease database update failed, no replies sent for this turn: ${e instanceof Error ? e.message : String(e)}${more}`);
+    }
+    checkIdle();
+  };
+
+  /** Sends a turn's replies (those not sent before its commit) and starts its pings and lookups. */
+  const finishTurn = (outcomes: readonly Outcome[], early: OutboundReply[][] | undefined, trace: TurnRecord | undefined): void => {
+    if (stopped) {
+      checkIdle();
+      return;
     }
     for (const [i, o] of outcomes.entries()) {
       const sent = early?.[i];
@@ -459,6 +542,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       if (o.ping !== undefined) startPing(o.ping);
       if (o.hostnameLookup !== undefined) startHostnameLookup(o.hostnameLookup);
     }
+    if (trace !== undefined) trace.sent = preciseNow();
     checkIdle();
   };
 
