@@ -20,8 +20,22 @@
  * stop it, e2fsck, mount again, start it: every lease ACKed before the fault is still there, the renewing
  * client gets its own address back, new clients are served.
  *
- * Read-only database: started on a read-only mount, the server must refuse to serve (ISC: log_fatal "Can't
- * open lease database …") rather than hand out leases it cannot store.
+ * That case needs the restart: with ext4's journal aborted by the error, the kernel refuses `mount -o
+ * remount,rw` (measured on Linux 6.18: "mount point not mounted or bad option"), and e2fsck needs the
+ * filesystem unmounted, so no process can keep its files open through the repair.
+ *
+ * Read-only database while serving, recovered live: the database, its WAL and -lf are made immutable
+ * (`chattr +i`, ext4) under the running server; every write to them then fails with EPERM (SQLite: "disk
+ * I/O error", the transaction rolled back). The server must go silent and log it, then, once `chattr -i`
+ * makes them writable again, serve again in the same process without a restart or fsck: SQLite's
+ * connection stays usable (it was opened read-write; only the writes failed), nothing ACKed before is lost,
+ * nothing was ACKed meanwhile, the renewing client keeps its address, the database passes integrity_check
+ * and -lf catches up (dhcpd -T accepts it). A plain `mount -o remount,ro` cannot make the database
+ * read-only under a running server: Linux refuses it with EBUSY while a file on the mount is open for
+ * writing (SQLite keeps the database and WAL open read-write).
+ *
+ * Read-only database at start: started on a read-only mount, the server must refuse to serve (ISC: log_fatal
+ * "Can't open lease database …") rather than hand out leases it cannot store.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -443,6 +457,147 @@ test('filesystem forced read-only under the running server: silence, loud log, n
   assert.ok(clientAfter, `a new client is served after the restart:\n${p.output.slice(-2000)}`);
   await renewer.stop();
   await p.stop('SIGTERM', 5000);
+});
+
+/**
+ * Runs `chattr` on `files` (inside the server's mount namespace, through /proc/PID/root); returns its
+ * result (status, output).
+ */
+async function chattr(p: NsProcess, flag: '+i' | '-i', files: readonly string[]): Promise<{ code: number | null; out: string }> {
+  const r = await run('chattr', [flag, ...files.map((f) => inside(p, f))], { check: false, timeoutMs: 10_000 });
+  return { code: r.code, out: r.stdout + r.stderr };
+}
+
+test('read-only database while serving (chattr +i): silence, loud log, live recovery without a restart once writable again', { skip: skipRo ?? (!existsSync('/usr/bin/chattr') ? 'chattr (e2fsprogs) not installed' : undefined), timeout: 180_000 }, async (t) => {
+  const dir = await topo.tempDir();
+  const mnt = join(dir, 'mnt');
+  await mkdir(mnt);
+  await writeFile(join(dir, 'dhcpd.conf'), CONF);
+  const img = join(dir, 'leases.img');
+  const fh = await openFile(img, 'w');
+  await fh.truncate(32 * 1024 * 1024);
+  await fh.close();
+  await run('mkfs.ext4', ['-q', '-F', img], { timeoutMs: 60_000 });
+  const { p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf'));
+  const up = await p.waitFor(/Server starting service\./, { timeoutMs: 60_000 }).catch((e: unknown) => e as Error);
+  if (up instanceof Error && p.hasExited && !/loopdev=/.test(p.output)) {
+    t.skip(`cannot loop-mount an ext4 image here: ${p.output.trim().split('\n').slice(-2).join(' ')}`);
+    return;
+  }
+  if (up instanceof Error) throw up;
+  const locked = [files.db, `${files.db}-wal`, files.leases];
+  let unlocked = false;
+  try {
+    // Before: clients served and stored.
+    const capBefore = await startCapture(lan.host('prf').ns, 'eth0', 'udp and src port 67', { topology: topo });
+    await lan.host('prf').exec('perfdhcp', ['-4', '-l', 'eth0', '-R', '50', '-r', '50', '-n', '50', '-p', '4', '-b', 'mac=00:0c:7b:00:00:00'], { check: false, timeoutMs: 30_000 });
+    const ackedBefore = ackedLeases(await capBefore.stop());
+    const clientBefore = await udhcpc('52:54:00:f6:00:41');
+    assert.ok(clientBefore, 'udhcpc is served before the database is made read-only');
+    ackedBefore.set(clientBefore, '52:54:00:f6:00:41');
+    const renewer = await startRenewingClient(lan.host('ren'), await topo.tempDir());
+    try {
+      const renewerAddress = await renewer.bound(30_000);
+      assert.ok(ackedBefore.size >= 10, `clients were served before (${ackedBefore.size})`);
+
+      // The database, its WAL and -lf become immutable: every write to them fails with EPERM (SQLite:
+      // SQLITE_IOERR_WRITE "disk I/O error"), as for a database an administrator made read-only.
+      const lock = await chattr(p, '+i', locked);
+      assert.equal(lock.code, 0, `chattr +i: ${lock.out}`);
+      const logBefore = p.output.length;
+      const renewRo = renewer.mark();
+      const caps = await Promise.all(['prf', 'cli', 'ren'].map((h) => startCapture(lan.host(h).ns, 'eth0', 'udp and src port 67', { topology: topo })));
+      await lan.host('prf').exec('perfdhcp', ['-4', '-l', 'eth0', '-R', '200', '-r', '100', '-n', '200', '-p', '4', '-b', 'mac=00:0c:7c:00:00:00'], { check: false, timeoutMs: 30_000 });
+      const roClient = await udhcpc('52:54:00:f6:00:42');
+      await renewer.waitAfter(renewRo, /^DHCPREQUEST for \S+ on \S+ to (?!255\.255\.255\.255 )\S+ port 67/m, 30_000);
+      await delay(2000);
+      const renewWhileRo = renewer.span(renewRo);
+      const ackedWhileRo = new Map<string, string>();
+      for (const c of caps) for (const [ip, mac] of ackedLeases(await c.stop())) ackedWhileRo.set(ip, mac);
+      const roLog = p.output.slice(logBefore);
+      const errorLines = roLog.split('\n').filter((l) => DISK_ERROR.test(l));
+      const upWhileRo = !p.hasExited;
+
+      // Writable again: no restart, no fsck.
+      const unlock = await chattr(p, '-i', locked);
+      unlocked = unlock.code === 0;
+      assert.ok(unlocked, `chattr -i: ${unlock.out}`);
+      const recoveredAt = Date.now();
+      const renewBack = renewer.mark();
+      const clientAfter = await udhcpc('52:54:00:f6:00:43', 5);
+      const back = (await renewer.waitAfter(renewBack, /^DHCPACK of (\S+) from/m, 60_000))[1];
+      const recoveryMs = Date.now() - recoveredAt;
+      // -lf catches up too (its failed writes are retried with a whole rewrite), and dhcpd -T accepts it.
+      let lfHasAfter = false;
+      for (const end = Date.now() + 20_000; !lfHasAfter && Date.now() < end; await delay(200)) {
+        lfHasAfter = clientAfter !== undefined && (await readFile(inside(p, files.leases), 'latin1').catch(() => '')).includes(`lease ${clientAfter} {`);
+      }
+      const store = await readStoredLeases(p, files.db, dir);
+      let lost: string[];
+      let unstored: string[];
+      let integrity: unknown;
+      try {
+        lost = notStoredIn(store, ackedBefore);
+        unstored = notStoredIn(store, new Map([...ackedWhileRo, ...(clientAfter ? [[clientAfter, '52:54:00:f6:00:43'] as const] : [])]));
+      } finally {
+        store.close();
+      }
+      {
+        const copy = join(dir, `integrity-${Date.now()}.sqlite`);
+        for (const ext of ['', '-wal']) if (existsSync(inside(p, files.db + ext))) await copyFile(inside(p, files.db + ext), copy + ext);
+        const raw = openSqliteLeaseStore(copy, { readOnly: true, integrityCheck: 'full' });
+        integrity = 'ok';
+        raw.close();
+      }
+      let lfCheck = 'not run';
+      if (existsSync(ISC_DHCPD)) {
+        const lfCopy = join(dir, 'lf-after.leases');
+        await copyFile(inside(p, files.leases), lfCopy);
+        const r = await run(ISC_DHCPD, ['-4', '-T', '-lf', lfCopy, '-cf', join(dir, 'dhcpd.conf'), '-pf', join(dir, 'check.pid')], { check: false, timeoutMs: 20_000 });
+        lfCheck = r.code === 0 && !/ line \d+:|orrupt lease file/.test(r.stdout + r.stderr) ? 'ok' : `status ${r.code}: ${(r.stdout + r.stderr).slice(-300)}`;
+      }
+      t.diagnostic(
+        await recordFigures('disk-readonly-live-recovery', {
+          acksBefore: ackedBefore.size,
+          acksWhileReadOnly: ackedWhileRo.size,
+          udhcpcWhileReadOnly: roClient ?? 'none',
+          unicastRenewalsWhileReadOnly: renewWhileRo.unicastRequests,
+          renewalAcksWhileReadOnly: renewWhileRo.acks.length,
+          loudLogLines: errorLines.length,
+          serverUpWhileReadOnly: upWhileRo,
+          restarted: false,
+          recoveryMs,
+          leasesLost: lost.length,
+          ackedButNotStored: unstored.length,
+          renewerAfterRecovery: back === renewerAddress ? 'same address' : (back ?? 'none'),
+          clientAfterRecovery: clientAfter ?? 'none',
+          lfHasNewLease: lfHasAfter,
+          lfDhcpdT: lfCheck,
+        }),
+      );
+      t.diagnostic(`log while read-only: ${errorLines.slice(0, 3).join(' | ') || '(nothing about the disk)'}`);
+      assert.ok(upWhileRo, `the server stays up on a read-only database:\n${roLog.slice(-3000)}`);
+      assert.equal(ackedWhileRo.size, 0, `no ACK while the database is read-only (${[...ackedWhileRo].join(', ')})`);
+      assert.equal(roClient, undefined, 'udhcpc gets no lease while the database is read-only');
+      assert.ok(renewWhileRo.unicastRequests >= 1, 'the renewing client asked by unicast while the database was read-only');
+      assert.equal(renewWhileRo.acks.length, 0, `the unicast renewal is not ACKed while read-only: ${JSON.stringify(renewWhileRo)}`);
+      assert.ok(errorLines.length >= 1, `the server logs that it cannot store leases:\n${roLog.slice(-2000)}`);
+      assert.doesNotMatch(p.output, /internal error/, 'no uncaught exception');
+      assert.equal(p.hasExited, false, 'the same process serves after recovery (no restart)');
+      assert.deepEqual(lost, [], 'every lease ACKed before is still stored');
+      assert.deepEqual(unstored, [], 'every ACK (while read-only: none; after) is a stored lease');
+      assert.equal(integrity, 'ok');
+      assert.ok(clientAfter, `a new client is served once the database is writable again:\n${p.output.slice(-2000)}`);
+      assert.equal(back, renewerAddress, 'the renewing client keeps its address');
+      assert.ok(lfHasAfter, '-lf catches up with the database after recovery');
+      if (lfCheck !== 'not run') assert.equal(lfCheck, 'ok', 'dhcpd -T accepts -lf after recovery');
+    } finally {
+      await renewer.stop();
+    }
+  } finally {
+    if (!unlocked) await chattr(p, '-i', locked); // or the image's files stay immutable (rm -rf fails)
+    await p.stop('SIGTERM', 10_000);
+  }
 });
 
 test('read-only database: the server does not serve leases it cannot store', { skip, timeout: 90_000 }, async (t) => {
