@@ -545,7 +545,7 @@ test('read-only database while serving (chattr +i): silence, loud log, live reco
       {
         const copy = join(dir, `integrity-${Date.now()}.sqlite`);
         for (const ext of ['', '-wal']) if (existsSync(inside(p, files.db + ext))) await copyFile(inside(p, files.db + ext), copy + ext);
-        const raw = openSqliteLeaseStore(copy, { readOnly: true, integrityCheck: 'full' });
+        const raw = openSqliteLeaseStore(copy, { readOnly: true, integrityCheck: true });
         integrity = 'ok';
         raw.close();
       }
