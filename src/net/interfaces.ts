@@ -9,7 +9,7 @@
  * interface with an address inside a declared subnet). This module gives the mechanism:
  * {@link listInterfaces}, {@link resolveInterfaceNames}, {@link interfacesInSubnets}.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { formatIpv4, prefixMask, toUint32 } from './ipv4-address.js';
@@ -21,11 +21,22 @@ const IFF_BROADCAST = 0x2;
 const IFF_LOOPBACK = 0x8;
 const IFF_POINTOPOINT = 0x10;
 
+/**
+ * The /sys attributes read last, by interface: dhcpd's `-chroot` jail has no /sys (ISC lists interfaces
+ * with ioctls, which need no files), so dhcpd-ts lists them once before entering it (src/cli/chroot.ts)
+ * and, when /sys/class/net is gone, uses those attributes with today's addresses.
+ */
+const sysCache = new Map<string, Map<string, string>>();
+
 function readSys(name: string, attr: string): string | undefined {
   try {
-    return readFileSync(join(SYS_NET, name, attr), 'utf8').trim();
+    const value = readFileSync(join(SYS_NET, name, attr), 'utf8').trim();
+    let attrs = sysCache.get(name);
+    if (!attrs) sysCache.set(name, (attrs = new Map()));
+    attrs.set(attr, value);
+    return value;
   } catch {
-    return undefined;
+    return existsSync(SYS_NET) ? undefined : sysCache.get(name)?.get(attr);
   }
 }
 
@@ -49,7 +60,7 @@ export function listInterfaces(): NetInterface[] {
   try {
     names = readdirSync(SYS_NET);
   } catch {
-    names = [...addrs.keys()];
+    names = [...new Set([...sysCache.keys(), ...addrs.keys()])];
   }
   const out: NetInterface[] = [];
   for (const name of names) {
