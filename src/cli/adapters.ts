@@ -51,7 +51,7 @@ export interface CliServerOptions {
   /** `-q`: ISC's quiet_interface_discovery (no "Listening on"/"Sending on" lines). */
   quiet: boolean;
   logger: Logger;
-  /** Call once, as soon as every socket is bound: drops privileges (-user/-group/-chroot). */
+  /** Call once, as soon as every socket is bound: drops privileges (-user/-group). */
   afterBind: () => void;
   /** The operator control socket (`<pid file>.ctl`, src/server/control-socket.ts); absent = none. */
   controlSocket?: string;

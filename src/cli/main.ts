@@ -3,11 +3,12 @@
  *
  * Follows ISC dhcpd 4.4.3's main() (server/dhcpd.c) step by step: arguments, banner, user/group lookup,
  * config (errors in ISC's words), `-t`/`-T` exits, then serving (serve.ts); without `-f`/`-d` it
- * daemonizes first (see daemon.ts), writes the pid file once serving, drops privileges after the sockets
- * are bound, and handles SIGTERM/SIGINT (clean stop) and SIGHUP (checked reload, an improvement on ISC,
+ * daemonizes first (see daemon.ts), enters the `-chroot` jail after reading the config (chroot.ts), writes
+ * the pid file once serving, drops privileges after the sockets are bound, and handles SIGTERM/SIGINT (clean stop) and SIGHUP (checked reload, an improvement on ISC,
  * which needs a restart).
  */
 import { realpathSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveServerParameters } from '../config/parameters.js';
 import type { Config } from '../config/model.js';
@@ -193,12 +194,25 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
   logger.info(`Database file: ${s.leaseFile}`);
   logger.info(`PID file: ${s.pidFile}`);
 
+  let leaseTest: typeof import('./lease-test.js') | undefined;
+  if (args.chroot !== undefined) {
+    // Where Debian's ISC build chroots: after the config is read, before -t's exit, the pid file, the lease
+    // file and the sockets (which are then all paths inside the jail). See chroot.ts.
+    const { enterChrootAsIsc, preloadProgram } = await import('./chroot.js');
+    if (args.test === 'config+leases') leaseTest = await import('./lease-test.js');
+    else if (args.test === 'none') await preloadProgram();
+    // The config's own path is kept as given (a relative one against today's folder) for SIGHUP.
+    s.configFile = resolvePath(s.configFile);
+    const err = enterChrootAsIsc(args.chroot);
+    if (err) return failed(await fatal(logger, err));
+  }
+
   if (args.test === 'config') {
     await logger.close();
     return 0;
   }
   if (args.test === 'config+leases') {
-    const { testLeaseFile } = await import('./lease-test.js');
+    const { testLeaseFile } = leaseTest ?? (await import('./lease-test.js'));
     const r = testLeaseFile(s.leaseFile, config, logger);
     if (!r.ok) return fatal(logger, r.fatal);
     await logger.close();

@@ -1,10 +1,9 @@
 /**
- * dhcpd's `-user`, `-group` and `-chroot` (ISC's PARANOIA build, as Debian ships it). The user and group
+ * dhcpd's `-user` and `-group` (ISC's PARANOIA build, as Debian ships it; `-chroot` is chroot.ts). The user and group
  * are looked up at start (before the config is read) with ISC's messages; the switch happens after the
  * sockets are open, through {@link PrivilegeDrop.apply}, which the server calls once it has bound.
  */
 import { chownSync, existsSync, readFileSync } from 'node:fs';
-import { loadAddon } from '../native/index.js';
 
 export interface PrivilegeDrop {
   uid: number | undefined;
@@ -93,16 +92,6 @@ export function preparePrivilegeDrop(
     },
   };
   return { ok: true, drop };
-}
-
-/** `-chroot DIR` (needs root and the native addon); throws ISC's messages. */
-export function enterChroot(dir: string): void {
-  if ((process.geteuid?.() ?? 0) !== 0) throw new Error('you must be root to use chroot');
-  try {
-    loadAddon().chroot(dir);
-  } catch (e) {
-    throw new Error(`chroot("${dir}"): ${String((e as Error).message)}`);
-  }
 }
 
 /**

@@ -21,7 +21,7 @@ import type { ServerArgs } from './argv.js';
 import { notifyDaemonReady } from './daemon.js';
 import { fatalLines } from './isc-output.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
-import { chownForUser, enterChroot, type PrivilegeDrop } from './privileges.js';
+import { chownForUser, type PrivilegeDrop } from './privileges.js';
 import { controlSocketPath } from '../server/control-socket.js';
 import type { EffectiveSettings } from './main.js';
 
@@ -147,7 +147,6 @@ export async function serve(ctx: ServeContext): Promise<number> {
         // ISC chowns its lease file to -user/-group at start so that it can keep writing it; the same for
         // the -lf file and the database (with its WAL and shared-memory files), before the switch.
         if (priv.drop) chownForUser([resolvePath(s.leaseFile), resolvePath(s.dbFile), `${resolvePath(s.dbFile)}-wal`, `${resolvePath(s.dbFile)}-shm`], priv.drop, logger);
-        if (args.chroot !== undefined) enterChroot(args.chroot);
         priv.drop?.apply();
       },
     });
