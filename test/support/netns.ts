@@ -23,9 +23,15 @@
  * process still inside its namespaces, then deletes the namespaces. It is idempotent, and
  * {@link createTopology} first removes leftovers of a crashed earlier run with the same prefix. A synchronous
  * last-resort cleanup also runs on process exit for topologies that were never destroyed.
+ *
+ * Test files run side by side (`make test`), and several people or a soak may run tests on one machine: every
+ * namespace made here records its creator (PID and start time, in {@link OWNER_DIR}), and leftover cleanup
+ * never touches a namespace whose creator still runs; {@link createTopology} refuses, with a clear error, a
+ * prefix that a running process is using.
  */
 import { execFile, execFileSync, spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -313,9 +319,54 @@ export async function namespacePids(ns: string): Promise<number[]> {
     .filter((p) => p !== process.pid);
 }
 
+/** Where each namespace made here records its creator: one file per namespace, `<pid> <start time>`. */
+export const OWNER_DIR = '/run/dhcpd-ts-test-netns';
+
+/** Start time of process `pid` in clock ticks since boot (/proc/PID/stat field 22), or undefined if gone. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function recordOwner(ns: string): void {
+  try {
+    mkdirSync(OWNER_DIR, { recursive: true });
+    writeFileSync(join(OWNER_DIR, ns), `${process.pid} ${processStartTime(process.pid) ?? '?'}\n`);
+  } catch {
+    /* best effort: without the record the namespace is only treated as a leftover sooner */
+  }
+}
+
+function forgetOwner(ns: string): void {
+  rmSync(join(OWNER_DIR, ns), { force: true });
+}
+
+/**
+ * The PID of another, still running process that created namespace `ns` through this module, or undefined
+ * (no record, the creator has exited, or it is this process).
+ */
+export function liveOwner(ns: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(OWNER_DIR, ns), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pid, start] = text.trim().split(' ');
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0 || n === process.pid) return undefined;
+  return start !== undefined && processStartTime(n) === start ? n : undefined;
+}
+
 /** Creates namespace `ns` with loopback up and IPv6 disabled (keeps captures free of IPv6 noise). */
 export async function createNamespace(ns: string, options: { ipv6?: boolean } = {}): Promise<void> {
   await run('ip', ['netns', 'add', ns]);
+  recordOwner(ns);
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   if (!options.ipv6) {
     await exec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], {
@@ -342,14 +393,23 @@ export async function deleteNamespace(ns: string): Promise<void> {
     await delay(attempt === 0 ? 300 : 100);
   }
   await run('ip', ['netns', 'delete', ns], { check: false });
+  forgetOwner(ns);
 }
 
-/** Deletes every namespace named `<prefix>-…` (leftovers of a crashed run). */
-export async function cleanupPrefix(prefix: string): Promise<void> {
+/**
+ * Deletes every namespace named `<prefix>-…` (leftovers of a crashed run), except those that another running
+ * process created (see {@link liveOwner}); returns the names left alone.
+ */
+export async function cleanupPrefix(prefix: string): Promise<string[]> {
   const all = await listNamespaces();
   const ours = all.filter((n) => n.startsWith(`${prefix}-`));
+  const busy: string[] = [];
   // Delete hosts before the switch; order does not matter to the kernel, but keeps logs readable.
-  for (const ns of ours) await deleteNamespace(ns);
+  for (const ns of ours) {
+    if (liveOwner(ns) !== undefined) busy.push(ns);
+    else await deleteNamespace(ns);
+  }
+  return busy;
 }
 
 function deleteNamespacesSync(names: readonly string[]): void {
@@ -366,6 +426,7 @@ function deleteNamespacesSync(names: readonly string[]): void {
         }
       }
       execFileSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
+      forgetOwner(ns);
     } catch {
       /* best effort */
     }
@@ -619,7 +680,13 @@ export class Topology {
  */
 export async function createTopology(prefix: string): Promise<Topology> {
   if (!PREFIX_RE.test(prefix)) throw new Error(`bad prefix ${JSON.stringify(prefix)}`);
-  await cleanupPrefix(prefix);
+  const busy = await cleanupPrefix(prefix);
+  if (busy.length > 0) {
+    throw new Error(
+      `namespaces ${busy.join(', ')} belong to running process ${liveOwner(busy[0]!)} (another run of this test?); ` +
+        'not touching them: run one at a time',
+    );
+  }
   const t = new Topology(prefix);
   liveTopologies.add(t);
   installExitHook();
