@@ -1,7 +1,8 @@
 /**
  * `make demo` (issue 6): bin/demo runs the seed scenario live in namespaces it makes and deletes; this runs it
  * and checks what it prints: both servers reach normal with ISC's lines, the primary logs the seed's four
- * DHCP lines, and the client's lease goes from MCLT (1800 s) to default-lease-time (3600 s).
+ * DHCP lines, the client's lease goes from MCLT (1800 s) to default-lease-time (3600 s), and a SIGTERM to the
+ * secondary ends it cleanly (status 0, pid file removed) with the primary told at once (communications-interrupted).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,11 @@ test('make demo: the seed scenario with a dhcpd-ts failover pair and dhclient', 
   assert.match(out, /pri: DHCPDISCOVER from 52:54:00:02:bf:f8 via eth0/);
   assert.ok(out.includes(`pri: DHCPREQUEST for ${address} (192.168.102.100) from 52:54:00:02:bf:f8`), out);
   assert.ok(out.includes(`DHCPACK on ${address} to 52:54:00:02:bf:f8`), out);
+  // SIGTERM to the secondary: a clean exit, and the primary is told at once (the link closes).
+  assert.match(out, /^ {2}secondary exited with status 0$/m, out);
+  assert.match(out, /^ {2}secondary pid file removed$/m, out);
+  assert.match(out, /sec: Received SIGTERM, shutting down\./, out);
+  assert.match(out, /pri: failover peer dhcp-failover: I move from normal to communications-interrupted/, out);
   const leaseTimes = [...out.matchAll(/option dhcp-lease-time (\d+);/g)].map((m) => Number(m[1]));
   assert.deepEqual(leaseTimes, [1800, 3600], out);
   // The demo leaves no namespace behind: none of its own (<prefix>-*, the prefix named in its first line) is
