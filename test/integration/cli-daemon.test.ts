@@ -2,7 +2,7 @@
  * The dhcpd-ts program as an administrator runs it, in a network namespace this test creates: daemon mode
  * (the command returns once serving, the pid file names the daemon), a second instance with the same pid
  * file is refused, SIGHUP with a broken config keeps the server running on the old one, SIGTERM stops it
- * and removes the pid file; and in the foreground (-d) the start-up and reload lines on stderr.
+ * and removes the pid file; and in the foreground (-d) the start-up and reload lines on stderr; SIGINT too.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,13 +147,14 @@ describe('dhcpd-ts as a daemon (namespace)', () => {
     assert.equal(existsSync(f.pid), false);
   });
 
-  test('--no-pid: no pid file is written', { skip: serverSkip }, async () => {
+  test('--no-pid: no pid file is written; SIGINT (Ctrl-C) stops it cleanly, exit 0', { skip: serverSkip }, async () => {
     const f = { ...files('np'), pid: join(dir, 'np.pid') };
     const p = spawn(NS, process.execPath, [...NODE_ARGS, '-d', '--no-pid', '-cf', f.conf, '-lf', f.leases, '-pf', f.pid, '-db', f.db, IF]);
     spawned.push(p);
     await waitUntil(() => (p.stderr.includes('Server starting service.') ? true : undefined), { timeoutMs: 20_000, what: 'Server starting service.' });
     assert.equal(existsSync(f.pid), false);
-    process.kill(p.pid, 'SIGTERM');
+    process.kill(p.pid, 'SIGINT');
     assert.equal((await p.exited).code, 0);
+    assert.match(p.stderr, /^Received SIGINT, shutting down\.$/m);
   });
 });
