@@ -1,5 +1,6 @@
 /**
- * Start-up failures of a foreground server (`-d`), differentially against the real ISC dhcpd 4.4.3 run
+ * Start-up failures of a foreground server (`-d`) and of a daemon (the command's exit code and stderr are
+ * the daemon's), differentially against the real ISC dhcpd 4.4.3 run
  * with the same arguments in the same namespace: stderr (banner, bug paragraph and lease-file lines
  * normalized) and exit code. Both exit before serving, so nothing is ever answered.
  */
@@ -59,10 +60,15 @@ function normOurs(s: string): string {
   return dropLeaseLines(s.split(`${bannerLines().join('\n')}\n`).join('<BANNER>\n').split(`\n${bug}\n`).join('\n<BUG>\n'));
 }
 
-async function both(name: string, conf: string, ifaces: string[]): Promise<{ isc: { code: number | null; stderr: string }; ours: { code: number | null; stderr: string } }> {
+async function both(
+  name: string,
+  conf: string,
+  ifaces: string[],
+  mode: readonly string[] = ['-d'],
+): Promise<{ isc: { code: number | null; stderr: string }; ours: { code: number | null; stderr: string } }> {
   const c = join(dir, `${name}.conf`);
   writeFileSync(c, conf);
-  const common = (tag: string): string[] => ['-d', '-cf', c, '-lf', join(dir, `${name}-${tag}.leases`), '-pf', join(dir, `${name}-${tag}.pid`)];
+  const common = (tag: string): string[] => [...mode, '-cf', c, '-lf', join(dir, `${name}-${tag}.leases`), '-pf', join(dir, `${name}-${tag}.pid`)];
   writeFileSync(join(dir, `${name}-isc.leases`), '');
   writeFileSync(join(dir, `${name}-ts.leases`), '');
   const isc = await exec(NS, ISC, [...common('isc'), ...ifaces], { check: false, timeoutMs: 15_000 });
@@ -79,6 +85,18 @@ describe('start-up failures, as ISC dhcpd reports them', () => {
       normOurs(ours.stderr).replace(/-ts\.(leases|pid)/g, '-X.$1'),
       normIsc(isc.stderr).replace(/-isc\.(leases|pid)/g, '-X.$1'),
     );
+  });
+
+  test('daemon mode (no -f/-d): the command exits 1 with the daemon\'s own error, as ISC\'s parent does', { skip }, async () => {
+    const { isc, ours } = await both('nosubd', 'subnet 10.99.0.0 netmask 255.255.255.0 { }\n', [IF], []);
+    assert.equal(isc.code, 1);
+    assert.equal(ours.code, 1);
+    assert.match(ours.stderr, /^Not configured to listen on any interfaces!$/m);
+    assert.equal(
+      normOurs(ours.stderr).replace(/-ts\.(leases|pid)/g, '-X.$1'),
+      normIsc(isc.stderr).replace(/-isc\.(leases|pid)/g, '-X.$1'),
+    );
+    assert.equal(existsSync(join(dir, 'nosubd-ts.pid')), false, 'no pid file left by the failed daemon');
   });
 
   test(
