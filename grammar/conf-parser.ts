@@ -54,7 +54,9 @@ import {
   StringLit,
   type Tok,
 } from './tokens.js';
-import { errorAtToks, IscCursor, ParseAbort } from './token-stream.js';
+import { IscCursor, ParseAbort } from './token-stream.js';
+import { Ipv4Lit, RawTokens } from './ast-values.js';
+import { mergeInFileOrder, scanCanonicalHosts } from './host-fast-path.js';
 
 const { EmbeddedActionsParser } = chevrotain;
 
@@ -82,6 +84,13 @@ export interface ParseOptions {
   includeBase?: string;
   /** Reads an include file (latin1 text); defaults to fs.readFileSync. Throwing means "can't open". */
   readFile?: (path: string) => string;
+  /**
+   * Read canonical top-level host blocks with the fast path (grammar/host-fast-path.ts) instead of the
+   * Chevrotain parser. Same tree for a file ISC accepts; error and warning positions after such a block
+   * are not ISC's, so a caller that gets any diagnostic must parse again without it (src/config/load.ts
+   * does).
+   */
+  fastHosts?: boolean;
 }
 
 type ScopeType = 'root' | 'shared' | 'subnet' | 'pool' | 'group' | 'host' | 'class';
@@ -443,7 +452,15 @@ class ConfParser extends EmbeddedActionsParser {
   }
 
   /** Parses one file's tokens into `out` (in `scope`). Throws ParseAbort at the first error. */
-  run(text: string, file: string, st: ParseState, out: Statement[], scope: Scope, depth: number): void {
+  run(text: string, file: string, st: ParseState, out: Statement[], scope: Scope, depth: number, fastHosts = st.opts.fastHosts === true): void {
+    const fast = fastHosts && scope.type === 'root' ? scanCanonicalHosts(text, file) : null;
+    if (fast !== null) {
+      // The parser reads the rest of the file (the blocks blanked), then the hosts go in file order.
+      const parsed: Statement[] = [];
+      this.run(fast.text, file, st, parsed, scope, depth, false);
+      mergeInFileOrder(parsed, fast.hosts, out);
+      return;
+    }
     const lexed = lexConfig(text);
     this.cur = new IscCursor(file, text, lexed);
     this.st = st;
@@ -2804,46 +2821,6 @@ class ConfParser extends EmbeddedActionsParser {
       default:
         return null;
     }
-  }
-}
-
-/** Ipv4Literal with its dotted text made on demand. */
-class Ipv4Lit implements Ipv4Literal {
-  constructor(
-    readonly loc: Loc,
-    readonly octets: [number, number, number, number],
-  ) {}
-  get text(): string {
-    return this.octets.join('.');
-  }
-  toJSON(): object {
-    return { loc: this.loc, octets: this.octets, text: this.text };
-  }
-}
-
-/** RawValue implementation: keeps what is needed to reproduce ISC's report at any value token. */
-class RawTokens implements RawValue {
-  readonly kind = 'tokens' as const;
-  emptyError?: ConfigError;
-  constructor(
-    readonly tokens: Tok[],
-    readonly file: string,
-    public end: Loc,
-    private readonly text: string,
-    /** The token before the value (the option name's last token). */
-    private readonly before: Tok | undefined,
-    /** The token after the value (`;`, a brace, or end of file). */
-    private readonly terminator: Tok,
-  ) {}
-  errorAt(i: number, message: string, peekAfter = true): ConfigError {
-    const tokens = this.tokens;
-    const at = i < tokens.length ? tokens[i]! : this.terminator;
-    const prev = i === 0 ? this.before : i <= tokens.length ? tokens[i - 1] : this.terminator;
-    const after = i + 1 < tokens.length ? tokens[i + 1] : i + 1 === tokens.length ? this.terminator : undefined;
-    return errorAtToks(this.file, this.text, prev, at, after, message, peekAfter);
-  }
-  toJSON(): object {
-    return { kind: this.kind, tokens: this.tokens, file: this.file, end: this.end };
   }
 }
 

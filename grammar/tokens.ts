@@ -299,6 +299,23 @@ export function lexConfig(text: string): LexedConfig {
   return { text, tokens, count: n, lines, columns };
 }
 
+/**
+ * ISC's view of one word (what {@link lexConfig} + {@link kindOf}/{@link keywordOf} make of a `Word`
+ * token): its token class and, for a letter-initial word in ISC's keyword table, the lower-case keyword.
+ */
+export function wordKind(image: string): { kind: TokKind; keyword: string | undefined } {
+  const c = image.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === 45) return { kind: classifyNumberWord(image), keyword: undefined };
+  let keyword = KEYWORD_OF.get(image);
+  if (keyword === undefined && image.length <= 32) {
+    const lower = image.toLowerCase();
+    if (lower !== image && KEYWORDS.has(lower)) keyword = lower;
+  }
+  if (keyword !== undefined) return { kind: isHexText(keyword) ? 'numberOrName' : 'name', keyword };
+  for (let k = 1; k < image.length; k++) if ((CC[image.charCodeAt(k)]! & 4) === 0) return { kind: 'name', keyword: undefined };
+  return { kind: 'numberOrName', keyword: undefined };
+}
+
 /** The keyword of a parser token (lower case), or undefined. */
 export function keywordOf(t: IToken): string | undefined {
   const idx = t.tokenTypeIdx;

@@ -2,6 +2,7 @@
  * Syntax tree (grammar/ast.ts) -> runtime Config (src/config/model.ts), in source order, with ISC
  * dhcpd 4.4.3's semantics and load-time checks. See builder.ts for the model-building half.
  */
+import { CanonicalHost } from '../../grammar/host-fast-path.js';
 import type * as A from '../../grammar/ast.js';
 import type {
   ClassDecl, Config, Expr, FailoverEndpoint, FailoverPeer, Host, Permit, Scope, SharedNetwork, SourceLoc, Statement, Subnet,
@@ -165,7 +166,8 @@ export class Compiler {
         return;
       }
       case 'host':
-        this.host(st, ctx);
+        // A fast-path host's node is built for this call and not kept (see grammar/host-fast-path.ts).
+        this.host(st instanceof CanonicalHost ? st.materialize() : st, ctx);
         return;
       case 'group': {
         const scope = b.newScope('group', ctx.scope, st.name ?? null, locOf(st.loc));

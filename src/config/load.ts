@@ -25,9 +25,18 @@ export interface LoadOptions {
 
 /** Loads and checks `path`. The first entry of `errors` is what `dhcpd -t` would print first. */
 export function loadConfig(path: string, options: LoadOptions = {}): LoadResult {
+  // First with the canonical-host fast path (grammar/host-fast-path.ts): the same tree as the Chevrotain
+  // parser's for a file ISC accepts. Its diagnostics are not positioned like ISC's after a fast-path
+  // block, so on any error or warning the file is read again by the Chevrotain parser alone.
+  const fast = loadWith(path, options, true);
+  if (fast.ok && fast.warnings.length === 0) return fast;
+  return loadWith(path, options, false);
+}
+
+function loadWith(path: string, options: LoadOptions, fastHosts: boolean): LoadResult {
   let parsed;
   try {
-    parsed = parseConfigFile(path, options.includeBase ? { includeBase: options.includeBase } : {});
+    parsed = parseConfigFile(path, options.includeBase ? { includeBase: options.includeBase, fastHosts } : { fastHosts });
   } catch (e) {
     // The parser promises not to throw; keep the "never a stack trace" rule even if it does.
     return { ok: false, errors: [{ file: path, line: 0, column: 0, message: `internal parser error: ${String(e)}`, sourceLine: '' }] };
