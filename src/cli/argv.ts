@@ -102,7 +102,7 @@ export const EXTRA_USAGE_TEXT =
   '\n' +
   'dhcpd-ts additions:\n' +
   '       dhcpd [...] [-db sqlite-file] [--] [if0 [...ifN]]\n' +
-  '       dhcpd import [-cf config-file] [-lf lease-file] [-db sqlite-file] [leases-file-to-import]\n' +
+  '       dhcpd import [-cf config-file] [-lf lease-file] [-db sqlite-file] [--replace] [leases-file-to-import]\n' +
   '       dhcpd export [-cf config-file] [-lf lease-file] [-db sqlite-file] [output-file|-]\n' +
   '       dhcpd partner-down [-cf config-file] [-db sqlite-file] [-pf pid-file] [peer-name]\n' +
   '                 (server stopped: record my state partner-down, as ISC\'s lease-file edit)\n' +

@@ -1,16 +1,19 @@
 /**
  * examples/: the seed configs are accepted by ISC dhcpd 4.4.3 and by dhcpd-ts (`-t`), the systemd unit
  * passes `systemd-analyze verify` (run in a private mount namespace where /usr/local/sbin/dhcpd-ts exists),
- * and the init script is valid POSIX sh.
+ * and the init script is valid POSIX sh; every `dhcpd-ts …` command shown in MIGRATION.md and the README is
+ * one our command line accepts.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../src/cli/main.js';
+import { parseArgv } from '../../src/cli/argv.js';
+import { parseSubcommandArgs } from '../../src/cli/subcommands.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fromSource = import.meta.url.endsWith('.ts');
@@ -71,5 +74,25 @@ describe('examples', () => {
     assert.match(text, /\/etc\/default\/isc-dhcp-server/);
     assert.match(text, /\$INTERFACESv4/);
     assert.match(text, /\$OPTIONS/);
+  });
+
+  test('every dhcpd-ts command in MIGRATION.md and the README parses (flags, subcommands and their arguments)', () => {
+    let count = 0;
+    for (const doc of [join(EX, 'MIGRATION.md'), join(repoRoot, 'README.md')]) {
+      const blocks = [...readFileSync(doc, 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+      for (const line of blocks.flatMap((b) => b.split('\n'))) {
+        const cmd = /^\s*(?:\S+\s+&&\s+)?(?:[^#]*?\s)?dhcpd-ts\s+([^#&|]*)/.exec(line);
+        if (!cmd || /^\s*(cp|systemctl|ln|rm)\b/.test(line)) continue;
+        const argv = cmd[1].trim().split(/\s+/).filter((w) => w !== '');
+        const r = parseArgv(argv, { env: {}, realpath: (p) => p });
+        assert.ok(r.kind === 'server' || r.kind === 'subcommand' || r.kind === 'version' || r.kind === 'help', `${doc}: ${line} -> ${JSON.stringify(r)}`);
+        if (r.kind === 'subcommand' && r.name !== 'probe') {
+          const sub = parseSubcommandArgs(r.argv, {});
+          assert.ok(!('error' in sub), `${doc}: ${line} -> ${JSON.stringify(sub)}`);
+        }
+        count++;
+      }
+    }
+    assert.ok(count >= 10, `found ${count} commands`);
   });
 });
