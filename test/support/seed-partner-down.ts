@@ -94,9 +94,12 @@ export async function runPartnerDown(
     ['primary', 'secondary']
       .map((r, i) => `--- ${r}:\n${([pri, sec][i]?.log() ?? '').split('\n').filter((l) => /failover|DHCP|balanc|free leases/.test(l)).slice(-30).join('\n')}`)
       .join('\n');
+  const t0 = Date.now();
   const step = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
-      return await f();
+      const r = await f();
+      t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+      return r;
     } catch (e) {
       throw new Error(`${what}: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}\n${context()}`);
     }
@@ -200,7 +203,7 @@ export async function runPartnerDown(
       const run1End = Date.now();
       assert.ok(run1End < pdFrom + MCLT * 1000, `run 1 ended ${run1End - pdFrom} ms after partner-down, not before MCLT`);
       const run1 = acksSince(p.log(), run1Mark);
-      t.diagnostic(`before MCLT: ${run1.length} ACKs`);
+      t.diagnostic(`before MCLT: ${run1.length} ACKs; the run ended ${((run1End - pdFrom) / 1000).toFixed(1)} s into partner-down (MCLT ${MCLT} s)`);
       assert.ok(run1.length > 0, 'no ACKs before MCLT');
       assert.deepEqual(run1.filter((x) => partners(x.address)), [], "the partner's leases handed out before MCLT had passed in partner-down");
       // ISC's words when its own leases are gone but the partner holds some.
@@ -265,8 +268,10 @@ export async function runPartnerDown(
     t.diagnostic(`${both} addresses active on both servers, all for the same client`);
     assert.ok(both >= fromBackup.length);
   } finally {
+    const tEnd = Date.now();
     await keepLogs(prefix, [pri, sec]);
     await seed.destroy();
+    t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: cleaned up (${((Date.now() - tEnd) / 1000).toFixed(1)} s)`);
   }
 }
 
