@@ -136,7 +136,7 @@ done
   echo "cpu: $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "sections: $ONLY  servers: ${avail[*]}  rates: $RATES  failover rates: $FO_RATES  reps: $REPS  period: ${PERIOD}s  server cpu: ${SRV_CPUS:-any}  perfdhcp cpu: ${CLI_CPUS:-any}  latency capture: $([ "$LAT" = 1 ] && echo "rates <= $LAT_MAX_RATE" || echo off)  flood clients: $FLOOD_CLIENTS  nice: $NICE"
-  echo "versions: $(perfdhcp -v 2>&1 | head -1) | $($ISC_BIN --version 2>&1 | head -1) | dhcpd-ts $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null) | kea $([ -x "$KEA_BIN" ] && $KEA_BIN -v 2>&1 | head -1 || echo not-installed)"
+  echo "versions: $(perfdhcp -v 2>&1 | head -1) | $($ISC_BIN --version 2>&1 | head -1) | dhcpd-ts $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)${TS_BIN_GIVEN:+ (TS_BIN=$TS_BIN)} | kea $([ -x "$KEA_BIN" ] && $KEA_BIN -v 2>&1 | head -1 || echo not-installed)"
   f=$OUT/.dsync-probe
   echo "disk: O_DSYNC 256-byte appends/s right now: $(dd if=/dev/zero of="$f" bs=256 count=1000 oflag=dsync,append conv=notrunc 2>&1 | awk '/copied/{for(i=1;i<=NF;i++) if ($i=="s,") t=$(i-1); if (t>0) printf "%.0f", 1000/t}')"; rm -f "$f"
 } > "$OUT/meta.new"

@@ -98,7 +98,10 @@ server_cmd() {  # $1 server, $2 dir, $3 peer index
     isc) echo "$ISC_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
     dhcpd-ts) if [ "${TS_PROFILE:-0}" = 1 ]; then
                 # `--profile`: the same server under V8's sampling profiler (written on exit)
-                echo "node --cpu-prof --cpu-prof-dir=$2/cpuprof ${TS_SNAP:-$ROOT}/dist/src/cli/main.js -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF"; return
+                # (TS_BIN given: the dist/ beside it, as the launcher would run)
+                local dist=${TS_SNAP:-$ROOT}/dist
+                [ -n "${TS_BIN_GIVEN:-}" ] && dist=$(dirname "$(readlink -f "$TS_BIN")")/../dist
+                echo "node --cpu-prof --cpu-prof-dir=$2/cpuprof $dist/src/cli/main.js -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF"; return
               fi
               echo "$TS_BIN -4 -f -d -cf $2/dhcpd$3.conf -lf $2/dhcpd$3.leases -pf $2/dhcpd$3.pid $SRV_IF";;
     kea) echo "env KEA_PIDFILE_DIR=$2 KEA_LOCKFILE_DIR=$2 $KEA_BIN -c $2/kea-dhcp4.conf";;

@@ -36,6 +36,7 @@ import type { TransitionContext, TransitionResult } from '../../leases/expiry.js
 import { DEFAULT_SHEDDING, peekMessageType, RequestQueue, type SheddingOptions } from '../engine/load-shedding.js';
 import { preciseNow, tracerFromEnv, type TurnRecord } from './turn-trace.js';
 import { WalSync } from './wal-sync.js';
+import { WARMUP_ENV, warmUp } from './warm-up.js';
 
 /** How to start a server. Everything but `config` and `logger` has a real default. */
 export interface DhcpServerOptions {
@@ -98,6 +99,8 @@ export interface DhcpServerOptions {
    * src/server/wal-sync.ts). false = the commit fsyncs on the event loop.
    */
   readonly deferredSync?: boolean;
+  /** Run the JIT warm-up before opening the socket (src/server/warm-up.ts); default: with a real transport. */
+  readonly warmUp?: boolean;
 }
 
 /** A lease store that can commit without its own fsync (leases/sqlite-lease-store.ts). */
@@ -656,6 +659,15 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const expiryTimer = setInterval(() => void runExpiry(), expiryEvery);
   expiryTimer.unref();
 
+  // JIT warm-up (src/server/warm-up.ts): synthetic DORAs on a private in-memory store before the socket opens,
+  // so that the first real clients are not served by unoptimised code. Only for a real transport (tests on a
+  // fake one start at once); DHCPD_TS_WARMUP=0 or `warmUp: false` turns it off.
+  if (options.warmUp ?? (options.transport === undefined && process.env[WARMUP_ENV] !== '0')) {
+    const first = served[0];
+    if (first !== undefined) {
+      await warmUp({ config: options.config, iface: toEngineInterface(first), clock, resolveAddresses, serverPort: port, clientPort: port === 67 ? 68 : port + 1 });
+    }
+  }
   await transport.start(
     (d) => {
       const job: DatagramJob = { kind: 'datagram', datagram: d, receivedAt: d.receivedAt ?? Date.now(), messageType: peekMessageType(d.data) };
