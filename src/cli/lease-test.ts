@@ -2,7 +2,8 @@
  * `dhcpd -T`: after the config test, read the lease file as the server would and report like ISC:
  * a missing file is ISC's fatal "Can't open lease database …"; every problem is printed as ISC's
  * `FILE line N: message` + source line + caret, followed by "Corrupt lease file - possible data loss!";
- * lease-file problems do not change the exit code (ISC skips bad statements and exits 0).
+ * lease-file problems do not change the exit code (ISC skips bad statements and exits 0). A lease whose address
+ * is in no pool's range is ISC's "lease A.B.C.D: no subnet." and is not counted.
  * Unlike ISC, nothing is written: ISC rewrites a temporary copy and removes it; we only parse.
  *
  * The file is read in bounded memory (1 MB at a time, record by record, as leases/isc-lease-file.ts's
@@ -42,9 +43,14 @@ export type LeaseTestResult = { ok: true; leases: number; problems: number } | {
 export function testLeaseFile(file: string, config: Config, logger: Logger): LeaseTestResult {
   if (!existsSync(file)) return { ok: false, fatal: cantOpenLeaseDatabase(file, 'No such file or directory') };
   const addresses = new AddressCounter();
+  const inRange = rangeMembership(config);
   let parsed: ParsedLeaseFile;
   try {
-    parsed = streamLeases(file, leaseParseContext(config), (address) => addresses.add(address));
+    parsed = streamLeases(file, leaseParseContext(config), (address) => {
+      // ISC's enter_lease: an address in no pool's range has no lease structure to take the record.
+      if (inRange(address)) addresses.add(address);
+      else logger.error(`lease ${formatAddress(address)}: no subnet.`);
+    });
   } catch (e) {
     return { ok: false, fatal: cantOpenLeaseDatabase(file, strerror(e)) };
   }
@@ -63,6 +69,33 @@ export function testLeaseFile(file: string, config: Config, logger: Logger): Lea
   const leases = addresses.distinct();
   logger.info(`Lease file test successful: ${leases} leases read from ${file}.`);
   return { ok: true, leases, problems: parsed.diagnostics.length };
+}
+
+function formatAddress(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** A test for "inside some pool's range" (binary search over the merged ranges of the config). */
+export function rangeMembership(config: Config): (address: number) => boolean {
+  const spans = config.pools.flatMap((p) => p.ranges.map((r) => [r.first, r.last] as [number, number])).sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [first, last] of spans) {
+    const top = merged[merged.length - 1];
+    if (top && first <= top[1] + 1) top[1] = Math.max(top[1], last);
+    else merged.push([first, last]);
+  }
+  return (address) => {
+    let lo = 0;
+    let hi = merged.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const [first, last] = merged[mid]!;
+      if (address < first) hi = mid - 1;
+      else if (address > last) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
 }
 
 /**

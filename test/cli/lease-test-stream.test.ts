@@ -21,8 +21,8 @@ const RECORDS = 100_000;
 let dir = '';
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'cli-lease-stream-'));
-  // One subnet that holds every generated address (10.0.0.0/8).
-  writeFileSync(join(dir, 'd.conf'), 'subnet 10.0.0.0 netmask 255.0.0.0 { }\n');
+  // One range that holds every generated address (ISC says "lease X: no subnet." for one outside all ranges).
+  writeFileSync(join(dir, 'd.conf'), 'subnet 10.0.0.0 netmask 255.0.0.0 {\n  range 10.0.0.1 10.3.255.254;\n}\n');
 });
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
