@@ -223,8 +223,10 @@ export async function serve(ctx: ServeContext): Promise<number> {
       /* keep going */
     }
     notifyDaemonReady();
-    await logger.switchTo(createLogger({ foreground: false, facility: s.facility, sink: { syslogPath: ctx.syslogPath } }));
   }
+  // ISC keeps logging to stderr after start-up only with -d (log_perror == -1); a daemon, and -f alone,
+  // go on with syslog only.
+  if (child || !args.debug) await logger.switchTo(createLogger({ foreground: false, facility: s.facility, sink: { syslogPath: ctx.syslogPath } }));
   return done;
 }
 

@@ -147,6 +147,22 @@ describe('dhcpd-ts as a daemon (namespace)', () => {
     assert.equal(existsSync(f.pid), false);
   });
 
+  test('-f without -d: start-up lines on stderr, then (as ISC) syslog only', { skip: serverSkip }, async () => {
+    const f = { ...files('fo'), pid: join(dir, 'fo.pid') };
+    const p = spawn(NS, process.execPath, [...NODE_ARGS, '-f', '-cf', f.conf, '-lf', f.leases, '-pf', f.pid, '-db', f.db, IF], {
+      env: { DHCPD_TS_SYSLOG_SOCKET: join(dir, 'no-syslog-here.sock') },
+    });
+    spawned.push(p);
+    await waitUntil(() => (p.stderr.includes('Server starting service.') ? true : undefined), { timeoutMs: 20_000, what: 'Server starting service.' });
+    assert.match(p.stderr, /^Config file: .*fo\.conf$/m);
+    assert.equal(readPidFile(f.pid), p.pid, 'in the foreground, the pid file names this process');
+    process.kill(p.pid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(p.pid, 'SIGTERM');
+    assert.equal((await p.exited).code, 0);
+    assert.doesNotMatch(p.stderr, /Received SIG/, 'after start-up, -f alone logs nothing on stderr');
+  });
+
   test('--no-pid: no pid file is written; SIGINT (Ctrl-C) stops it cleanly, exit 0', { skip: serverSkip }, async () => {
     const f = { ...files('np'), pid: join(dir, 'np.pid') };
     const p = spawn(NS, process.execPath, [...NODE_ARGS, '-d', '--no-pid', '-cf', f.conf, '-lf', f.leases, '-pf', f.pid, '-db', f.db, IF]);
