@@ -180,6 +180,13 @@ test(`DISCOVER storm of ${MACS} MACs against a /24: clean exhaustion, known clie
   assert.equal(addresses.size, active, 'no address twice');
   assert.ok(acks.size <= POOL && acks.size >= POOL - 1, `${acks.size} distinct addresses ACKed`);
   assert.ok(noFree >= 1, 'ISC\'s "no free leases" line is logged');
+  // In ISC 4.4.3's words (dhcpdiscover: "DHCPDISCOVER from MAC via IF-or-giaddr: network NET: no free
+  // leases"; perfdhcp sends as a relay, giaddr 10.243.0.9), or the limiter's note of how many were suppressed.
+  const noFreeLines = server.output.split('\n').filter((l) => /no free leases/.test(l));
+  const iscWording = /^DHCPDISCOVER from [0-9a-f]{2}(:[0-9a-f]{2}){5} via (eth0|10\.243\.0\.9): network 10\.243\.0\.0\/24: no free leases$/;
+  const note = /^\d+ similar messages? suppressed: network 10\.243\.0\.0\/24: no free leases$/;
+  assert.deepEqual(noFreeLines.filter((l) => !iscWording.test(l) && !note.test(l)), [], 'every "no free leases" line in ISC\'s wording or a suppression note');
+  assert.ok(noFreeLines.some((l) => iscWording.test(l)), 'ISC\'s line itself is logged');
   assert.ok(peakHwm < 400 * 1024, `peak RSS ${peakHwm} KiB`);
   for (const [i, r] of renewals.entries()) {
     const who = `renewer ${RENEWERS[i]} (${renewerAddress[i]})`;
