@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { appendFileSync, closeSync, constants as fsConstants, copyFileSync, fsync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants as fsConstants, copyFileSync, fdatasync, fsync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { copyFile, open as openAsync, unlink } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -92,7 +92,14 @@ interface Compaction {
   syncing: boolean;
   /** Every record is written and fsynced: waiting for the records committed meanwhile and the rename. */
   ready: boolean;
+  /** Bytes written back (fdatasync) so far. */
+  syncedBytes: number;
+  /** Every record of the database is written (the fsync and the rename may still be to come). */
+  written: boolean;
 }
+
+/** Write-back unit of flush copies and compactions (see LeaseFileMirror.copyForFlush). */
+const SYNC_CHUNK = 8 << 20;
 
 interface InflightFlush {
   /** The records this flush appends (put back in front of the pending ones if close abandons it). */
@@ -132,6 +139,8 @@ export class LeaseFileMirror {
   private idleWaiters: Array<() => void> = [];
   private readonly fingerprints: FingerprintStore | null;
   private readonly doFsync: boolean;
+  /** Whether the filesystem makes reflinks (unknown until the first flush tries one). */
+  private reflinks: boolean | null = null;
   /** Whole-file writes done (compactions and synchronous rewrites; for tests and the status log). */
   writes = 0;
   /** Flushes done (records appended to a copy of the file, renamed into place). */
@@ -334,8 +343,7 @@ export class LeaseFileMirror {
     let renamed = false;
     try {
       try {
-        // COPYFILE_FICLONE: a reflink where the filesystem has them (btrfs, XFS), else copy_file_range.
-        await copyFile(this.path, tmp, fsConstants.COPYFILE_FICLONE);
+        await this.copyForFlush(tmp, abandoned);
       } catch (e) {
         if (abandoned()) return;
         const code = (e as NodeJS.ErrnoException).code;
@@ -387,6 +395,53 @@ export class LeaseFileMirror {
         if (this.pending.length > 0 || (this.needRewrite && this.compaction === null)) this.schedule();
         this.settle();
       }
+    }
+  }
+
+  /**
+   * Copies the file to `tmp` for a flush. A reflink where the filesystem has them (btrfs, XFS: no data
+   * written at all). Otherwise, with fsync, in chunks of {@link SYNC_CHUNK} each written back (fdatasync)
+   * before the next: on ext4 (data=ordered) every fsync of the lease database waits for the data the
+   * filesystem has allocated since its last commit, so a 264 MB copy made dirty at once and written back
+   * in one go would hold up the commits (the ACKs) of that moment by the whole write-back (measured at
+   * 1,000,000 leases: commit p99 16 → 143 ms); in chunks a commit waits for one chunk at most. Without
+   * fsync (`dont-use-fsync`), copy_file_range in the kernel.
+   */
+  private async copyForFlush(tmp: string, abandoned: () => boolean): Promise<void> {
+    if (this.reflinks !== false) {
+      try {
+        await copyFile(this.path, tmp, fsConstants.COPYFILE_FICLONE_FORCE);
+        this.reflinks = true;
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC') throw e;
+        this.reflinks = false; // ENOTSUP, EXDEV, EINVAL, EOPNOTSUPP: not on this filesystem
+        await unlink(tmp).catch(() => undefined);
+      }
+    }
+    if (!this.doFsync) {
+      await copyFile(this.path, tmp);
+      return;
+    }
+    const src = await openAsync(this.path, 'r');
+    try {
+      const dst = await openAsync(tmp, 'w', (await src.stat()).mode & 0o7777);
+      try {
+        const buf = Buffer.allocUnsafe(SYNC_CHUNK);
+        for (let pos = 0; ; ) {
+          const { bytesRead } = await src.read(buf, 0, buf.length, pos);
+          if (bytesRead === 0) break;
+          for (let off = 0; off < bytesRead; ) off += (await dst.write(buf, off, bytesRead - off, pos + off)).bytesWritten;
+          pos += bytesRead;
+          await dst.datasync();
+          if (abandoned()) return;
+        }
+      } finally {
+        await dst.close();
+      }
+    } finally {
+      await src.close();
     }
   }
 
@@ -512,12 +567,17 @@ export class LeaseFileMirror {
       used: 0,
       syncing: false,
       ready: false,
+      syncedBytes: 0,
+      written: false,
     };
     setImmediate(() => this.step());
   }
 
-  /** Writes the compaction's records until `until` (ms timestamp); true when all are written. */
-  private writeParts(c: Compaction, until: number): boolean {
+  /**
+   * Writes the compaction's records until `until` (ms timestamp) or, with `chunk`, until that many bytes
+   * have been written since the last write-back; true when all are written.
+   */
+  private writeParts(c: Compaction, until: number, chunk = Infinity): boolean {
     const flushBuf = (): void => {
       let off = 0;
       while (off < c.used) off += writeSync(c.fd, c.buf, off, c.used - off);
@@ -526,7 +586,7 @@ export class LeaseFileMirror {
       c.used = 0;
     };
     for (let n = 0; ; n++) {
-      if ((n & 255) === 255 && Date.now() >= until) {
+      if ((n & 255) === 255 && (Date.now() >= until || c.bytes + c.used - c.syncedBytes >= chunk)) {
         flushBuf();
         return false;
       }
@@ -548,10 +608,37 @@ export class LeaseFileMirror {
     const c = this.compaction;
     if (c === null || c.syncing || c.ready) return;
     try {
-      if (!this.writeParts(c, Date.now() + (this.options.sliceMs ?? 20))) {
+      if (!this.writeParts(c, Date.now() + (this.options.sliceMs ?? 20), this.doFsync ? SYNC_CHUNK : Infinity)) {
+        if (this.doFsync && c.bytes - c.syncedBytes >= SYNC_CHUNK) {
+          // Written back a chunk at a time, off the event loop (see copyForFlush: the database's commits
+          // wait for at most one chunk), and without the kernel throttling a writeSync on the event loop.
+          c.syncing = true;
+          const upTo = c.bytes;
+          fdatasync(c.fd, (err) => {
+            if (this.compaction !== c) {
+              try {
+                if (c.fd >= 0) closeSync(c.fd);
+              } catch {
+                // already closed
+              }
+              c.fd = -1;
+              return;
+            }
+            c.syncing = false;
+            if (err) {
+              this.cancelCompaction();
+              this.fail(err);
+              return;
+            }
+            c.syncedBytes = upTo;
+            this.step();
+          });
+          return;
+        }
         setImmediate(() => this.step());
         return;
       }
+      c.written = true;
     } catch (e) {
       this.cancelCompaction();
       this.fail(e);
@@ -596,7 +683,8 @@ export class LeaseFileMirror {
     const c = this.compaction;
     if (c === null) return;
     try {
-      if (!c.ready && !c.syncing) this.writeParts(c, Infinity);
+      if (!c.written) this.writeParts(c, Infinity); // (beside a write-back in flight: that is fine)
+      c.written = true;
       const tail = Buffer.from((this.sinceCompaction ?? []).join(''), 'latin1');
       c.records += this.sinceCompactionRecords;
       this.sinceCompaction = null;
