@@ -56,7 +56,9 @@ export function runDaemonParent(opts: DaemonParentOptions): Promise<number> {
     });
     child.on('message', (m: unknown) => {
       if (!isChildMessage(m)) return;
-      if (m.type === 'ready') finish(0);
+      // The child's last stderr lines were written before its message but come through another pipe: give
+      // them a moment to arrive (ISC's parent shares the child's stderr and has nothing to wait for).
+      if (m.type === 'ready') setTimeout(() => finish(0), 50);
       // Let the child's last stderr lines arrive before exiting with its code.
       else setTimeout(() => finish(m.code || 1), 50);
     });

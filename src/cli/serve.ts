@@ -214,19 +214,19 @@ export async function serve(ctx: ServeContext): Promise<number> {
     logger.crit(`dhcpd-ts: internal error (unhandled rejection): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   });
 
-  if (!earlySignal) logger.info('Server starting service.');
+  // ISC, once bound: keeps logging to stderr only with -d (log_perror == -1), so a daemon and -f alone go on
+  // with syslog only; a daemon then sends its status byte to the parent, setsid, chdir("/"), closes stdio;
+  // and only then "Server starting service." (so it is never on the terminal without -d).
+  if (child || !args.debug) await logger.switchTo(createLogger({ foreground: false, facility: s.facility, sink: { syslogPath: ctx.syslogPath } }));
   if (child) {
-    // ISC: setsid, chdir("/"), status byte to the parent, stderr closed: from now on syslog only.
+    notifyDaemonReady();
     try {
       process.chdir('/');
     } catch {
       /* keep going */
     }
-    notifyDaemonReady();
   }
-  // ISC keeps logging to stderr after start-up only with -d (log_perror == -1); a daemon, and -f alone,
-  // go on with syslog only.
-  if (child || !args.debug) await logger.switchTo(createLogger({ foreground: false, facility: s.facility, sink: { syslogPath: ctx.syslogPath } }));
+  if (!earlySignal) logger.info('Server starting service.');
   return done;
 }
 

@@ -4,7 +4,7 @@
  * with the same arguments in the same namespace: stderr (banner, bug paragraph and lease-file lines
  * normalized) and exit code. Both exit before serving, so nothing is ever answered.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { cleanupPrefix, createNamespace, deleteNamespace, exec, integrationSkipReason, run } from '../support/netns.js';
 import { fatalLines } from '../../src/cli/isc-output.js';
 import { bannerLines } from '../../src/cli/version.js';
+import { processAlive } from '../../src/cli/pid-file.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fromSource = import.meta.url.endsWith('.ts');
@@ -97,6 +98,27 @@ describe('start-up failures, as ISC dhcpd reports them', () => {
       normIsc(isc.stderr).replace(/-isc\.(leases|pid)/g, '-X.$1'),
     );
     assert.equal(existsSync(join(dir, 'nosubd-ts.pid')), false, 'no pid file left by the failed daemon');
+  });
+
+  test('daemon mode, a good start: the same lines on stderr as ISC\'s (no "Server starting service." there)', { skip }, async () => {
+    const c = join(dir, 'okd.conf');
+    writeFileSync(c, 'subnet 10.83.0.0 netmask 255.255.255.0 {\n  range 10.83.0.10 10.83.0.20;\n}\n');
+    const out: Record<string, string> = {};
+    for (const tag of ['isc', 'ts']) {
+      const leases = join(dir, `okd-${tag}.leases`);
+      const pid = join(dir, `okd-${tag}.pid`);
+      writeFileSync(leases, '');
+      const cmd = tag === 'isc' ? [ISC] : [process.execPath, ...NODE_ARGS, '-db', join(dir, 'okd.sqlite')];
+      const r = await exec(NS, cmd[0]!, [...cmd.slice(1), '-cf', c, '-lf', leases, '-pf', pid, IF], { check: false, timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const daemon = Number(readFileSync(pid, 'utf8'));
+      assert.ok(daemon > 0);
+      process.kill(daemon, 'SIGTERM');
+      for (let i = 0; i < 100 && processAlive(daemon); i++) await new Promise((res) => setTimeout(res, 100));
+      out[tag] = r.stderr.replace(new RegExp(`okd-${tag}\\.`, 'g'), 'okd-X.');
+    }
+    assert.match(out.isc!, /^Sending on {3}Socket\/fallback\/fallback-net$/m);
+    assert.equal(normOurs(out.ts!), normIsc(out.isc!));
   });
 
   test(
