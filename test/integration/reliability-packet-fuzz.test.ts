@@ -159,6 +159,16 @@ test(`${PACKETS} hostile datagrams: no crash, bounded log and memory, a real cli
       .map(([k, n]) => `${k}:${n}`)
       .join(' '),
     hlenZeroHuge: `${figures.hlenZero}/${figures.hlenHuge}`,
+    // What the rest of the log is: ISC's one line per handled message (DHCPDISCOVER, DHCPOFFER, …).
+    logLineKinds: [...log.split('\n').reduce((m, l) => {
+      const k = /^(\S+)/.exec(l.replace(/^\d+ similar.*/, 'suppression-note'))?.[1] ?? '';
+      if (k) m.set(k, (m.get(k) ?? 0) + 1);
+      return m;
+    }, new Map<string, number>())]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([k, n]) => `${k}:${n}`)
+      .join(' '),
   });
   t.diagnostic(line);
   // Memory: bounded, whatever the count (the server holds no per-packet state for junk).
