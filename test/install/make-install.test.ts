@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(fileURLToPath(import.meta.url), '../../../..');
+const here = fileURLToPath(import.meta.url);
+/** The checkout: test/install/ under tsx, dist/test/install/ when built. */
+const root = here.endsWith('.ts') ? resolve(here, '../../..') : resolve(here, '../../../..');
+
+test('make install: by default to /usr/local (sbin/dhcpd-ts and lib/dhcpd-ts), under DESTDIR', () => {
+  const plan = execFileSync('make', ['-s', '-n', 'install-files', 'DESTDIR=/stage'], { cwd: root, encoding: 'utf8' });
+  assert.match(plan, /ln -sfn \.\.\/lib\/dhcpd-ts\/bin\/dhcpd-ts "\/stage\/usr\/local\/sbin\/dhcpd-ts"/);
+  assert.match(plan, /"\/stage\/usr\/local\/lib\/dhcpd-ts\/bin"/);
+  const install = execFileSync('make', ['-s', '-n', 'install'], { cwd: root, encoding: 'utf8' });
+  assert.match(install, /tsc -p \./, 'make install builds first');
+});
 
 test('make install-files stages a runnable dhcpd-ts with production dependencies only', { timeout: 180_000 }, () => {
   const destdir = mkdtempSync(join(tmpdir(), 'dhcpd-ts-install-'));
