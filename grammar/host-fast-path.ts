@@ -36,8 +36,8 @@ export class CanonicalHost implements HostDecl {
   readonly kind = 'host' as const;
   private node: HostDecl | undefined;
   constructor(
-    private readonly text: string,
-    private readonly file: string,
+    readonly text: string,
+    readonly file: string,
     /** Offset, line and line start of the `host` keyword. */
     private readonly start: number,
     readonly line: number,
@@ -46,6 +46,24 @@ export class CanonicalHost implements HostDecl {
   /** Column of the `host` keyword. */
   get column(): number {
     return this.start - this.lineStart + 1;
+  }
+  /**
+   * What the block declares, without building its node (for the compiler's direct path). The object is
+   * shared: read it before the next call.
+   */
+  readFacts(): HostFacts {
+    if (factsScanner === undefined || factsScanner.text !== this.text || factsScanner.file !== this.file) {
+      factsScanner = new BlockScanner(this.text, this.file);
+    }
+    const sc = factsScanner;
+    sc.build = false;
+    sc.pos = this.start;
+    sc.line = this.line;
+    sc.lineStart = this.lineStart;
+    sc.prevEnd = this.start;
+    sc.prevReadsAhead = false;
+    sc.host();
+    return sc.facts;
   }
   /** The node, built now and not kept. */
   materialize(): HostDecl {
@@ -75,6 +93,35 @@ export class CanonicalHost implements HostDecl {
     return this.n;
   }
 }
+
+/**
+ * The facts of one canonical host block, as offsets into its text (no strings made): what the compiler
+ * needs to build the model's Host directly. Options are 6 numbers each: line and column of `option`,
+ * start and end of the option name, start and end of the string's body (between the quotes, escapes
+ * not decoded).
+ */
+export class HostFacts {
+  /** Line and column of the `host` keyword. */
+  line = 0;
+  column = 0;
+  nameStart = 0;
+  nameEnd = 0;
+  /** Number of hardware address bytes, -1 without `hardware`. */
+  hardwareLength = -1;
+  readonly hardware = new Uint8Array(20);
+  /** fixed-address addresses (uint32). */
+  readonly fixed: number[] = [];
+  readonly options: number[] = [];
+  reset(line: number, column: number): void {
+    this.line = line;
+    this.column = column;
+    this.hardwareLength = -1;
+    this.fixed.length = 0;
+    this.options.length = 0;
+  }
+}
+
+let factsScanner: BlockScanner | undefined;
 
 /** Result of {@link scanCanonicalHosts}. */
 export interface CanonicalHosts {
@@ -166,6 +213,8 @@ class BlockScanner {
   readonly sim = new CursorSim();
   /** False: only check the block (no nodes, no strings: the validation pass allocates nothing). */
   build = true;
+  /** Facts of the block, recorded when not building (see {@link HostFacts}). */
+  readonly facts = new HostFacts();
 
   constructor(
     readonly text: string,
@@ -303,10 +352,14 @@ class BlockScanner {
     this.sim.reset();
     this.keyword('host');
     const L = this.loc();
+    const facts = this.facts;
+    if (!this.build) facts.reset(this.tokLine, this.tokCol);
     // fileRule peeks `host`, hostDecl eats it.
     this.simPeekNext(true);
     // hostName(): one letter-initial word (a dotted name or a trailing dot is left to the parser).
     const name = this.word();
+    facts.nameStart = this.tokStart;
+    facts.nameEnd = this.pos;
     this.simPeekNext(true);
     this.punct(123); // {
     this.simPeekNext(false);
@@ -360,14 +413,17 @@ class BlockScanner {
       }
       if (n === 0 || n > 2 || cc(text, i) & 2) throw NOT_CANONICAL;
       this.pos = i;
-      if (count++ === 0) this.simPeek(true);
+      if (count === 0) this.simPeek(true);
       this.simNext(true);
       if (this.build) address.push(v);
+      else if (count < 20) this.facts.hardware[count] = v;
+      count++;
       if (!this.peekChar(58)) break;
       this.punct(58); // :
       this.simPeekNext(false);
     }
     if (count + 1 > 21) throw NOT_CANONICAL;
+    this.facts.hardwareLength = count;
     this.punct(59); // ;
     this.simPeekNext(false);
     return this.build ? { kind: 'hardware', loc: L, hwType: 'ethernet', htype: 1, address } : DUMMY_STATEMENT;
@@ -380,6 +436,7 @@ class BlockScanner {
     const addresses: FixedAddressStatement['addresses'] = [];
     for (;;) {
       const octets: number[] = this.build ? [] : NO_NUMBERS;
+      let address = 0;
       let first: Loc | undefined;
       for (let k = 0; k < 4; k++) {
         if (k > 0) {
@@ -399,7 +456,9 @@ class BlockScanner {
         }
         this.simNext(true);
         if (this.build) octets.push(v);
+        else address = (address * 256 + v) >>> 0;
       }
+      if (!this.build) this.facts.fixed.push(address);
       if (this.build) {
         const ip = new Ipv4Lit(first!, octets as [number, number, number, number]);
         addresses.push({ kind: 'ip', loc: ip.loc, ip });
@@ -416,8 +475,12 @@ class BlockScanner {
   /** `option NAME "STRING";` (the `option` word just read). */
   private option(): Statement {
     const L = this.loc();
+    const optLine = this.tokLine;
+    const optCol = this.tokCol;
     this.simPeekNext(true);
     const name = this.word();
+    const nameStart = this.tokStart;
+    const nameEnd = this.pos;
     // `option space` declares a space; `unknown-N` names are checked by the parser.
     if (this.lastWordIs('space', false) || this.lastWordIs('unknown-', true)) throw NOT_CANONICAL;
     const wk = this.build ? wordKind(name) : undefined;
@@ -441,17 +504,18 @@ class BlockScanner {
       i++;
     }
     this.pos = i + 1;
+    if (!this.build) this.facts.options.push(optLine, optCol, nameStart, nameEnd, this.tokStart + 1, i);
     const strTok = this.tok('string', undefined, this.build ? decodeIscString(text.slice(this.tokStart + 1, i)) : '', false);
     // optionName() peeks the string: the name's end position is taken there.
     this.simPeek(false);
-    const nameEnd = this.positionHere(before.line, before.column, before.iscChar);
+    const namePos = this.positionHere(before.line, before.column, before.iscChar);
     this.simNext(false);
     this.punct(59); // ;
     const semiTok = this.tok('punct', undefined, ';', false);
     this.simPeekNext(false);
     if (!this.build) return DUMMY_STATEMENT;
     const value = new RawTokens([strTok], this.file, { file: this.file, line: semiTok.line, column: semiTok.column }, text, before, semiTok);
-    return { kind: 'option', loc: L, mode: 'option', space: undefined, name, nameEnd, value, executable: false };
+    return { kind: 'option', loc: L, mode: 'option', space: undefined, name, nameEnd: namePos, value, executable: false };
   }
 }
 

@@ -11,7 +11,7 @@ import { ConfigBuilder, FatalConfigError, type Diagnostic, type PoolDraft } from
 import { formatFromTypeSpec, type OptionDefinition } from '../options/option-table.js';
 import { parseOptionValue, type ValueError } from '../options/value-parser.js';
 import { toValueTokens } from './tok-adapter.js';
-import { tokenizeConfig, type Tok } from '../../grammar/tokens.js';
+import { decodeIscString, tokenizeConfig, type Tok } from '../../grammar/tokens.js';
 import { readFileSync } from 'node:fs';
 
 /** What kind of declaration we are in (ISC's *_DECL type). */
@@ -65,10 +65,7 @@ const ipOf = (ip: A.Ipv4Literal): number => {
  * for any other shape.
  */
 function singleStringValue(def: OptionDefinition, tokens: readonly Tok[]): Uint8Array | undefined {
-  const f = def.format;
-  if (f.fields.length !== 1 || f.array !== 'none') return undefined;
-  const kind = f.fields[0].kind;
-  if (kind !== 'text' && kind !== 'string') return undefined;
+  if (!isSingleString(def)) return undefined;
   let tok: Tok | undefined;
   for (const t of tokens) {
     if (t.kind === 'eof') continue;
@@ -76,7 +73,18 @@ function singleStringValue(def: OptionDefinition, tokens: readonly Tok[]): Uint8
     tok = t;
   }
   if (!tok) return undefined;
-  const s = tok.text;
+  return latin1Bytes(tok.text);
+}
+
+/** A single text (`t`) or string (`X`) field, not an array: a quoted string's bytes are the value. */
+function isSingleString(def: OptionDefinition): boolean {
+  const f = def.format;
+  if (f.fields.length !== 1 || f.array !== 'none') return false;
+  const kind = f.fields[0].kind;
+  return kind === 'text' || kind === 'string';
+}
+
+function latin1Bytes(s: string): Uint8Array {
   const data = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) data[i] = s.charCodeAt(i);
   return data;
@@ -167,7 +175,8 @@ export class Compiler {
       }
       case 'host':
         // A fast-path host's node is built for this call and not kept (see grammar/host-fast-path.ts).
-        this.host(st instanceof CanonicalHost ? st.materialize() : st, ctx);
+        if (!(st instanceof CanonicalHost)) this.host(st, ctx);
+        else if (!this.canonicalHost(st, ctx)) this.host(st.materialize(), ctx);
         return;
       case 'group': {
         const scope = b.newScope('group', ctx.scope, st.name ?? null, locOf(st.loc));
@@ -554,6 +563,43 @@ export class Compiler {
     this.statements(st.body, hostCtx);
     if (st.incomplete) return;
     b.endHost(host, locOf(st.end));
+  }
+
+  /**
+   * A fast-path host (grammar/host-fast-path.ts) straight into the model, without its syntax tree: the
+   * same Host, scope and option statements {@link host} makes of its node (test/config/fast-compile
+   * compares the two). False, with nothing done, when an option is not a known text/string option: the
+   * general path then compiles the node (and reports what is wrong).
+   */
+  private canonicalHost(h: CanonicalHost, ctx: Ctx): boolean {
+    const b = this.b;
+    const f = h.readFacts();
+    const text = h.text;
+    const opts = f.options;
+    const dhcp = b.table.space('dhcp');
+    if (!dhcp) return false;
+    const defs: OptionDefinition[] = [];
+    for (let k = 0; k < opts.length; k += 6) {
+      const def = dhcp.byName.get(text.slice(opts[k + 2], opts[k + 3]).toLowerCase());
+      if (!def || !isSingleString(def)) return false;
+      defs.push(def);
+    }
+    const file = h.file;
+    const host = b.beginHost(ctx.scope, text.slice(f.nameStart, f.nameEnd), { file, line: f.line, column: f.column });
+    if (f.hardwareLength >= 0) host.hardware = { htype: 1, address: f.hardware.slice(0, f.hardwareLength) };
+    // Arrays made at their size (a first push into `[]` reserves 17 slots: ~0.1 KB a host more heap).
+    if (f.fixed.length > 0) host.fixedAddresses = f.fixed.map((address) => ({ kind: 'address' as const, address }));
+    const statements: Statement[] = new Array(defs.length);
+    for (let k = 0, d = 0; k < opts.length; k += 6, d++) {
+      const def = defs[d]!;
+      const data = latin1Bytes(decodeIscString(text.slice(opts[k + 4], opts[k + 5])));
+      const loc: SourceLoc = { file, line: opts[k]!, column: opts[k + 1]! };
+      statements[d] = { kind: 'option', loc, mode: 'option', space: def.space, name: def.name, code: def.code, value: { kind: 'const', data } };
+    }
+    if (statements.length > 0) host.scope.statements = statements;
+    // A duplicate name is an error: the caller then reads the file again without the fast path.
+    b.endHost(host, host.loc);
+    return true;
   }
 
   private hostBodyStatement(st: A.HardwareStatement | A.FixedAddressStatement | A.UidStatement | A.HostIdentifierStatement | A.GroupRefStatement | A.FlagStatement, ctx: Ctx): void {
