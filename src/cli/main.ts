@@ -7,8 +7,8 @@
  * the pid file once serving, drops privileges after the sockets are bound, and handles SIGTERM/SIGINT (clean stop) and SIGHUP (checked reload, an improvement on ISC,
  * which needs a restart).
  */
-import { realpathSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveServerParameters } from '../config/parameters.js';
 import type { Config } from '../config/model.js';
@@ -200,7 +200,14 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     // file and the sockets (which are then all paths inside the jail). See chroot.ts.
     const { enterChrootAsIsc, preloadProgram } = await import('./chroot.js');
     if (args.test === 'config+leases') leaseTest = await import('./lease-test.js');
-    else if (args.test === 'none') await preloadProgram();
+    else if (args.test === 'none') {
+      await preloadProgram();
+      // Our syslog lines are sent to the socket by name (ISC keeps the one it opened): say so if it is missing.
+      const log = syslogPath(io.env);
+      if (!args.debug && !existsSync(join(args.chroot, log))) {
+        logger.error(`${join(args.chroot, log)} does not exist: syslog lines from inside the jail will be lost (bind-mount ${log} there).`);
+      }
+    }
     // The config's own path is kept as given (a relative one against today's folder) for SIGHUP.
     s.configFile = resolvePath(s.configFile);
     const err = enterChrootAsIsc(args.chroot);

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupPrefix, createNamespace, deleteNamespace, exec, integrationSkipReason, run, spawn, udhcpcArgs, waitUntil, type NsProcess } from '../support/netns.js';
-import { processAlive } from '../../src/cli/pid-file.js';
+import { processAlive, readPidFile } from '../../src/cli/pid-file.js';
 import { addonAvailable } from '../../src/native/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,6 +57,9 @@ before(async () => {
 
 after(async () => {
   for (const p of spawned) if (p.pid && processAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
+  // A daemon left by a failed test: by the pid its pid file in the jail names.
+  const left = jail ? readPidFile(join(jail, 'run', 'dhcpd.pid')) : undefined;
+  if (left !== undefined && processAlive(left)) process.kill(left, 'SIGKILL');
   if (!rootSkip) {
     await deleteNamespace(NS_C);
     await deleteNamespace(NS_S);
@@ -118,6 +121,7 @@ describe('-chroot', () => {
     writeFileSync(join(jail, 'var/lib/dhcp/dhcpd.leases'), '');
     await waitUntil(() => (p.stderr.includes('Server starting service.') ? true : p.hasExited ? false : undefined), { timeoutMs: 20_000, what: 'Server starting service.' });
     assert.match(p.stderr, /Server starting service\./, p.stderr);
+    assert.doesNotMatch(p.stderr, /syslog lines from inside the jail will be lost/, 'no syslog warning with -d');
     assert.equal(readlinkSync(`/proc/${p.pid}/root`), jail, 'the server runs with the jail as its root');
     assert.equal(readFileSync(join(jail, 'run', 'dhcpd.pid'), 'utf8'), `${p.pid}\n`, 'the pid file is inside the jail');
     assert.ok(existsSync(join(jail, 'var/lib/dhcp/dhcpd.leases.sqlite')), 'the database is inside the jail');
@@ -135,5 +139,20 @@ describe('-chroot', () => {
     const exported = runOurs(['export', '-cf', join(dir, 'good.conf'), '-lf', join(jail, 'var/lib/dhcp/dhcpd.leases'), '-']);
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(exported.stdout, new RegExp(`^lease ${addr.replace(/\./g, '\\.')} \\{`, 'm'), 'the lease is in the jail\'s database');
+  });
+
+  test('a daemon in a jail without /dev/log: it serves, and says its syslog lines will be lost', { skip: serveSkip, timeout: 60_000 }, async () => {
+    const r = await exec(NS_S, process.execPath, [...NODE_ARGS, '-chroot', jail, '-cf', join(dir, 'good.conf'), '-lf', '/var/lib/dhcp/dhcpd.leases', '-pf', '/run/dhcpd.pid', IF], {
+      check: false,
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stderr.includes(`${join(jail, 'dev', 'log')} does not exist: syslog lines from inside the jail will be lost`), r.stderr);
+    const pid = Number(readFileSync(join(jail, 'run', 'dhcpd.pid'), 'utf8'));
+    assert.ok(pid > 0 && processAlive(pid));
+    assert.equal(readlinkSync(`/proc/${pid}/root`), jail);
+    process.kill(pid, 'SIGTERM');
+    await waitUntil(() => (processAlive(pid) ? undefined : true), { timeoutMs: 15_000, what: 'the daemon to exit' });
+    assert.equal(existsSync(join(jail, 'run', 'dhcpd.pid')), false);
   });
 });
