@@ -19,6 +19,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 
@@ -85,6 +86,14 @@ const SECONDS: Readonly<Record<string, number>> = {
   'log/logger': 6,
 };
 
+/** The 1- and 5-minute load averages, to read the times by (the machine may be shared). */
+function load(): string {
+  return loadavg()
+    .slice(0, 2)
+    .map((x) => x.toFixed(1))
+    .join(' ');
+}
+
 function listTests(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -110,7 +119,7 @@ interface PhaseResult {
 async function runPhase(title: string, files: readonly string[], concurrency: number): Promise<PhaseResult> {
   const perFile = new Map<string, number>();
   if (files.length === 0) return { failed: 0, seconds: 0, perFile };
-  process.stdout.write(`\n=== ${title}: ${files.length} files, ${concurrency} at a time\n`);
+  process.stdout.write(`\n=== ${title}: ${files.length} files, ${concurrency} at a time (load average ${load()})\n`);
   const started = Date.now();
   let failed = 0;
   const stream = run({ files, concurrency });
@@ -131,7 +140,10 @@ async function runPhase(title: string, files: readonly string[], concurrency: nu
     out.once('error', reject);
   });
   const seconds = (Date.now() - started) / 1000;
-  process.stdout.write(`=== ${title}: ${seconds.toFixed(0)} s${failed ? `, ${failed} failed` : ''}\n`);
+  const testSeconds = [...perFile.values()].reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    `=== ${title}: ${seconds.toFixed(0)} s for ${testSeconds.toFixed(0)} s of tests${failed ? `, ${failed} failed` : ''} (load average ${load()})\n`,
+  );
   return { failed, seconds, perFile };
 }
 
