@@ -7,9 +7,10 @@
  * @module
  */
 import type { Config, FailoverPeer as ConfigFailoverPeer, Pool } from '../config/model.js';
-import { emptyLease, type FailoverStateRecord, type Lease } from '../../leases/lease.js';
+import { cloneLease, emptyLease, type FailoverStateRecord, type Lease } from '../../leases/lease.js';
 import type { LeaseStore, LeaseStoreWriter } from '../../leases/lease-store.js';
-import { close, fsync, open } from 'node:fs';
+import { close, closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { FailoverPool, FailoverStore, AddressOwner } from '../failover/ports.js';
 import type { FailoverHooks, FailoverRuntime } from '../failover/engine.js';
@@ -24,6 +25,7 @@ interface UnsyncedWrites {
   writeWithoutSync(fn: (w: LeaseStoreWriter) => void): void;
   readonly fsyncsCommits: boolean;
   readonly walPath: string;
+  onClose?(listener: () => void): () => void;
 }
 
 function unsyncedWrites(store: LeaseStore): UnsyncedWrites | undefined {
@@ -38,36 +40,114 @@ function unsyncedWrites(store: LeaseStore): UnsyncedWrites | undefined {
  * nearly every BNDUPD and BNDACK. Now each failover commit is written with synchronous=NORMAL and its
  * promise resolves once an fsync that started after the write has completed; commits made while an fsync
  * runs share the next one. A BNDUPD is still acknowledged only after its lease is on disk (ISC: the
- * binding is written and committed before the BNDACK). The WAL is opened per fsync (never a descriptor of
- * a WAL that a closed and reopened store has replaced); fsync(2) flushes the file whoever wrote it.
+ * binding is written and committed before the BNDACK). fsync(2) flushes the file whoever wrote it; the
+ * descriptor is closed with the store (SQLite removes the WAL when the database closes).
  */
 class WalGroupSync {
   private running = false;
   private waiting: Array<(e: Error | null) => void> = [];
+  private fd: number;
+  private closed = false;
 
-  constructor(private readonly walPath: string) {}
+  /** Opens the WAL (SQLite creates it with the database) and fsyncs its directory once, as SQLite's FULL mode does. */
+  constructor(private readonly walPath: string) {
+    this.fd = openSync(walPath, 'r');
+    try {
+      const dir = openSync(dirname(walPath), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    } catch (e) {
+      closeSync(this.fd);
+      throw e;
+    }
+  }
 
   afterDurable(): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('lease database closed'));
       this.waiting.push((e) => (e ? reject(e) : resolve()));
       if (!this.running) this.start();
     });
+  }
+
+  /** The store is closing: later commits fail; the descriptor goes once the running fsync is done. */
+  close(): void {
+    this.closed = true;
+    if (!this.running) this.release();
+  }
+
+  private release(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    close(fd, () => undefined);
+    for (const cb of this.waiting.splice(0)) cb(new Error('lease database closed'));
   }
 
   private start(): void {
     const batch = this.waiting;
     this.waiting = [];
     this.running = true;
-    const finish = (e: Error | null): void => {
+    fsync(this.fd, (e) => {
       this.running = false;
-      for (const cb of batch) cb(e);
-      if (this.waiting.length > 0) this.start();
-    };
-    open(this.walPath, 'r', (err, fd) => {
-      if (err) return finish(new Error(`fsync ${this.walPath}: ${err.message}`));
-      fsync(fd, (e) => close(fd, () => finish(e ? new Error(`fsync ${this.walPath}: ${e.message}`) : null)));
+      const error = e ? new Error(`fsync ${this.walPath}: ${e.message}`) : null;
+      for (const cb of batch) cb(error);
+      if (this.closed) this.release();
+      else if (this.waiting.length > 0) this.start();
     });
   }
+}
+
+/**
+ * The last written copy of recently changed leases, from the store's commit listener: the failover engine
+ * reads a lease for every BNDUPD it sends and every BNDUPD/BNDACK it receives, nearly always one just
+ * written, and a SQLite read + decode per message was ~9 % of a pair's failover CPU. Bounded (oldest out).
+ */
+class RecentLeases {
+  private readonly map = new Map<number, Lease>();
+
+  constructor(store: LeaseStore, private readonly limit = 16_384) {
+    store.onCommit((info) => {
+      for (const a of info.deletedLeases) this.map.delete(a);
+      for (const l of info.leases) {
+        this.map.delete(l.address);
+        this.map.set(l.address, l);
+      }
+      while (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as number);
+    });
+  }
+
+  /** A private copy (callers change the lease they get), or undefined when not cached. */
+  get(address: number): Lease | undefined {
+    const l = this.map.get(address);
+    return l === undefined ? undefined : cloneLease(l);
+  }
+}
+
+/** One per lease store, shared by its relationships (a reload starts them again on the same store). */
+const perStore = new WeakMap<LeaseStore, { sync: WalGroupSync | undefined; recent: RecentLeases }>();
+
+function storeHelpers(store: LeaseStore): { sync: WalGroupSync | undefined; recent: RecentLeases } {
+  let h = perStore.get(store);
+  if (h === undefined) {
+    const unsynced = unsyncedWrites(store);
+    let sync: WalGroupSync | undefined;
+    if (unsynced !== undefined && typeof unsynced.onClose === 'function') {
+      try {
+        sync = new WalGroupSync(unsynced.walPath);
+        const s = sync;
+        unsynced.onClose(() => s.close());
+      } catch {
+        sync = undefined; // no WAL file to sync (not WAL mode): commits stay synchronous
+      }
+    }
+    h = { sync, recent: new RecentLeases(store) };
+    perStore.set(store, h);
+  }
+  return h;
 }
 
 /** The pools of one relationship and their leases, over the lease store (never-used addresses as fresh leases). */
@@ -106,13 +186,13 @@ export function failoverStoreFor(config: Config, store: LeaseStore, peerName: st
   // Counted now (at start, like ISC's pool counters), not at the first DISCOVER of a busy server.
   for (const pool of config.pools) if (usesPeer(pool)) counters(pool);
   const unsynced = unsyncedWrites(store);
-  const sync = unsynced ? new WalGroupSync(unsynced.walPath) : undefined;
+  const { sync, recent } = storeHelpers(store);
   return {
     pools: () => pools,
     get(address: number): Lease | undefined {
       const pool = index.rangeOf(address)?.pool;
       if (!usesPeer(pool)) return undefined;
-      return store.getByAddress(address) ?? emptyLease(address);
+      return recent.get(address) ?? store.getByAddress(address) ?? emptyLease(address);
     },
     ownerOf(address: number): AddressOwner {
       const pool = index.rangeOf(address)?.pool;
