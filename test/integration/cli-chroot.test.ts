@@ -7,7 +7,7 @@
  * only the server's files (and /dev/null for ISC's -T): nothing of dhcpd-ts, no /proc, no /sys.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,12 +72,14 @@ interface Out {
   stdout: string;
   stderr: string;
 }
-function runIsc(argv: readonly string[]): Out {
-  const r = spawnSync(ISC, argv, { cwd: dir, encoding: 'utf8', timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+/** `as`: setpriv(1) options to run it as another user. */
+function runIsc(argv: readonly string[], as?: readonly string[]): Out {
+  const r = spawnSync(as ? '/usr/bin/setpriv' : ISC, as ? [...as, ISC, ...argv] : argv, { cwd: dir, encoding: 'utf8', timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-function runOurs(argv: readonly string[]): Out {
-  const r = spawnSync(process.execPath, [...NODE_ARGS, ...argv], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+function runOurs(argv: readonly string[], as?: readonly string[]): Out {
+  const cmd = [process.execPath, ...NODE_ARGS, ...argv];
+  const r = spawnSync(as ? '/usr/bin/setpriv' : cmd[0]!, as ? [...as, ...cmd] : cmd.slice(1), { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 /** The lines after the banner and before ISC's bug paragraph (which names each program). */
@@ -98,6 +100,22 @@ describe('-chroot', () => {
     assert.ok(essence(ours.stderr).includes(`chroot("${join(dir, 'no-such-jail')}"): No such file or directory`));
     const ok = ['-t', '-q', '-chroot', jail, '-cf', 'good.conf'];
     assert.deepEqual([runOurs(ok).code, runIsc(ok).code], [0, 0]);
+  });
+
+  test('-t as another user than root: ISC\'s "you must be root to use chroot"', { skip: iscSkip || (existsSync('/usr/bin/setpriv') ? false : 'setpriv not installed') }, (t) => {
+    chmodSync(dir, 0o755);
+    const argv = ['-t', '-chroot', jail, '-cf', join(dir, 'good.conf')];
+    const asNobody = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+    if (runOurs(['--version'], asNobody).code !== 0) {
+      t.skip('this checkout is not readable by nobody');
+      return;
+    }
+    const isc = runIsc(argv, asNobody);
+    const ours = runOurs(argv, asNobody);
+    assert.equal(isc.code, 1, isc.stderr);
+    assert.equal(ours.code, 1, ours.stderr);
+    assert.ok(essence(ours.stderr).includes('you must be root to use chroot'), ours.stderr);
+    assert.deepEqual(essence(ours.stderr), essence(isc.stderr));
   });
 
   test('-T: the lease file is read inside the jail (a host path is not found there)', { skip: iscSkip }, () => {
