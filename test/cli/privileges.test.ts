@@ -3,7 +3,9 @@
  * group by default), and the switch really changes the process's ids (checked in a child process).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +53,36 @@ describe('privilege drop', () => {
     if (r.ok && r.drop) {
       assert.equal(r.drop.gid, 0);
       assert.equal(r.drop.uid, passwd('nobody')?.uid);
+    }
+  });
+
+  const setprivSkip = rootSkip || (!existsSync('/usr/bin/setpriv') ? 'setpriv not installed' : !existsSync('/usr/sbin/dhcpd') ? 'ISC dhcpd not installed' : false);
+  test('not root: ISC\'s "you must be root to set user/group", same output as ISC 4.4.3 run as nobody', { skip: setprivSkip }, (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-priv-'));
+    try {
+      chmodSync(dir, 0o755);
+      const conf = join(dir, 'good.conf');
+      writeFileSync(conf, 'subnet 10.0.0.0 netmask 255.255.255.0 { range 10.0.0.10 10.0.0.20; }\n', { mode: 0o644 });
+      const main = fileURLToPath(new URL(`../../src/cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+      const ours = [process.execPath, ...(fromSource ? ['--import', import.meta.resolve('tsx')] : []), main];
+      const asNobody = (cmd: string[]) =>
+        spawnSync('/usr/bin/setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', ...cmd], { encoding: 'utf8', timeout: 20_000, cwd: dir });
+      if (asNobody([...ours, '--version']).status !== 0) {
+        t.skip('this checkout is not readable by nobody');
+        return;
+      }
+      for (const flags of [['-user', 'nobody'], ['-group', 'nogroup']]) {
+        const isc = asNobody(['/usr/sbin/dhcpd', '-t', ...flags, '-cf', conf]);
+        const r = asNobody([...ours, '-t', ...flags, '-cf', conf]);
+        assert.equal(isc.status, 1, isc.stderr);
+        assert.equal(r.status, 1, r.stderr);
+        // After the four banner lines: ISC's message and nothing of the config.
+        const firstLine = (s: string) => s.split('\n')[4];
+        assert.equal(firstLine(r.stderr), `you must be root to set ${flags[0].slice(1)}`);
+        assert.equal(firstLine(r.stderr), firstLine(isc.stderr));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
