@@ -118,6 +118,12 @@ export interface OutboundReply {
   readonly sourceAddress: number;
   /** How to lay the packet out (max size, PRL order, BOOTP option space). */
   readonly encode: EncodeOptions;
+  /**
+   * With {@link DhcpEngineOptions.deferAckLog}: the info lines of this DHCPACK (ISC's DHCPREQUEST and DHCPACK
+   * lines), for the server to log when it sends the reply, i.e. after the lease is on disk (ISC ack_lease logs
+   * them after commit_leases, just before dhcp_reply).
+   */
+  readonly logLines?: readonly string[];
 }
 
 /** A DHCPOFFER waiting for ISC's ping-check. */
@@ -147,6 +153,11 @@ export interface DhcpEngineOptions {
   readonly serverPort?: number;
   /** Client port (68, or -p + 1). */
   readonly clientPort?: number;
+  /**
+   * Hand a DHCPACK's log lines to the caller on the reply ({@link OutboundReply.logLines}) instead of logging
+   * them at decision time: a server whose commit becomes durable later logs them when the ACK leaves.
+   */
+  readonly deferAckLog?: boolean;
 }
 
 /** Everything one request accumulates on its way through the chain. */
@@ -198,6 +209,7 @@ export class DhcpEngine {
   private encapsulationCandidates: number[] | undefined;
   /** ISC's per-lease cannot_reuse flags (dhcp-cache-threshold). */
   private readonly reuse = new LeaseReuse();
+  private readonly deferAckLog: boolean;
 
   constructor(options: DhcpEngineOptions) {
     this.config = options.config;
@@ -212,6 +224,7 @@ export class DhcpEngine {
       }
     }, 0).unref();
     this.ports = options.ports;
+    this.deferAckLog = options.deferAckLog === true;
     this.resolveAddresses = options.resolveAddresses;
     this.serverPort = options.serverPort ?? 67;
     this.clientPort = options.clientPort ?? 68;
@@ -256,6 +269,14 @@ export class DhcpEngine {
     for (const step of this.chain) if (step(s) === 'stop') break;
     const out: Outcome = s.ping !== undefined ? { replies: s.replies, ping: s.ping } : { replies: s.replies };
     return s.hostnameLookup !== undefined ? { ...out, hostnameLookup: s.hostnameLookup } : out;
+  }
+
+  /**
+   * Number of binding changes decided and not yet taken by {@link takeCommits}. They stay visible to every
+   * later decision (the lease book's overlay), so a server may leave them for a later turn's commit.
+   */
+  pendingCommitCount(): number {
+    return this.book.pendingCount();
   }
 
   /** The binding changes of this turn (to commit in one transaction), clearing them. */
@@ -877,6 +898,10 @@ export class DhcpEngine {
     const word: L.ReplyWord = offer === DHCPOFFER ? 'DHCPOFFER' : offer === DHCPACK ? 'DHCPACK' : 'BOOTREPLY';
     const via = { giaddr: packet.giaddr, ifname: s.req.iface.name };
     const send = (): OutboundReply[] => {
+      if (this.deferAckLog && offer === DHCPACK) {
+        const line = L.offerAckLine(word, next.address, { hardware: next.hardware ?? undefined, uid: next.uid ?? undefined, hostname: next.clientHostname ?? undefined }, via);
+        return [{ ...out, logLines: [msg, line] }];
+      }
       this.ports.logger.info(msg);
       // ISC: a BOOTP reply for a host's fixed address is bootp.c's "BOOTREPLY for … to NAME (MAC)"; a dynamic
       // BOOTP lease goes through ack_lease and is logged "BOOTREPLY on … to MAC via …".

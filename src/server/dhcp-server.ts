@@ -339,7 +339,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const { resolveConfigNames } = await import('./resolver.js');
   let resolveAddresses = options.resolveAddresses ?? (await resolveConfigNames(options.config, logger));
   const makeEngine = (config: Config): DhcpEngine =>
-    new DhcpEngine({ config, leases: leaseStore, ports, resolveAddresses, serverPort: port, clientPort: port === 67 ? 68 : port + 1 });
+    new DhcpEngine({ config, leases: leaseStore, ports, resolveAddresses, serverPort: port, clientPort: port === 67 ? 68 : port + 1, deferAckLog: true });
   let engine = makeEngine(options.config);
   (await import('../engine/on-statements.js')).primeOnStatementSources(options.config);
 
@@ -358,7 +358,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
   const checkIdle = (): void => {
-    if (queue.length === 0 && (requests?.length ?? 0) === 0 && !scheduled && inFlight === 0) {
+    if (queue.length === 0 && (requests?.length ?? 0) === 0 && !scheduled && inFlight === 0 && stash.length === 0) {
       const w = idleWaiters;
       idleWaiters = [];
       for (const f of w) f();
@@ -392,6 +392,8 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 
   const send = (replies: readonly OutboundReply[]): void => {
     for (const r of replies) {
+      // A DHCPACK's lines are logged as it leaves (after its lease is on disk), as ISC does.
+      if (r.logLines !== undefined) for (const line of r.logLines) logger.info(line);
       let data: Buffer;
       try {
         data = Buffer.from(encodePacket(r.packet, r.encode));
@@ -470,6 +472,28 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     // One group commit for every decision of this turn, BEFORE any reply that depends on it is sent. OFFERs
     // and NAKs bind nothing (ISC sends an OFFER without writing dhcpd.leases), so they go out first and do
     // not wait for the fsync.
+    if (walSync !== undefined && canStash()) {
+      // Durability off the event loop (src/server/wal-sync.ts). While an fsync runs, this turn's writes stay in
+      // the engine's lease book (every later decision sees them) and the turn waits; when the fsync completes,
+      // the writes of all the turns that waited are committed in one transaction and covered by one fsync.
+      const pendingWrites = engine.pendingCommitCount();
+      if (trace !== undefined) {
+        trace.decided = preciseNow();
+        trace.writes = pendingWrites;
+      }
+      if (pendingWrites === 0 && stash.length === 0) {
+        finishTurn(outcomes, undefined, trace);
+        return;
+      }
+      const early = outcomes.map((o) => {
+        const now = o.replies.filter(bindsNothing);
+        if (now.length > 0) send(now);
+        return now;
+      });
+      stash.push({ outcomes, early, trace });
+      if (walSync.pending === 0) flushStash();
+      return;
+    }
     const writes = engine.takeCommits();
     if (trace !== undefined) {
       trace.decided = preciseNow();
@@ -496,8 +520,8 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
         return;
       }
       if (walSync !== undefined) {
-        // Committed but not yet on disk: the fsync runs off the event loop (src/server/wal-sync.ts) while the
-        // next turns are decided; this turn's ACKs leave when it has completed.
+        // Committed but not yet on disk (failover configured: committed every turn, so that the partner's
+        // updates and ours never interleave with uncommitted writes); the ACKs leave after the fsync.
         const eng = engine;
         const notices = eng.takeDurableNotices();
         inFlight++;
@@ -520,6 +544,55 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       options.onCommitted?.(writes);
     }
     finishTurn(outcomes, early, trace);
+  };
+
+  /** Turns decided while an fsync ran, waiting for the next commit (deferred durability, standalone). */
+  type StashedTurn = { outcomes: Outcome[]; early: OutboundReply[][]; trace: TurnRecord | undefined };
+  let stash: StashedTurn[] = [];
+  /** Standalone only: with failover, the partner's binding updates are written as they come. */
+  const canStash = (): boolean => failoverRuntime === undefined && options.failover === undefined;
+
+  /** Commits the lease book's pending writes (every stashed turn's) in one transaction and fsyncs them. */
+  const flushStash = (): void => {
+    const batch = stash;
+    stash = [];
+    if (batch.length === 0) return;
+    const writes = engine.takeCommits();
+    const t0 = preciseNow();
+    try {
+      if (writes.length > 0) deferredStore!.writeWithoutSync((w) => {
+        for (const l of writes) w.putLease(l);
+      });
+    } catch (e) {
+      commitFailed(e);
+      return;
+    }
+    const t1 = preciseNow();
+    for (const b of batch) {
+      if (b.trace !== undefined) {
+        b.trace.commitStart = t0;
+        b.trace.commitEnd = t1;
+      }
+    }
+    const eng = engine;
+    const notices = eng.takeDurableNotices();
+    inFlight++;
+    walSync!.afterDurable((err) => {
+      inFlight--;
+      stats.walSyncs = walSync!.syncs;
+      if (err !== null) commitFailed(err);
+      else {
+        if (writes.length > 0) {
+          stats.commits++;
+          eng.notifyDurable(notices);
+          options.onCommitted?.(writes);
+        }
+        for (const b of batch) finishTurn(b.outcomes, b.early, b.trace);
+      }
+      // the turns that waited for this fsync: their commit, and the next fsync
+      if (!stopped) flushStash();
+      checkIdle();
+    });
   };
 
   const commitFailed = (e: unknown): void => {
@@ -627,6 +700,8 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   // Expiry (ISC pool_timer): move leases whose time ran out to their next state, in its own turn.
   const expiryEvery = (options.expiryIntervalSeconds ?? 60) * 1000;
   const runExpiry = async (): Promise<void> => {
+    // Writes of turns waiting for an fsync are committed first: the expiry pass reads the store.
+    flushStash();
     try {
       const { expireDueLeases } = await import('../../leases/expiry.js');
       const { runOnStatements } = await import('../engine/on-statements.js');
@@ -709,6 +784,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
           failoverPeers = failoverRuntime.peers;
         }
       }
+      flushStash(); // the old engine's lease book holds the waiting turns' writes
       engine = makeEngine(config);
       // `on expiry`/`on release` text is taken from the config's source at commit: read the files again.
       (await import('../engine/on-statements.js')).primeOnStatementSources(config);
