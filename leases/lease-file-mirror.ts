@@ -32,10 +32,10 @@
  *
  * @module
  */
-import { appendFileSync, closeSync, constants as fsConstants, copyFileSync, fdatasync, fsync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants as fsConstants, copyFileSync, fdatasync, fsync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { copyFile, open as openAsync, unlink } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { CommitInfo, LeaseStore } from './lease-store.js';
 import {
   formatFailoverStateRecord,
@@ -63,6 +63,17 @@ export interface LeaseFileMirrorOptions {
    * `dont-use-fsync` (the file is a view: the database is the durable copy either way).
    */
   fsync?: boolean;
+  /**
+   * With fsync: write compactions back this many bytes at a time, off the event loop (default 32 MiB; 0 =
+   * in one go at the end). See {@link LeaseFileMirror} copyForFlush.
+   */
+  syncChunkBytes?: number;
+  /**
+   * With fsync: the same for flush copies (default 0: copy_file_range, one fsync at the end). Chunks lower
+   * the database commits' worst latency during a flush of a large file but make the flush slower; measured
+   * at 1,000,000 leases with test/leases/lf-flush-bench.ts.
+   */
+  flushSyncChunkBytes?: number;
   format?: LeaseFileFormatOptions;
   /** Called when writing fails (the server logs it; the next change retries, with a whole rewrite). */
   onError?: (e: unknown) => void;
@@ -98,8 +109,8 @@ interface Compaction {
   written: boolean;
 }
 
-/** Write-back unit of flush copies and compactions (see LeaseFileMirror.copyForFlush). */
-const SYNC_CHUNK = 8 << 20;
+/** Default write-back unit of compactions (see LeaseFileMirror.copyForFlush). */
+const SYNC_CHUNK = 32 << 20;
 
 interface InflightFlush {
   /** The records this flush appends (put back in front of the pending ones if close abandons it). */
@@ -139,6 +150,9 @@ export class LeaseFileMirror {
   private idleWaiters: Array<() => void> = [];
   private readonly fingerprints: FingerprintStore | null;
   private readonly doFsync: boolean;
+  /** Write-back units of compactions and flush copies (bytes; Infinity: at the end only). */
+  private readonly syncChunk: number;
+  private readonly flushSyncChunk: number;
   /** Whether the filesystem makes reflinks (unknown until the first flush tries one). */
   private reflinks: boolean | null = null;
   /** Whole-file writes done (compactions and synchronous rewrites; for tests and the status log). */
@@ -157,6 +171,9 @@ export class LeaseFileMirror {
     start: LeaseFileMirrorStart = { known: false },
   ) {
     this.doFsync = options.fsync !== false;
+    const unit = (bytes: number | undefined, otherwise: number): number => ((bytes ?? otherwise) === 0 ? Infinity : Math.max(1 << 20, bytes ?? otherwise));
+    this.syncChunk = unit(options.syncChunkBytes, SYNC_CHUNK);
+    this.flushSyncChunk = unit(options.flushSyncChunkBytes, 0);
     const fs = store as Partial<FingerprintStore>;
     this.fingerprints = typeof fs.getMetaValue === 'function' && typeof fs.setMetaValue === 'function' ? (fs as FingerprintStore) : null;
     if (this.fingerprints) {
@@ -180,6 +197,7 @@ export class LeaseFileMirror {
         }
       }
     }
+    removeStaleTemporaries(path);
     this.unsubscribe = store.onCommit((info) => this.changed(info));
   }
 
@@ -400,12 +418,13 @@ export class LeaseFileMirror {
 
   /**
    * Copies the file to `tmp` for a flush. A reflink where the filesystem has them (btrfs, XFS: no data
-   * written at all). Otherwise, with fsync, in chunks of {@link SYNC_CHUNK} each written back (fdatasync)
-   * before the next: on ext4 (data=ordered) every fsync of the lease database waits for the data the
-   * filesystem has allocated since its last commit, so a 264 MB copy made dirty at once and written back
-   * in one go would hold up the commits (the ACKs) of that moment by the whole write-back (measured at
-   * 1,000,000 leases: commit p99 16 → 143 ms); in chunks a commit waits for one chunk at most. Without
-   * fsync (`dont-use-fsync`), copy_file_range in the kernel.
+   * written at all). Otherwise copy_file_range in the kernel, or, with `flushSyncChunkBytes`, in chunks
+   * each written back (fdatasync) before the next. Why chunks: on ext4 (data=ordered) a fsync of the lease
+   * database waits for the data the filesystem allocated since its last commit, so the write-back of a
+   * whole 264 MB copy holds up the commits (the ACKs) of that moment; in chunks a commit waits for one
+   * chunk at most, but the flush takes longer (measured at 1,000,000 leases, load ~15 on 2 cores: in one
+   * go, flush 1.1 s, a change in -lf 0.9-2.5 s after it, commit p99 150-200 ms; by 8 MiB, flush 3 s, a
+   * change in -lf 4-6 s after, commit p99 75 ms; no -lf: commit p99 39 ms). Fresh -lf wins by default.
    */
   private async copyForFlush(tmp: string, abandoned: () => boolean): Promise<void> {
     if (this.reflinks !== false) {
@@ -420,7 +439,7 @@ export class LeaseFileMirror {
         await unlink(tmp).catch(() => undefined);
       }
     }
-    if (!this.doFsync) {
+    if (!this.doFsync || this.flushSyncChunk === Infinity) {
       await copyFile(this.path, tmp);
       return;
     }
@@ -428,7 +447,7 @@ export class LeaseFileMirror {
     try {
       const dst = await openAsync(tmp, 'w', (await src.stat()).mode & 0o7777);
       try {
-        const buf = Buffer.allocUnsafe(SYNC_CHUNK);
+        const buf = Buffer.allocUnsafe(this.flushSyncChunk);
         for (let pos = 0; ; ) {
           const { bytesRead } = await src.read(buf, 0, buf.length, pos);
           if (bytesRead === 0) break;
@@ -608,8 +627,8 @@ export class LeaseFileMirror {
     const c = this.compaction;
     if (c === null || c.syncing || c.ready) return;
     try {
-      if (!this.writeParts(c, Date.now() + (this.options.sliceMs ?? 20), this.doFsync ? SYNC_CHUNK : Infinity)) {
-        if (this.doFsync && c.bytes - c.syncedBytes >= SYNC_CHUNK) {
+      if (!this.writeParts(c, Date.now() + (this.options.sliceMs ?? 20), this.doFsync ? this.syncChunk : Infinity)) {
+        if (this.doFsync && c.bytes - c.syncedBytes >= this.syncChunk) {
           // Written back a chunk at a time, off the event loop (see copyForFlush: the database's commits
           // wait for at most one chunk), and without the kernel throttling a writeSync on the event loop.
           c.syncing = true;
@@ -788,6 +807,39 @@ export class LeaseFileMirror {
     this.timer = null;
     this.unsubscribe();
     this.settle();
+  }
+}
+
+/**
+ * Removes the temporary files a killed dhcpd-ts left beside `path` (`path.PID.tmp`, `path.PID.flush.tmp`,
+ * `path.PID.close.tmp` of a process that no longer exists). Never fails.
+ */
+export function removeStaleTemporaries(path: string): void {
+  const base = basename(path);
+  try {
+    for (const name of readdirSync(dirname(path))) {
+      if (!name.startsWith(`${base}.`)) continue;
+      const m = /^\.(\d+)\.(?:flush\.|close\.)?tmp$/.exec(name.slice(base.length));
+      if (!m) continue;
+      const pid = Number(m[1]);
+      if (pid === process.pid || processExists(pid)) continue;
+      try {
+        unlinkSync(join(dirname(path), name));
+      } catch {
+        // gone already, or not ours to remove
+      }
+    }
+  } catch {
+    // an unreadable directory: nothing to clean
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, another user's
   }
 }
 

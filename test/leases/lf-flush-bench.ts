@@ -4,9 +4,11 @@
  * takes to appear in -lf, how long each flush takes (copy, append, fsync, rename), and the longest stall of
  * the event loop; then a compaction with the commits still flowing.
  *
- *   node --import tsx test/leases/lf-flush-bench.ts [N] [SECONDS] [RATE] [DIR]
+ *   node --import tsx test/leases/lf-flush-bench.ts [N] [SECONDS] [RATE] [CHUNKS] [DIR]
  *
- * Bounded: SECONDS (default 20) of commits, then one compaction; the files are removed at the end.
+ * CHUNKS: flush write-back units to compare (flushSyncChunkBytes), MiB, comma-separated (0, the default:
+ * one fsync at the end of each copy). Bounded: SECONDS (default 20) of commits per unit, then one compaction; the files are
+ * removed at the end.
  */
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,9 @@ import { emptyLease, type Lease } from '../../leases/lease.js';
 const N = Number(process.argv[2] ?? 1_000_000);
 const SECONDS = Number(process.argv[3] ?? 20);
 const RATE = Number(process.argv[4] ?? 100);
-const dir = mkdtempSync(join(process.argv[5] ?? tmpdir(), 'lf-bench-'));
+/** Flush write-back units to compare (MiB; 0 = one fsync at the end of each copy). */
+const CHUNKS = (process.argv[5] ?? '0').split(',').map(Number);
+const dir = mkdtempSync(join(process.argv[6] ?? tmpdir(), 'lf-bench-'));
 const lf = join(dir, 'dhcpd.leases');
 const db = join(dir, 'dhcpd.leases.sqlite');
 const FIRST = 0x0a800002;
@@ -75,8 +79,13 @@ first.store.close();
 console.log(`commit (fsync) latency without -lf: ${summary(baseline)} (${baseline.length} commits)`);
 
 t = Date.now();
-const s = openServerLeaseStore({ leaseFile: lf, database: db, mirrorStartDelayMs: 0 });
-const m = s.mirror!;
+{
+  const s0 = openServerLeaseStore({ leaseFile: lf, database: db, mirrorStartDelayMs: 0 });
+  await s0.mirror!.idle();
+  s0.store.close();
+}
+console.log(`first whole write (compaction from the database): ${Date.now() - t} ms, ${statSync(lf).size} bytes`);
+
 let maxLag = 0;
 let lastTick = Date.now();
 const lagTimer = setInterval(() => {
@@ -84,62 +93,78 @@ const lagTimer = setInterval(() => {
   maxLag = Math.max(maxLag, now - lastTick - 10);
   lastTick = now;
 }, 10);
-await m.idle();
-console.log(`first whole write (compaction from the database): ${Date.now() - t} ms, ${statSync(lf).size} bytes; event loop longest stall ${maxLag} ms`);
-
-// Commits at RATE/s; every 2 s a marker lease whose arrival in -lf is timed.
-maxLag = 0;
-const flushMs: number[] = [];
-const commitMs: number[] = [];
-const latency: number[] = [];
-let seenAppends = m.appends;
 let n = 0;
-const end = Date.now() + SECONDS * 1000;
-let marker: { name: string; at: number } | null = null;
-let nextMarker = Date.now() + 500;
-while (Date.now() < end) {
-  timedCommit(s.store, lease(n % N, `b${n}`), commitMs);
-  n++;
-  if (marker === null && Date.now() >= nextMarker) {
-    marker = { name: `marker${n}`, at: Date.now() };
-    s.store.commit([lease((n * 7919) % N, marker.name)]);
-  }
-  if (m.appends !== seenAppends) {
-    seenAppends = m.appends;
-    flushMs.push(m.lastFlushDurationMs);
-    if (marker !== null && tailHas(lf, `"${marker.name}"`)) {
-      latency.push(Date.now() - marker.at);
-      marker = null;
-      nextMarker = Date.now() + 2000;
-    }
-  }
-  await sleep(1000 / RATE);
-}
-console.log(
-  `${n} commits in ${SECONDS} s: ${flushMs.length} flushes, flush ms p50 ${pct(flushMs, 0.5)} max ${Math.max(...flushMs)}; ` +
-    `marker commit → in -lf ms: ${latency.join(' ')} (p50 ${pct(latency, 0.5)}, max ${Math.max(...latency)}); ` +
-    `-lf ${statSync(lf).size} bytes; event loop longest stall ${maxLag} ms; commit latency ${summary(commitMs)}`,
-);
 
-// A compaction with commits still flowing (a deletion makes one due).
-maxLag = 0;
-t = Date.now();
-s.store.write((w) => w.deleteLease(FIRST));
-const appendsBefore = m.appends;
-const compactCommitMs: number[] = [];
-while (!m.rewriting && Date.now() - t < 5000) await sleep(5);
-while (m.rewriting) {
-  timedCommit(s.store, lease(n % N, `b${n}`), compactCommitMs);
-  n++;
-  await sleep(1000 / RATE);
+// For each write-back unit: commits at RATE/s; every 2 s a marker lease whose arrival in -lf is timed.
+for (const chunkMiB of CHUNKS) {
+  const s = openServerLeaseStore({ leaseFile: lf, database: db, mirror: { flushSyncChunkBytes: chunkMiB * 1024 * 1024 } });
+  const m = s.mirror!;
+  maxLag = 0;
+  const flushMs: number[] = [];
+  const commitMs: number[] = [];
+  const latency: number[] = [];
+  let seenAppends = m.appends;
+  const end = Date.now() + SECONDS * 1000;
+  let marker: { name: string; at: number } | null = null;
+  let nextMarker = Date.now() + 500;
+  let commits = 0;
+  while (Date.now() < end) {
+    timedCommit(s.store, lease(n % N, `b${n}`), commitMs);
+    n++;
+    commits++;
+    if (marker === null && Date.now() >= nextMarker) {
+      marker = { name: `marker${n}`, at: Date.now() };
+      s.store.commit([lease((n * 7919) % N, marker.name)]);
+    }
+    if (m.appends !== seenAppends) {
+      seenAppends = m.appends;
+      flushMs.push(m.lastFlushDurationMs);
+      if (marker !== null && tailHas(lf, `"${marker.name}"`)) {
+        latency.push(Date.now() - marker.at);
+        marker = null;
+        nextMarker = Date.now() + 2000;
+      }
+    }
+    await sleep(1000 / RATE);
+  }
+  const lag = maxLag;
+  await m.idle();
+  t = Date.now();
+  s.store.close();
+  const closeMs = Date.now() - t;
+  console.log(
+    `write-back ${chunkMiB === 0 ? 'at the end' : `every ${chunkMiB} MiB`}: ${commits} commits in ${SECONDS} s, ${flushMs.length} flushes, ` +
+      `flush ms p50 ${pct(flushMs, 0.5)} max ${Math.max(...flushMs)}; marker commit → in -lf ms: ${latency.join(' ')}; ` +
+      `event loop longest stall ${lag} ms; commit latency ${summary(commitMs)}; close ${closeMs} ms`,
+  );
 }
-await m.idle();
-console.log(
-  `compaction with ${RATE} commits/s: ${Date.now() - t} ms, ${m.appends - appendsBefore} flushes meanwhile; ` +
-    `-lf ${statSync(lf).size} bytes; event loop longest stall ${maxLag} ms; commit latency ${summary(compactCommitMs)}`,
-);
+
+// A compaction with commits still flowing (a deletion makes one due), written back by the default unit,
+// flushes by the last unit compared.
+{
+  const chunkMiB = CHUNKS.at(-1) ?? 0;
+  const s = openServerLeaseStore({ leaseFile: lf, database: db, mirror: { flushSyncChunkBytes: chunkMiB * 1024 * 1024 } });
+  const m = s.mirror!;
+  maxLag = 0;
+  t = Date.now();
+  s.store.write((w) => w.deleteLease(FIRST));
+  const appendsBefore = m.appends;
+  const compactCommitMs: number[] = [];
+  while (!m.rewriting && Date.now() - t < 15_000) await sleep(5);
+  while (m.rewriting) {
+    timedCommit(s.store, lease(n % N, `b${n}`), compactCommitMs);
+    n++;
+    await sleep(1000 / RATE);
+  }
+  const lag = maxLag;
+  await m.idle();
+  console.log(
+    `compaction (flush write-back ${chunkMiB} MiB) with ${RATE} commits/s: ${Date.now() - t} ms, ${m.appends - appendsBefore} flushes meanwhile; ` +
+      `-lf ${statSync(lf).size} bytes; event loop longest stall ${lag} ms; commit latency ${summary(compactCommitMs)}`,
+  );
+  t = Date.now();
+  s.store.close();
+  console.log(`close: ${Date.now() - t} ms`);
+}
 clearInterval(lagTimer);
-t = Date.now();
-s.store.close();
-console.log(`close: ${Date.now() - t} ms`);
 rmSync(dir, { recursive: true, force: true });
