@@ -218,7 +218,7 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
     return { ok: true, ast, errors: [], files: state.files };
   } catch (e) {
     for (const n of state.open) (n as { incomplete?: boolean }).incomplete = true;
-    if (e instanceof ParseAbort) return { ok: false, ast, errors: [...state.pre, e.error], files: state.files };
+    if (e instanceof ParseAbort) return { ok: false, ast, errors: [...state.pre, e.error, ...e.after], files: state.files };
     // A bug of ours must still not surface as a stack trace for the user.
     const msg = e instanceof Error ? e.message : String(e);
     return { ok: false, ast, errors: [...state.pre, plainError(file, `internal parser error: ${msg}`)], files: state.files };
@@ -475,7 +475,10 @@ class ConfParser extends EmbeddedActionsParser {
         // A CONSUME found another token than the grammar needs: ISC consumed it, then complained.
         this.cur.next();
         this.checkLexAt(this.cur.lastIndex);
-        throw new ParseAbort(this.cur.errorHere(e.message));
+        const abort = new ParseAbort(this.cur.errorHere(e.message));
+        const next = this.iscNextError(e.message, e.context.ruleStack, depth);
+        if (next !== undefined) abort.after.push(next);
+        throw abort;
       }
     } finally {
       // Release the tokens and the tree (the parser instance outlives the parse).
@@ -484,6 +487,46 @@ class ConfParser extends EmbeddedActionsParser {
       this.stmtArgs = [[], REC_SCOPE, REC_LOC, false];
       this.hostCtx = { body: [], scope: REC_SCOPE, tl: REC_LOC, name: '', declaration: false };
     }
+  }
+
+  /**
+   * ISC goes on after an error (it skips to a `;` and parses on) and may report more; the parse here
+   * stops at the first. The one case reproduced: `semicolon expected.` at the end of a `range` directly in
+   * a top-level subnet, when ISC's skip_to_semi() then reaches the end of the file: ISC's subnet loop
+   * reports `unexpected end of file` there (the usual forgotten `;` on the last range line of a file).
+   * Otherwise undefined: whatever ISC would find in the rest of the file is not known here.
+   */
+  private iscNextError(message: string, ruleStack: readonly string[], depth: number): ConfigError | undefined {
+    if (message !== 'semicolon expected.' || depth !== 0 || this.st.open.length !== 1) return undefined;
+    const expected = ['file', 'statement', 'subnetDecl', 'networkBody', 'statement', 'rangeStatement'];
+    if (ruleStack.length !== expected.length || ruleStack.some((r, i) => r !== expected[i])) return undefined;
+    const cur = this.cur;
+    // skip_to_semi(): peek; `;` at depth 0 is eaten and ends the skip, `{` counts, `}` at depth 0 is
+    // eaten and ends it; anything else is eaten; the end of file ends it (eaten).
+    let braces = 0;
+    for (;;) {
+      cur.peek();
+      const i = cur.nextIndex;
+      if (cur.isEof(i)) {
+        cur.next();
+        break;
+      }
+      const c = cur.tokens[i]!.image;
+      const str = cur.tokens[i]!.tokenTypeIdx === STRING_IDX;
+      cur.next();
+      if (str) continue;
+      if (c === '}') {
+        if (braces === 0 || --braces === 0) break;
+      } else if (c === '{') braces++;
+      else if (c === ';' && braces === 0) break;
+    }
+    // Back in the subnet's loop: reproduced only if the file ends there.
+    if (!cur.isEof(cur.nextIndex)) return undefined;
+    // The subnet's statement loop: peek_token sees the end of file, skips it, reports. (When the skip
+    // itself ended at the end of file, ISC's next_token there left the same position.)
+    cur.peek();
+    cur.next();
+    return cur.errorHere('unexpected end of file');
   }
 
   // ---- token helpers -----------------------------------------------------------------------------
@@ -1877,12 +1920,13 @@ class ConfParser extends EmbeddedActionsParser {
           },
         },
         {
+          // `eval EXPR;` and `return EXPR;`: the same shape (ISC parses both with parse_expression).
           ALT: () => {
-            this.eat(KW_EVAL);
+            const k = this.OR4([{ ALT: () => this.eat(KW_EVAL) }, { ALT: () => this.eat(KW_RETURN) }]);
             if (this.RECORDING_PHASE) return 'ok';
             const e = this.parseExpression('data', 'expecting data expression.');
             this.semi();
-            out.push({ kind: 'eval', loc: L, expr: e });
+            out.push({ kind: keywordOf(k) as 'eval' | 'return', loc: L, expr: e });
             return 'ok';
           },
         },
@@ -1901,16 +1945,6 @@ class ConfParser extends EmbeddedActionsParser {
             if (!(n.kind === 'punct' && n.image === ')')) this.fail('right parenthesis expected.');
             this.semi();
             out.push({ kind: 'execute', loc: L, command: this.text(c), args });
-            return 'ok';
-          },
-        },
-        {
-          ALT: () => {
-            this.eat(KW_RETURN);
-            if (this.RECORDING_PHASE) return 'ok';
-            const e = this.parseExpression('data', 'expecting data expression.');
-            this.semi();
-            out.push({ kind: 'return', loc: L, expr: e });
             return 'ok';
           },
         },
@@ -2764,7 +2798,9 @@ class ConfParser extends EmbeddedActionsParser {
         rparen();
         return { op: 'fn', loc: L, fn: k, args: [a, { op: 'const-int', loc: this.tloc(w), value: width }] };
       }
-      case 'reverse': {
+      case 'reverse':
+      case 'v6relay': {
+        // reverse(numeric, data) and v6relay(numeric, data).
         this.nx();
         lparen();
         const a = numeric('numeric expression');
@@ -2779,15 +2815,6 @@ class ConfParser extends EmbeddedActionsParser {
         const a = numeric('numeric expression');
         comma();
         const b = numeric('numeric expression');
-        rparen();
-        return { op: 'fn', loc: L, fn: k, args: [a, b] };
-      }
-      case 'v6relay': {
-        this.nx();
-        lparen();
-        const a = numeric('numeric expression');
-        comma();
-        const b = data('data expression');
         rparen();
         return { op: 'fn', loc: L, fn: k, args: [a, b] };
       }

@@ -18,6 +18,8 @@ import { kindOf, keywordOf, decodeIscString, type LexedConfig, type Tok } from '
 
 /** Thrown to abandon a parse at the first error (caught by the parser entry points, never escapes). */
 export class ParseAbort extends Error {
+  /** Errors ISC reports after this one (see ConfParser.iscNextError), in order. */
+  readonly after: ConfigError[] = [];
   constructor(readonly error: ConfigError) {
     super(error.message);
   }
