@@ -1,5 +1,5 @@
 /**
- * Issue 5, test 3: partner failure in the seed scenario (example configs; mclt 15, lease times 60).
+ * Issue 5, test 3: partner failure in the seed scenario (example configs; mclt 20, lease times 60).
  *
  * The secondary is killed (SIGKILL by PID). The primary (the survivor) moves to communications-interrupted,
  * keeps renewing its dhclient, and serves a new client of the secondary's hash bucket from its own free

@@ -25,11 +25,13 @@ import { hbaBit, hbaFromSplit, loadBalanceHash } from '../../src/failover/load-b
 
 /**
  * The MCLT of the partner-failure runs. Every wait of the run after the partner's death is MCLT-bound (A's
- * renewal at T1 of an MCLT-long lease, partner-down until the partner's leases may be used, recover-wait);
- * the lower bound is the run before MCLT: it starts 4 s into partner-down and ends about 9 s in (perfdhcp: 3 s
- * of sending, 2 s for the last replies), which leaves 6 s of slack at 15.
+ * renewal at T1 of an MCLT-long lease, partner-down until the partner's leases may be used, recover-wait),
+ * but two steps need it this long: client A's first renewal (at 3/4..1 of MCLT/2 after its lease) must come
+ * after the partner is killed, and the kill follows the lease by 1.5 s plus reading the survivor's bindings,
+ * which takes seconds on a loaded machine (at 15, A renewed before the kill at load 23); and the run before
+ * MCLT ends about 9 s into partner-down (it starts 4 s in; perfdhcp sends for 3 s and waits 2 s).
  */
-export const MCLT = 15;
+export const MCLT = 20;
 const HBA = hbaFromSplit(128);
 const macBytes = (mac: string): number[] => mac.split(':').map((h) => parseInt(h, 16));
 
@@ -149,7 +151,7 @@ export async function runPartnerDown(
     assert.ok(!partners(bLease!.address), `B got ${bLease!.address}, one of the partner's leases, before partner-down`);
     await b.process.stop();
 
-    // A renews with the survivor (T1 of its MCLT-long first lease is at most 7.5 s away).
+    // A renews with the survivor (T1 of its MCLT-long first lease is at most 10 s away).
     await step('client A renewed by the survivor', () =>
       waitUntil(() => ((a.process.output.match(/DHCPACK of /g) ?? []).length > aAcksBefore ? true : undefined), {
         timeoutMs: 15_000,
