@@ -78,7 +78,9 @@ install: build install-files
 install-files:
 	rm -rf "$(LIBDIR)"
 	install -d "$(LIBDIR)/bin" "$(LIBDIR)/src/native/build/Release" "$(DESTDIR)$(PREFIX)/sbin"
-	install -m 0755 bin/dhcpd-ts "$(LIBDIR)/bin/dhcpd-ts"
+	# The launcher names node by its absolute path: init scripts and systemd run it with their own PATH.
+	sed 's|^exec node |exec $(shell command -v $(NODE)) |' bin/dhcpd-ts > "$(LIBDIR)/bin/dhcpd-ts"
+	chmod 0755 "$(LIBDIR)/bin/dhcpd-ts"
 	cp -a dist "$(LIBDIR)/dist"
 	rm -rf "$(LIBDIR)/dist/test" "$(LIBDIR)/dist/bench"
 	install -m 0755 src/native/build/Release/dhcpsock.node "$(LIBDIR)/src/native/build/Release/"
