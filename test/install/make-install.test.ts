@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,11 @@ test('make install-files stages a runnable dhcpd-ts with production dependencies
 
     const version = spawnSync(sbin, ['--version'], { encoding: 'utf8' });
     assert.match(version.stdout + version.stderr, /dhcpd-ts.*compatible with ISC dhcpd 4\.4/);
+    // Started with an empty environment (no PATH), as a bare init or a unit without Environment= might:
+    // the installed launcher names node by its absolute path.
+    assert.match(readFileSync(join(lib, 'bin/dhcpd-ts'), 'utf8'), /^exec \/\S+\/node "/m);
+    const bare = spawnSync(sbin, ['--version'], { encoding: 'utf8', env: {} });
+    assert.equal(bare.status, 0, bare.stderr);
     const check = spawnSync(sbin, ['-t', '-cf', join(root, 'examples/dhcpd-primary.conf')], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
     // The installed copy loads its own addon (not the source tree's): the check must not mention a load failure.
