@@ -5,7 +5,7 @@ DESTDIR ?=
 NODE ?= node
 # Debian packages the tests and the demo use: real clients, real ISC dhcpd as oracle and partner.
 DEBIAN_PACKAGES := isc-dhcp-server isc-dhcp-client udhcpc dhcpcd-base kea-admin isc-dhcp-relay \
-	dhcpd-pools tcpdump iproute2 procps klibc-utils e2fsprogs
+	dhcpd-pools tcpdump iproute2 procps klibc-utils e2fsprogs systemd
 
 .PHONY: all deps system-deps addon build test test-unit demo bench soak clean install install-files
 
