@@ -168,6 +168,14 @@ export class FreeQueues {
   private list: RangeQueues[] = [];
   /** Live offers: address → until (ISC: an offered lease sorts at `ends = now + 120`). */
   private readonly offered = new Map<number, number>();
+  /**
+   * Offers ended whose entry still sorts at the offer's end: re-keyed to the lease's own `ends` before the
+   * queues are next read, unless a commit of the address (nearly always: the ACK of that offer makes the
+   * lease active) re-files it first. Re-keying at once put a never-used lease back at the head of a queue
+   * of tens of thousands, one splice of the whole array per ACK, only for the ACK's commit to take it out
+   * again (23 % of a failover primary's CPU at 2,000 DORA/s offered; failover engineer's measurement).
+   */
+  private readonly unoffered = new Set<number>();
   private unsubscribe: (() => void) | undefined;
 
   /**
@@ -188,6 +196,7 @@ export class FreeQueues {
         return;
       }
       for (const l of info.leases) self.onWrite(l);
+      for (const a of info.deletedLeases) self.unoffered.delete(a);
       // CommitInfo lists deletions apart from writes, so their order within the transaction is lost: a
       // deleted address takes its final state from the store (deletions are rare).
       for (const a of info.deletedLeases) {
@@ -207,6 +216,7 @@ export class FreeQueues {
   }
 
   private onWrite(l: Lease): void {
+    this.unoffered.delete(l.address);
     for (const r of this.rangesOf(l.address)) r.upsert(l, this.offered.get(l.address));
   }
 
@@ -244,16 +254,25 @@ export class FreeQueues {
   /** Marks an address offered until `until` (moves it back in its queue) or, with undefined, no longer offered. */
   setOffered(address: number, until: number | undefined): void {
     if (until === undefined) {
-      if (!this.offered.delete(address)) return;
+      if (this.offered.delete(address)) this.unoffered.add(address);
+      return;
+    }
+    this.unoffered.delete(address);
+    this.offered.set(address, until);
+    for (const r of this.rangesOf(address)) r.rekey(address, until);
+  }
+
+  /** Ended offers not re-filed by a commit go back to their lease's own place (see {@link unoffered}). */
+  private refileUnoffered(): void {
+    if (this.unoffered.size === 0) return;
+    for (const address of this.unoffered) {
       for (const r of this.rangesOf(address)) {
         const l = this.store.getByAddress(address);
         if (l === undefined) r.remove(address);
         else r.rekey(address, endsKey(l));
       }
-      return;
     }
-    this.offered.set(address, until);
-    for (const r of this.rangesOf(address)) r.rekey(address, until);
+    this.unoffered.clear();
   }
 
   /**
@@ -261,6 +280,7 @@ export class FreeQueues {
    * (the caller reads each lease and stops at the first it can use).
    */
   queues(first: number, last: number): Record<QueueGroup, Iterable<{ readonly address: number }>> {
+    this.refileUnoffered();
     const r = this.range(first, last);
     return { free: r.queues.free.live(), backup: r.queues.backup.live(), other: r.queues.other.live(), abandoned: r.queues.abandoned.live() };
   }
