@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { appendFileSync, closeSync, constants as fsConstants, copyFileSync, fdatasync, fsync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, close, closeSync, constants as fsConstants, copyFileSync, fdatasync, fsync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { copyFile, open as openAsync, unlink } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
@@ -109,6 +109,9 @@ interface Compaction {
   written: boolean;
 }
 
+/** Longest back-off between attempts while writes keep failing (ms). */
+const RETRY_MAX_MS = 10_000;
+
 /** Default write-back unit of compactions (see LeaseFileMirror.copyForFlush). */
 const SYNC_CHUNK = 32 << 20;
 
@@ -148,6 +151,9 @@ export class LeaseFileMirror {
   private lastFlushEnd = -Infinity;
   private lastFlushMs = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Consecutive failed writes, and when the next attempt may start (see fail). */
+  private failures = 0;
+  private retryAt = 0;
   private readonly fingerprints: FingerprintStore | null;
   private readonly doFsync: boolean;
   /** Write-back units of compactions and flush copies (bytes; Infinity: at the end only). */
@@ -263,7 +269,7 @@ export class LeaseFileMirror {
   private schedule(): void {
     if (this.timer || this.closed) return;
     const now = Date.now();
-    const wait = Math.max(0, this.lastFlushStart + (this.options.debounceMs ?? 1000) - now, this.lastFlushEnd + this.lastFlushMs - now);
+    const wait = Math.max(0, this.lastFlushStart + (this.options.debounceMs ?? 1000) - now, this.lastFlushEnd + this.lastFlushMs - now, this.retryAt - now);
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush();
@@ -285,6 +291,11 @@ export class LeaseFileMirror {
     }
     if (this.inflight !== null) return; // its end comes back here
     if (this.compaction?.ready) this.finishCompaction();
+    if (Date.now() < this.retryAt) {
+      // Backing off after a failed write (see fail).
+      this.schedule();
+      return;
+    }
     if (this.compaction === null && this.rewriteDue()) this.startCompaction();
     // Until a file we know is in place, there is nothing to append to: the compaction covers the records.
     if (this.known && this.pending.length > 0 && this.inflight === null) void this.flushAsync();
@@ -299,9 +310,22 @@ export class LeaseFileMirror {
     );
   }
 
+  /**
+   * A write failed (full disk, read-only database or file, …): a whole rewrite is owed, retried after a
+   * back-off (1, 2, 4, 8 then every 10 s while it keeps failing), so a disk in trouble gets one log line
+   * per attempt, not one per change.
+   */
   private fail(e: unknown): void {
     this.needRewrite = true;
+    this.failures++;
+    this.retryAt = Date.now() + Math.min(RETRY_MAX_MS, 1000 * 2 ** Math.min(this.failures - 1, 10));
     this.options.onError?.(e);
+  }
+
+  /** A write succeeded: retries go back to normal pacing. */
+  private succeeded(): void {
+    this.failures = 0;
+    this.retryAt = 0;
   }
 
   private recordFingerprint(fp: Omit<LeaseFileFingerprint, 'path' | 'clean'>, clean = false): void {
@@ -325,7 +349,7 @@ export class LeaseFileMirror {
 
   private noteWritten(sha256?: string): void {
     const st = statFile(this.path);
-    if (st === null) return;
+    if (st === null) return this.succeeded();
     this.recordFingerprint({
       size: st.size,
       mtimeNs: st.mtimeNs,
@@ -334,6 +358,7 @@ export class LeaseFileMirror {
       appended: this.appendedSinceRewrite,
       pending: null,
     });
+    this.succeeded();
   }
 
   /** Takes the pending records for a flush. */
@@ -390,7 +415,7 @@ export class LeaseFileMirror {
       const size = statSync(tmp).size;
       const next = this.hash ? this.hash.copy().update(data) : null;
       this.notePending(size, next ? next.copy().digest('hex') : null);
-      renameSync(tmp, this.path);
+      renameOver(tmp, this.path);
       renamed = true;
       this.inflight = null; // the batch is in the file now: close need not write it again
       this.hash = next;
@@ -504,7 +529,7 @@ export class LeaseFileMirror {
       }
       const next = this.hash ? this.hash.copy().update(data) : null;
       this.notePending(statSync(tmp).size, next ? next.copy().digest('hex') : null);
-      renameSync(tmp, this.path);
+      renameOver(tmp, this.path);
       this.hash = next;
       this.appendedSinceRewrite += records;
       this.appends++;
@@ -721,7 +746,7 @@ export class LeaseFileMirror {
         c.fd = -1;
       } // else the pending fsync's callback closes it (this.compaction is no longer c by then)
       this.notePending(c.bytes, c.hash.copy().digest('hex'));
-      renameSync(c.tmp, this.path);
+      renameOver(c.tmp, this.path);
       this.compaction = null;
       this.hash = c.hash;
       if (this.doFsync) fsyncDirectory(this.path, true);
@@ -749,7 +774,7 @@ export class LeaseFileMirror {
       // already closed
     }
     try {
-      unlinkSync(c.tmp);
+      unlinkSync(c.tmp); // (synchronously: the next compaction reuses the name)
     } catch {
       // renamed or never created
     }
@@ -807,6 +832,25 @@ export class LeaseFileMirror {
     this.timer = null;
     this.unsubscribe();
     this.settle();
+  }
+}
+
+/**
+ * Renames `tmp` over `path`, releasing the replaced file off the event loop: it is held open across the
+ * rename and closed in the thread pool, where its blocks are freed (for a 264 MB file ~100 ms on ext4,
+ * measured; longer on a busy disk) instead of inside renameSync.
+ */
+function renameOver(tmp: string, path: string): void {
+  let old = -1;
+  try {
+    old = openSync(path, 'r');
+  } catch {
+    // no file there yet
+  }
+  try {
+    renameSync(tmp, path);
+  } finally {
+    if (old >= 0) close(old, () => undefined);
   }
 }
 

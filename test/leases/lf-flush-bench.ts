@@ -100,6 +100,7 @@ for (const chunkMiB of CHUNKS) {
   const s = openServerLeaseStore({ leaseFile: lf, database: db, mirror: { flushSyncChunkBytes: chunkMiB * 1024 * 1024 } });
   const m = s.mirror!;
   maxLag = 0;
+  lastTick = Date.now();
   const flushMs: number[] = [];
   const commitMs: number[] = [];
   const latency: number[] = [];
@@ -146,6 +147,7 @@ for (const chunkMiB of CHUNKS) {
   const s = openServerLeaseStore({ leaseFile: lf, database: db, mirror: { flushSyncChunkBytes: chunkMiB * 1024 * 1024 } });
   const m = s.mirror!;
   maxLag = 0;
+  lastTick = Date.now();
   t = Date.now();
   s.store.write((w) => w.deleteLease(FIRST));
   const appendsBefore = m.appends;
