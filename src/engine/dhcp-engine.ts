@@ -470,7 +470,8 @@ export class DhcpEngine {
     const lease = found?.lease;
     const msg = L.requestLine(this.logClient(s, lease), cip, sid);
 
-    if (lease !== undefined && found?.fixed === undefined && !this.failoverAllows(s, lease, msg)) return;
+    // ISC dhcprequest: a failover lease reset by an administrator and not ours to reallocate is NAKed.
+    if (lease !== undefined && found?.fixed === undefined && !this.failoverAllows(s, lease, msg, () => this.nak(s, cip, subnet))) return;
     // ISC server-id-check (src/policy/server-id-check.ts): on a failover pool, a REQUEST naming another server is not ours.
     if (lease !== undefined && found?.fixed === undefined && sid !== undefined && serverIdCheckEnabled(this.config)) {
       const pool = poolOf(ctx, lease.address);
@@ -1109,12 +1110,13 @@ export class DhcpEngine {
     return n;
   }
 
-  private failoverAllows(s: RequestState, lease: Lease, msg: string): boolean {
+  private failoverAllows(s: RequestState, lease: Lease, msg: string, onNak?: () => void): boolean {
     const pool = poolOf(this.allocCtx(s.now), lease.address);
     if (pool?.failoverPeer == null || pool.noFailover) return true;
     const r = this.ports.failover.mayAnswer({ peerName: pool.failoverPeer, lease, messageType: s.type, hashKey: s.uid ?? s.chaddr, secs: s.packet.secs });
     if (!r.answer) {
       this.ports.logger.debug(`${msg}: ${r.reason}`);
+      if (r.nak === true) onNak?.();
       return false;
     }
     return true;
