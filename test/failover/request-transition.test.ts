@@ -85,3 +85,74 @@ test('REQUEST for a released/expired lease not yet acknowledged by the partner i
     await Promise.all([P.stop(), S.stop()]);
   }
 });
+
+test('through the DHCP engine: a reset lease is NAKed, a released one in transition ignored, one the partner acked as active renewed', async () => {
+  const { DhcpEngine } = await import('../../src/engine/dhcp-engine.js');
+  const { createFailoverPolicy } = await import('../../src/failover/engine.js');
+  const { emptyLease } = await import('../../leases/lease.js');
+  const { DHCPREQUEST: REQ, DhcpOption, DHCPNAK, DHCPACK } = await import('../../src/wire/packet.js');
+  const fx = await import('../engine/fixtures.js');
+  const pPort = await freePort('127.0.0.1');
+  const sPort = await freePort('127.0.0.2');
+  const pools = [{ id: 'p1', label: '192.168.103.0/24', from: ip('192.168.103.110'), to: ip('192.168.103.120') }];
+  const common = { maxResponseDelay: 6, maxUnackedUpdates: 10, reconnectMs: 200 };
+  const P = new FailoverPeer({
+    link: { name: 'fo-tr', role: 'primary', address: '127.0.0.1', port: pPort, peerAddress: '127.0.0.2', peerPort: sPort, mclt: 600, hba: hbaFromSplit(128), ...common },
+    mclt: 600,
+    hba: hbaFromSplit(128),
+    loadBalanceMaxSeconds: 0,
+    store: new MemoryFailoverStore(pools),
+    log: silent,
+  });
+  const S = new FailoverPeer({
+    link: { name: 'fo-tr', role: 'secondary', address: '127.0.0.2', port: sPort, peerAddress: '127.0.0.1', peerPort: pPort, ...common },
+    mclt: 0,
+    loadBalanceMaxSeconds: 0,
+    store: new MemoryFailoverStore(pools),
+    log: silent,
+  });
+  const { store, cleanup } = fx.tempStore();
+  await S.start();
+  await P.start();
+  try {
+    await waitFor(() => P.state === 'normal' && S.state === 'normal', 10_000, 'normal');
+    const tc = new fx.TestConfig();
+    tc.subnet('192.168.103.0', '255.255.255.0', (s) => {
+      tc.set(s.scope, fx.opt('server', 'ping-check', 42, fx.flag(false)), fx.opt('server', 'authoritative', 0, fx.flag(true)));
+      tc.pool(s, [['192.168.103.110', '192.168.103.120']], (pool) => {
+        pool.failoverPeer = 'fo-tr';
+      });
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const clock = new fx.FakeClock(now);
+    const ports = { ...fx.ports(clock), failover: createFailoverPolicy(new Map([['fo-tr', S]])) };
+    const engine = new DhcpEngine({ config: tc.done(), leases: store, ports });
+    const iface = { name: 'eth0', ifindex: 2, addresses: [ip('192.168.103.2')], canUnicastWithoutArp: true };
+    const put = (addr: string, mac: string, bindingState: BindingState, rewindBindingState: BindingState): void => {
+      const l = emptyLease(ip(addr));
+      Object.assign(l, { bindingState, rewindBindingState, nextBindingState: 'free', starts: now - 100, ends: now - 10, cltt: now - 100, tstp: now - 10, tsfp: now + 3600, atsfp: now + 3600, hardware: { htype: 1, address: Buffer.from(mac.split(':').map((x) => parseInt(x, 16))) } });
+      store.commit([l]);
+    };
+    const ask = (addr: string, mac: string): { type: number | undefined; debug: string[] } => {
+      const before = ports.logger.lines.length;
+      const o = engine.handle({ packet: fx.request(REQ, mac, { options: [[DhcpOption.REQUESTED_ADDRESS, fx.u32(ip(addr))]] }), raw: Buffer.alloc(300), iface, sourceAddress: 0, sourcePort: 68 });
+      store.commit(engine.takeCommits());
+      engine.committed();
+      const reply = o.replies[0]?.packet.options.get(DhcpOption.MESSAGE_TYPE)?.[0];
+      return { type: reply, debug: ports.logger.lines.slice(before).filter((x) => x.level === 'debug').map((x) => x.message) };
+    };
+    put('192.168.103.111', '02:00:00:78:00:11', 'reset', 'active');
+    put('192.168.103.112', '02:00:00:78:00:12', 'released', 'free');
+    put('192.168.103.113', '02:00:00:78:00:13', 'released', 'active');
+    const reset = ask('192.168.103.111', '02:00:00:78:00:11');
+    assert.equal(reset.type, DHCPNAK, 'reset lease: DHCPNAK');
+    assert.ok(reset.debug.some((m) => m.endsWith(': lease reset by administrator')), reset.debug.join(' | '));
+    const transition = ask('192.168.103.112', '02:00:00:78:00:12');
+    assert.equal(transition.type, undefined, 'released, not acked, not ours: no reply');
+    assert.ok(transition.debug.some((m) => m.endsWith(': lease in transition state released')), transition.debug.join(' | '));
+    assert.equal(ask('192.168.103.113', '02:00:00:78:00:13').type, DHCPACK, 'released, the partner knows it active: renewed');
+  } finally {
+    await Promise.all([P.stop(), S.stop()]);
+    cleanup();
+  }
+});
