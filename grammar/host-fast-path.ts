@@ -36,13 +36,20 @@ export class CanonicalHost implements HostDecl {
   readonly kind = 'host' as const;
   private node: HostDecl | undefined;
   constructor(
-    readonly text: string,
-    readonly file: string,
+    /** The scanner that validated the block (one per file scan; reused to read the facts). */
+    private readonly scanner: BlockScanner,
     /** Offset, line and line start of the `host` keyword. */
     private readonly start: number,
     readonly line: number,
     private readonly lineStart: number,
   ) {}
+  /** The file's text and name. */
+  get text(): string {
+    return this.scanner.text;
+  }
+  get file(): string {
+    return this.scanner.file;
+  }
   /** Column of the `host` keyword. */
   get column(): number {
     return this.start - this.lineStart + 1;
@@ -52,10 +59,8 @@ export class CanonicalHost implements HostDecl {
    * shared: read it before the next call.
    */
   readFacts(): HostFacts {
-    if (factsScanner === undefined || factsScanner.text !== this.text || factsScanner.file !== this.file) {
-      factsScanner = new BlockScanner(this.text, this.file);
-    }
-    const sc = factsScanner;
+    // Not a text comparison (two equal 5 MB texts, e.g. after a reload, would compare char by char).
+    const sc = this.scanner;
     sc.build = false;
     sc.pos = this.start;
     sc.line = this.line;
@@ -121,7 +126,6 @@ export class HostFacts {
   }
 }
 
-let factsScanner: BlockScanner | undefined;
 
 /** Result of {@link scanCanonicalHosts}. */
 export interface CanonicalHosts {
@@ -596,7 +600,7 @@ export function scanCanonicalHosts(text: string, file: string): CanonicalHosts |
         if (e !== NOT_CANONICAL) throw e;
       }
       if (ok) {
-        hosts.push(new CanonicalHost(text, file, i, line, lineStart));
+        hosts.push(new CanonicalHost(scanner, i, line, lineStart));
         parts.push(text.slice(copied, i));
         // Blank the block: spaces and its newlines, so every other token keeps its offset, line and column.
         blank(text, i, scanner.pos, parts);
