@@ -64,14 +64,14 @@ export interface LeaseFileMirrorOptions {
    */
   fsync?: boolean;
   /**
-   * With fsync: write compactions back this many bytes at a time, off the event loop (default 32 MiB; 0 =
+   * With fsync: write compactions back this many bytes at a time, off the event loop (default 8 MiB; 0 =
    * in one go at the end). See {@link LeaseFileMirror} copyForFlush.
    */
   syncChunkBytes?: number;
   /**
-   * With fsync: the same for flush copies (default 0: copy_file_range, one fsync at the end). Chunks lower
-   * the database commits' worst latency during a flush of a large file but make the flush slower; measured
-   * at 1,000,000 leases with test/leases/lf-flush-bench.ts.
+   * With fsync: the same for flush copies (default 8 MiB; 0: copy_file_range, one fsync at the end).
+   * Chunks keep the database commits' latency during a flush of a large file; in one go the flush can be
+   * faster on a saturated disk. Measured at 1,000,000 leases with test/leases/lf-flush-bench.ts.
    */
   flushSyncChunkBytes?: number;
   format?: LeaseFileFormatOptions;
@@ -112,8 +112,8 @@ interface Compaction {
 /** Longest back-off between attempts while writes keep failing (ms). */
 const RETRY_MAX_MS = 10_000;
 
-/** Default write-back unit of compactions (see LeaseFileMirror.copyForFlush). */
-const SYNC_CHUNK = 32 << 20;
+/** Default write-back unit of flush copies and compactions (see LeaseFileMirror.copyForFlush). */
+const SYNC_CHUNK = 8 << 20;
 
 interface InflightFlush {
   /** The records this flush appends (put back in front of the pending ones if close abandons it). */
@@ -179,7 +179,7 @@ export class LeaseFileMirror {
     this.doFsync = options.fsync !== false;
     const unit = (bytes: number | undefined, otherwise: number): number => ((bytes ?? otherwise) === 0 ? Infinity : Math.max(1 << 20, bytes ?? otherwise));
     this.syncChunk = unit(options.syncChunkBytes, SYNC_CHUNK);
-    this.flushSyncChunk = unit(options.flushSyncChunkBytes, 0);
+    this.flushSyncChunk = unit(options.flushSyncChunkBytes, SYNC_CHUNK);
     const fs = store as Partial<FingerprintStore>;
     this.fingerprints = typeof fs.getMetaValue === 'function' && typeof fs.setMetaValue === 'function' ? (fs as FingerprintStore) : null;
     if (this.fingerprints) {
@@ -443,13 +443,14 @@ export class LeaseFileMirror {
 
   /**
    * Copies the file to `tmp` for a flush. A reflink where the filesystem has them (btrfs, XFS: no data
-   * written at all). Otherwise copy_file_range in the kernel, or, with `flushSyncChunkBytes`, in chunks
-   * each written back (fdatasync) before the next. Why chunks: on ext4 (data=ordered) a fsync of the lease
-   * database waits for the data the filesystem allocated since its last commit, so the write-back of a
-   * whole 264 MB copy holds up the commits (the ACKs) of that moment; in chunks a commit waits for one
-   * chunk at most, but the flush takes longer (measured at 1,000,000 leases, load ~15 on 2 cores: in one
-   * go, flush 1.1 s, a change in -lf 0.9-2.5 s after it, commit p99 150-200 ms; by 8 MiB, flush 3 s, a
-   * change in -lf 4-6 s after, commit p99 75 ms; no -lf: commit p99 39 ms). Fresh -lf wins by default.
+   * written at all). Otherwise, with fsync, in chunks of `flushSyncChunkBytes` (8 MiB) each written back
+   * (fdatasync, in the thread pool) before the next; without (`dont-use-fsync`, or a unit of 0),
+   * copy_file_range in the kernel. Why chunks: on ext4 (data=ordered) a fsync of the lease database waits
+   * for the data the filesystem allocated since its last commit, so the write-back of a whole 264 MB copy
+   * holds up the commits (the ACKs) of that moment; in chunks a commit waits for one chunk at most.
+   * Measured at 1,000,000 leases, load 6-9 on 2 cores: in one go, flush p50 0.73 s, commit p99 179 ms; by
+   * 8 MiB, flush p50 0.77 s, commit p99 36 ms (no -lf at all: 72 ms). On a saturated disk (load 15-20)
+   * chunks made flushes slower (3 s against 1.1 s).
    */
   private async copyForFlush(tmp: string, abandoned: () => boolean): Promise<void> {
     if (this.reflinks !== false) {

@@ -122,7 +122,12 @@ describe('-lf kept current by renaming', () => {
   it('a compaction runs in the background while flushes go on, and ends with everything committed meanwhile', async () => {
     const { lf, db } = await prepared('compact', 10_000);
     // Slow slices so that the compaction lasts a while; a deletion makes one due (no record can say it).
-    const s = openServerLeaseStore({ leaseFile: lf, database: db, mirror: { debounceMs: 100, sliceMs: 1 } });
+    // Write-back by 1 MiB: the ~2.6 MB file is copied and compacted in several written-back chunks.
+    const s = openServerLeaseStore({
+      leaseFile: lf,
+      database: db,
+      mirror: { debounceMs: 100, sliceMs: 1, syncChunkBytes: 1 << 20, flushSyncChunkBytes: 1 << 20 },
+    });
     assert.equal(s.mirror!.rewriting, false, 'a known file: no rewrite at start');
     s.store.write((w) => w.deleteLease(BIG_FIRST_ADDRESS));
     await until('the compaction', () => s.mirror!.rewriting);

@@ -6,8 +6,8 @@
  *
  *   node --import tsx test/leases/lf-flush-bench.ts [N] [SECONDS] [RATE] [CHUNKS] [DIR]
  *
- * CHUNKS: flush write-back units to compare (flushSyncChunkBytes), MiB, comma-separated (0, the default:
- * one fsync at the end of each copy). Bounded: SECONDS (default 20) of commits per unit, then one compaction; the files are
+ * CHUNKS: flush write-back units to compare (flushSyncChunkBytes), MiB, comma-separated (default 8, the
+ * mirror's default; 0: copy_file_range and one fsync at the end of each copy). Bounded: SECONDS (default 20) of commits per unit, then one compaction; the files are
  * removed at the end.
  */
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
@@ -20,7 +20,7 @@ const N = Number(process.argv[2] ?? 1_000_000);
 const SECONDS = Number(process.argv[3] ?? 20);
 const RATE = Number(process.argv[4] ?? 100);
 /** Flush write-back units to compare (MiB; 0 = one fsync at the end of each copy). */
-const CHUNKS = (process.argv[5] ?? '0').split(',').map(Number);
+const CHUNKS = (process.argv[5] ?? '8').split(',').map(Number);
 const dir = mkdtempSync(join(process.argv[6] ?? tmpdir(), 'lf-bench-'));
 const lf = join(dir, 'dhcpd.leases');
 const db = join(dir, 'dhcpd.leases.sqlite');
@@ -143,7 +143,7 @@ for (const chunkMiB of CHUNKS) {
 // A compaction with commits still flowing (a deletion makes one due), written back by the default unit,
 // flushes by the last unit compared.
 {
-  const chunkMiB = CHUNKS.at(-1) ?? 0;
+  const chunkMiB = CHUNKS.at(-1) ?? 8;
   const s = openServerLeaseStore({ leaseFile: lf, database: db, mirror: { flushSyncChunkBytes: chunkMiB * 1024 * 1024 } });
   const m = s.mirror!;
   maxLag = 0;
