@@ -61,7 +61,7 @@ ratio_lines() {  # $1 csv, $2 section, $3 "ours", $4.. others
 # Notes under the sweep table: how each server measured here persists a lease.
 sweep_notes() {  # $1 csv
   echo "Notes:"
-  echo "- ISC dhcpd and dhcpd-ts fsync every lease before its ACK (ISC: dhcpd.leases append + fsync; dhcpd-ts: SQLite WAL, synchronous=FULL, concurrent ACKs group-committed)."
+  echo "- ISC dhcpd and dhcpd-ts fsync every lease before its ACK (ISC: dhcpd.leases append + fsync; dhcpd-ts: SQLite WAL, each group commit fsync'd before its ACKs leave: synchronous=FULL, or since session 3 the commit at synchronous=NORMAL followed by an fsync of the WAL off the event loop, turns decided meanwhile sharing the next commit and fsync)."
   grep -q '^sweep,kea,' "$1" && echo "- Kea 2.2 memfile appends each lease to its CSV and flushes it but does NOT fsync: a power cut can lose ACKed leases. Its rate is not bought with the same durability."
   echo "- DORA p50/p99: nearest-rank percentiles over the exchanges that got their ACK; '-' = no capture at that rate (rates above --lat-max-rate; the flood row's are over its 1-in-16 sample). DO/RA mean/max: perfdhcp's own figures."
   echo "- disk busy %: share of the point's wall time during which the disk holding the lease files had I/O in flight (/proc/diskstats io_ticks), whoever caused it; disk flush %: time spent in cache flushes (the end of every fsync; not in io_ticks), summed over flushes, per wall time. ISC and dhcpd-ts wait for the disk on every ACK (batch), so their rows depend on both."
