@@ -4,10 +4,13 @@
  * and read back (an admin moving off ISC expects the file to be the truth, as it is for ISC dhcpd), while
  * the file we wrote ourselves is not read again (start-up stays O(1) in the number of leases).
  *
- * Crash windows are covered: before the mirror renames a rewritten file into place or appends to it, the
- * size (and hash, when known) it is about to produce is recorded as `pending`; a file matching `pending`
- * (the write completed, its final record did not) or lying between the recorded and the pending size with
- * the recorded content before it (an append cut short) is ours, never an admin's edit.
+ * Crash windows are covered: before the mirror renames a new file into place (a flush: a copy with records
+ * appended; a compaction: a whole rewrite) or, in the `-user` fallback, appends to it in place, the size
+ * (and hash, when known) it is about to produce is recorded as `pending`; a file matching `pending` (the
+ * rename completed, its final note did not) is ours, and so is the previous file still in place (the
+ * rename never happened: it matches the recorded size and mtime). A file lying between the recorded and
+ * the pending size with the recorded content before it (an in-place append cut short) is damaged, never
+ * an admin's edit.
  *
  * @module
  */
