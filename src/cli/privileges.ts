@@ -71,10 +71,11 @@ export function preparePrivilegeDrop(
     user,
     apply() {
       if (gid !== undefined) {
+        // ISC 4.4.3 (dhcpd.c, PARANOIA) clears every supplementary group, fatally on failure.
         try {
-          process.setgroups?.([gid]);
-        } catch {
-          /* not fatal in ISC either (it ignores setgroups errors) */
+          process.setgroups?.([]);
+        } catch (e) {
+          throw new Error(`setgroups: ${String((e as Error).message)}`);
         }
         try {
           process.setgid?.(gid);
