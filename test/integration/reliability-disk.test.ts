@@ -362,6 +362,8 @@ test('filesystem forced read-only under the running server: silence, loud log, n
     return;
   }
   if (up instanceof Error) throw up;
+  // Whatever fails below, no server of this test outlives it (a leftover would answer the next test's clients).
+  t.after(() => p.stop('SIGTERM', 5000).then(() => undefined));
   const loopdev = /loopdev=(\/dev\/loop\d+)/.exec(p.output)?.[1];
   assert.ok(loopdev, `the image is loop-mounted:\n${p.output}`);
   const trigger = `/sys/fs/ext4/${basename(loopdev)}/trigger_fs_error`;
@@ -379,6 +381,7 @@ test('filesystem forced read-only under the running server: silence, loud log, n
   assert.ok(clientBefore, 'udhcpc is served before the fault');
   ackedBefore.set(clientBefore, '52:54:00:f6:00:21');
   const renewer = await startRenewingClient(lan.host('ren'), await topo.tempDir());
+  t.after(() => renewer.stop());
   const renewerAddress = await renewer.bound(30_000);
   assert.ok(ackedBefore.size >= 10, `clients were served before the fault (${ackedBefore.size})`);
 
