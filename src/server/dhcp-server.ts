@@ -23,7 +23,7 @@ import { DHCPNAK, DHCPOFFER, DhcpOption, ipv4FromString, ipv4ToString } from '..
 import type { Config } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import { createRateLimiter } from '../log/logger.js';
-import type { LeaseStore, LeaseStoreWriter } from '../../leases/lease-store.js';
+import type { LeaseStore } from '../../leases/lease-store.js';
 import type { Lease } from '../../leases/lease.js';
 import type { InboundDatagram, NetInterface, OutboundDatagram, Transport } from '../net/transport.js';
 import { DhcpEngine, type EngineInterface, type InboundRequest, type Outcome, type OutboundReply } from '../engine/dhcp-engine.js';
@@ -35,7 +35,7 @@ import type { FailoverPeer, FailoverRuntime } from '../failover/engine.js';
 import type { TransitionContext, TransitionResult } from '../../leases/expiry.js';
 import { DEFAULT_SHEDDING, peekMessageType, RequestQueue, type SheddingOptions } from '../engine/load-shedding.js';
 import { preciseNow, tracerFromEnv, type TurnRecord } from './turn-trace.js';
-import { WalSync } from './wal-sync.js';
+import { asDeferredSyncStore, sharedWalSync, type WalSync } from './wal-sync.js';
 import { WARMUP_ENV, warmUp } from './warm-up.js';
 
 /** How to start a server. Everything but `config` and `logger` has a real default. */
@@ -103,17 +103,6 @@ export interface DhcpServerOptions {
   readonly warmUp?: boolean;
 }
 
-/** A lease store that can commit without its own fsync (leases/sqlite-lease-store.ts). */
-interface DeferredSyncStore extends LeaseStore {
-  writeWithoutSync(fn: (w: LeaseStoreWriter) => void): void;
-  readonly walPath: string;
-  readonly fsyncsCommits: boolean;
-}
-
-function canDeferSync(s: LeaseStore): s is DeferredSyncStore {
-  const d = s as Partial<DeferredSyncStore>;
-  return typeof d.writeWithoutSync === 'function' && typeof d.walPath === 'string' && typeof d.fsyncsCommits === 'boolean';
-}
 
 /** Counters for tests and monitoring. */
 export interface ServerStats {
@@ -251,10 +240,13 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   // Group commits made durable off the event loop (src/server/wal-sync.ts) when the store can commit without
   // its own fsync; else each turn's commit fsyncs on the loop.
   let walSync: WalSync | undefined;
-  const deferredStore = options.deferredSync !== false && canDeferSync(leaseStore) && leaseStore.fsyncsCommits ? leaseStore : undefined;
+  const deferrable = options.deferredSync !== false ? asDeferredSyncStore(leaseStore) : undefined;
+  const deferredStore = deferrable?.fsyncsCommits === true ? deferrable : undefined;
   if (deferredStore !== undefined) {
     try {
-      const ws = new WalSync(deferredStore.walPath);
+      // Shared with the failover relationships on this store (one fsync stream). Closed before the store (the
+      // closers run in reverse), after the failover relationships have stopped.
+      const ws = sharedWalSync(deferredStore);
       walSync = ws;
       closers.push(() => ws.close());
     } catch (e) {

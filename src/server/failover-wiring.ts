@@ -8,9 +8,8 @@
  */
 import type { Config, FailoverPeer as ConfigFailoverPeer, Pool } from '../config/model.js';
 import { cloneLease, emptyLease, type FailoverStateRecord, type Lease } from '../../leases/lease.js';
-import type { LeaseStore, LeaseStoreWriter } from '../../leases/lease-store.js';
-import { close, closeSync, fsync, fsyncSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type { LeaseStore } from '../../leases/lease-store.js';
+import { asDeferredSyncStore, sharedWalSync, type DeferredSyncStore, type WalSync } from './wal-sync.js';
 import type { Logger } from '../log/logger.js';
 import type { FailoverPool, FailoverStore, AddressOwner } from '../failover/ports.js';
 import type { FailoverHooks, FailoverRuntime } from '../failover/engine.js';
@@ -19,87 +18,6 @@ import type { FailoverHooks, FailoverRuntime } from '../failover/engine.js';
 const configOf = new WeakMap<FailoverRuntime, { config: Config }>();
 import { AddressIndex } from '../policy/network.js';
 import { PoolCounters } from '../failover/pool-counters.js';
-
-/** What the SQLite store offers for commits made durable off the event loop (leases/sqlite-lease-store.ts). */
-interface UnsyncedWrites {
-  writeWithoutSync(fn: (w: LeaseStoreWriter) => void): void;
-  readonly fsyncsCommits: boolean;
-  readonly walPath: string;
-  onClose?(listener: () => void): () => void;
-}
-
-function unsyncedWrites(store: LeaseStore): UnsyncedWrites | undefined {
-  const s = store as LeaseStore & Partial<UnsyncedWrites>;
-  return typeof s.writeWithoutSync === 'function' && s.fsyncsCommits === true && typeof s.walPath === 'string' ? (s as UnsyncedWrites) : undefined;
-}
-
-/**
- * Group fsync of the WAL on libuv's thread pool. better-sqlite3 is synchronous: a failover commit with
- * synchronous=FULL blocked the event loop for the WAL's fsync (measured: 22-25 % of each server's wall time
- * in a failover pair at 2,000 DORA/s offered, the largest item of its profile), and a pair has a commit for
- * nearly every BNDUPD and BNDACK. Now each failover commit is written with synchronous=NORMAL and its
- * promise resolves once an fsync that started after the write has completed; commits made while an fsync
- * runs share the next one. A BNDUPD is still acknowledged only after its lease is on disk (ISC: the
- * binding is written and committed before the BNDACK). fsync(2) flushes the file whoever wrote it; the
- * descriptor is closed with the store (SQLite removes the WAL when the database closes).
- */
-class WalGroupSync {
-  private running = false;
-  private waiting: Array<(e: Error | null) => void> = [];
-  private fd: number;
-  private closed = false;
-
-  /** Opens the WAL (SQLite creates it with the database) and fsyncs its directory once, as SQLite's FULL mode does. */
-  constructor(private readonly walPath: string) {
-    this.fd = openSync(walPath, 'r');
-    try {
-      const dir = openSync(dirname(walPath), 'r');
-      try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
-      }
-    } catch (e) {
-      closeSync(this.fd);
-      throw e;
-    }
-  }
-
-  afterDurable(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) return reject(new Error('lease database closed'));
-      this.waiting.push((e) => (e ? reject(e) : resolve()));
-      if (!this.running) this.start();
-    });
-  }
-
-  /** The store is closing: later commits fail; the descriptor goes once the running fsync is done. */
-  close(): void {
-    this.closed = true;
-    if (!this.running) this.release();
-  }
-
-  private release(): void {
-    if (this.fd < 0) return;
-    const fd = this.fd;
-    this.fd = -1;
-    close(fd, () => undefined);
-    for (const cb of this.waiting.splice(0)) cb(new Error('lease database closed'));
-  }
-
-  private start(): void {
-    const batch = this.waiting;
-    this.waiting = [];
-    this.running = true;
-    fsync(this.fd, (e) => {
-      this.running = false;
-      const error = e ? new Error(`fsync ${this.walPath}: ${e.message}`) : null;
-      for (const cb of batch) cb(error);
-      if (this.closed) this.release();
-      else if (this.waiting.length > 0) this.start();
-    });
-  }
-}
 
 /**
  * The last written copy of recently changed leases, from the store's commit listener: the failover engine
@@ -128,26 +46,32 @@ class RecentLeases {
 }
 
 /** One per lease store, shared by its relationships (a reload starts them again on the same store). */
-const perStore = new WeakMap<LeaseStore, { sync: WalGroupSync | undefined; recent: RecentLeases }>();
+const perStore = new WeakMap<LeaseStore, { unsynced: DeferredSyncStore | undefined; recent: RecentLeases }>();
 
-function storeHelpers(store: LeaseStore): { sync: WalGroupSync | undefined; recent: RecentLeases } {
+function storeHelpers(store: LeaseStore): { unsynced: DeferredSyncStore | undefined; recent: RecentLeases } {
   let h = perStore.get(store);
   if (h === undefined) {
-    const unsynced = unsyncedWrites(store);
-    let sync: WalGroupSync | undefined;
-    if (unsynced !== undefined && typeof unsynced.onClose === 'function') {
-      try {
-        sync = new WalGroupSync(unsynced.walPath);
-        const s = sync;
-        unsynced.onClose(() => s.close());
-      } catch {
-        sync = undefined; // no WAL file to sync (not WAL mode): commits stay synchronous
-      }
-    }
-    h = { sync, recent: new RecentLeases(store) };
+    const deferrable = asDeferredSyncStore(store);
+    h = { unsynced: deferrable?.fsyncsCommits === true ? deferrable : undefined, recent: new RecentLeases(store) };
     perStore.set(store, h);
   }
   return h;
+}
+
+/**
+ * Failover commits are written with synchronous=NORMAL and made durable by the store's shared group fsync of
+ * the WAL on libuv's pool (src/server/wal-sync.ts, the same one as the DHCP server's turns): a
+ * synchronous=FULL commit blocked the event loop for the fsync (measured: 22-25 % of each server's wall time
+ * in a pair at 2,000 DORA/s offered), and a pair has a commit for nearly every BNDUPD and BNDACK. A BNDUPD is
+ * still acknowledged only after its lease is on disk (ISC: the binding is written and committed before the
+ * BNDACK). Undefined (commits stay synchronous) when the store has no WAL to sync.
+ */
+function walSyncOf(unsynced: DeferredSyncStore): WalSync | undefined {
+  try {
+    return sharedWalSync(unsynced);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The pools of one relationship and their leases, over the lease store (never-used addresses as fresh leases). */
@@ -185,8 +109,7 @@ export function failoverStoreFor(config: Config, store: LeaseStore, peerName: st
   };
   // Counted now (at start, like ISC's pool counters), not at the first DISCOVER of a busy server.
   for (const pool of config.pools) if (usesPeer(pool)) counters(pool);
-  const unsynced = unsyncedWrites(store);
-  const { sync, recent } = storeHelpers(store);
+  const { unsynced, recent } = storeHelpers(store);
   return {
     pools: () => pools,
     get(address: number): Lease | undefined {
@@ -200,12 +123,13 @@ export function failoverStoreFor(config: Config, store: LeaseStore, peerName: st
       return usesPeer(pool) ? 'this-relationship' : 'other-relationship';
     },
     commit: (leases) => {
+      const sync = unsynced === undefined ? undefined : walSyncOf(unsynced);
       if (unsynced === undefined || sync === undefined) return store.commit(leases);
       if (leases.length === 0) return;
       unsynced.writeWithoutSync((w) => {
         for (const l of leases) w.putLease(l);
       });
-      return sync.afterDurable();
+      return sync.durable();
     },
     loadState: (peer) => store.getFailoverState(peer),
     saveState: (record: FailoverStateRecord) => store.write((w) => w.putFailoverState(record)),

@@ -16,6 +16,43 @@
  */
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { LeaseStore, LeaseStoreWriter } from '../../leases/lease-store.js';
+
+/** A lease store that can commit without its own fsync (leases/sqlite-lease-store.ts `writeWithoutSync`). */
+export interface DeferredSyncStore extends LeaseStore {
+  /** One transaction, written to the WAL (visible to reads at once) but not fsync'd: see {@link WalSync}. */
+  writeWithoutSync(fn: (w: LeaseStoreWriter) => void): void;
+  readonly walPath: string;
+  /** False with dont-use-fsync: nothing to make durable then. */
+  readonly fsyncsCommits: boolean;
+}
+
+/** `store` as a {@link DeferredSyncStore} when it is one (whether or not it fsyncs its commits). */
+export function asDeferredSyncStore(store: LeaseStore): DeferredSyncStore | undefined {
+  const d = store as Partial<DeferredSyncStore>;
+  return typeof d.writeWithoutSync === 'function' && typeof d.walPath === 'string' && typeof d.fsyncsCommits === 'boolean'
+    ? (store as DeferredSyncStore)
+    : undefined;
+}
+
+const perStore = new WeakMap<LeaseStore, WalSync>();
+
+/**
+ * The one {@link WalSync} of a store: the DHCP server's turns and the failover relationships' commits share
+ * it, so one fsync of the WAL covers both (two descriptors would fsync the same file twice). Closed with the
+ * store at the latest (a server that stops closes it first, after its failover relationships have stopped;
+ * the next user of the store gets a new one). Throws when the WAL cannot be opened (not in WAL mode).
+ */
+export function sharedWalSync(store: DeferredSyncStore): WalSync {
+  let sync = perStore.get(store);
+  if (sync === undefined || sync.isClosed) {
+    const created = new WalSync(store.walPath);
+    store.onClose(() => void created.close());
+    perStore.set(store, created);
+    sync = created;
+  }
+  return sync;
+}
 
 /** Called once the commits made before {@link WalSync.afterDurable} are on disk (or the fsync failed). */
 export type DurableCallback = (error: Error | null) => void;
@@ -26,6 +63,12 @@ export class WalSync {
   private running = false;
   private waiting: DurableCallback[] = [];
   private closing: (() => void) | undefined;
+  private closed: Promise<void> | undefined;
+
+  /** Whether {@link close} has been called. */
+  get isClosed(): boolean {
+    return this.closed !== undefined;
+  }
   /** fsyncs completed (for tests and stats). */
   syncs = 0;
 
@@ -55,6 +98,11 @@ export class WalSync {
     return this.waiting.length + (this.running ? 1 : 0);
   }
 
+  /** A promise of {@link afterDurable}. */
+  durable(): Promise<void> {
+    return new Promise((resolve, reject) => this.afterDurable((e) => (e === null ? resolve() : reject(e))));
+  }
+
   /** Calls `done` once an fsync of the WAL that started after this call has completed. */
   afterDurable(done: DurableCallback): void {
     if (this.fd < 0) {
@@ -80,10 +128,13 @@ export class WalSync {
   }
 
   /** Waits for the running fsync (and those queued behind it), then closes the descriptor. Idempotent. */
-  async close(): Promise<void> {
-    if (this.fd < 0) return;
-    if (this.running) await new Promise<void>((r) => (this.closing = r));
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      if (this.fd < 0) return;
+      if (this.running) await new Promise<void>((r) => (this.closing = r));
+      if (this.fd >= 0) closeSync(this.fd);
+      this.fd = -1;
+    })();
+    return this.closed;
   }
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { WalSync } from '../../src/server/wal-sync.js';
+import { sharedWalSync, WalSync } from '../../src/server/wal-sync.js';
 import { startDhcpServer } from '../../src/server/dhcp-server.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import { FakeTransport } from '../../src/net/fake-transport.js';
@@ -78,6 +78,32 @@ test('WalSync: callbacks in commit order; calls made while an fsync runs share t
   } finally {
     await ws.close();
     store.close();
+    cleanup();
+  }
+});
+
+test('sharedWalSync: one WalSync per store (the server and failover share one fsync stream); a closed one is replaced; closed with the store', async () => {
+  const { dir, cleanup } = tempDir();
+  const store = openSqliteLeaseStore(join(dir, 'l.sqlite'));
+  const other = openSqliteLeaseStore(join(dir, 'm.sqlite'));
+  try {
+    const a = sharedWalSync(store);
+    assert.equal(sharedWalSync(store), a, 'the same store gets the same WalSync');
+    assert.notEqual(sharedWalSync(other), a, 'another store gets its own');
+    store.writeWithoutSync((w) => w.putLease(makeLease(ip('10.0.0.7'))));
+    await a.durable();
+    assert.ok(a.syncs >= 1, 'durable() waited for an fsync');
+    await a.close();
+    assert.equal(a.isClosed, true);
+    await assert.rejects(a.durable(), /lease database closed/, 'a closed WalSync refuses new commits');
+    const b = sharedWalSync(store);
+    assert.notEqual(b, a, 'a server started again on the same store gets a new WalSync');
+    await b.durable();
+    store.close();
+    assert.equal(b.isClosed, true, 'closed with the store');
+    await b.close();
+  } finally {
+    other.close();
     cleanup();
   }
 });
