@@ -667,21 +667,7 @@ export class LeaseFileMirror {
           c.syncing = true;
           const upTo = c.bytes;
           fdatasync(c.fd, (err) => {
-            if (this.compaction !== c) {
-              try {
-                if (c.fd >= 0) closeSync(c.fd);
-              } catch {
-                // already closed
-              }
-              c.fd = -1;
-              return;
-            }
-            c.syncing = false;
-            if (err) {
-              this.cancelCompaction();
-              this.fail(err);
-              return;
-            }
+            if (!this.compactionSynced(c, err)) return;
             c.syncedBytes = upTo;
             this.step();
           });
@@ -698,22 +684,7 @@ export class LeaseFileMirror {
     }
     // fsync of a ~290 MB file can take a while: off the event loop, then the rename (finishCompaction).
     const done = (err: Error | null): void => {
-      if (this.compaction !== c) {
-        // Cancelled or finished by close meanwhile: the descriptor is closed here, not under the fsync.
-        try {
-          if (c.fd >= 0) closeSync(c.fd);
-        } catch {
-          // already closed
-        }
-        c.fd = -1;
-        return;
-      }
-      c.syncing = false;
-      if (err) {
-        this.cancelCompaction();
-        this.fail(err);
-        return;
-      }
+      if (!this.compactionSynced(c, err)) return;
       c.ready = true;
       // A flush under way renames first; its end finishes the compaction.
       if (this.inflight === null) this.finishCompaction();
@@ -769,6 +740,30 @@ export class LeaseFileMirror {
   }
 
   /** Drops the compaction under way; by default (a failure) a whole rewrite is owed then. */
+  /**
+   * The common end of a compaction's fdatasync/fsync: false when the compaction was cancelled or finished by
+   * close meanwhile (its descriptor is closed here, not under the sync) or the sync failed (compaction
+   * cancelled, failure reported); true to go on.
+   */
+  private compactionSynced(c: Compaction, err: Error | null): boolean {
+    if (this.compaction !== c) {
+      try {
+        if (c.fd >= 0) closeSync(c.fd);
+      } catch {
+        // already closed
+      }
+      c.fd = -1;
+      return false;
+    }
+    c.syncing = false;
+    if (err) {
+      this.cancelCompaction();
+      this.fail(err);
+      return false;
+    }
+    return true;
+  }
+
   private cancelCompaction(owed = true): void {
     const c = this.compaction;
     if (c === null) return;
