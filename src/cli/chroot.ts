@@ -8,7 +8,8 @@
  * first call), and nothing outside the jail can be read once inside. So before the chroot every module of
  * dhcpd-ts is loaded (and a resolve hook answers a later `import()` of one without the disk), better-sqlite3's
  * and our native addons are loaded, the interfaces' /sys attributes and the local time zone are read. The
- * jail needs nothing from dhcpd-ts; /dev/log in it only for syslog (the lines are sent by path).
+ * jail needs nothing from dhcpd-ts, not even /dev/log: the syslog socket is connected before the jail is
+ * entered and kept, as ISC's is.
  */
 import { readdirSync } from 'node:fs';
 import { createRequire, register } from 'node:module';

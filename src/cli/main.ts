@@ -202,10 +202,14 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     if (args.test === 'config+leases') leaseTest = await import('./lease-test.js');
     else if (args.test === 'none') {
       await preloadProgram();
-      // Our syslog lines are sent to the socket by name (ISC keeps the one it opened): say so if it is missing.
+      // Syslog goes on through the socket connected before the jail is entered, as ISC's does; only a
+      // socket nobody listens on now (and that the jail lacks) means the lines from inside are lost.
       const log = syslogPath(io.env);
-      if (!args.debug && !existsSync(join(args.chroot, log))) {
-        logger.error(`${join(args.chroot, log)} does not exist: syslog lines from inside the jail will be lost (bind-mount ${log} there).`);
+      if (!args.debug) {
+        const { connectUnixDatagram } = await import('../native/index.js');
+        if (!connectUnixDatagram(log) && !existsSync(join(args.chroot, log))) {
+          logger.error(`nobody listens on ${log} and ${join(args.chroot, log)} does not exist: syslog lines from inside the jail will be lost.`);
+        }
       }
     }
     // The config's own path is kept as given (a relative one against today's folder) for SIGHUP.

@@ -1,6 +1,6 @@
 /**
  * The syslog queue behind both loggers (logger.ts): sends syslog datagrams through an injected sender (the
- * native addon's AF_UNIX `sendto` on /dev/log). Lines wait in a bounded FIFO; EAGAIN/EWOULDBLOCK/ENOBUFS (a full
+ * native addon's AF_UNIX `send` on a socket connected to /dev/log, kept across a chroot). Lines wait in a bounded FIFO; EAGAIN/EWOULDBLOCK/ENOBUFS (a full
  * receive buffer under a burst) are retried with back-off; other errors (no syslog daemon) drop the
  * line. Every dropped line is counted, and the count is logged as soon as a line gets through again.
  * Nothing here throws into the logging caller: winston-syslog crashed the process on EAGAIN (STACK.md §2.3).

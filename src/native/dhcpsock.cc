@@ -5,7 +5,7 @@
 // - PacketSocket: AF_PACKET SOCK_DGRAM send of an IPv4 datagram to a MAC address, the client that has no
 //   address yet (RFC 2131 4.1 "unicast to yiaddr at chaddr") without ARP and without a neighbour entry.
 // - IcmpSocket: raw ICMP for ISC's ping-check (only echo replies are let through, ICMP_FILTER).
-// - unixDatagramSend: AF_UNIX SOCK_DGRAM sendto for syslog on /dev/log, never blocking; UnixDatagramSocket
+// - unixDatagramSend: AF_UNIX SOCK_DGRAM send for syslog on /dev/log (connected, kept across chroot), never blocking; UnixDatagramSocket
 //   receives on such a socket (a stand-in /dev/log for tests).
 //
 // Everything else (packet building, checksums, policy, interface names) lives in TypeScript. Errors are
@@ -692,29 +692,77 @@ class UnixDatagramSocket : public Napi::ObjectWrap<UnixDatagramSocket> {
 // Free functions
 
 int g_unixFd = -1;
+std::string g_unixPath;  // the path g_unixFd is connected to
 
-// unixDatagramSend(path, data) -> bytes sent. Never blocks: a full receive queue throws code "EAGAIN" so the
-// caller (the syslog transport) can queue and retry; a missing listener throws "ENOENT"/"ECONNREFUSED".
-Napi::Value UnixDatagramSend(const Napi::CallbackInfo& info) {
+// Connects g_unixFd to `path` (a new socket), as glibc's syslog(3) does on first use; returns 0 or an errno.
+// A connected socket keeps reaching its listener after a chroot(2), as ISC dhcpd's syslog socket does (it is
+// opened before the jail is entered); reconnecting by path inside a jail without the socket then fails.
+int UnixConnect(const std::string& path) {
+  if (g_unixFd >= 0) close(g_unixFd);
+  g_unixFd = -1;
+  g_unixPath.clear();
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::memcpy(sun.sun_path, path.data(), path.size());
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  int rc;
+  do {
+    rc = connect(fd, reinterpret_cast<sockaddr*>(&sun), static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1));
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    int e = errno;
+    close(fd);
+    return e;
+  }
+  g_unixFd = fd;
+  g_unixPath = path;
+  return 0;
+}
+
+std::string UnixPathArg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "path must be a string");
   std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path)) throw Napi::RangeError::New(env, "bad socket path length");
+  return path;
+}
+
+// unixDatagramConnect(path): connects the syslog socket now (before a chroot); throws with the errno code.
+Napi::Value UnixDatagramConnect(const Napi::CallbackInfo& info) {
+  std::string path = UnixPathArg(info);
+  int e = UnixConnect(path);
+  if (e != 0) throw ErrnoError(info.Env(), e, "connect(AF_UNIX)", path);
+  return info.Env().Undefined();
+}
+
+// unixDatagramSend(path, data) -> bytes sent, on a socket connected to `path` (connected on first use, again
+// when `path` changes or the listener went away). Never blocks: a full receive queue throws code "EAGAIN" so
+// the caller (the syslog transport) can queue and retry; a missing listener throws "ENOENT"/"ECONNREFUSED".
+Napi::Value UnixDatagramSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = UnixPathArg(info);
   Napi::Buffer<uint8_t> data = ArgBuffer(info, 1, "data");
-  sockaddr_un sun{};
-  if (path.empty() || path.size() >= sizeof sun.sun_path) throw Napi::RangeError::New(env, "bad socket path length");
-  sun.sun_family = AF_UNIX;
-  std::memcpy(sun.sun_path, path.data(), path.size());
-  if (g_unixFd < 0) {
-    g_unixFd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (g_unixFd < 0) throw ErrnoError(env, errno, "socket(AF_UNIX)");
+  for (int attempt = 0;; attempt++) {
+    if (g_unixFd < 0 || g_unixPath != path) {
+      int e = UnixConnect(path);
+      if (e != 0) throw ErrnoError(env, e, "connect(AF_UNIX)", path);
+    }
+    ssize_t n;
+    do {
+      n = send(g_unixFd, data.Data(), data.Length(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) return Napi::Number::New(env, static_cast<double>(n));
+    int e = errno;
+    // The listener was restarted (syslogd, journald): connect again by path once, as glibc's syslog(3) does.
+    if (attempt == 0 && (e == ECONNREFUSED || e == ENOTCONN || e == ECONNRESET)) {
+      close(g_unixFd);
+      g_unixFd = -1;
+      g_unixPath.clear();
+      continue;
+    }
+    throw ErrnoError(env, e, "send(AF_UNIX)", path);
   }
-  ssize_t n;
-  do {
-    n = sendto(g_unixFd, data.Data(), data.Length(), MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sun),
-               static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw ErrnoError(env, errno, "sendto(AF_UNIX)", path);
-  return Napi::Number::New(env, static_cast<double>(n));
 }
 
 // interfaceName(ifindex) -> string | undefined (if_indextoname; for an ifindex the TS map does not know yet).
@@ -741,6 +789,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("IcmpSocket", IcmpSocket::Init(env));
   exports.Set("UnixDatagramSocket", UnixDatagramSocket::Init(env));
   exports.Set("unixDatagramSend", Napi::Function::New(env, UnixDatagramSend, "unixDatagramSend"));
+  exports.Set("unixDatagramConnect", Napi::Function::New(env, UnixDatagramConnect, "unixDatagramConnect"));
   exports.Set("interfaceName", Napi::Function::New(env, InterfaceName, "interfaceName"));
   exports.Set("chroot", Napi::Function::New(env, Chroot, "chroot"));
   return exports;

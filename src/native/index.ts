@@ -99,6 +99,12 @@ export interface DhcpSockAddon {
    * when the receiver's queue is full (queue and retry), "ENOENT"/"ECONNREFUSED" when nobody listens.
    */
   unixDatagramSend(path: string, data: Buffer): number;
+  /**
+   * Connects the socket {@link unixDatagramSend} uses to `path` now (it connects on first use otherwise): a
+   * connected socket keeps reaching its listener after chroot(2), as ISC's syslog socket does. Throws the
+   * errno code ("ENOENT", "ECONNREFUSED") when nobody listens.
+   */
+  unixDatagramConnect(path: string): void;
   /** if_indextoname(3), or undefined when no such interface. */
   interfaceName(ifindex: number): string | undefined;
   /** chroot(2) then chdir("/"), for dhcpd's `-chroot`. */
@@ -162,7 +168,7 @@ export function addonAvailable(): boolean {
 function isAddon(m: unknown): m is DhcpSockAddon {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
-  return ['UdpSocket', 'PacketSocket', 'IcmpSocket', 'UnixDatagramSocket', 'unixDatagramSend', 'interfaceName', 'chroot'].every(
+  return ['UdpSocket', 'PacketSocket', 'IcmpSocket', 'UnixDatagramSocket', 'unixDatagramSend', 'unixDatagramConnect', 'interfaceName', 'chroot'].every(
     (k) => typeof o[k] === 'function',
   );
 }
@@ -173,4 +179,17 @@ function isAddon(m: unknown): m is DhcpSockAddon {
  */
 export function unixDatagramSend(path: string, data: Buffer): number {
   return loadAddon().unixDatagramSend(path, data);
+}
+
+/**
+ * Connects the syslog socket to `path` now, before a chroot (see {@link DhcpSockAddon.unixDatagramConnect});
+ * false when nobody listens there.
+ */
+export function connectUnixDatagram(path: string): boolean {
+  try {
+    loadAddon().unixDatagramConnect(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupPrefix, createNamespace, deleteNamespace, exec, integrationSkipReason, run, spawn, udhcpcArgs, waitUntil, type NsProcess } from '../support/netns.js';
 import { processAlive, readPidFile } from '../../src/cli/pid-file.js';
-import { addonAvailable } from '../../src/native/index.js';
+import { addonAvailable, loadAddon } from '../../src/native/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fromSource = import.meta.url.endsWith('.ts');
@@ -159,18 +159,48 @@ describe('-chroot', () => {
     assert.match(exported.stdout, new RegExp(`^lease ${addr.replace(/\./g, '\\.')} \\{`, 'm'), 'the lease is in the jail\'s database');
   });
 
-  test('a daemon in a jail without /dev/log: it serves, and says its syslog lines will be lost', { skip: serveSkip, timeout: 60_000 }, async () => {
+  /** Runs a daemon in the jail (which has no dev/log) with `syslogSocket` as its syslog socket; stops it by its pid file. */
+  async function daemonInJail(syslogSocket: string): Promise<{ stderr: string; stopped: () => Promise<void> }> {
     const r = await exec(NS_S, process.execPath, [...NODE_ARGS, '-chroot', jail, '-cf', join(dir, 'good.conf'), '-lf', '/var/lib/dhcp/dhcpd.leases', '-pf', '/run/dhcpd.pid', IF], {
       check: false,
       timeoutMs: 30_000,
+      env: { DHCPD_TS_SYSLOG_SOCKET: syslogSocket },
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.stderr.includes(`${join(jail, 'dev', 'log')} does not exist: syslog lines from inside the jail will be lost`), r.stderr);
     const pid = Number(readFileSync(join(jail, 'run', 'dhcpd.pid'), 'utf8'));
     assert.ok(pid > 0 && processAlive(pid));
     assert.equal(readlinkSync(`/proc/${pid}/root`), jail);
-    process.kill(pid, 'SIGTERM');
-    await waitUntil(() => (processAlive(pid) ? undefined : true), { timeoutMs: 15_000, what: 'the daemon to exit' });
-    assert.equal(existsSync(join(jail, 'run', 'dhcpd.pid')), false);
+    return {
+      stderr: r.stderr,
+      stopped: async () => {
+        process.kill(pid, 'SIGTERM');
+        await waitUntil(() => (processAlive(pid) ? undefined : true), { timeoutMs: 15_000, what: 'the daemon to exit' });
+        assert.equal(existsSync(join(jail, 'run', 'dhcpd.pid')), false);
+      },
+    };
+  }
+
+  test('a daemon in a jail without dev/log keeps logging to syslog through the socket connected before the jail (as ISC)', { skip: serveSkip, timeout: 60_000 }, async () => {
+    const socketPath = join(dir, 'log.sock');
+    const got: string[] = [];
+    const rx = new (loadAddon().UnixDatagramSocket)(socketPath);
+    rx.start((d) => got.push(d.toString('utf8')), () => undefined);
+    try {
+      const d = await daemonInJail(socketPath);
+      assert.doesNotMatch(d.stderr, /syslog lines from inside the jail will be lost/, d.stderr);
+      await d.stopped();
+      // Written inside the jail: the lines after start-up and the shutdown line.
+      await waitUntil(() => (got.some((l) => /Received SIGTERM/.test(l)) ? true : undefined), { timeoutMs: 5000, what: `the shutdown line on syslog (got: ${got.join(' | ')})` });
+      assert.ok(got.some((l) => /Server starting service\./.test(l)), got.join('\n'));
+    } finally {
+      rx.close();
+    }
+  });
+
+  test('a daemon in a jail without dev/log, nobody listening on its syslog socket: it serves, and says its syslog lines will be lost', { skip: serveSkip, timeout: 60_000 }, async () => {
+    const nobody = join(dir, 'nobody.sock');
+    const d = await daemonInJail(nobody);
+    assert.ok(d.stderr.includes(`nobody listens on ${nobody} and ${join(jail, nobody)} does not exist: syslog lines from inside the jail will be lost`), d.stderr);
+    await d.stopped();
   });
 });
