@@ -23,10 +23,11 @@ const DHCPREQUEST = 3;
 const mac = Buffer.from('020000780001', 'hex');
 const silent = { info: () => undefined, error: () => undefined, debug: () => undefined };
 
-test('REQUEST for a released/expired lease not yet acknowledged by the partner is ignored, a reset lease NAKed (ISC dhcprequest)', async () => {
+/** A primary (split 128, MCLT 600) and a secondary on loopback, not started, each with a memory store of one pool. */
+async function pairOn(label: string, from: string, to: string): Promise<{ P: FailoverPeer; S: FailoverPeer }> {
   const pPort = await freePort('127.0.0.1');
   const sPort = await freePort('127.0.0.2');
-  const pools = [{ id: 'p1', label: '10.78.0.0/24', from: ip('10.78.0.100'), to: ip('10.78.0.109') }];
+  const pools = [{ id: 'p1', label, from: ip(from), to: ip(to) }];
   const common = { maxResponseDelay: 6, maxUnackedUpdates: 10, reconnectMs: 200 };
   const P = new FailoverPeer({
     link: { name: 'fo-tr', role: 'primary', address: '127.0.0.1', port: pPort, peerAddress: '127.0.0.2', peerPort: sPort, mclt: 600, hba: hbaFromSplit(128), ...common },
@@ -43,6 +44,11 @@ test('REQUEST for a released/expired lease not yet acknowledged by the partner i
     store: new MemoryFailoverStore(pools),
     log: silent,
   });
+  return { P, S };
+}
+
+test('REQUEST for a released/expired lease not yet acknowledged by the partner is ignored, a reset lease NAKed (ISC dhcprequest)', async () => {
+  const { P, S } = await pairOn('10.78.0.0/24', '10.78.0.100', '10.78.0.109');
   await S.start();
   await P.start();
   try {
@@ -92,25 +98,7 @@ test('through the DHCP engine: a reset lease is NAKed, a released one in transit
   const { emptyLease } = await import('../../leases/lease.js');
   const { DHCPREQUEST: REQ, DhcpOption, DHCPNAK, DHCPACK } = await import('../../src/wire/packet.js');
   const fx = await import('../engine/fixtures.js');
-  const pPort = await freePort('127.0.0.1');
-  const sPort = await freePort('127.0.0.2');
-  const pools = [{ id: 'p1', label: '192.168.103.0/24', from: ip('192.168.103.110'), to: ip('192.168.103.120') }];
-  const common = { maxResponseDelay: 6, maxUnackedUpdates: 10, reconnectMs: 200 };
-  const P = new FailoverPeer({
-    link: { name: 'fo-tr', role: 'primary', address: '127.0.0.1', port: pPort, peerAddress: '127.0.0.2', peerPort: sPort, mclt: 600, hba: hbaFromSplit(128), ...common },
-    mclt: 600,
-    hba: hbaFromSplit(128),
-    loadBalanceMaxSeconds: 0,
-    store: new MemoryFailoverStore(pools),
-    log: silent,
-  });
-  const S = new FailoverPeer({
-    link: { name: 'fo-tr', role: 'secondary', address: '127.0.0.2', port: sPort, peerAddress: '127.0.0.1', peerPort: pPort, ...common },
-    mclt: 0,
-    loadBalanceMaxSeconds: 0,
-    store: new MemoryFailoverStore(pools),
-    log: silent,
-  });
+  const { P, S } = await pairOn('192.168.103.0/24', '192.168.103.110', '192.168.103.120');
   const { store, cleanup } = fx.tempStore();
   await S.start();
   await P.start();
