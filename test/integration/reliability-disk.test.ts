@@ -38,7 +38,7 @@
  * "Can't open lease database …") rather than hand out leases it cannot store.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, open as openFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -319,6 +319,30 @@ test('full disk while serving: silence (no ACK, renewals included), loud log, re
  * errors=remount-ro in a private mount namespace (the loop device is released when the namespace goes).
  * The loop device's name is printed first (`loopdev=/dev/loopN`).
  */
+/**
+ * A fresh 32 MiB ext4 image in `dir` (with the test's dhcpd.conf beside it), loop-mounted in the server's own
+ * mount namespace, and the server on it serving; undefined (the test skipped) on a machine where loop devices
+ * exist but cannot be mounted, which is not what these tests are about.
+ */
+async function serverOnFreshExt4(t: TestContext, dir: string): Promise<{ p: NsProcess; files: ServerFiles; img: string; mnt: string } | undefined> {
+  const mnt = join(dir, 'mnt');
+  await mkdir(mnt);
+  await writeFile(join(dir, 'dhcpd.conf'), CONF);
+  const img = join(dir, 'leases.img');
+  const fh = await openFile(img, 'w');
+  await fh.truncate(32 * 1024 * 1024);
+  await fh.close();
+  await run('mkfs.ext4', ['-q', '-F', img], { timeoutMs: 60_000 });
+  const { p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf'));
+  const up = await p.waitFor(/Server starting service\./, { timeoutMs: 60_000 }).catch((e: unknown) => e as Error);
+  if (up instanceof Error && p.hasExited && !/loopdev=/.test(p.output)) {
+    t.skip(`cannot loop-mount an ext4 image here: ${p.output.trim().split('\n').slice(-2).join(' ')}`);
+    return undefined;
+  }
+  if (up instanceof Error) throw up;
+  return { p, files, img, mnt };
+}
+
 function startOnExt4(img: string, mnt: string, conf: string): { p: NsProcess; files: ServerFiles } {
   const files: ServerFiles = { dir: mnt, conf, leases: join(mnt, 'dhcpd.leases'), db: join(mnt, 'dhcpd.leases.sqlite'), pid: join(mnt, 'dhcpd.pid') };
   const argv = [process.execPath, ...serverArgv(files, ['eth0'], ['--no-pid'])];
@@ -345,23 +369,10 @@ async function mountOptions(pid: number, mnt: string): Promise<string[] | undefi
 
 test('filesystem forced read-only under the running server: silence, loud log, nothing lost after fsck and restart', { skip: skipRo, timeout: 240_000 }, async (t) => {
   const dir = await topo.tempDir();
-  const mnt = join(dir, 'mnt');
-  await mkdir(mnt);
-  await writeFile(join(dir, 'dhcpd.conf'), CONF);
-  const img = join(dir, 'leases.img');
-  const fh = await openFile(img, 'w');
-  await fh.truncate(32 * 1024 * 1024);
-  await fh.close();
-  await run('mkfs.ext4', ['-q', '-F', img], { timeoutMs: 60_000 });
-
-  let { p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf'));
-  const up = await p.waitFor(/Server starting service\./, { timeoutMs: 60_000 }).catch((e: unknown) => e as Error);
-  if (up instanceof Error && p.hasExited && !/loopdev=/.test(p.output)) {
-    // A machine (or container) where loop devices exist but cannot be mounted: not what this test is about.
-    t.skip(`cannot loop-mount an ext4 image here: ${p.output.trim().split('\n').slice(-2).join(' ')}`);
-    return;
-  }
-  if (up instanceof Error) throw up;
+  const started = await serverOnFreshExt4(t, dir);
+  if (started === undefined) return;
+  const { img, mnt } = started;
+  let { p, files } = started;
   // Whatever fails below, no server of this test outlives it (a leftover would answer the next test's clients).
   t.after(() => p.stop('SIGTERM', 5000).then(() => undefined));
   const loopdev = /loopdev=(\/dev\/loop\d+)/.exec(p.output)?.[1];
@@ -473,21 +484,9 @@ async function chattr(p: NsProcess, flag: '+i' | '-i', files: readonly string[])
 
 test('read-only database while serving (chattr +i): silence, loud log, live recovery without a restart once writable again', { skip: skipRo ?? (!existsSync('/usr/bin/chattr') ? 'chattr (e2fsprogs) not installed' : undefined), timeout: 180_000 }, async (t) => {
   const dir = await topo.tempDir();
-  const mnt = join(dir, 'mnt');
-  await mkdir(mnt);
-  await writeFile(join(dir, 'dhcpd.conf'), CONF);
-  const img = join(dir, 'leases.img');
-  const fh = await openFile(img, 'w');
-  await fh.truncate(32 * 1024 * 1024);
-  await fh.close();
-  await run('mkfs.ext4', ['-q', '-F', img], { timeoutMs: 60_000 });
-  const { p, files } = startOnExt4(img, mnt, join(dir, 'dhcpd.conf'));
-  const up = await p.waitFor(/Server starting service\./, { timeoutMs: 60_000 }).catch((e: unknown) => e as Error);
-  if (up instanceof Error && p.hasExited && !/loopdev=/.test(p.output)) {
-    t.skip(`cannot loop-mount an ext4 image here: ${p.output.trim().split('\n').slice(-2).join(' ')}`);
-    return;
-  }
-  if (up instanceof Error) throw up;
+  const started = await serverOnFreshExt4(t, dir);
+  if (started === undefined) return;
+  const { p, files } = started;
   const locked = [files.db, `${files.db}-wal`, files.leases];
   let unlocked = false;
   try {
