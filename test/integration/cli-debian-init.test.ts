@@ -8,13 +8,14 @@
  * /etc/dhcp, /var/lib/dhcp and /run are bind mounts of the test's temporary folder. The host's files are
  * never touched.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupPrefix, createNamespace, deleteNamespace, exec, integrationSkipReason, run, waitUntil } from '../support/netns.js';
+import { dhcpdLauncher } from '../support/dhcpd-launcher.js';
 import { processAlive, readPidFile } from '../../src/cli/pid-file.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,15 +56,6 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The program /usr/sbin/dhcpd will point at: bin/dhcpd-ts when built, else a launcher running the source. */
-function launcher(): string {
-  if (!fromSource) return join(repoRoot, 'bin', 'dhcpd-ts');
-  const l = join(dir, 'dhcpd-ts-src');
-  writeFileSync(l, `#!/bin/sh\nexec ${process.execPath} --import ${import.meta.resolve('tsx')} ${join(root, 'src', 'cli', 'main.ts')} "$@"\n`);
-  chmodSync(l, 0o755);
-  return l;
-}
-
 /** Runs `commands` (sh) inside the namespaces with the swapped /usr/sbin/dhcpd. */
 async function inSwappedSystem(commands: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   for (const d of ['orig-sbin', 'etc-dhcp', 'var-lib-dhcp', 'run']) mkdirSync(join(dir, d), { recursive: true });
@@ -76,7 +68,7 @@ async function inSwappedSystem(commands: string): Promise<{ code: number | null;
     'mount -t tmpfs tmpfs /usr/sbin',
     'for f in "$W"/orig-sbin/*; do ln -s "$f" "/usr/sbin/${f##*/}"; done',
     'rm -f /usr/sbin/dhcpd',
-    `ln -s '${launcher()}' /usr/sbin/dhcpd`,
+    `ln -s '${dhcpdLauncher(dir)}' /usr/sbin/dhcpd`,
     'mount --bind "$W/default" /etc/default/isc-dhcp-server',
     'mount --bind "$W/etc-dhcp" /etc/dhcp',
     'mount --bind "$W/var-lib-dhcp" /var/lib/dhcp',
@@ -141,7 +133,7 @@ describe("Debian's isc-dhcp-server init script with /usr/sbin/dhcpd -> dhcpd-ts"
     const script = join(repoRoot, 'examples', 'init.d', 'dhcpd-ts');
     const r = await inSwappedSystem(
       [
-        `export DAEMON='${launcher()}'`,
+        `export DAEMON='${dhcpdLauncher(dir)}'`,
         `sh '${script}' start; echo "start=$?"`,
         'cat /run/dhcpd.pid 2>/dev/null | sed "s/^/pidfile=/"',
         `sh '${script}' status; echo "status=$?"`,

@@ -21,13 +21,14 @@
  * are bind mounts of the test's folder, /dev is a tmpfs with the usual nodes and /dev/log bound to a
  * syslog receiver of this test (the journal's /dev/log). The host's files are never touched.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupPrefix, createNamespace, deleteNamespace, exec, integrationSkipReason, run, waitUntil } from '../support/netns.js';
+import { dhcpdLauncher } from '../support/dhcpd-launcher.js';
 import { processAlive, readPidFile } from '../../src/cli/pid-file.js';
 import { addonAvailable, loadAddon, type NativeUnixDatagramSocket } from '../../src/native/index.js';
 
@@ -85,15 +86,6 @@ after(async () => {
   if (!skip) await deleteNamespace(NS);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** The program /usr/sbin/dhcpd points at: bin/dhcpd-ts when built, else a launcher of the source. */
-function launcher(): string {
-  if (!fromSource) return join(repoRoot, 'bin', 'dhcpd-ts');
-  const l = join(dir, 'dhcpd-ts-src');
-  writeFileSync(l, `#!/bin/sh\nexec ${process.execPath} --import ${import.meta.resolve('tsx')} ${join(root, 'src', 'cli', 'main.ts')} "$@"\n`);
-  chmodSync(l, 0o755);
-  return l;
-}
 
 // ------------------------------------------------------------------------------------------------
 // systemd's unit, environment-file and command-line syntax (the parts these two units use).
@@ -217,9 +209,9 @@ function swapScript(): string {
     'mount -t tmpfs tmpfs /usr/sbin',
     'for f in "$W"/orig-sbin/*; do ln -s "$f" "/usr/sbin/${f##*/}"; done',
     'rm -f /usr/sbin/dhcpd',
-    `ln -s '${launcher()}' /usr/sbin/dhcpd`,
+    `ln -s '${dhcpdLauncher(dir)}' /usr/sbin/dhcpd`,
     'mount --bind "$W/local-sbin" /usr/local/sbin',
-    `ln -sfn '${launcher()}' /usr/local/sbin/dhcpd-ts`,
+    `ln -sfn '${dhcpdLauncher(dir)}' /usr/local/sbin/dhcpd-ts`,
     'mount --bind "$W/default" /etc/default/isc-dhcp-server',
     'mount --bind "$W/etc-dhcp" /etc/dhcp',
     'mount --bind "$W/var-lib-dhcp" /var/lib/dhcp',
