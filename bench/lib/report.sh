@@ -45,6 +45,20 @@ sustainable() {  # $1 csv, $2 section, [$3 all|median]
          END { for (i=1;i<=ns;i++) print o[i], s[o[i]] }'
 }
 
+# "- server: R/s" per server, saying when R is the highest rate tested for it (the server did not
+# reach its ceiling in this run: its true sustainable rate, and a ratio against it, are bounds).
+sustainable_lines() {  # $1 csv, $2 section, [$3 all|median]
+  local top
+  top=$(awk -F, -v sec="$2" "$COLS"'$c["section"]==sec && $c["error"]=="" && $c["offered_rate"]>0 && $c["offered_rate"]+0>m[$c["server"]] { m[$c["server"]]=$c["offered_rate"]+0 }
+    END { for (s in m) print s, m[s] }' "$1")
+  sustainable "$1" "$2" "${3:-all}" | awk -v top="$top" 'BEGIN { n = split(top, t, "\n"); for (i = 1; i <= n; i++) { split(t[i], f, " "); m[f[1]] = f[2] } }
+    { printf "- %s: %s/s%s\n", $1, $2, ($2 > 0 && $2 == m[$1]) ? " (the highest rate tested: its ceiling was not reached)" : "" }'
+}
+
+top_rate() {  # $1 csv $2 section $3 server: the highest paced rate measured (not skipped or failed)
+  awk -F, -v sec="$2" -v sv="$3" "$COLS"'$c["section"]==sec && $c["server"]==sv && $c["error"]=="" && $c["offered_rate"]+0>m { m=$c["offered_rate"]+0 } END { print m+0 }' "$1"
+}
+
 ratio_lines() {  # $1 csv, $2 section, $3 "ours", $4.. others
   local csv=$1 sec=$2 ours=$3; shift 3
   local sus; sus=$(sustainable "$csv" "$sec" "${SUS_MODE:-all}")
@@ -54,7 +68,9 @@ ratio_lines() {  # $1 csv, $2 section, $3 "ours", $4.. others
     v=$(awk -v s="$o" '$1==s{print $2}' <<<"$sus")
     if [ -z "$v" ] || [ -z "$mine" ]; then echo "- $ours / $o: n/a (not measured in this run)"
     elif [ "$v" = 0 ]; then echo "- $ours / $o: $mine / 0 ($o: no tested rate met the rule)"
-    else awk -v a="$mine" -v b="$v" -v x="$ours" -v y="$o" 'BEGIN{printf "- %s / %s: %d / %d = %.2fx\n", x, y, a, b, a/b}'; fi
+    else awk -v a="$mine" -v b="$v" -v x="$ours" -v y="$o" -v ta="$(top_rate "$csv" "$sec" "$ours")" -v tb="$(top_rate "$csv" "$sec" "$o")" 'BEGIN{
+      note = (a == ta && b != tb) ? sprintf(" (at least: %s did not reach its ceiling)", x) : (b == tb && a != ta) ? sprintf(" (at most: %s did not reach its ceiling)", y) : (a == ta && b == tb) ? " (neither reached its ceiling)" : ""
+      printf "- %s / %s: %d / %d = %.2fx%s\n", x, y, a, b, a/b, note}'; fi
   done
 }
 
@@ -122,11 +138,11 @@ render_summary() {  # $1 out dir
       echo "## Standalone DORA rate sweep (fresh server + empty lease store per run)"; echo
       rate_table "$csv" sweep; echo
       echo "Sustainable DORA/s (< 1 % drops in every repetition at that rate and all lower rates):"
-      sustainable "$csv" sweep | sed 's/^\(\S*\) \(\S*\)/- \1: \2\/s/'
+      sustainable_lines "$csv" sweep
       echo; echo "Ratios measured in this run (sustainable rate):"
       ratio_lines "$csv" sweep dhcpd-ts isc kea; echo
       echo "By the looser rule (median drop % < 1 at that rate and all lower ones, as the reference harness's tables also give):"
-      sustainable "$csv" sweep median | sed 's/^\(\S*\) \(\S*\)/- \1: \2\/s/'
+      sustainable_lines "$csv" sweep median
       SUS_MODE=median ratio_lines "$csv" sweep dhcpd-ts isc kea | sed 's/^- /- (median rule) /'; echo
       echo "Latency (DORA = DISCOVER sent -> ACK received, per exchange, from a capture on the client's interface):"
       p99_lines "$csv" sweep; echo

@@ -116,6 +116,15 @@ run_point() {
   return 0
 }
 
+# A point not run (bench/run.sh --skip-drop: the server already lost too much at a lower rate in
+# this repetition): a row with only its error, so that the tables say so and it never counts as
+# sustained. $1 section $2 server $3 rate $4 rep $5 why (no commas).
+skip_point() {
+  awk -v pre="$1,$2,$3,$4" -v la="$(cut -d' ' -f1 /proc/loadavg)" -v why="${5//,/;}" -v n="$(awk -F, '{print NF}' <<<"$SWEEP_HDR")" 'BEGIN {
+    printf "%s", pre; for (i = 5; i <= n; i++) printf ",%s", (i == 19 ? la : (i == 21 ? why : "")); printf "\n" }' >> "$OUT/results.csv"
+  blog "$1 $2 rate=$3 rep=$4 -> $5"
+}
+
 # The ISC pair's balanced starting state, built once per invocation: an empty pair reaches
 # normal, then the primary's pool balancer moves half the free leases to the secondary with
 # one BNDUPD each (~40-60 s); we wait for "balanced pool" and both lease files to stop growing.

@@ -109,4 +109,30 @@ describe('bench harness parsing', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  test('skipped points never count as sustained; a server sustaining its highest tested rate is flagged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-skip-'));
+    try {
+      const hdr = 'section,server,offered_rate,rep,achieved_rate,disc_sent,acks,drop_pct,do_avg_ms,do_max_ms,ra_avg_ms,ra_max_ms,srv_cpu_pct,perf_cpu_pct,other_cpu_pct,vmhwm_kb,leases_persisted,startup_s,loadavg1,detail,error';
+      const row = (s: string, r: number, rep: number, drop: number, err = ''): string =>
+        err === '' ? `sweep,${s},${r},${rep},${r},${r * 10},${r * 10},${drop},1,2,1,2,50,30,10,1000,${r * 10},1.0,2.0,,` : `sweep,${s},${r},${rep},,,,,,,,,,,,,,,2.0,,${err}`;
+      const rows = [
+        // ts: 2000/s lost 30 % in repetition 1, so its 3000/s point there was skipped; repetition 2 passed 3000/s
+        row('ts', 1000, 1, 0), row('ts', 2000, 1, 30), row('ts', 3000, 1, 0, 'skipped: 30 % lost at 2000/s in this repetition'),
+        row('ts', 1000, 2, 0), row('ts', 2000, 2, 0.5), row('ts', 3000, 2, 0.2),
+        // k: clean at every rate tested, the highest included
+        row('k', 1000, 1, 0), row('k', 2000, 1, 0), row('k', 3000, 1, 0), row('k', 1000, 2, 0), row('k', 2000, 2, 0), row('k', 3000, 2, 0),
+      ];
+      writeFileSync(join(dir, 'results.csv'), [hdr, ...rows].join('\n') + '\n');
+      assert.deepEqual(bashLib(`sustainable_lines ${dir}/results.csv sweep`).trim().split('\n'), [
+        '- k: 3000/s (the highest rate tested: its ceiling was not reached)',
+        '- ts: 1000/s',
+      ]);
+      assert.deepEqual(bashLib(`ratio_lines ${dir}/results.csv sweep ts k`).trim().split('\n'), ['- ts / k: 1000 / 3000 = 0.33x (at most: k did not reach its ceiling)']);
+      const table = bashLib(`rate_table ${dir}/results.csv sweep`);
+      // the skipped repetition is counted in the run total, not as a measurement
+      assert.match(table, /\| ts \| 3000 \| 3000 \(3000-3000\) \| 0\.20 \(0\.20\) \|.*\| 1\/2 \|/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
