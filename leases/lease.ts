@@ -264,12 +264,41 @@ export function emptyLease(address: number): Lease {
 
 /** A deep copy of a lease (Buffers and the scope map copied). */
 export function cloneLease(lease: Lease): Lease {
+  const l = snapshotLease(lease);
+  if (lease.hardware !== null) l.hardware = { htype: lease.hardware.htype, address: Buffer.from(lease.hardware.address) };
+  if (lease.uid !== null) l.uid = Buffer.from(lease.uid);
+  if (lease.agentOptions.length > 0) l.agentOptions = lease.agentOptions.map((o) => ({ code: o.code, data: Buffer.from(o.data) }));
+  return l;
+}
+
+/**
+ * A copy of a lease whose containers (scope map, agent option list, `on` record) are its own, sharing the
+ * Buffers and the hardware address record, which no module writes into once a lease holds them: what a
+ * commit listener or a later decision needs, at a fraction of {@link cloneLease}'s cost (it ran for every
+ * lease a server commits). Written as one object literal so that every lease has the same hidden class.
+ * `scope`, when given, becomes the copy's scope as it is (the caller's new map).
+ */
+export function snapshotLease(lease: Lease, scope?: Map<string, ScopeValue>): Lease {
   return {
-    ...lease,
-    hardware: lease.hardware ? { htype: lease.hardware.htype, address: Buffer.from(lease.hardware.address) } : null,
-    uid: lease.uid ? Buffer.from(lease.uid) : null,
-    scope: new Map(lease.scope),
-    agentOptions: lease.agentOptions.map((o) => ({ code: o.code, data: Buffer.from(o.data) })),
+    address: lease.address,
+    starts: lease.starts,
+    ends: lease.ends,
+    tstp: lease.tstp,
+    tsfp: lease.tsfp,
+    atsfp: lease.atsfp,
+    cltt: lease.cltt,
+    bindingState: lease.bindingState,
+    nextBindingState: lease.nextBindingState,
+    rewindBindingState: lease.rewindBindingState,
+    reserved: lease.reserved,
+    dynamicBootp: lease.dynamicBootp,
+    hardware: lease.hardware,
+    uid: lease.uid,
+    clientHostname: lease.clientHostname,
+    hostname: lease.hostname,
+    scope: scope ?? (lease.scope.size === 0 ? new Map() : new Map(lease.scope)),
+    agentOptions: lease.agentOptions.length === 0 ? [] : lease.agentOptions.slice(),
+    billingClass: lease.billingClass,
     on: { ...lease.on },
   };
 }

@@ -22,7 +22,7 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { cloneLease } from './lease.js';
+import { snapshotLease } from './lease.js';
 import type {
   AgentSubOption,
   BillingClass,
@@ -464,7 +464,7 @@ export class SqliteLeaseStore implements LeaseStore {
     return {
       putLease: (lease) => {
         st().put.run(...leaseToRow(lease), encodeLeaseRecord(lease));
-        if (rec()) ch().leases.push(cloneLease(lease));
+        if (rec()) ch().leases.push(snapshotLease(lease));
       },
       deleteLease: (address) => {
         st().del.run(address >>> 0);

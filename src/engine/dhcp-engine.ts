@@ -13,7 +13,7 @@
  * @module
  */
 import { type Config, type Host, type Pool, type Scope, type SharedNetwork, type Subnet, scopeChain } from '../config/model.js';
-import { cloneLease, emptyLease, type Lease } from '../../leases/lease.js';
+import { cloneLease, emptyLease, snapshotLease, type Lease } from '../../leases/lease.js';
 import {
   BOOTREPLY,
   BROADCAST_FLAG,
@@ -813,13 +813,14 @@ export class DhcpEngine {
     if (reused !== undefined) leaseTime = reused;
 
     // The new binding.
-    const next = cloneLease(lease);
+    // A copy sharing the old lease's Buffers (never written into) with `variables` as its scope; chaddr is
+    // this request's own copy (handle), the client id a view into the datagram, so copied.
+    const next = snapshotLease(lease, variables);
     const hostnameOpt = packet.options.get(DhcpOption.HOST_NAME);
-    next.hardware = { htype: packet.htype, address: Buffer.from(s.chaddr) };
+    next.hardware = { htype: packet.htype, address: s.chaddr };
     next.uid = s.uid !== undefined ? Buffer.from(s.uid) : null;
     if (hostnameOpt !== undefined) next.clientHostname = stripNul(hostnameOpt);
     if (host !== undefined && boolParam(opts, SV.useHostDeclNames) === 1) next.hostname = host.name;
-    next.scope = variables;
     keepVendorClass(next.scope, packet);
     const agent = packet.options.get(DhcpOption.AGENT_INFORMATION);
     const sub = agent !== undefined ? parseSubOptions(agent) : undefined;

@@ -275,6 +275,19 @@ export class FreeQueues {
     return r;
   }
 
+  /**
+   * Whether the address lies in a range whose queues are built: its records were all seen by the range scan
+   * (and every later write reaches the commit listener), so a caller that also follows commits knows every
+   * recorded address of it without asking the store.
+   */
+  covers(address: number): boolean {
+    for (const r of this.list) {
+      if (r.first > address) return false;
+      if (address <= r.last) return true;
+    }
+    return false;
+  }
+
   /** Marks an address offered until `until` (moves it back in its queue) or, with undefined, no longer offered. */
   setOffered(address: number, until: number | undefined): void {
     if (until === undefined) {
