@@ -65,18 +65,28 @@ export async function resolve(specifier, context, next) {
 `;
 
 /**
+ * True in the one-file builds of tools/build-startup.mjs (bin/dhcpd-ts's bundle and snapshot): every module
+ * of the program is in that file, its import()s resolve in memory, and a snapshot has no import() at all.
+ */
+function runsBundled(): boolean {
+  return (globalThis as { __dhcpdTsBundled?: unknown }).__dhcpdTsBundled === true;
+}
+
+/**
  * Loads everything dhcpd-ts may need from its own tree later on: every module, the SQLite and dhcpsock
  * native addons, the time zone.
  */
 export async function preloadProgram(): Promise<void> {
-  const here = fileURLToPath(import.meta.url);
-  const ext = here.endsWith('.ts') ? '.ts' : '.js';
-  const root = join(dirname(here), '..', '..');
-  const urls = programModules(root, ext).map((f) => pathToFileURL(f).href);
-  for (const url of urls) await import(url);
-  // Node resolves an import() again on every call, on disk, even for a loaded module (its cache is by
-  // specifier and importing module); in the jail that fails. A resolve hook answers for the loaded ones.
-  register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`, { data: { urls } });
+  if (!runsBundled()) {
+    const here = fileURLToPath(import.meta.url);
+    const ext = here.endsWith('.ts') ? '.ts' : '.js';
+    const root = join(dirname(here), '..', '..');
+    const urls = programModules(root, ext).map((f) => pathToFileURL(f).href);
+    for (const url of urls) await import(url);
+    // Node resolves an import() again on every call, on disk, even for a loaded module (its cache is by
+    // specifier and importing module); in the jail that fails. A resolve hook answers for the loaded ones.
+    register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`, { data: { urls } });
+  }
   const require = createRequire(import.meta.url);
   const Database = require('better-sqlite3') as new (file: string) => { close(): void };
   new Database(':memory:').close();

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// tools/build-startup.mjs DIST: the start-up artefacts bin/dhcpd-ts runs instead of DIST/src/cli/main.js
+// (README "Command line"; figures in bench/results/STARTUP-SPEED-4.md). Run by `make build` on the
+// freshly compiled dist.new/, before it is swapped in, so dist/ and its artefacts always match.
+//
+//   DIST/src/cli/dhcpd-ts.blob   a V8 start-up snapshot (node --build-snapshot) of the whole CLI bundled
+//                                into one CommonJS script by esbuild (deleted after use): the modules `-t`
+//                                needs are evaluated and Chevrotain's parser is constructed
+//                                (performSelfAnalysis) at build time, so a run starts with them in the heap.
+//   DIST/src/cli/dhcpd-ts.stamp  what bin/dhcpd-ts checks before using the blob, written last: size and
+//                                mtime of the node binary that built it, of DIST/src/cli/main.js and of
+//                                the blob ("S M S M S M", as `stat -L -c '%s %Y'` prints them).
+//
+// Native addons (better-sqlite3, src/native's dhcpsock.node) and the CommonJS packages loaded by
+// createRequire (winston) stay outside: they are required at run time, from the tree the bundle is in,
+// as from dist/. Every step is optional for the program: a missing or stale artefact makes the launcher
+// fall back to DIST/src/cli/main.js. This script fails loudly, though (the Makefile goes on without the
+// artefact), and test/cli/startup-snapshot.test.ts fails when a build has none.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+
+const dist = resolve(process.argv[2] ?? 'dist');
+const cli = join(dist, 'src', 'cli');
+const root = resolve(dist, '..');
+const require = createRequire(join(root, 'package.json'));
+const chevrotainMin = join(dirname(require.resolve('chevrotain')), '..', 'chevrotain.min.mjs');
+const out = {
+  cjs: join(cli, 'dhcpd-ts.snapshot.cjs'),
+  blob: join(cli, 'dhcpd-ts.blob'),
+  stamp: join(cli, 'dhcpd-ts.stamp'),
+};
+for (const f of Object.values(out)) rmSync(f, { force: true });
+
+/** Packages required at run time from node_modules: native addons and what is loaded by createRequire. */
+const EXTERNAL = ['better-sqlite3', 'winston', 'winston-transport'];
+
+/**
+ * grammar/tokens.ts loads chevrotain's single-file build (lib/chevrotain.min.mjs) with a top-level await
+ * of a computed import(), which a CommonJS script cannot have: the bundle takes the same file in
+ * statically. If the source changed shape the snapshot is not built.
+ */
+const TOKENS_AWAIT = /await loadChevrotain\(\)/;
+function chevrotainInline(required) {
+  return {
+    name: 'chevrotain-inline',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]grammar[\\/]tokens\.js$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        if (!TOKENS_AWAIT.test(text)) {
+          if (required) throw new Error(`${args.path}: no "await loadChevrotain()" to replace (grammar/tokens.ts changed)`);
+          return { contents: text, loader: 'js' };
+        }
+        return {
+          contents: `import * as __dhcpdTsChevrotain from ${JSON.stringify(chevrotainMin)};\n${text.replace(TOKENS_AWAIT, '__dhcpdTsChevrotain')}`,
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external: EXTERNAL,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+// 1. The snapshot entry. In a snapshot, require() knows only Node's built-in modules and import() does
+// not exist; after deserialization require is replaced by one made for this tree (the externals above).
+const ENTRY = `
+import { startupSnapshot } from 'node:v8';
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { main } from './src/cli/main.js';
+import { getFormatIscError, getLoadConfig } from './src/cli/adapters.js';
+
+// Build time: evaluate what -t needs (config/load, the grammar: its module constructs the parser).
+Promise.all([getLoadConfig(), getFormatIscError()]).catch((e) => { console.error(e); process.exit(1); });
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  // bin/dhcpd-ts runs "node --snapshot-blob BLOB DIST/src/cli/main.js ARGS": main.js stands for the
+  // program as without the snapshot (import.meta.url of every bundled module: the paths relative to it
+  // hold; the daemon re-runs argv[1] with the same execArgv, i.e. this snapshot again).
+  let self = ${JSON.stringify(join(cli, 'main.js'))};
+  try { self = realpathSync(process.argv[1]); } catch {}
+  globalThis.__dhcpdTsUrl = pathToFileURL(self).href;
+  globalThis.__dhcpdTsRuntimeRequire = createRequire(self);
+  if (process.env.DHCPD_TS_LAUNCH_DEBUG) process.stderr.write('dhcpd-ts: running from snapshot ' + process.execArgv.join(' ') + '\\n');
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write('dhcpd-ts: internal error: ' + (e instanceof Error ? (e.stack ?? e.message) : String(e)) + '\\n');
+      process.exit(70);
+    },
+  );
+});
+`;
+const BANNER = `
+var __dhcpdTsBuiltinRequire = require;
+var __dhcpdTsBuiltins = new Set(__dhcpdTsBuiltinRequire('node:module').builtinModules);
+var require = function (id) {
+  if (id.startsWith('node:') || __dhcpdTsBuiltins.has(id) || !globalThis.__dhcpdTsRuntimeRequire) return __dhcpdTsBuiltinRequire(id);
+  return globalThis.__dhcpdTsRuntimeRequire(id);
+};
+globalThis.__dhcpdTsBundled = true;
+globalThis.__dhcpdTsUrl = __dhcpdTsBuiltinRequire('node:url').pathToFileURL(${JSON.stringify(join(cli, 'main.js'))}).href;
+`;
+await build({
+  ...common,
+  stdin: { contents: ENTRY, resolveDir: dist, sourcefile: 'snapshot-entry.mjs', loader: 'js' },
+  format: 'cjs',
+  outfile: out.cjs,
+  define: { 'import.meta.url': 'globalThis.__dhcpdTsUrl' },
+  banner: { js: BANNER },
+  plugins: [chevrotainInline(true)],
+});
+// A snapshot has no import(): the only one left must be src/cli/chroot.ts's loop over dist's files, which
+// does not run in a bundle (__dhcpdTsBundled).
+const leftovers = readFileSync(out.cjs, 'utf8').match(/\bimport\([^)]*\)/g) ?? [];
+if (leftovers.some((m) => m !== 'import(url)') || leftovers.length > 1) {
+  throw new Error(`${out.cjs}: dynamic import()s a snapshot cannot run: ${leftovers.join(', ')}`);
+}
+
+// 2. The snapshot, written under a temporary name and renamed: a half-written blob is never seen.
+const tmp = `${out.blob}.tmp`;
+execFileSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', out.cjs], { cwd: cli, stdio: ['ignore', 'inherit', 'pipe'] });
+renameSync(tmp, out.blob);
+
+// 3. The stamp, last (see above).
+const node = realpathSync(process.execPath);
+const sm = (f) => { const st = statSync(f); return `${st.size} ${Math.floor(st.mtimeMs / 1000)}`; };
+rmSync(out.cjs);
+writeFileSync(out.stamp, `${sm(node)} ${sm(join(cli, 'main.js'))} ${sm(out.blob)}\n`);
