@@ -32,7 +32,9 @@ const out = {
   blob: join(cli, 'dhcpd-ts.blob'),
   stamp: join(cli, 'dhcpd-ts.stamp'),
 };
-for (const f of Object.values(out)) rmSync(f, { force: true });
+const clean = () => { for (const f of [...Object.values(out), `${out.blob}.tmp`]) rmSync(f, { force: true }); };
+clean();
+process.on('exit', (code) => { if (code !== 0) clean(); });
 
 /** Packages required at run time from node_modules: native addons and what is loaded by createRequire. */
 const EXTERNAL = ['better-sqlite3', 'winston', 'winston-transport'];
