@@ -39,6 +39,8 @@ addon: deps $(ADDON)
 build: deps addon
 	rm -rf dist.new
 	node_modules/.bin/tsc -p . --outDir dist.new
+	# The start-up snapshot bin/dhcpd-ts runs (tools/build-startup.mjs); without one it runs dist/ as is.
+	$(NODE) tools/build-startup.mjs dist.new || echo "WARNING: no start-up snapshot: bin/dhcpd-ts will run dist/src/cli/main.js" >&2
 	rm -rf dist && mv dist.new dist
 
 # Unit tests only (no root, no network namespaces).
@@ -79,7 +81,8 @@ install-files:
 	rm -rf "$(LIBDIR)"
 	install -d "$(LIBDIR)/bin" "$(LIBDIR)/src/native/build/Release" "$(DESTDIR)$(PREFIX)/sbin"
 	# The launcher names node by its absolute path: init scripts and systemd run it with their own PATH.
-	sed 's|^exec node |exec $(shell command -v $(NODE)) |' bin/dhcpd-ts > "$(LIBDIR)/bin/dhcpd-ts"
+	# (dist/ holds the start-up snapshot, dist/src/cli/dhcpd-ts.{blob,stamp}: made by this node, it stays valid.)
+	sed 's|^node=node$$|node=$(shell command -v $(NODE))|' bin/dhcpd-ts > "$(LIBDIR)/bin/dhcpd-ts"
 	chmod 0755 "$(LIBDIR)/bin/dhcpd-ts"
 	cp -a dist "$(LIBDIR)/dist"
 	rm -rf "$(LIBDIR)/dist/test" "$(LIBDIR)/dist/bench"
