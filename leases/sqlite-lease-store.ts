@@ -711,6 +711,15 @@ export class SqliteLeaseStore implements LeaseStore {
     return this.syncMode === 'FULL';
   }
 
+  /**
+   * SQLite's wal_autocheckpoint for this connection (pages of WAL after which a commit checkpoints; default
+   * 1000). The DHCP server raises it and checkpoints from a worker thread instead (src/server/wal-sync.ts),
+   * so that the copy into the database and its two fsyncs do not stall the event loop mid-traffic.
+   */
+  setWalAutoCheckpoint(pages: number): void {
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
+  }
+
   /** The write-ahead log beside the database (`<path>-wal`, journal_mode=WAL); fsync it to make commits durable. */
   get walPath(): string {
     return `${this.path}-wal`;
