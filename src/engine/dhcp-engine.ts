@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type Config, type Host, type Pool, type Scope, type SharedNetwork, type Subnet, scopeChain } from '../config/model.js';
+import { type Config, type Host, type Pool, type Scope, type SharedNetwork, type Subnet, scopeChain as buildScopeChain } from '../config/model.js';
 import { cloneLease, emptyLease, snapshotLease, type Lease } from '../../leases/lease.js';
 import {
   BOOTREPLY,
@@ -57,6 +57,17 @@ import { LeaseReuse, SV_CACHE_THRESHOLD } from '../policy/lease-reuse.js';
 import { answerLeasequery, keepVendorClass } from '../policy/leasequery.js';
 import { notOurServerId, serverIdCheckEnabled } from '../policy/server-id-check.js';
 import { chooseLeaseTime, DEFAULT_ABANDON_LEASE_TIME, INFINITE_LEASE_TIME, leaseExpiry } from '../policy/lease-time.js';
+
+/**
+ * The config's scopeChain, remembered per scope (a config is immutable once compiled; the chain was built
+ * anew, an array per scope level, for every reply). Callers only read the array.
+ */
+function scopeChain(scope: Scope): Scope[] {
+  let chain = scopeChains.get(scope);
+  if (chain === undefined) scopeChains.set(scope, (chain = buildScopeChain(scope)));
+  return chain;
+}
+const scopeChains = new WeakMap<Scope, Scope[]>();
 
 /** Server-space option codes (ISC server/stables.c) the engine reads after running the scopes. */
 export const SV = {
@@ -246,6 +257,19 @@ export class DhcpEngine {
     return interfaceSharedNetwork(this.index, iface);
   }
 
+  /**
+   * {@link sharedNetworkOf} for the arrival interface, remembered per interface object (the server's served
+   * interfaces are immutable records, replaced when the interfaces change; the config is the engine's own).
+   */
+  private interfaceNetworkOf(iface: EngineInterface): SharedNetwork | undefined {
+    const known = this.interfaceNetworks.get(iface);
+    if (known !== undefined) return known === null ? undefined : known;
+    const share = this.sharedNetworkOf(iface);
+    this.interfaceNetworks.set(iface, share ?? null);
+    return share;
+  }
+  private readonly interfaceNetworks = new WeakMap<EngineInterface, SharedNetwork | null>();
+
   /** Handles one request. Never throws on packet contents. */
   handle(req: InboundRequest): Outcome {
     const now = this.ports.clock.now();
@@ -338,7 +362,7 @@ export class DhcpEngine {
 
   /** ISC locate_network: the arrival interface's network, or the relay's / selected subnet's. */
   private locate(s: RequestState): 'continue' {
-    s.interfaceNetwork = this.sharedNetworkOf(s.req.iface);
+    s.interfaceNetwork = this.interfaceNetworkOf(s.req.iface);
     const agent = s.packet.options.get(DhcpOption.AGENT_INFORMATION);
     let linkSelection: number | undefined;
     if (agent !== undefined) {
@@ -870,7 +894,7 @@ export class DhcpEngine {
     if (serverName !== undefined) reply.sname = stripNulBuf(serverName).subarray(0, 64);
     const serverId = this.serverIdentifier(opts, s.req.iface);
     if (offer !== 0) {
-      reply.options.set(DhcpOption.LEASE_TIME, ipv4ToBytes(leaseTime));
+      reply.options.set(DhcpOption.LEASE_TIME, u32Value(leaseTime));
       this.fillOptions(s, reply, opts, offer, serverId, subnet, leaseTime);
       if (host !== undefined && boolParam(opts, SV.useHostDeclNames) === 1 && !reply.options.has(DhcpOption.HOST_NAME) && this.requested(s, opts, DhcpOption.HOST_NAME)) {
         reply.options.set(DhcpOption.HOST_NAME, Buffer.from(host.name, 'latin1'));
@@ -1147,7 +1171,7 @@ export class DhcpEngine {
   private replySkeleton(s: RequestState, type: number): DhcpPacket {
     const p = s.packet;
     const options = new Map<number, Buffer>();
-    if (type !== 0) options.set(DhcpOption.MESSAGE_TYPE, Buffer.from([type]));
+    if (type !== 0) options.set(DhcpOption.MESSAGE_TYPE, messageTypeValue(type));
     return {
       op: BOOTREPLY,
       htype: p.htype,
@@ -1175,11 +1199,11 @@ export class DhcpEngine {
    */
   private fillOptions(s: RequestState, reply: DhcpPacket, opts: OptionState, type: number, serverId: number, subnet: Subnet, leaseTime: number | undefined): void {
     const dhcp = opts.space('dhcp');
-    if (type !== 0) reply.options.set(DhcpOption.SERVER_IDENTIFIER, ipv4ToBytes(serverId));
+    if (type !== 0) reply.options.set(DhcpOption.SERVER_IDENTIFIER, u32Value(serverId));
     const prlOverride = dhcp.get(DhcpOption.PARAMETER_REQUEST_LIST);
     const prl = prlOverride ?? s.packet.options.get(DhcpOption.PARAMETER_REQUEST_LIST);
     const wanted = (code: number): boolean => prl === undefined || prl.length === 0 || prl.includes(code) || code === DhcpOption.SUBNET_MASK || code === DhcpOption.FQDN;
-    if (!dhcp.has(DhcpOption.SUBNET_MASK)) reply.options.set(DhcpOption.SUBNET_MASK, ipv4ToBytes(subnet.netmask));
+    if (!dhcp.has(DhcpOption.SUBNET_MASK)) reply.options.set(DhcpOption.SUBNET_MASK, u32Value(subnet.netmask));
     // ISC site-option-space: codes from the site space's minimum up come from that space (src/policy/site-option-space.ts).
     for (const [code, value] of topLevelOptions(this.config.options, opts, this.ports.logger)) {
       if (code === DhcpOption.MESSAGE_TYPE || code === DhcpOption.SERVER_IDENTIFIER || code === DhcpOption.LEASE_TIME) continue;
@@ -1253,12 +1277,10 @@ export class DhcpEngine {
     const prl = opts.get('dhcp', DhcpOption.PARAMETER_REQUEST_LIST) ?? s.packet.options.get(DhcpOption.PARAMETER_REQUEST_LIST);
     const mms = optionUint16(s.packet, DhcpOption.MAX_MESSAGE_SIZE);
     const configured = opts.get('dhcp', DhcpOption.MAX_MESSAGE_SIZE);
-    const base: EncodeOptions = {
-      maxSize: iscReplyMaxSize(mms, configured !== undefined && configured.length === 2 ? configured.readUInt16BE(0) : undefined),
-      echoClientId: boolParam(opts, SV.echoClientId) === 1,
-    };
-    if (s.type === 0 && mms === undefined) return { ...base, optionSpace: iscBootpOptionSpace(s.req.raw.length) };
-    return prl !== undefined ? { ...base, parameterRequestList: prl } : base;
+    const maxSize = iscReplyMaxSize(mms, configured !== undefined && configured.length === 2 ? configured.readUInt16BE(0) : undefined);
+    const echoClientId = boolParam(opts, SV.echoClientId) === 1;
+    if (s.type === 0 && mms === undefined) return { maxSize, echoClientId, optionSpace: iscBootpOptionSpace(s.req.raw.length) };
+    return prl !== undefined ? { maxSize, echoClientId, parameterRequestList: prl } : { maxSize, echoClientId };
   }
 
   private logClient(s: RequestState, lease: Lease | undefined): L.LogClient {
@@ -1296,6 +1318,26 @@ function numParam(opts: OptionState, code: number): number | undefined {
   if (v.length === 2) return v.readUInt16BE(0);
   if (v.length === 1) return v[0]!;
   return undefined;
+}
+
+/** Option 53 values, one shared Buffer per type (option values are never written into). */
+const MESSAGE_TYPE_VALUES: Buffer[] = [];
+function messageTypeValue(type: number): Buffer {
+  return (MESSAGE_TYPE_VALUES[type] ??= Buffer.from([type]));
+}
+
+/**
+ * 4-octet values that repeat in every reply (server identifier, subnet mask, lease time), one shared Buffer
+ * each; a bounded cache (cleared when full), as option values are never written into.
+ */
+const U32_VALUES = new Map<number, Buffer>();
+function u32Value(v: number): Buffer {
+  let b = U32_VALUES.get(v);
+  if (b === undefined) {
+    if (U32_VALUES.size >= 1024) U32_VALUES.clear();
+    U32_VALUES.set(v, (b = ipv4ToBytes(v)));
+  }
+  return b;
 }
 
 function stripNul(b: Buffer): string {

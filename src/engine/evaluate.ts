@@ -410,9 +410,16 @@ export function evaluateNumber(expr: Expr, ctx: EvalContext): number | undefined
 
 /** The value bytes of an option statement, evaluated now. */
 export function optionStatementValue(st: OptionStatement, ctx: EvalContext): Buffer | undefined {
-  if (st.value.kind === 'const') return Buffer.from(st.value.data);
+  if (st.value.kind === 'const') {
+    // One Buffer per statement, shared by every reply (option values are never written into: prepend and
+    // append concatenate into new ones, the encoder copies): a copy per option per reply was garbage.
+    let b = constValues.get(st);
+    if (b === undefined) constValues.set(st, (b = Buffer.from(st.value.data)));
+    return b;
+  }
   return evaluateData(st.value.expr, ctx);
 }
+const constValues = new WeakMap<OptionStatement, Buffer>();
 
 /** Returned by {@link executeStatements}: `break` leaves the enclosing switch. */
 type Flow = 'normal' | 'break';

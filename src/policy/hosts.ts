@@ -28,14 +28,17 @@ const live = (hosts: readonly Host[] | undefined): Host[] => (hosts ?? []).filte
  * `host-identifier option` the request carries.
  */
 export function findHosts(config: Config, packet: DhcpPacket): HostMatch | undefined {
+  // (each table is asked only when it has entries: most requests meet a config without host declarations)
   const uid = packet.options.get(DhcpOption.CLIENT_IDENTIFIER);
-  if (uid !== undefined) {
+  if (uid !== undefined && config.hostsByClientId.size > 0) {
     const hosts = live(config.hostsByClientId.get(hexKey(uid)));
     if (hosts.length > 0) return { kind: 'client-identifier', hosts };
   }
-  const hlen = Math.min(packet.hlen, 16);
-  const hosts = live(config.hostsByHardware.get(hardwareKey({ htype: packet.htype, address: packet.chaddr.subarray(0, hlen) })));
-  if (hosts.length > 0) return { kind: 'hardware', hosts };
+  if (config.hostsByHardware.size > 0) {
+    const hlen = Math.min(packet.hlen, 16);
+    const hosts = live(config.hostsByHardware.get(hardwareKey({ htype: packet.htype, address: packet.chaddr.subarray(0, hlen) })));
+    if (hosts.length > 0) return { kind: 'hardware', hosts };
+  }
   if (config.hostsByIdentifier.size > 0) {
     const tried = new Set<string>();
     for (const h of config.hosts) {
