@@ -40,9 +40,15 @@ test('make install-files stages a runnable dhcpd-ts with production dependencies
     assert.match(version.stdout + version.stderr, /dhcpd-ts.*compatible with ISC dhcpd 4\.4/);
     // Started with an empty environment (no PATH), as a bare init or a unit without Environment= might:
     // the installed launcher names node by its absolute path.
-    assert.match(readFileSync(join(lib, 'bin/dhcpd-ts'), 'utf8'), /^exec \/\S+\/node "/m);
+    assert.match(readFileSync(join(lib, 'bin/dhcpd-ts'), 'utf8'), /^node=\/\S+\/node$/m);
     const bare = spawnSync(sbin, ['--version'], { encoding: 'utf8', env: {} });
     assert.equal(bare.status, 0, bare.stderr);
+    // The installed copy runs its own start-up snapshot (README "Command line"), bare environment or not.
+    assert.ok(existsSync(join(lib, 'dist/src/cli/dhcpd-ts.blob')), 'start-up snapshot installed');
+    const fromSnapshot = spawnSync(sbin, ['--version'], { encoding: 'utf8', env: { DHCPD_TS_LAUNCH_DEBUG: '1' } });
+    assert.equal(fromSnapshot.status, 0, fromSnapshot.stderr);
+    assert.match(fromSnapshot.stderr, new RegExp(`^dhcpd-ts: running from snapshot --snapshot-blob ${lib}/dist/src/cli/dhcpd-ts\\.blob$`, 'm'));
+    assert.equal(fromSnapshot.stderr.split('\n').at(-2), version.stderr.trim());
     const check = spawnSync(sbin, ['-t', '-cf', join(root, 'examples/dhcpd-primary.conf')], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
     // The installed copy loads its own addon (not the source tree's): the check must not mention a load failure.

@@ -1,0 +1,213 @@
+/**
+ * bin/dhcpd-ts and the start-up snapshot (tools/build-startup.mjs, README "Command line"): after
+ * `make build` the launcher runs node with dist/src/cli/dhcpd-ts.blob; when the blob is missing, stale
+ * (another dist/, another node, another blob than its stamp names) or switched off it runs
+ * dist/src/cli/main.js instead; and both ways give the same exit code and the same stderr bytes, on the
+ * corpus's good and bad configs alike.
+ *
+ * Needs a built tree (dist/ with the snapshot, as `make build` leaves it); run from source without one,
+ * the tests skip. Fallback cases run on a private copy of the launcher and of dist/src/cli/ (the rest of
+ * dist/ linked), never on the shared dist/.
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SHARED_CORPUS_DIR } from '../support/shared-corpus.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fromSource = import.meta.url.endsWith('.ts');
+const repoRoot = fromSource ? join(here, '..', '..') : join(here, '..', '..', '..');
+const LAUNCHER = join(repoRoot, 'bin', 'dhcpd-ts');
+const CLI = join(repoRoot, 'dist', 'src', 'cli');
+const BLOB = join(CLI, 'dhcpd-ts.blob');
+const skip = existsSync(join(CLI, 'dhcpd-ts.stamp')) && existsSync(BLOB) ? false : 'no start-up snapshot in dist/ (run `make build`)';
+
+/** What the deserialized program prints first under DHCPD_TS_LAUNCH_DEBUG (only the blob has that code). */
+const FROM_SNAPSHOT = /^dhcpd-ts: running from snapshot --snapshot-blob (\S+)$/m;
+/** The launcher's line when it runs dist/src/cli/main.js. */
+const FROM_DIST = /^dhcpd-ts launcher: (\S+\/main\.js) \((.*)\)$/m;
+
+let dir = '';
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'startup-snapshot-'));
+  writeFileSync(join(dir, 'good.conf'), 'subnet 10.9.0.0 netmask 255.255.255.0 { range 10.9.0.10 10.9.0.20; }\n');
+  writeFileSync(join(dir, 'bad.conf'), 'subnet 10.9.0.0 netmask 255.255.255.0 { range 10.9.0.10 10.9.0.20 }\n');
+});
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function run(launcher: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): SpawnSyncReturns<Buffer> {
+  return spawnSync(launcher, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 });
+}
+const debug = { DHCPD_TS_LAUNCH_DEBUG: '1' };
+const text = (r: SpawnSyncReturns<Buffer>): string => r.stderr.toString('latin1');
+/** stderr without the two debug lines. */
+const program = (r: SpawnSyncReturns<Buffer>): string =>
+  text(r)
+    .split('\n')
+    .filter((l) => !FROM_SNAPSHOT.test(l) && !FROM_DIST.test(l) && !l.startsWith('dhcpd-ts launcher: snapshot '))
+    .join('\n');
+
+describe('bin/dhcpd-ts runs the start-up snapshot', { skip }, () => {
+  test('a running dhcpd-ts is node with --snapshot-blob dist/src/cli/dhcpd-ts.blob (its /proc/PID/cmdline), and the deserialized program says so', async () => {
+    // The config is a FIFO: the process waits on it, so its command line can be read while it runs.
+    const fifo = join(dir, 'wait.conf');
+    spawnSync('mkfifo', [fifo]);
+    const child = spawn(LAUNCHER, ['-t', '-cf', fifo], { env: { ...process.env, ...debug }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      // The launcher execs node in the same process: wait until the command line is node's.
+      let cmdline: string[] = [];
+      for (let i = 0; i < 200 && !cmdline.includes('--snapshot-blob') && child.exitCode === null; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+        } catch {
+          /* not yet */
+        }
+      }
+      const i = cmdline.indexOf('--snapshot-blob');
+      assert.ok(i > 0, `command line: ${cmdline.join(' ')}`);
+      assert.equal(realpathSync(cmdline[i + 1]!), realpathSync(BLOB), 'the blob named is dist/src/cli/dhcpd-ts.blob');
+      assert.equal(realpathSync(`/proc/${child.pid}/exe`), realpathSync(process.execPath), 'the process is node');
+    } finally {
+      writeFileSync(fifo, readFileSync(join(dir, 'good.conf')));
+    }
+    assert.equal(await done, 0, stderr);
+    assert.match(stderr, FROM_SNAPSHOT);
+    assert.doesNotMatch(stderr, FROM_DIST);
+    assert.match(stderr, /^Config file: .*wait\.conf$/m);
+  });
+
+  test('--version, -h, -t, -T and a usage error: the same exit code and stderr bytes as dist/src/cli/main.js', () => {
+    writeFileSync(join(dir, 'empty.leases'), '');
+    for (const args of [['--version'], ['-h'], ['-t', '-cf', 'good.conf'], ['-t', '-q', '-cf', 'bad.conf'], ['-T', '-cf', 'good.conf', '-lf', 'empty.leases'], ['-x']]) {
+      const snap = run(LAUNCHER, args, debug);
+      assert.match(text(snap), FROM_SNAPSHOT, args.join(' '));
+      const plain = spawnSync(process.execPath, [join(CLI, 'main.js'), ...args], { cwd: dir, timeout: 60_000 });
+      assert.equal(snap.status, plain.status, args.join(' '));
+      assert.equal(program(snap), plain.stderr.toString('latin1'), args.join(' '));
+      assert.equal(snap.stdout.length + plain.stdout.length, 0);
+    }
+  });
+});
+
+describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
+  /** A private tree: bin/dhcpd-ts and dist/src/cli/ copied; the rest of dist/, package.json, node_modules linked. */
+  let tree = '';
+  let launcher = '';
+  let cli = '';
+  before(() => {
+    tree = join(dir, 'tree');
+    mkdirSync(join(tree, 'bin'), { recursive: true });
+    mkdirSync(join(tree, 'dist', 'src'), { recursive: true });
+    cpSync(LAUNCHER, join(tree, 'bin', 'dhcpd-ts'), { preserveTimestamps: true });
+    for (const e of ['package.json', 'node_modules']) symlinkSync(join(repoRoot, e), join(tree, e));
+    for (const e of readdirSync(join(repoRoot, 'dist'))) if (e !== 'src') symlinkSync(join(repoRoot, 'dist', e), join(tree, 'dist', e));
+    for (const e of readdirSync(join(repoRoot, 'dist', 'src'))) if (e !== 'cli') symlinkSync(join(repoRoot, 'dist', 'src', e), join(tree, 'dist', 'src', e));
+    cli = join(tree, 'dist', 'src', 'cli');
+    cpSync(CLI, cli, { recursive: true, preserveTimestamps: true });
+    launcher = join(tree, 'bin', 'dhcpd-ts');
+  });
+  const reference = (args: string[]): SpawnSyncReturns<Buffer> => spawnSync(process.execPath, [join(CLI, 'main.js'), ...args], { cwd: dir, timeout: 60_000 });
+
+  /** Runs good and bad -t checks in the private tree; asserts they ran main.js for `reason` and match. */
+  function assertFallback(reason: RegExp): void {
+    for (const args of [['-t', '-cf', 'good.conf'], ['-t', '-cf', 'bad.conf']]) {
+      const r = run(launcher, args, debug);
+      const m = FROM_DIST.exec(text(r));
+      assert.ok(m, text(r));
+      assert.equal(m[1], join(tree, 'dist', 'src', 'cli', 'main.js'));
+      assert.match(m[2]!, reason);
+      assert.doesNotMatch(text(r), FROM_SNAPSHOT);
+      const ref = reference(args);
+      assert.equal(r.status, ref.status);
+      assert.equal(program(r), ref.stderr.toString('latin1'));
+      // And silently without the debug variable.
+      const quiet = run(launcher, args);
+      assert.equal(quiet.status, ref.status);
+      assert.deepEqual(quiet.stderr, ref.stderr);
+    }
+  }
+
+  test('the private copy itself runs the snapshot (so the cases below test the fallback, nothing else)', () => {
+    const r = run(launcher, ['-t', '-cf', 'good.conf'], debug);
+    assert.equal(r.status, 0, text(r));
+    assert.equal(FROM_SNAPSHOT.exec(text(r))?.[1], join(tree, 'dist', 'src', 'cli', 'dhcpd-ts.blob'));
+  });
+
+  test('DHCPD_TS_SNAPSHOT=0', () => {
+    const r = run(launcher, ['-t', '-cf', 'good.conf'], { ...debug, DHCPD_TS_SNAPSHOT: '0' });
+    assert.match(FROM_DIST.exec(text(r))?.[2] ?? '', /DHCPD_TS_SNAPSHOT=0/);
+    assert.equal(r.status, 0);
+  });
+
+  test('stale: dist/src/cli/main.js rebuilt after the snapshot (another mtime)', () => {
+    const main = join(cli, 'main.js');
+    const t = new Date(Date.now() + 5_000);
+    utimesSync(main, t, t);
+    assertFallback(/stale snapshot/);
+    cpSync(join(CLI, 'main.js'), main, { preserveTimestamps: true });
+  });
+
+  test('stale: another node binary than the one that built the blob (the stamp names another size/mtime)', () => {
+    const stamp = join(cli, 'dhcpd-ts.stamp');
+    const [, ...rest] = readFileSync(stamp, 'utf8').trim().split(' ');
+    writeFileSync(stamp, `${['1', ...rest].join(' ')}\n`);
+    assertFallback(/stale snapshot/);
+    cpSync(join(CLI, 'dhcpd-ts.stamp'), stamp, { preserveTimestamps: true });
+  });
+
+  test('damaged: a truncated blob', () => {
+    const blob = join(cli, 'dhcpd-ts.blob');
+    const t = readFileSync(join(cli, 'dhcpd-ts.stamp'));
+    truncateSync(blob, 1000);
+    assertFallback(/stale snapshot/);
+    cpSync(BLOB, blob, { preserveTimestamps: true });
+    assert.deepEqual(readFileSync(join(cli, 'dhcpd-ts.stamp')), t);
+  });
+
+  test('absent: no blob, then no stamp', () => {
+    rmSync(join(cli, 'dhcpd-ts.blob'));
+    assertFallback(/stale snapshot/);
+    rmSync(join(cli, 'dhcpd-ts.stamp'));
+    assertFallback(/no .*dhcpd-ts\.stamp/);
+  });
+});
+
+describe('-t through the snapshot and through dist/: the same verdicts on the shared corpus', { skip }, () => {
+  test('every 16th dhcpd.conf of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
+    const manifest = join(SHARED_CORPUS_DIR, 'manifest.tsv');
+    if (!existsSync(manifest)) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
+    const confs = readFileSync(manifest, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'))
+      .filter((f) => f[2] === 'conf')
+      .map((f) => f[0]!)
+      .filter((_, i) => i % 16 === 0);
+    assert.ok(confs.length >= 20, `${confs.length} configs`);
+    const verdicts = new Set<number | null>();
+    for (const rel of confs) {
+      const file = join(SHARED_CORPUS_DIR, rel);
+      const cwd = dirname(file);
+      const name = file.slice(cwd.length + 1);
+      const snap = run(LAUNCHER, ['-t', '-cf', name], debug, cwd);
+      assert.match(text(snap), FROM_SNAPSHOT, rel);
+      const plain = run(LAUNCHER, ['-t', '-cf', name], { ...debug, DHCPD_TS_SNAPSHOT: '0' }, cwd);
+      assert.match(text(plain), FROM_DIST, rel);
+      assert.equal(snap.status, plain.status, rel);
+      assert.equal(program(snap), program(plain), rel);
+      verdicts.add(snap.status);
+    }
+    // The sample has both accepted and rejected files.
+    assert.deepEqual([...verdicts].sort(), [0, 1]);
+  });
+});
