@@ -452,16 +452,16 @@ class ConfParser extends EmbeddedActionsParser {
   }
 
   /** Parses one file's tokens into `out` (in `scope`). Throws ParseAbort at the first error. */
-  run(text: string, file: string, st: ParseState, out: Statement[], scope: Scope, depth: number, fastHosts = st.opts.fastHosts === true): void {
+  run(text: string, file: string, st: ParseState, out: Statement[], scope: Scope, depth: number, fastHosts = st.opts.fastHosts === true, segments?: Int32Array): void {
     const fast = fastHosts && scope.type === 'root' ? scanCanonicalHosts(text, file) : null;
     if (fast !== null) {
-      // The parser reads the rest of the file (the blocks blanked), then the hosts go in file order.
+      // The parser reads the rest of the file (the blocks are not even lexed), then the hosts go in file order.
       const parsed: Statement[] = [];
-      this.run(fast.text, file, st, parsed, scope, depth, false);
+      this.run(text, file, st, parsed, scope, depth, false, fast.segments);
       mergeInFileOrder(parsed, fast.hosts, out);
       return;
     }
-    const lexed = lexConfig(text);
+    const lexed = lexConfig(text, segments);
     this.cur = new IscCursor(file, text, lexed);
     this.st = st;
     this.file = file;

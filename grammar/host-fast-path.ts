@@ -28,55 +28,43 @@ import { IscPosition } from './token-stream.js';
 import { decodeIscString, wordKind, type Tok } from './tokens.js';
 
 /**
- * A canonical host block found by {@link scanCanonicalHosts}: its node is built from the text when read
- * (and kept), or afresh by {@link CanonicalHost.materialize} without being kept — what the compiler
- * does, so that the 50,000 nodes of a big file are short-lived garbage instead of a 100 MB tree.
+ * A canonical host block found by {@link scanCanonicalHosts}: a handle on its facts in the scan's
+ * {@link HostTable}. Its node is built from the text when read (and kept), or afresh by
+ * {@link CanonicalHost.materialize} without being kept; the compiler reads the facts instead
+ * (src/config/compile.ts canonicalHost), so a 50,000-host file makes no syntax tree for its hosts.
  */
 export class CanonicalHost implements HostDecl {
   readonly kind = 'host' as const;
   private node: HostDecl | undefined;
   constructor(
-    /** The scanner that validated the block (one per file scan; reused to read the facts). */
-    private readonly scanner: BlockScanner,
-    /** Offset, line and line start of the `host` keyword. */
-    private readonly start: number,
+    /** The facts of the scan that found the block. */
+    readonly table: HostTable,
+    /** Index of the block in {@link table}. */
+    readonly index: number,
+    /** Line of the `host` keyword. */
     readonly line: number,
-    private readonly lineStart: number,
   ) {}
   /** The file's text and name. */
   get text(): string {
-    return this.scanner.text;
+    return this.table.text;
   }
   get file(): string {
-    return this.scanner.file;
+    return this.table.file;
   }
   /** Column of the `host` keyword. */
   get column(): number {
-    return this.start - this.lineStart + 1;
-  }
-  /**
-   * What the block declares, without building its node (for the compiler's direct path). The object is
-   * shared: read it before the next call.
-   */
-  readFacts(): HostFacts {
-    // Not a text comparison (two equal 5 MB texts, e.g. after a reload, would compare char by char).
-    const sc = this.scanner;
-    sc.build = false;
-    sc.pos = this.start;
-    sc.line = this.line;
-    sc.lineStart = this.lineStart;
-    sc.prevEnd = this.start;
-    sc.prevReadsAhead = false;
-    sc.host();
-    return sc.facts;
+    const r = this.index * REC;
+    return this.table.rec[r + R_START]! - this.table.rec[r + R_LINE_START]! + 1;
   }
   /** The node, built now and not kept. */
   materialize(): HostDecl {
+    const r = this.index * REC;
+    const rec = this.table.rec;
     const sc = new BlockScanner(this.text, this.file);
-    sc.pos = this.start;
+    sc.pos = rec[r + R_START]!;
     sc.line = this.line;
-    sc.lineStart = this.lineStart;
-    sc.prevEnd = this.start;
+    sc.lineStart = rec[r + R_LINE_START]!;
+    sc.prevEnd = sc.pos;
     return sc.host();
   }
   private get n(): HostDecl {
@@ -99,38 +87,81 @@ export class CanonicalHost implements HostDecl {
   }
 }
 
+// A host's record in HostTable.rec (REC numbers each).
+/** Offset of the `host` keyword, and the offset its line starts at. */
+export const R_START = 0;
+export const R_LINE_START = 1;
+/** Offsets of the name (start, end). */
+export const R_NAME = 2;
+export const R_NAME_END = 3;
+/** Hardware address: offset of its bytes in HostTable.hw, and its length (-1: no `hardware`). */
+export const R_HW = 4;
+export const R_HW_LEN = 5;
+/** fixed-address: offset of its addresses in HostTable.fixed, and their number (0: none). */
+export const R_FIXED = 6;
+export const R_FIXED_COUNT = 7;
+/** Options: offset of their records in HostTable.opts ({@link OPT} numbers each), and their number. */
+export const R_OPTS = 8;
+export const R_OPT_COUNT = 9;
+/** Offset after the block's `}`, and the line there and the offset that line starts at. */
+export const R_END = 10;
+export const R_END_LINE = 11;
+export const R_END_LINE_START = 12;
+/** Numbers a host takes in HostTable.rec. */
+export const REC = 13;
 /**
- * The facts of one canonical host block, as offsets into its text (no strings made): what the compiler
- * needs to build the model's Host directly. Options are 6 numbers each: line and column of `option`,
- * start and end of the option name, start and end of the string's body (between the quotes, escapes
- * not decoded).
+ * An option's record in HostTable.opts: line and column of `option`, offsets of its name and of the
+ * string's body (between the quotes, escapes not decoded), and the offset of the body's bytes in
+ * HostTable.str (-1 when it has a `\\`: the compiler decodes it).
  */
-export class HostFacts {
-  /** Line and column of the `host` keyword. */
-  line = 0;
-  column = 0;
-  nameStart = 0;
-  nameEnd = 0;
-  /** Number of hardware address bytes, -1 without `hardware`. */
-  hardwareLength = -1;
-  readonly hardware = new Uint8Array(20);
-  /** fixed-address addresses (uint32). */
-  readonly fixed: number[] = [];
-  readonly options: number[] = [];
-  reset(line: number, column: number): void {
-    this.line = line;
-    this.column = column;
-    this.hardwareLength = -1;
-    this.fixed.length = 0;
-    this.options.length = 0;
-  }
+export const O_LINE = 0;
+export const O_COLUMN = 1;
+export const O_NAME = 2;
+export const O_NAME_END = 3;
+export const O_STRING = 4;
+export const O_STRING_END = 5;
+export const O_BYTES = 6;
+export const OPT = 7;
+
+/**
+ * The facts of the canonical host blocks of one scan, recorded while they are validated (one pass over
+ * the text, no strings or objects made per block): what the compiler needs to build each Host directly.
+ * Numbers of host `i` are at `rec[i * REC + R_...]`.
+ */
+export class HostTable {
+  count = 0;
+  rec: Int32Array = new Int32Array(1024);
+  hw: Uint8Array = new Uint8Array(1024);
+  hwUsed = 0;
+  fixed: Uint32Array = new Uint32Array(256);
+  fixedUsed = 0;
+  opts: Int32Array = new Int32Array(1024);
+  optsUsed = 0;
+  /** The bytes of the options' strings (see {@link O_BYTES}). */
+  str: Uint8Array = new Uint8Array(4096);
+  strUsed = 0;
+  constructor(
+    readonly text: string,
+    readonly file: string,
+  ) {}
 }
 
+function grownI32(a: Int32Array, need: number): Int32Array {
+  if (need <= a.length) return a;
+  const b = new Int32Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
 
 /** Result of {@link scanCanonicalHosts}. */
 export interface CanonicalHosts {
   /** The text with each recognized block replaced by spaces (newlines kept: offsets, lines, columns unchanged). */
-  text: string;
+  readonly text: string;
+  /**
+   * What the lexer must read of the text (the rest is host blocks and whitespace): 4 numbers a part,
+   * its start and end offsets and the line and line-start offset at its start.
+   */
+  segments: Int32Array;
   /** The recognized host declarations, in file order. */
   hosts: CanonicalHost[];
 }
@@ -215,10 +246,8 @@ class BlockScanner {
   tokLine = 0;
   tokCol = 0;
   readonly sim = new CursorSim();
-  /** False: only check the block (no nodes, no strings: the validation pass allocates nothing). */
+  /** False: only check the block (no nodes, no strings). */
   build = true;
-  /** Facts of the block, recorded when not building (see {@link HostFacts}). */
-  readonly facts = new HostFacts();
 
   constructor(
     readonly text: string,
@@ -356,14 +385,10 @@ class BlockScanner {
     this.sim.reset();
     this.keyword('host');
     const L = this.loc();
-    const facts = this.facts;
-    if (!this.build) facts.reset(this.tokLine, this.tokCol);
     // fileRule peeks `host`, hostDecl eats it.
     this.simPeekNext(true);
     // hostName(): one letter-initial word (a dotted name or a trailing dot is left to the parser).
     const name = this.word();
-    facts.nameStart = this.tokStart;
-    facts.nameEnd = this.pos;
     this.simPeekNext(true);
     this.punct(123); // {
     this.simPeekNext(false);
@@ -420,14 +445,12 @@ class BlockScanner {
       if (count === 0) this.simPeek(true);
       this.simNext(true);
       if (this.build) address.push(v);
-      else if (count < 20) this.facts.hardware[count] = v;
       count++;
       if (!this.peekChar(58)) break;
       this.punct(58); // :
       this.simPeekNext(false);
     }
     if (count + 1 > 21) throw NOT_CANONICAL;
-    this.facts.hardwareLength = count;
     this.punct(59); // ;
     this.simPeekNext(false);
     return this.build ? { kind: 'hardware', loc: L, hwType: 'ethernet', htype: 1, address } : DUMMY_STATEMENT;
@@ -440,7 +463,6 @@ class BlockScanner {
     const addresses: FixedAddressStatement['addresses'] = [];
     for (;;) {
       const octets: number[] = this.build ? [] : NO_NUMBERS;
-      let address = 0;
       let first: Loc | undefined;
       for (let k = 0; k < 4; k++) {
         if (k > 0) {
@@ -460,9 +482,7 @@ class BlockScanner {
         }
         this.simNext(true);
         if (this.build) octets.push(v);
-        else address = (address * 256 + v) >>> 0;
       }
-      if (!this.build) this.facts.fixed.push(address);
       if (this.build) {
         const ip = new Ipv4Lit(first!, octets as [number, number, number, number]);
         addresses.push({ kind: 'ip', loc: ip.loc, ip });
@@ -479,12 +499,8 @@ class BlockScanner {
   /** `option NAME "STRING";` (the `option` word just read). */
   private option(): Statement {
     const L = this.loc();
-    const optLine = this.tokLine;
-    const optCol = this.tokCol;
     this.simPeekNext(true);
     const name = this.word();
-    const nameStart = this.tokStart;
-    const nameEnd = this.pos;
     // `option space` declares a space; `unknown-N` names are checked by the parser.
     if (this.lastWordIs('space', false) || this.lastWordIs('unknown-', true)) throw NOT_CANONICAL;
     const wk = this.build ? wordKind(name) : undefined;
@@ -508,7 +524,6 @@ class BlockScanner {
       i++;
     }
     this.pos = i + 1;
-    if (!this.build) this.facts.options.push(optLine, optCol, nameStart, nameEnd, this.tokStart + 1, i);
     const strTok = this.tok('string', undefined, this.build ? decodeIscString(text.slice(this.tokStart + 1, i)) : '', false);
     // optionName() peeks the string: the name's end position is taken there.
     this.simPeek(false);
@@ -524,21 +539,303 @@ class BlockScanner {
 }
 
 /**
+ * Validates the block whose `host` keyword is at `start` (line `line`, starting at `lineStart`) exactly as
+ * {@link BlockScanner.host} does (same tokens, same refusals), recording its facts in `t` as host number
+ * `t.count` (committed by the caller). Returns the offset after its `}`, or -1 when it is not canonical.
+ * One pass, no allocation: this is most of what a 50,000-host file costs.
+ */
+/**
+ * Line and line start at the scan position of {@link scanBlock} (module state rather than locals: the
+ * small helpers below keep them; they are what is hot, and small functions are optimized early — a big
+ * one runs in the interpreter for tens of milliseconds first, and a cold start is the case that counts).
+ */
+let wsLine = 0;
+let wsLineStart = 0;
+/** Whether the string {@link stringEnd} just read has a `\\`. */
+let stringEscaped = 0;
+
+/** Skips ISC whitespace from `i` (counting lines in wsLine/wsLineStart); returns the offset after it. */
+function ws(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      wsLine++;
+      wsLineStart = i + 1;
+    } else if (c > 255 || (CC[c & 0xff]! & 1) === 0) return i;
+    i++;
+  }
+}
+
+/** The offset after the word chars from `i`. */
+function wordEnd(text: string, i: number): number {
+  while (CC[text.charCodeAt(i) & 0xff]! & 2) i++;
+  return i;
+}
+
+/**
+ * The offset of the `"` closing the string whose body starts at `i` (escapes as the lexer reads them),
+ * or -1 when it is not closed on its line; sets {@link stringEscaped}.
+ */
+function stringEnd(text: string, i: number): number {
+  stringEscaped = 0;
+  for (;;) {
+    let c = text.charCodeAt(i);
+    if (c === 34) return i;
+    if (c === 10 || c !== c) return -1; // a line end, or the end of the text (NaN)
+    if (c === 92) {
+      c = text.charCodeAt(i + 1);
+      if (c === 10 || c !== c) return -1;
+      stringEscaped = 1;
+      i++;
+    }
+    i++;
+  }
+}
+
+/** What the last statement scan read: the number of hardware bytes or addresses. */
+let scanned = 0;
+
+/** `hardware ethernet XX:XX..;` after the `hardware` keyword at `i` (bytes into t.hw at t.hwUsed); -1: not canonical. */
+function scanHardware(text: string, i: number, t: HostTable): number {
+  let c = 0;
+  i += 8;
+  i = ws(text, i);
+  c = text.charCodeAt(i);
+  if (!text.startsWith('ethernet', i) || CC[text.charCodeAt(i + 8) & 0xff]! & 2) return -1;
+  i += 8;
+  if (t.hwUsed + 20 > t.hw.length) {
+    const b = new Uint8Array(t.hw.length * 2);
+    b.set(t.hw);
+    t.hw = b;
+  }
+  const hw = t.hw;
+  const hwOff = t.hwUsed;
+  let count = 0;
+  for (;;) {
+    i = ws(text, i);
+    c = text.charCodeAt(i);
+    // One or two hex digits (a NUMBER or NUMBER_OR_NAME token).
+    let v = 0;
+    let n = 0;
+    while (n < 3 && CC[(c = text.charCodeAt(i)) & 0xff]! & 4) {
+      v = v * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+      i++;
+      n++;
+    }
+    if (n === 0 || n > 2 || CC[text.charCodeAt(i) & 0xff]! & 2) return -1;
+    if (count < 20) hw[hwOff + count] = v;
+    count++;
+    i = ws(text, i);
+    c = text.charCodeAt(i);
+    if (c !== 58) break;
+    i++;
+  }
+  if (count > 20 || c !== 59) return -1;
+  scanned = count;
+  return i + 1;
+}
+
+/** `fixed-address A.B.C.D[, ..];` after the keyword at `i` (addresses into t.fixed at t.fixedUsed); -1: not canonical. */
+function scanFixedAddress(text: string, i: number, t: HostTable): number {
+  let c = 0;
+  i += 13;
+  const fixedOff = t.fixedUsed;
+  let fixedCount = 0;
+  for (;;) {
+    let address = 0;
+    for (let k = 0; k < 4; k++) {
+      if (k > 0) {
+        i = ws(text, i);
+        c = text.charCodeAt(i);
+        if (c !== 46) return -1;
+        i++;
+      }
+      i = ws(text, i);
+      c = text.charCodeAt(i);
+      const from = i;
+      let v = 0;
+      while (CC[(c = text.charCodeAt(i)) & 0xff]! & 8 && i - from < 3) {
+        v = v * 10 + c - 48;
+        i++;
+      }
+      if (i === from || CC[text.charCodeAt(i) & 0xff]! & 2 || v > 255) return -1;
+      address = address * 256 + v;
+    }
+    if (fixedOff + fixedCount >= t.fixed.length) {
+      const b = new Uint32Array(t.fixed.length * 2);
+      b.set(t.fixed);
+      t.fixed = b;
+    }
+    t.fixed[fixedOff + fixedCount++] = address;
+    i = ws(text, i);
+    c = text.charCodeAt(i);
+    if (c !== 44) break;
+    i++;
+  }
+  if (c !== 59) return -1;
+  scanned = fixedCount;
+  return i + 1;
+}
+
+/** `option NAME "STRING";` at `i` (the `option` keyword): its record is option `optIndex` of the block; -1: not canonical. */
+function scanOption(text: string, i: number, t: HostTable, optIndex: number): number {
+  let c = 0;
+  const optLine = wsLine;
+  const optColumn = i - wsLineStart + 1;
+  i += 6;
+  i = ws(text, i);
+  c = text.charCodeAt(i);
+  const on = i;
+  c = CC[text.charCodeAt(i) & 0xff]!;
+  if ((c & 2) === 0 || c & 8 || text.charCodeAt(i) === 45 || text.charCodeAt(i) === 95) return -1;
+  i++;
+  i = wordEnd(text, i);
+  const oe = i;
+  // `option space` declares a space; `unknown-N` names are checked by the parser.
+  if (wordIsCi(text, on, oe, 'space', false) || wordIsCi(text, on, oe, 'unknown-', true)) return -1;
+  i = ws(text, i);
+  c = text.charCodeAt(i);
+  // The string, on one line, closed.
+  if (c !== 34) return -1;
+  const so = i + 1;
+  i = stringEnd(text, i + 1);
+  if (i < 0) return -1;
+  const escaped = stringEscaped;
+  const se = i;
+  i++;
+  i = ws(text, i);
+  c = text.charCodeAt(i);
+  if (c !== 59) return -1;
+  i++;
+  // The string's bytes (what the option's value is when it has no escapes), for the compiler.
+  let strOff = -1;
+  if (escaped === 0) {
+    strOff = t.strUsed;
+    if (strOff + (se - so) > t.str.length) {
+      const b = new Uint8Array(Math.max(t.str.length * 2, strOff + (se - so)));
+      b.set(t.str);
+      t.str = b;
+    }
+    const str = t.str;
+    for (let j = so; j < se; j++) str[strOff + j - so] = text.charCodeAt(j);
+    t.strUsed += se - so;
+  }
+  const o = t.optsUsed + optIndex * OPT;
+  if (o + OPT > t.opts.length) t.opts = grownI32(t.opts, o + OPT);
+  const opts = t.opts;
+  opts[o + O_LINE] = optLine;
+  opts[o + O_COLUMN] = optColumn;
+  opts[o + O_NAME] = on;
+  opts[o + O_NAME_END] = oe;
+  opts[o + O_STRING] = so;
+  opts[o + O_STRING_END] = se;
+  opts[o + O_BYTES] = strOff;
+  return i;
+}
+
+function scanBlock(text: string, start: number, line: number, lineStart: number, t: HostTable): number {
+  wsLine = line;
+  wsLineStart = lineStart;
+  let i = start + 4;
+  let c = 0;
+  // `host` as a whole word, then the name: a letter, then word chars.
+  if (CC[text.charCodeAt(i) & 0xff]! & 2) return -1;
+  i = ws(text, i);
+  c = text.charCodeAt(i);
+  const nameStart = i;
+  c = CC[text.charCodeAt(i) & 0xff]!;
+  if ((c & 2) === 0 || c & 8 || text.charCodeAt(i) === 45 || text.charCodeAt(i) === 95) return -1;
+  i++;
+  i = wordEnd(text, i);
+  const nameEnd = i;
+  i = ws(text, i);
+  c = text.charCodeAt(i);
+  if (c !== 123) return -1;
+  i++;
+  let hwOff = -1;
+  let hwLen = -1;
+  let fixedOff = -1;
+  let fixedCount = 0;
+  const optOff = t.optsUsed;
+  let optCount = 0;
+  for (;;) {
+    i = ws(text, i);
+    c = text.charCodeAt(i);
+    if (c === 125) {
+      i++;
+      break;
+    }
+    if (c === 104 && text.startsWith('hardware', i) && (CC[text.charCodeAt(i + 8) & 0xff]! & 2) === 0) {
+      if (hwLen >= 0) return -1;
+      i = scanHardware(text, i, t);
+      if (i < 0) return -1;
+      hwOff = t.hwUsed;
+      hwLen = scanned;
+    } else if (c === 102 && text.startsWith('fixed-address', i) && (CC[text.charCodeAt(i + 13) & 0xff]! & 2) === 0) {
+      if (fixedOff >= 0) return -1;
+      i = scanFixedAddress(text, i, t);
+      if (i < 0) return -1;
+      fixedOff = t.fixedUsed;
+      fixedCount = scanned;
+    } else if (c === 111 && text.startsWith('option', i) && (CC[text.charCodeAt(i + 6) & 0xff]! & 2) === 0) {
+      i = scanOption(text, i, t, optCount);
+      if (i < 0) return -1;
+      optCount++;
+    } else return -1;
+  }
+  const r = t.count * REC;
+  if (r + REC > t.rec.length) t.rec = grownI32(t.rec, r + REC);
+  const rec = t.rec;
+  rec[r + R_START] = start;
+  rec[r + R_LINE_START] = -1; // set by commitHost
+  rec[r + R_END] = -1;
+  rec[r + R_NAME] = nameStart;
+  rec[r + R_NAME_END] = nameEnd;
+  rec[r + R_HW] = hwOff;
+  rec[r + R_HW_LEN] = hwLen;
+  rec[r + R_FIXED] = fixedOff;
+  rec[r + R_FIXED_COUNT] = fixedCount;
+  rec[r + R_OPTS] = optOff;
+  rec[r + R_OPT_COUNT] = optCount;
+  rec[r + R_END_LINE] = wsLine;
+  rec[r + R_END_LINE_START] = wsLineStart;
+  return i;
+}
+
+/** Keeps the block {@link scanBlock} just recorded (its line starts at `lineStart`, it ends at `end`). */
+function commitHost(t: HostTable, lineStart: number, end: number): void {
+  const r = t.count * REC;
+  const rec = t.rec;
+  rec[r + R_LINE_START] = lineStart;
+  rec[r + R_END] = end;
+  if (rec[r + R_HW_LEN]! > 0) t.hwUsed += rec[r + R_HW_LEN]!;
+  if (rec[r + R_FIXED_COUNT]! > 0) t.fixedUsed = rec[r + R_FIXED]! + rec[r + R_FIXED_COUNT]!;
+  t.optsUsed += rec[r + R_OPT_COUNT]! * OPT;
+  t.count++;
+}
+
+/** Whether text[from, to) is `w` ignoring ASCII case (`prefix`: starts with it). */
+function wordIsCi(text: string, from: number, to: number, w: string, prefix: boolean): boolean {
+  const len = to - from;
+  if (prefix ? len < w.length : len !== w.length) return false;
+  for (let k = 0; k < w.length; k++) if ((text.charCodeAt(from + k) | 32) !== w.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
  * Finds the canonical top-level host blocks of `text` (see the module comment). Returns null when there
  * are none (the caller then parses `text` as it is).
  */
 export function scanCanonicalHosts(text: string, file: string): CanonicalHosts | null {
   const n = text.length;
   const hosts: CanonicalHost[] = [];
-  const parts: string[] = [];
-  let copied = 0;
+  let table: HostTable | undefined;
   let depth = 0;
   // Last significant char outside strings/comments at depth 0: `;`, `}`, or 0 = start of file.
   let last = 0;
   let lineStart = 0;
   /** Only whitespace since the start of the current line. */
   let lineBlank = true;
-  let scanner: BlockScanner | undefined;
   let line = 1;
   let i = 0;
   while (i < n) {
@@ -584,30 +881,14 @@ export function scanCanonicalHosts(text: string, file: string): CanonicalHosts |
       continue;
     }
     if (c === 104 && depth === 0 && lineBlank && (last === 0 || last === 59 || last === 125) && text.startsWith('host', i)) {
-      scanner ??= new BlockScanner(text, file);
-      scanner.pos = i;
-      scanner.line = line;
-      scanner.lineStart = lineStart;
-      scanner.prevEnd = i;
-      scanner.prevReadsAhead = false;
-      let ok = false;
-      try {
-        // Validation only: the node is built again when the compiler reads it (see CanonicalHost).
-        scanner.build = false;
-        scanner.host();
-        ok = !followedByElse(text, scanner.pos);
-      } catch (e) {
-        if (e !== NOT_CANONICAL) throw e;
-      }
-      if (ok) {
-        hosts.push(new CanonicalHost(scanner, i, line, lineStart));
-        parts.push(text.slice(copied, i));
-        // Blank the block: spaces and its newlines, so every other token keeps its offset, line and column.
-        blank(text, i, scanner.pos, parts);
-        copied = scanner.pos;
-        i = scanner.pos;
-        line = scanner.line;
-        lineStart = scanner.lineStart;
+      table ??= new HostTable(text, file);
+      const e = scanBlock(text, i, line, lineStart, table);
+      if (e >= 0 && !followedByElse(text, e)) {
+        hosts.push(new CanonicalHost(table, table.count, line));
+        commitHost(table, lineStart, e);
+        i = e;
+        line = wsLine;
+        lineStart = wsLineStart;
         lineBlank = false;
         last = 125;
         continue;
@@ -623,24 +904,59 @@ export function scanCanonicalHosts(text: string, file: string): CanonicalHosts |
     last = depth === 0 && (c === 59 || c === 125) ? c : 1;
     i++;
   }
-  if (hosts.length === 0) return null;
-  parts.push(text.slice(copied));
-  return { text: parts.join(''), hosts };
+  if (hosts.length === 0 || table === undefined) return null;
+  const t = table;
+  let blanked: string | undefined;
+  return {
+    get text(): string {
+      return (blanked ??= blankHosts(text, t));
+    },
+    hosts,
+    segments: segmentsBetween(text, t),
+  };
 }
 
-const SPACES: string[] = [];
-const spaces = (n: number): string => (n < 256 ? (SPACES[n] ??= ' '.repeat(n)) : ' '.repeat(n));
-
-/** Pushes text[from, to) with every char but `\n` made a space. */
-function blank(text: string, from: number, to: number, parts: string[]): void {
-  let i = from;
-  for (;;) {
-    const nl = text.indexOf('\n', i);
-    if (nl < 0 || nl >= to) break;
-    parts.push(spaces(nl - i), '\n');
-    i = nl + 1;
+/**
+ * The parts of `text` outside the host blocks of `t` that may hold tokens, for the lexer (see
+ * {@link CanonicalHosts.segments}); the whitespace between two blocks is left out.
+ */
+function segmentsBetween(text: string, t: HostTable): Int32Array {
+  const rec = t.rec;
+  const out = new Int32Array((t.count + 1) * 4);
+  let n = 0;
+  let from = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let h = 0; h <= t.count; h++) {
+    const to = h < t.count ? rec[h * REC + R_START]! : text.length;
+    let k = from;
+    while (k < to && CC[text.charCodeAt(k) & 0xff]! & 1 && text.charCodeAt(k) <= 255) k++;
+    if (k < to || (h === t.count && n === 0)) {
+      out[n++] = from;
+      out[n++] = to;
+      out[n++] = line;
+      out[n++] = lineStart;
+    }
+    if (h < t.count) {
+      const r = h * REC;
+      from = rec[r + R_END]!;
+      line = rec[r + R_END_LINE]!;
+      lineStart = rec[r + R_END_LINE_START]!;
+    }
   }
-  parts.push(spaces(to - i));
+  return out.subarray(0, n);
+}
+
+/** `text` with every host block of `t` made spaces (its newlines kept: other tokens keep offset, line, column). */
+function blankHosts(text: string, t: HostTable): string {
+  const buf = Buffer.from(text, 'latin1');
+  const rec = t.rec;
+  for (let h = 0; h < t.count; h++) {
+    const from = rec[h * REC + R_START]!;
+    const to = rec[h * REC + R_END]!;
+    for (let j = from; j < to; j++) if (buf[j] !== 10) buf[j] = 32;
+  }
+  return buf.toString('latin1');
 }
 
 /** Whether the next word after `pos` is `else`/`elsif` (which would continue a preceding `if`). */
@@ -653,10 +969,10 @@ function followedByElse(text: string, pos: number): boolean {
     if (e < 0) return false;
     i = e;
   }
-  let j = i;
-  while (cc(text, j) & 2) j++;
-  const w = text.slice(i, j).toLowerCase();
-  return w === 'else' || w === 'elsif';
+  // No string made: this runs after every block.
+  if ((text.charCodeAt(i) | 32) !== 101) return false; // e
+  const j = wordEnd(text, i);
+  return wordIsCi(text, i, j, 'else', false) || wordIsCi(text, i, j, 'elsif', false);
 }
 
 /** Merges the parser's statements and the fast path's hosts (both in file order) into `out`. */

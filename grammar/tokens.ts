@@ -238,8 +238,8 @@ export const EOF_PAD = 4;
  * letter-initial words only, case-insensitive). Keywords are classified after lexing, in one table lookup,
  * rather than as ~350 lexer patterns tried in turn.
  */
-export function lexConfig(text: string): LexedConfig {
-  const tokens = ConfigLexer.tokenize(text).tokens;
+export function lexConfig(text: string, segments?: Int32Array): LexedConfig {
+  const tokens = segments === undefined ? ConfigLexer.tokenize(text).tokens : lexSegments(text, segments);
   const n = tokens.length;
   const numT = NumberTok;
   const nonT = NumberOrName;
@@ -250,9 +250,21 @@ export function lexConfig(text: string): LexedConfig {
   let line = 1;
   let lineStart = 0;
   let nl = text.indexOf('\n');
+  // With segments: the line of each segment's start is known (the text between is not walked).
+  let seg = 0;
+  let segEnd = segments !== undefined && segments.length > 0 ? segments[1]! : -1;
   for (let i = 0; i < n; i++) {
     const t = tokens[i]!;
     const off = t.startOffset;
+    if (off >= segEnd && segEnd >= 0 && segments !== undefined) {
+      while (seg + 4 < segments.length && off >= segments[seg + 1]!) seg += 4;
+      segEnd = segments[seg + 1]!;
+      if (segments[seg + 2]! > line) {
+        line = segments[seg + 2]!;
+        lineStart = segments[seg + 3]!;
+        nl = text.indexOf('\n', lineStart);
+      }
+    }
     while (nl >= 0 && nl < off) {
       line++;
       lineStart = nl + 1;
@@ -297,6 +309,27 @@ export function lexConfig(text: string): LexedConfig {
     tokens.push({ image: '', startOffset: end, tokenTypeIdx: ChevrotainEOF.tokenTypeIdx!, tokenType: ChevrotainEOF });
   }
   return { text, tokens, count: n, lines, columns };
+}
+
+/**
+ * Chevrotain tokens of the parts `[from, to)` of `text` given by `segments` (4 numbers each: from, to, and
+ * the line and line-start offset at `from`), with offsets into `text`: the parts between (the host blocks
+ * the fast path read, grammar/host-fast-path.ts) are not lexed at all. No token spans two parts (each
+ * gap is a whole host block).
+ */
+function lexSegments(text: string, segments: Int32Array): IToken[] {
+  const out: IToken[] = [];
+  for (let s = 0; s < segments.length; s += 4) {
+    const from = segments[s]!;
+    const toks = ConfigLexer.tokenize(text.slice(from, segments[s + 1]!)).tokens;
+    for (let k = 0; k < toks.length; k++) {
+      const t = toks[k]!;
+      t.startOffset += from;
+      if (t.endOffset !== undefined) t.endOffset += from;
+      out.push(t);
+    }
+  }
+  return out;
 }
 
 /**

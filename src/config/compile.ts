@@ -2,7 +2,7 @@
  * Syntax tree (grammar/ast.ts) -> runtime Config (src/config/model.ts), in source order, with ISC
  * dhcpd 4.4.3's semantics and load-time checks. See builder.ts for the model-building half.
  */
-import { CanonicalHost } from '../../grammar/host-fast-path.js';
+import { CanonicalHost, O_BYTES, O_COLUMN, O_LINE, O_NAME, O_NAME_END, O_STRING, O_STRING_END, OPT, R_FIXED, R_FIXED_COUNT, R_HW, R_HW_LEN, R_LINE_START, R_NAME, R_NAME_END, R_OPT_COUNT, R_OPTS, R_START, REC } from '../../grammar/host-fast-path.js';
 import type * as A from '../../grammar/ast.js';
 import type {
   ClassDecl, Config, Expr, FailoverEndpoint, FailoverPeer, Host, Permit, Scope, SharedNetwork, SourceLoc, Statement, Subnet,
@@ -573,33 +573,81 @@ export class Compiler {
    */
   private canonicalHost(h: CanonicalHost, ctx: Ctx): boolean {
     const b = this.b;
-    const f = h.readFacts();
-    const text = h.text;
-    const opts = f.options;
-    const dhcp = b.table.space('dhcp');
-    if (!dhcp) return false;
-    const defs: OptionDefinition[] = [];
-    for (let k = 0; k < opts.length; k += 6) {
-      const def = dhcp.byName.get(text.slice(opts[k + 2], opts[k + 3]).toLowerCase());
-      if (!def || !isSingleString(def)) return false;
-      defs.push(def);
+    const t = h.table;
+    const r = h.index * REC;
+    const rec = t.rec;
+    const text = t.text;
+    const opts = t.opts;
+    const optOff = rec[r + R_OPTS]!;
+    const optCount = rec[r + R_OPT_COUNT]!;
+    // Options first: any that is not a known single text/string option sends the host the general way.
+    let def0: OptionDefinition | undefined;
+    let defs: OptionDefinition[] | undefined;
+    for (let k = 0; k < optCount; k++) {
+      const o = optOff + k * OPT;
+      const def = this.dhcpOption(text, opts[o + O_NAME]!, opts[o + O_NAME_END]!);
+      if (def === undefined) return false;
+      if (k === 0) def0 = def;
+      else (defs ??= [def0!]).push(def);
     }
-    const file = h.file;
-    const host = b.beginHost(ctx.scope, text.slice(f.nameStart, f.nameEnd), { file, line: f.line, column: f.column });
-    if (f.hardwareLength >= 0) host.hardware = { htype: 1, address: f.hardware.slice(0, f.hardwareLength) };
-    // Arrays made at their size (a first push into `[]` reserves 17 slots: ~0.1 KB a host more heap).
-    if (f.fixed.length > 0) host.fixedAddresses = f.fixed.map((address) => ({ kind: 'address' as const, address }));
-    const statements: Statement[] = new Array(defs.length);
-    for (let k = 0, d = 0; k < opts.length; k += 6, d++) {
-      const def = defs[d]!;
-      const data = latin1Bytes(decodeIscString(text.slice(opts[k + 4], opts[k + 5])));
-      const loc: SourceLoc = { file, line: opts[k]!, column: opts[k + 1]! };
-      statements[d] = { kind: 'option', loc, mode: 'option', space: def.space, name: def.name, code: def.code, value: { kind: 'const', data } };
+    const file = t.file;
+    const start = rec[r + R_START]!;
+    const loc: SourceLoc = { file, line: h.line, column: start - rec[r + R_LINE_START]! + 1 };
+    const host = b.beginHost(ctx.scope, text.slice(rec[r + R_NAME]!, rec[r + R_NAME_END]!), loc);
+    const hwLen = rec[r + R_HW_LEN]!;
+    // Bytes are views into the scan's buffers: no ArrayBuffer per host (two a host were a quarter of the heap).
+    if (hwLen >= 0) host.hardware = { htype: 1, address: new Uint8Array(t.hw.buffer, rec[r + R_HW]!, hwLen) };
+    const fixedCount = rec[r + R_FIXED_COUNT]!;
+    if (fixedCount > 0) {
+      // Arrays made at their size (a first push into `[]` reserves 17 slots: ~0.1 KB a host more heap).
+      const off = rec[r + R_FIXED]!;
+      const list: Host['fixedAddresses'] = new Array(fixedCount);
+      for (let k = 0; k < fixedCount; k++) list[k] = { kind: 'address', address: t.fixed[off + k]! };
+      host.fixedAddresses = list;
     }
-    if (statements.length > 0) host.scope.statements = statements;
+    if (optCount > 0) {
+      const statements: Statement[] = new Array(optCount);
+      for (let k = 0; k < optCount; k++) {
+        const o = optOff + k * OPT;
+        const def = k === 0 ? def0! : defs![k]!;
+        const from = opts[o + O_STRING]!;
+        const to = opts[o + O_STRING_END]!;
+        const bytes = opts[o + O_BYTES]!;
+        const data = bytes >= 0 ? new Uint8Array(t.str.buffer, bytes, to - from) : latin1Bytes(decodeIscString(text.slice(from, to)));
+        const oloc: SourceLoc = { file, line: opts[o + O_LINE]!, column: opts[o + O_COLUMN]! };
+        statements[k] = { kind: 'option', loc: oloc, mode: 'option', space: def.space, name: def.name, code: def.code, value: { kind: 'const', data } };
+      }
+      host.scope.statements = statements;
+    }
     // A duplicate name is an error: the caller then reads the file again without the fast path.
     b.endHost(host, host.loc);
     return true;
+  }
+
+  /** Last option name looked up by {@link dhcpOption} (lower case). */
+  private lastOptionName = '';
+
+  /**
+   * The definition of the dhcp-space option named text[from, to) (any case) if it is a single text or
+   * string option, else undefined. The name of the previous call is compared in place, without a string
+   * (a big file names the same option in every host); the table is asked again each time, so an option
+   * defined in between is seen.
+   */
+  private dhcpOption(text: string, from: number, to: number): OptionDefinition | undefined {
+    const dhcp = this.b.table.space('dhcp');
+    if (!dhcp) return undefined;
+    let name = this.lastOptionName;
+    let same = to - from === name.length;
+    for (let k = 0; same && k < name.length; k++) {
+      let c = text.charCodeAt(from + k);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== name.charCodeAt(k)) same = false;
+    }
+    if (!same) name = text.slice(from, to).toLowerCase();
+    const def = dhcp.byName.get(name);
+    if (!def || !isSingleString(def)) return undefined;
+    this.lastOptionName = name;
+    return def;
   }
 
   private hostBodyStatement(st: A.HardwareStatement | A.FixedAddressStatement | A.UidStatement | A.HostIdentifierStatement | A.GroupRefStatement | A.FlagStatement, ctx: Ctx): void {
