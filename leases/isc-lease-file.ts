@@ -86,6 +86,15 @@ export function hexColon(b: Buffer): string {
   return s;
 }
 
+/** {@link dbPrintable} of a latin1 string's octets. */
+function dbPrintableText(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i) & 0xff;
+    if (!printable(c) || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
 /** ISC db_printable_len: every byte printable and neither `"` nor `\`. */
 function dbPrintable(b: Buffer): boolean {
   for (const c of b) if (!printable(c) || c === 0x22 || c === 0x5c) return false;
@@ -101,6 +110,26 @@ const DEC2: readonly string[] = Array.from({ length: 100 }, (_, n) => String(n).
 /** ISC print_time: `never;`, `W YYYY/MM/DD HH:MM:SS;` (UTC) or `epoch N; # Www Mmm DD HH:MM:SS YYYY`. */
 export function printTime(t: LeaseTime, format: 'default' | 'local' = 'default'): string {
   if (t === null) return 'never;';
+  if (format === 'default') {
+    // The same few times recur in every record written in one second (starts = cltt, ends): remembered.
+    let text = PRINTED_TIMES.get(t);
+    if (text === undefined) {
+      if (PRINTED_TIMES.size >= 8192) PRINTED_TIMES.clear();
+      PRINTED_TIMES.set(t, (text = printUtcTime(t)));
+    }
+    return text;
+  }
+  return printUtcTimeOrLocal(t, format);
+}
+
+/** Recently printed `default` times. */
+const PRINTED_TIMES = new Map<number, string>();
+
+function printUtcTime(t: number): string {
+  return printUtcTimeOrLocal(t, 'default');
+}
+
+function printUtcTimeOrLocal(t: number, format: 'default' | 'local'): string {
   if (format === 'local') {
     const d = new Date(t * 1000);
     const p2 = (n: number): string => DEC2[n] ?? String(n);
@@ -173,17 +202,13 @@ function indentLines(text: string, indent: string): string {
 /** One `lease A.B.C.D { … }` record, as ISC write_lease prints it (ending with a newline). */
 export function formatLease(l: Lease, opts: LeaseFileFormatOptions = {}): string {
   const tf = opts.dbTimeFormat ?? 'default';
-  const now = opts.now ?? Math.floor(Date.now() / 1000);
   let s = `lease ${ipv4ToString(l.address)} {`;
-  const time = (name: string, t: LeaseTime): void => {
-    if (t !== 0) s += `\n  ${name} ${printTime(t, tf)}`;
-  };
-  time('starts', l.starts);
-  time('ends', l.ends);
-  time('tstp', l.tstp);
-  time('tsfp', l.tsfp);
-  time('atsfp', l.atsfp);
-  time('cltt', l.cltt);
+  if (l.starts !== 0) s += `\n  starts ${printTime(l.starts, tf)}`;
+  if (l.ends !== 0) s += `\n  ends ${printTime(l.ends, tf)}`;
+  if (l.tstp !== 0) s += `\n  tstp ${printTime(l.tstp, tf)}`;
+  if (l.tsfp !== 0) s += `\n  tsfp ${printTime(l.tsfp, tf)}`;
+  if (l.atsfp !== 0) s += `\n  atsfp ${printTime(l.atsfp, tf)}`;
+  if (l.cltt !== 0) s += `\n  cltt ${printTime(l.cltt, tf)}`;
   const bs = stateWord(l.bindingState);
   s += `\n  binding state ${bs};`;
   if (stateWord(l.nextBindingState) !== bs) s += `\n  next binding state ${stateWord(l.nextBindingState)};`;
@@ -191,7 +216,7 @@ export function formatLease(l: Lease, opts: LeaseFileFormatOptions = {}): string
   if (l.reserved || l.bindingState === 'reserved') s += '\n  reserved;';
   if (l.dynamicBootp || l.bindingState === 'bootp') s += '\n  dynamic-bootp;';
   // ISC writes the billing class only while the lease is still valid (write_lease: ends > cur_time).
-  if (l.billingClass && (l.ends === null || l.ends > now)) {
+  if (l.billingClass && (l.ends === null || l.ends > (opts.now ?? Math.floor(Date.now() / 1000)))) {
     const b = l.billingClass;
     s += b.kind === 'class' ? `\n  billing class "${b.name}";` : `\n  billing subclass "${b.name}" ${hashString(b.data)};`;
   }
@@ -206,7 +231,7 @@ export function formatLease(l: Lease, opts: LeaseFileFormatOptions = {}): string
     const t = formatAgentOption(o);
     if (t) s += `\n  ${t}`;
   }
-  if (l.clientHostname !== null && dbPrintable(Buffer.from(l.clientHostname, 'latin1'))) {
+  if (l.clientHostname !== null && dbPrintableText(l.clientHostname)) {
     s += `\n  client-hostname "${l.clientHostname}";`;
   }
   const both = l.on.expiry !== undefined && l.on.expiryOrRelease === true && l.on.release === l.on.expiry;

@@ -44,8 +44,10 @@ import {
   leaseFileParts,
   storeContents,
   writeLeaseFile,
+  type LeaseFileContents,
   type LeaseFileFormatOptions,
 } from './isc-lease-file.js';
+import type { Lease } from './lease.js';
 import { readFingerprint, statFile, writeFingerprint, type FingerprintStore, type LeaseFileFingerprint } from './lease-file-fingerprint.js';
 
 export interface LeaseFileMirrorOptions {
@@ -127,6 +129,30 @@ interface InflightFlush {
   tmp: string;
 }
 
+/**
+ * A set of IPv4 addresses as bits, in 8 KiB blocks of 65,536 addresses: the addresses a lease file has
+ * records for cost a few bits each, not a Set entry each (a pool of 1,000,000 leases: 128 KiB).
+ */
+class AddressBits {
+  private readonly blocks = new Map<number, Uint32Array>();
+  /** Addresses in the set. */
+  size = 0;
+
+  /** Adds an address; false when it was in the set already. */
+  add(address: number): boolean {
+    const hi = address >>> 16;
+    let b = this.blocks.get(hi);
+    if (b === undefined) this.blocks.set(hi, (b = new Uint32Array(2048)));
+    const i = (address & 0xffff) >>> 5;
+    const m = 1 << (address & 31);
+    const w = b[i]!;
+    if ((w & m) !== 0) return false;
+    b[i] = w | m;
+    this.size++;
+    return true;
+  }
+}
+
 /** Mirrors a {@link LeaseStore} into an ISC dhcpd.leases file. */
 export class LeaseFileMirror {
   private timer: NodeJS.Timeout | null = null;
@@ -142,6 +168,18 @@ export class LeaseFileMirror {
   private closed = false;
   private recordsAtRewrite = 0;
   private appendedSinceRewrite = 0;
+  /**
+   * The addresses the file has a lease record for, pending ones included, when this process wrote it whole
+   * (null: a file from before, whose addresses are not known here), and how many records since that whole
+   * write repeat an address already there (host and failover-state records count as repeats). A compaction
+   * is due when the repeats outnumber the addresses, so records of new addresses (a pool filling up) no
+   * longer make the whole file be rewritten again and again: ISC itself appends them and rewrites hourly.
+   */
+  private fileAddresses: AddressBits | null = null;
+  private repeats = 0;
+  /** The same for the file a compaction under way is writing. */
+  private nextAddresses: AddressBits | null = null;
+  private nextRepeats = 0;
   private lastRewrite = Date.now();
   /** The file is as we wrote it (flushes may copy and append to it). */
   private known = false;
@@ -259,6 +297,16 @@ export class LeaseFileMirror {
       for (const h of info.hosts) records.push(formatHostRecord(h));
       for (const s of info.failoverStates) records.push(formatFailoverStateRecord(s, f));
       for (const l of info.leases) records.push(formatLease(l, f));
+      const bits = this.fileAddresses;
+      if (bits !== null) {
+        this.repeats += info.hosts.length + info.failoverStates.length;
+        for (const l of info.leases) if (!bits.add(l.address)) this.repeats++;
+      }
+      const next = this.sinceCompaction !== null ? this.nextAddresses : null;
+      if (next !== null) {
+        this.nextRepeats += info.hosts.length + info.failoverStates.length;
+        for (const l of info.leases) if (!next.add(l.address)) this.nextRepeats++;
+      }
       for (const r of records) this.pending.push(r);
       this.pendingRecords += records.length;
       if (this.sinceCompaction !== null) {
@@ -307,10 +355,11 @@ export class LeaseFileMirror {
   }
 
   private rewriteDue(): boolean {
+    const bits = this.fileAddresses;
     return (
       this.needRewrite ||
       !this.known ||
-      this.appendedSinceRewrite + this.pendingRecords > Math.max(1000, this.recordsAtRewrite) ||
+      (bits !== null ? this.repeats > Math.max(1000, bits.size) : this.appendedSinceRewrite + this.pendingRecords > Math.max(1000, this.recordsAtRewrite)) ||
       (this.pendingRecords > 0 && Date.now() - this.lastRewrite > (this.options.rewriteEveryMs ?? 3_600_000))
     );
   }
@@ -561,14 +610,23 @@ export class LeaseFileMirror {
     try {
       let r;
       const note = (bytes: number, sha256: string): void => this.notePending(bytes, sha256);
+      let bits = new AddressBits();
+      const contents = (): LeaseFileContents => {
+        const c = storeContents(this.store);
+        bits = new AddressBits();
+        return { ...c, leases: notingAddresses(c.leases, bits, () => undefined) };
+      };
+      this.fileAddresses = null;
       try {
-        r = writeLeaseFile(this.path, storeContents(this.store), this.options.format, false, note);
+        r = writeLeaseFile(this.path, contents(), this.options.format, false, note);
       } catch (e) {
         // Running as -user in a directory it cannot create files in: overwrite the (chowned) file in place.
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'EACCES' && code !== 'EPERM') throw e;
-        r = writeLeaseFile(this.path, storeContents(this.store), this.options.format, true, note);
+        r = writeLeaseFile(this.path, contents(), this.options.format, true, note);
       }
+      this.fileAddresses = bits;
+      this.repeats = 0;
       // The fingerprint gets the hash of what was written; its running state is not kept here, so flushes
       // after a synchronous rewrite leave the hash unknown (size and mtime still tell) until the next one.
       this.hash = null;
@@ -607,10 +665,14 @@ export class LeaseFileMirror {
     }
     this.sinceCompaction = [];
     this.sinceCompactionRecords = 0;
+    const contents = storeContents(this.store);
+    const bits = new AddressBits();
+    this.nextAddresses = bits;
+    this.nextRepeats = 0;
     this.compaction = {
       fd,
       tmp,
-      parts: leaseFileParts(storeContents(this.store), this.options.format)[Symbol.iterator](),
+      parts: leaseFileParts({ ...contents, leases: notingAddresses(contents.leases, bits, () => this.nextRepeats++) }, this.options.format)[Symbol.iterator](),
       hash: createHash('sha256'),
       bytes: 0,
       records: -1,
@@ -728,6 +790,9 @@ export class LeaseFileMirror {
       renameOver(c.tmp, this.path);
       this.compaction = null;
       this.hash = c.hash;
+      this.fileAddresses = this.nextAddresses;
+      this.repeats = this.nextRepeats;
+      this.nextAddresses = null;
       if (this.doFsync) fsyncDirectory(this.path, true);
       this.rewritten(c.records);
     } catch (e) {
@@ -770,6 +835,7 @@ export class LeaseFileMirror {
     this.compaction = null;
     this.sinceCompaction = null;
     this.sinceCompactionRecords = 0;
+    this.nextAddresses = null;
     // What the compaction was to cover is not in the file: a whole rewrite is owed.
     if (owed) this.needRewrite = true;
     try {
@@ -921,5 +987,13 @@ function fsyncDirectorySync(path: string): void {
     }
   } catch {
     // see fsyncDirectory
+  }
+}
+
+/** The leases as they are iterated, each address noted in `bits` (`repeat` called for one already there). */
+function* notingAddresses(leases: Iterable<Lease>, bits: AddressBits, repeat: () => void): Generator<Lease> {
+  for (const l of leases) {
+    if (!bits.add(l.address)) repeat();
+    yield l;
   }
 }
