@@ -528,6 +528,17 @@ export class SqliteLeaseStore implements LeaseStore {
     };
   }
 
+  /**
+   * The client identities of up to `limit` leases with an address above `after`, in address order (a page of
+   * a background scan: the engine's filter of known clients, src/engine/lease-book.ts): rows of address,
+   * htype, hardware address and client id (null where the lease has none).
+   */
+  clientIdentities(after: number, limit: number): Array<[number, number | null, Buffer | null, Buffer | null]> {
+    this.clientPage ??= this.db.prepare('SELECT address, htype, hwaddr, uid FROM lease4 WHERE address > ? ORDER BY address LIMIT ?').raw(true);
+    return this.clientPage.all(after, limit) as Array<[number, number | null, Buffer | null, Buffer | null]>;
+  }
+  private clientPage: Database.Statement | undefined;
+
   getByAddress(address: number): Lease | undefined {
     const r = this.st.byAddr.get(address >>> 0) as LeaseRow | undefined;
     return r ? recToLease(r) : undefined;

@@ -64,9 +64,13 @@ export class LeaseBook implements LeaseLookup {
   /** Client identities with no lease in the store (when the store tells us about commits). */
   private readonly absent: AbsentClients | undefined;
 
+  /** Which client identities the store may have a lease for (a filter; when the store can be scanned for them). */
+  private readonly known: KnownClients | undefined;
+
   constructor(private readonly store: LeaseView) {
     this.queues = canKeepQueues(store) ? new FreeQueues(store, (a) => this.recorded.add(a)) : undefined;
     this.absent = canKeepQueues(store) ? new AbsentClients(store, this.recorded) : undefined;
+    this.known = canKeepQueues(store) && hasClientPages(store) ? new KnownClients(store) : undefined;
   }
 
   /** Sets the time used to drop stale offers. */
@@ -126,6 +130,7 @@ export class LeaseBook implements LeaseLookup {
     const absent = this.absent;
     let fromStore: Lease[];
     if (absent !== undefined && absent.uid.has(key)) fromStore = [];
+    else if (this.known !== undefined && !this.known.mayHave(SEED_UID, 0, uid)) fromStore = [];
     else {
       fromStore = this.store.getByUid(uid);
       if (fromStore.length === 0) absent?.note(absent.uid, key);
@@ -138,6 +143,7 @@ export class LeaseBook implements LeaseLookup {
     const absent = this.absent;
     let fromStore: Lease[];
     if (absent !== undefined && absent.hardware.has(key)) fromStore = [];
+    else if (this.known !== undefined && !this.known.mayHave(SEED_HARDWARE, htype, address)) fromStore = [];
     else {
       fromStore = this.store.getByHardware({ htype, address });
       if (fromStore.length === 0) absent?.note(absent.hardware, key);
@@ -400,6 +406,122 @@ class AbsentClients {
     if (set.size >= AbsentClients.MAX) set.clear();
     set.add(key);
   }
+}
+
+/** What {@link KnownClients} reads: pages of the store's client identities (leases/sqlite-lease-store.ts). */
+interface ClientPages {
+  clientIdentities(after: number, limit: number): Array<[number, number | null, Buffer | null, Buffer | null]>;
+}
+
+function hasClientPages(store: object): store is ClientPages & Pick<LeaseStore, 'onCommit'> {
+  return typeof (store as { clientIdentities?: unknown }).clientIdentities === 'function';
+}
+
+const SEED_UID = 0x811c9dc5;
+const SEED_HARDWARE = 0x01000193;
+
+/**
+ * A Bloom filter of the client ids and hardware addresses the store has leases for, so that a new client's
+ * DHCPDISCOVER is known to have no lease without the two SQLite lookups (by uid, by hardware) it cost: on a
+ * filling pool every DISCOVER is a new client's. Built in the background after start, a page of leases per
+ * event-loop turn, and used only once the scan is complete; every commit adds its leases' identities (the
+ * store's commit listener, which every writer goes through), so it never misses a client the store has.
+ * Nothing is removed (a false "may have" only costs the lookup it saves otherwise); when it holds twice
+ * the keys it was sized for, it is rebuilt four times larger the same way.
+ */
+class KnownClients {
+  private static readonly PAGE = 4096;
+  private bits = new Int32Array(0);
+  private mask = 0;
+  /** Keys it was sized for (16 bits each), and keys added. */
+  private capacity = 0;
+  private keys = 0;
+  private ready = false;
+  private scan: { after: number } | null = null;
+
+  constructor(private readonly store: ClientPages & Pick<LeaseStore, 'onCommit'>) {
+    const ref = new WeakRef(this);
+    const off = store.onCommit((info) => {
+      const self = ref.deref();
+      if (self === undefined) {
+        off();
+        return;
+      }
+      for (const l of info.leases) self.addIdentity(l.hardware?.htype ?? null, l.hardware?.address ?? null, l.uid);
+    });
+    this.rebuild(1 << 16);
+  }
+
+  /** Whether the store may have a lease for the identity (always true until the filter is complete). */
+  mayHave(seed: number, htype: number, data: Buffer): boolean {
+    if (!this.ready) return true;
+    const h1 = hashBytes(seed, htype, data);
+    const h2 = (Math.imul(h1 ^ (h1 >>> 15), 0x2c1b3c6d) | 1) >>> 0;
+    for (let i = 0; i < 4; i++) {
+      const b = (h1 + Math.imul(i, h2)) & this.mask;
+      if ((this.bits[b >>> 5]! & (1 << (b & 31))) === 0) return false;
+    }
+    return true;
+  }
+
+  private add(seed: number, htype: number, data: Buffer): void {
+    const h1 = hashBytes(seed, htype, data);
+    const h2 = (Math.imul(h1 ^ (h1 >>> 15), 0x2c1b3c6d) | 1) >>> 0;
+    for (let i = 0; i < 4; i++) {
+      const b = (h1 + Math.imul(i, h2)) & this.mask;
+      this.bits[b >>> 5]! |= 1 << (b & 31);
+    }
+    if (++this.keys > 2 * this.capacity && this.scan === null) this.rebuild(4 * this.keys);
+  }
+
+  private addIdentity(htype: number | null, hardware: Buffer | null, uid: Buffer | null): void {
+    if (uid !== null) this.add(SEED_UID, 0, uid);
+    if (hardware !== null && htype !== null) this.add(SEED_HARDWARE, htype, hardware);
+  }
+
+  /** Starts (again) from an empty filter for `capacity` keys: not used until the scan of the store is done. */
+  private rebuild(capacity: number): void {
+    let size = 1 << 16;
+    while (size < capacity * 16) size *= 2;
+    this.bits = new Int32Array(size >>> 5);
+    this.mask = size - 1;
+    this.capacity = size / 16;
+    this.keys = 0;
+    this.ready = false;
+    const scan = { after: -1 };
+    this.scan = scan;
+    const ref = new WeakRef(this);
+    const step = (): void => {
+      const self = ref.deref();
+      if (self === undefined || self.scan !== scan) return;
+      let rows;
+      try {
+        rows = self.store.clientIdentities(scan.after, KnownClients.PAGE);
+      } catch {
+        self.scan = null; // the store closed (a short-lived engine): the filter stays unused
+        return;
+      }
+      for (const [address, htype, hw, uid] of rows) {
+        self.addIdentity(htype, Buffer.isBuffer(hw) ? hw : null, Buffer.isBuffer(uid) ? uid : null);
+        scan.after = address;
+      }
+      if (rows.length < KnownClients.PAGE) {
+        self.scan = null;
+        if (self.keys > 2 * self.capacity) self.rebuild(4 * self.keys);
+        else self.ready = true;
+        return;
+      }
+      setTimeout(step, 0).unref();
+    };
+    setTimeout(step, 0).unref();
+  }
+}
+
+/** FNV-1a over a seed, a type octet and the bytes. */
+function hashBytes(seed: number, htype: number, data: Buffer): number {
+  let h = Math.imul(seed ^ htype, 0x01000193);
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 /**
