@@ -1,7 +1,8 @@
 /**
  * bin/dhcpd-ts and the start-up snapshot (tools/build-startup.mjs, README "Command line"): after
  * `make build` the launcher runs node with dist/src/cli/dhcpd-ts.blob; when the blob is missing, stale
- * (another dist/, another node, another blob than its stamp names) or switched off it runs
+ * (another dist/, another node, another blob than its stamp names), unusable (NODE_OPTIONS) or switched
+ * off it runs
  * dist/src/cli/main.js instead; and both ways give the same exit code and the same stderr bytes, on the
  * corpus's good and bad configs alike.
  *
@@ -147,6 +148,20 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
     const r = run(launcher, ['-t', '-cf', 'good.conf'], { ...debug, DHCPD_TS_SNAPSHOT: '0' });
     assert.match(FROM_DIST.exec(text(r))?.[2] ?? '', /DHCPD_TS_SNAPSHOT=0/);
     assert.equal(r.status, 0);
+  });
+
+  test('NODE_OPTIONS set (V8 flags there make node refuse a blob: "Failed to load the startup snapshot")', () => {
+    const env = { ...debug, NODE_OPTIONS: '--max-old-space-size=1024' };
+    const refused = spawnSync(process.execPath, ['--snapshot-blob', join(cli, 'dhcpd-ts.blob'), join(cli, 'main.js'), '-t', '-cf', 'good.conf'], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
+    assert.notEqual(refused.status, 0, 'node itself refuses the blob under these options');
+    const r = run(launcher, ['-t', '-cf', 'good.conf'], env);
+    assert.equal(r.status, 0, text(r));
+    assert.match(FROM_DIST.exec(text(r))?.[2] ?? '', /NODE_OPTIONS is set/);
+    assert.equal(program(r), reference(['-t', '-cf', 'good.conf']).stderr.toString('latin1'));
   });
 
   test('stale: dist/src/cli/main.js rebuilt after the snapshot (another mtime)', () => {
