@@ -2,11 +2,12 @@
  * The server through bin/dhcpd-ts and its start-up snapshot (tools/build-startup.mjs): a foreground server
  * and a daemon (re-run by the parent with the same node options) are node processes deserialized from
  * dist/src/cli/dhcpd-ts.blob (their /proc/PID/cmdline), load the native addons after deserialization,
- * and answer a real client (BusyBox udhcpc) in network namespaces this test creates. Needs `make build`.
+ * and answer a real client (BusyBox udhcpc) in network namespaces this test creates; so does a server in a
+ * -chroot jail (a bundle has no per-file imports to preload). Needs `make build`.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +77,22 @@ describe('the server from the start-up snapshot', { skip }, () => {
     await server.waitFor(`DHCPACK on ${addr} to 52:54:00:17:00:01 via eth0`, { timeoutMs: 10_000 });
     const { code } = await server.stop('SIGTERM', 5000);
     assert.equal(code, 0, server.output);
+  });
+
+  test('-chroot: the program is in the blob, the jail holds nothing of dhcpd-ts; serves, and the lease is in the jail', { timeout: 60_000 }, async () => {
+    const jail = join(dir, 'jail');
+    for (const d of ['run', 'var/lib/dhcp']) mkdirSync(join(jail, d), { recursive: true });
+    await writeFile(join(jail, 'var/lib/dhcp/dhcpd.leases'), '');
+    const args = ['-d', '-chroot', jail, '-cf', join(dir, 'dhcpd.conf'), '-lf', '/var/lib/dhcp/dhcpd.leases', '-pf', '/run/dhcpd.pid', 'eth0'];
+    const server = lan.host('srv').spawn(LAUNCHER, args, { env: { DHCPD_TS_LAUNCH_DEBUG: '1' } });
+    await server.waitFor('Server starting service.', { timeoutMs: 30_000 });
+    assertFromBlob(server.child.pid!);
+    assert.equal(readlinkSync(`/proc/${server.child.pid}/root`), jail);
+    const addr = await lease('c1');
+    await server.waitFor(`DHCPACK on ${addr} to 52:54:00:17:00:01 via eth0`, { timeoutMs: 10_000 });
+    const { code } = await server.stop('SIGTERM', 5000);
+    assert.equal(code, 0, server.output);
+    assert.match(readFileSync(join(jail, 'var/lib/dhcp/dhcpd.leases'), 'utf8'), new RegExp(`^lease ${addr.replace(/\./g, '\\.')} \\{`, 'm'), server.output);
   });
 
   test('daemon: the child the parent re-runs is deserialized from the blob too, serves, stops on SIGTERM', { timeout: 60_000 }, async () => {
