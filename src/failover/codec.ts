@@ -105,7 +105,7 @@ export function decodeMessage(buf: Buffer): DecodeResult {
   const xid = buf.readUInt32BE(8);
   const options: RawOption[] = [];
   const fields: FailoverFields = {};
-  const seen = new Set<number>();
+  let seen = 0; // bit per known option code (1..29)
   let pos = payoff;
   let digestSeen = false;
   while (pos < length) {
@@ -119,8 +119,8 @@ export function decodeMessage(buf: Buffer): DecodeResult {
     options.push({ code, data });
     pos += 4 + olen;
     if (code === 0 || code > FTO_MAX) continue; // unknown: skipped silently
-    if (seen.has(code)) return fail('duplicate-option', `FAILOVER: duplicate option ${optionName(code)}`);
-    seen.add(code);
+    if ((seen & (1 << code)) !== 0) return fail('duplicate-option', `FAILOVER: duplicate option ${optionName(code)}`);
+    seen |= 1 << code;
     if (code === FTO.MESSAGE_DIGEST) digestSeen = true;
     const err = setField(fields, code, data);
     if (err) return fail('option-size', err);
@@ -201,7 +201,88 @@ export function buildMessage(type: number, time: number, xid: number, fields: Fa
   return { type, payoff: HEADER_LENGTH, time: time >>> 0, xid: xid >>> 0, options, fields: { ...fields } };
 }
 
-/** Builds and encodes in one step. */
+/** Per message type: the emit order of {@link buildMessage} with each code's field name and kind, built once. */
+const ENCODE_PLAN = new Map<number, ReadonlyArray<{ code: number; key: string; kind: string }>>();
+
+function encodePlan(type: number): ReadonlyArray<{ code: number; key: string; kind: string }> {
+  let plan = ENCODE_PLAN.get(type);
+  if (plan === undefined) {
+    const order = [...(EMIT_ORDER[type] ?? [])];
+    for (let c = 1; c <= FTO_MAX; c++) if (!order.includes(c)) order.push(c);
+    plan = order.flatMap((code) => {
+      const key = FIELD_BY_CODE[code];
+      const info = OPTION_INFO[code];
+      return key && info ? [{ code, key, kind: info.kind }] : [];
+    });
+    if (type >= 0 && type <= 255) ENCODE_PLAN.set(type, plan);
+  }
+  return plan;
+}
+
+/**
+ * Builds and encodes in one step: the same bytes as `encodeMessage(buildMessage(...))`, written straight into
+ * one buffer (the link encodes one to three messages per DORA in a pair; the two-step path allocated a
+ * buffer per option, the option list and a copy of the fields).
+ */
 export function encodeFields(type: number, time: number, xid: number, fields: FailoverFields): Buffer {
-  return encodeMessage(buildMessage(type, time, xid, fields));
+  const plan = encodePlan(type);
+  const f = fields as Record<string, unknown>;
+  let length = HEADER_LENGTH;
+  for (const p of plan) {
+    const v = f[p.key];
+    if (v === undefined) continue;
+    length += 4 + valueSize(p.kind, v);
+  }
+  if (length > MAX_MESSAGE_LENGTH) throw new RangeError(`failover message of ${length} bytes exceeds ${MAX_MESSAGE_LENGTH}`);
+  const out = Buffer.allocUnsafe(length);
+  out.writeUInt16BE(length, 0);
+  out[2] = type & 0xff;
+  out[3] = HEADER_LENGTH;
+  out.writeUInt32BE(time >>> 0, 4);
+  out.writeUInt32BE(xid >>> 0, 8);
+  let pos = HEADER_LENGTH;
+  for (const p of plan) {
+    const v = f[p.key];
+    if (v === undefined) continue;
+    const size = valueSize(p.kind, v);
+    out.writeUInt16BE(p.code, pos);
+    out.writeUInt16BE(size, pos + 2);
+    pos += 4;
+    switch (p.kind) {
+      case 'u8':
+        out[pos] = Number(v) & 0xff;
+        break;
+      case 'u16':
+        out.writeUInt16BE(Number(v) & 0xffff, pos);
+        break;
+      case 'u32':
+      case 'ip':
+        out.writeUInt32BE(Number(v) >>> 0, pos);
+        break;
+      case 'text':
+        out.write(String(v), pos, 'latin1');
+        break;
+      default:
+        out.set(v as Uint8Array, pos);
+    }
+    pos += size;
+  }
+  return out;
+}
+
+/** Option data size of a field value (as {@link fieldData} would encode it). */
+function valueSize(kind: string, v: unknown): number {
+  switch (kind) {
+    case 'u8':
+      return 1;
+    case 'u16':
+      return 2;
+    case 'u32':
+    case 'ip':
+      return 4;
+    case 'text':
+      return Buffer.byteLength(String(v), 'latin1');
+    default:
+      return (v as Uint8Array).length;
+  }
 }

@@ -171,14 +171,22 @@ class LinkSocket {
 
   private armContact(): void {
     if (this.phase !== 'up') return;
-    if (this.contactTimer) clearTimeout(this.contactTimer);
+    // Re-armed after every message sent: refresh() moves the one timer instead of a clear + new timer per
+    // message (a pair sends one to three messages per DORA).
+    if (this.contactTimer) {
+      this.contactTimer.refresh();
+      return;
+    }
     this.contactTimer = setTimeout(() => this.send(FTM.CONTACT, {}, this.nextXid()), this.contactIntervalMs);
     this.contactTimer.unref?.();
   }
 
   private armReceive(): void {
     if (this.phase !== 'up') return;
-    if (this.receiveTimer) clearTimeout(this.receiveTimer);
+    if (this.receiveTimer) {
+      this.receiveTimer.refresh();
+      return;
+    }
     const ms = Math.max(1, this.owner.config.maxResponseDelay) * 1000;
     this.receiveTimer = setTimeout(() => {
       this.owner.log.error(`timeout waiting for failover peer ${this.owner.config.name}`);
@@ -202,7 +210,8 @@ class LinkSocket {
       if (this.buffer.length < len) break;
       const frame = this.buffer.subarray(0, len);
       this.buffer = this.buffer.subarray(len);
-      const r = decodeMessage(Buffer.from(frame));
+      // decodeMessage copies what it keeps (option data, header extra): no copy of the frame first.
+      const r = decodeMessage(frame);
       if (!r.ok) {
         this.owner.decodeErrors++;
         this.owner.log.error(r.error.message);

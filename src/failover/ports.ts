@@ -48,9 +48,11 @@ export interface FailoverStore {
   ownerOf(address: number): AddressOwner;
   /**
    * Persists changed leases (durable before it returns/resolves; LeaseStore.commit fits). The objects
-   * passed are the ones returned by get()/pools(), mutated in place.
+   * passed are the ones returned by get()/pools(), mutated in place. With `durable: false` the leases must
+   * be written (visible to get() at once) but may reach the disk later (ISC's `commit_leases_timeout`,
+   * within 2 s): nothing waits for them.
    */
-  commit(leases: readonly FailoverLease[]): void | Promise<void>;
+  commit(leases: readonly FailoverLease[], options?: { readonly durable?: boolean }): void | Promise<void>;
   /** The saved `failover peer "NAME" state { ... }` record (LeaseStore.getFailoverState fits). */
   loadState(peer: string): FailoverStateRecord | undefined;
   /** Persists the state record (ISC writes it on every transition and every accepted peer STATE). */

@@ -74,6 +74,25 @@ function walSyncOf(unsynced: DeferredSyncStore): WalSync | undefined {
   }
 }
 
+/** WAL syncs with a lazy fsync already scheduled. */
+const lazySyncs = new WeakSet<WalSync>();
+
+/**
+ * Writes nobody waits for (the sender's bookkeeping after a BNDACK) reach the disk with the next fsync of the
+ * WAL, which a DHCP turn or a received BNDUPD nearly always starts within milliseconds, and at the latest 2 s
+ * later: ISC writes such a lease and commits the lease file on a 2 s timer (commit_leases_timeout), instead of
+ * an fsync per BNDACK. A crash before then only makes the lease look un-acked (tstp > atsfp), so it is sent
+ * again after the restart, as with ISC.
+ */
+function syncLater(sync: WalSync): void {
+  if (lazySyncs.has(sync)) return;
+  lazySyncs.add(sync);
+  setTimeout(() => {
+    lazySyncs.delete(sync);
+    if (!sync.isClosed) sync.afterDurable(() => undefined);
+  }, 2000).unref();
+}
+
 /** The pools of one relationship and their leases, over the lease store (never-used addresses as fresh leases). */
 export function failoverStoreFor(config: Config, store: LeaseStore, peerName: string): FailoverStore {
   const index = new AddressIndex(config);
@@ -122,13 +141,17 @@ export function failoverStoreFor(config: Config, store: LeaseStore, peerName: st
       if (pool === undefined) return 'unknown';
       return usesPeer(pool) ? 'this-relationship' : 'other-relationship';
     },
-    commit: (leases) => {
+    commit: (leases, options) => {
       const sync = unsynced === undefined ? undefined : walSyncOf(unsynced);
       if (unsynced === undefined || sync === undefined) return store.commit(leases);
       if (leases.length === 0) return;
       unsynced.writeWithoutSync((w) => {
         for (const l of leases) w.putLease(l);
       });
+      if (options?.durable === false) {
+        syncLater(sync);
+        return;
+      }
       return sync.durable();
     },
     loadState: (peer) => store.getFailoverState(peer),

@@ -165,6 +165,15 @@ test('fast-check: build → encode → decode round trip', () => {
   );
 });
 
+test('fast-check: encodeFields (one-buffer encoder) writes the same bytes as encodeMessage(buildMessage())', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 255 }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fieldsArb, (type, time, xid, fields) => {
+      assert.deepEqual(encodeFields(type, time, xid, fields), encodeMessage(buildMessage(type, time, xid, fields)));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
 test('fast-check mutation fuzzer: decode never throws on mutated vectors or random bytes', () => {
   const bases = VECTORS.map((v) => Buffer.from(v.hex, 'hex'));
   fc.assert(

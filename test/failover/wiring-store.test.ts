@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { openSqliteLeaseStore } from '../../leases/sqlite-lease-store.js';
 import { failoverStoreFor } from '../../src/server/failover-wiring.js';
+import { asDeferredSyncStore, sharedWalSync } from '../../src/server/wal-sync.js';
 
 const ip = (s: string): number => s.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
 
@@ -52,6 +53,36 @@ test('failover store: group-fsynced commits, reads of the last committed lease a
     again.close();
     // The closed store: a commit is refused, never reported as done.
     await assert.rejects(async () => fs.commit([leases[0]!]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('failover store: a commit nobody waits for (durable: false) is written and readable at once, starts no fsync, and is fsynced within 2 s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fo-wiring-'));
+  try {
+    writeFileSync(
+      join(dir, 'd.conf'),
+      'failover peer "fo" { primary; address 127.0.0.1; port 18701; peer address 127.0.0.2; peer port 18701; mclt 600; split 128; }\n' +
+        'subnet 10.79.0.0 netmask 255.255.255.0 { pool { failover peer "fo"; range 10.79.0.10 10.79.0.50; } }\n',
+    );
+    const r = loadConfig(join(dir, 'd.conf'));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+    const store = openSqliteLeaseStore(join(dir, 'leases.sqlite'));
+    const fs = failoverStoreFor(r.config, store, 'fo');
+    await fs.commit([Object.assign(fs.get(ip('10.79.0.20'))!, { bindingState: 'backup' as const })]);
+    const sync = sharedWalSync(asDeferredSyncStore(store)!);
+    const before = sync.syncs;
+    const now = Math.floor(Date.now() / 1000);
+    const l = Object.assign(fs.get(ip('10.79.0.20'))!, { tsfp: now + 900, atsfp: now + 900 });
+    assert.equal(fs.commit([l], { durable: false }), undefined, 'nothing to wait for');
+    assert.equal(fs.get(ip('10.79.0.20'))!.atsfp, now + 900, 'read back at once');
+    assert.equal(store.getByAddress(ip('10.79.0.20'))!.atsfp, now + 900, 'in SQLite at once');
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(sync.syncs, before, 'no fsync started for it');
+    await new Promise((res) => setTimeout(res, 2200));
+    assert.ok(sync.syncs > before, 'fsynced by the 2 s timer');
+    store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
