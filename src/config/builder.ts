@@ -15,6 +15,9 @@ import { hardwareKey, hexKey, hostIdentifierKey } from './model.js';
 import { OptionTable } from '../options/option-table.js';
 import type { ConfigError } from '../../grammar/errors.js';
 import { formatIp, prefixLength } from './ip.js';
+import type { CanonicalHost } from '../../grammar/host-fast-path.js';
+import type { OptionDefinition } from '../options/option-table.js';
+import { canonicalHostName, DeferredHosts } from './deferred-hosts.js';
 
 /** One diagnostic in ISC's terms. */
 export interface Diagnostic {
@@ -56,14 +59,19 @@ export class ConfigBuilder {
   readonly config: Config;
   private nextScopeId = 0;
   private hostWarningGiven = false;
+  /** Every scope made, in id order, except those of deferred hosts (Config.scopes once they are built). */
+  private scopeList: Scope[];
+  /** Top-level fast-path hosts not built yet (see {@link deferCanonicalHost}). */
+  private deferred: DeferredHosts | null = null;
 
   constructor(file: string) {
     this.table = OptionTable.builtin();
     const global = this.makeScope('global', null, null, null);
+    this.scopeList = [global];
     this.config = {
       file,
       global,
-      scopes: [global],
+      scopes: this.scopeList,
       sharedNetworks: [],
       subnets: [],
       pools: [],
@@ -127,7 +135,7 @@ export class ConfigBuilder {
   /** A new scope under `parent` (ISC clone_group: inherits the authoritative flag at creation). */
   newScope(kind: ScopeKind, parent: Scope, name: string | null, loc: SourceLoc | null): Scope {
     const s = this.makeScope(kind, parent, name, loc);
-    this.config.scopes.push(s);
+    this.scopeList.push(s);
     return s;
   }
 
@@ -400,6 +408,8 @@ export class ConfigBuilder {
 
   /** `}` of a host: ISC enter_host (duplicate names are an error at the closing brace). */
   endHost(host: Host, endLoc: SourceLoc): void {
+    // The hosts read before this one are built first (a `deleted` host removes an earlier one by name).
+    this.buildDeferred();
     if (host.groupName) {
       // ISC links the host's group to the named group (host->group->next = named group).
       const g = this.config.groups.get(host.groupName);
@@ -420,6 +430,74 @@ export class ConfigBuilder {
     // hostsByHardware/ClientId/Identifier are built from config.hosts in one pass when first read
     // (indexHostsOnFirstUse): `dhcpd -t` never reads them, and three map inserts and a key string per
     // host were a third of compiling 50,000 hosts.
+  }
+
+  /**
+   * A top-level fast-path host whose options were checked (`defs`, the first `defCount` of them, its
+   * options' definitions in order): its Host and scope are built when Config.hosts, hostsByName or scopes
+   * is first read (see deferred-hosts.ts), with the scope id reserved now. A duplicate name is reported
+   * here, as {@link endHost} would (the caller then reads the file again without the fast path).
+   */
+  deferCanonicalHost(h: CanonicalHost, parent: Scope, defs: readonly OptionDefinition[], defCount: number): void {
+    let d = this.deferred;
+    if (d === null) {
+      d = this.deferred = new DeferredHosts(this.config.hosts, this.config.hostsByName);
+      this.installDeferredAccessors();
+    }
+    if (d.hasName(h) || (d.byName.size > 0 && d.byName.has(canonicalHostName(h)))) {
+      this.error({ file: h.file, line: h.line, column: h.column }, `host ${canonicalHostName(h)}: already exists`);
+      return;
+    }
+    d.add(h, parent, this.nextScopeId++, defs, defCount);
+  }
+
+  /** Config.hosts, hostsByName and scopes build the deferred hosts when first read (or written). */
+  private installDeferredAccessors(): void {
+    const config = this.config;
+    for (const key of ['scopes', 'hosts', 'hostsByName'] as const) {
+      Object.defineProperty(config, key, {
+        get: () => {
+          this.buildDeferred();
+          return config[key];
+        },
+        set: (value: never) => {
+          this.buildDeferred();
+          config[key] = value;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    }
+  }
+
+  /** Builds the deferred hosts, in order, into Config.hosts, hostsByName and scopes (plain properties again). */
+  private buildDeferred(): void {
+    const d = this.deferred;
+    if (d === null) return;
+    this.deferred = null;
+    const hosts = d.builtHosts;
+    const byName = d.byName;
+    // Scopes by id: the others' and the hosts' (reserved ids) merged.
+    const made = this.scopeList;
+    const scopes: Scope[] = [];
+    let m = 0;
+    const scopeOf = (id: number, kind: 'host', parent: Scope, name: string, loc: SourceLoc, authoritative: boolean): Scope => {
+      while (m < made.length && made[m]!.id < id) scopes.push(made[m++]!);
+      const s: Scope = { id, kind, name, parent, statements: [], loc, authoritative };
+      scopes.push(s);
+      return s;
+    };
+    for (let k = 0; k < d.count; k++) {
+      const host = d.build(k, scopeOf);
+      hosts.push(host);
+      byName.set(host.name, host);
+    }
+    while (m < made.length) scopes.push(made[m++]!);
+    this.scopeList = scopes;
+    const config = this.config;
+    for (const [key, value] of [['scopes', scopes], ['hosts', hosts], ['hostsByName', byName]] as const) {
+      Object.defineProperty(config, key, { value, writable: true, enumerable: true, configurable: true });
+    }
   }
 
   private removeHost(host: Host): void {

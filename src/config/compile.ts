@@ -2,7 +2,7 @@
  * Syntax tree (grammar/ast.ts) -> runtime Config (src/config/model.ts), in source order, with ISC
  * dhcpd 4.4.3's semantics and load-time checks. See builder.ts for the model-building half.
  */
-import { CanonicalHost, O_BYTES, O_COLUMN, O_LINE, O_NAME, O_NAME_END, O_STRING, O_STRING_END, OPT, R_FIXED, R_FIXED_COUNT, R_HW, R_HW_LEN, R_LINE_START, R_NAME, R_NAME_END, R_OPT_COUNT, R_OPTS, R_START, REC } from '../../grammar/host-fast-path.js';
+import { CanonicalHost, O_NAME, O_NAME_END, OPT, R_OPT_COUNT, R_OPTS, REC } from '../../grammar/host-fast-path.js';
 import type * as A from '../../grammar/ast.js';
 import type {
   ClassDecl, Config, Expr, FailoverEndpoint, FailoverPeer, Host, Permit, Scope, SharedNetwork, SourceLoc, Statement, Subnet,
@@ -11,7 +11,7 @@ import { ConfigBuilder, FatalConfigError, type Diagnostic, type PoolDraft } from
 import { formatFromTypeSpec, type OptionDefinition } from '../options/option-table.js';
 import { parseOptionValue, type ValueError } from '../options/value-parser.js';
 import { toValueTokens } from './tok-adapter.js';
-import { decodeIscString, tokenizeConfig, type Tok } from '../../grammar/tokens.js';
+import { tokenizeConfig, type Tok } from '../../grammar/tokens.js';
 import { readFileSync } from 'node:fs';
 
 /** What kind of declaration we are in (ISC's *_DECL type). */
@@ -566,63 +566,36 @@ export class Compiler {
   }
 
   /**
-   * A fast-path host (grammar/host-fast-path.ts) straight into the model, without its syntax tree: the
-   * same Host, scope and option statements {@link host} makes of its node (test/config/fast-compile
-   * compares the two). False, with nothing done, when an option is not a known text/string option: the
-   * general path then compiles the node (and reports what is wrong).
+   * A fast-path host (grammar/host-fast-path.ts) into the model without its syntax tree: the same Host,
+   * scope and option statements {@link host} makes of its node (test/config/fast-compile compares the
+   * two), built when first read (ConfigBuilder.deferCanonicalHost). False, with nothing done, when an
+   * option is not a known text/string option (or the host is not at the top): the general path then
+   * compiles the node (and reports what is wrong).
    */
   private canonicalHost(h: CanonicalHost, ctx: Ctx): boolean {
-    const b = this.b;
+    // Only a top-level host can be deferred (its scope's parent is the global scope; no warning applies).
+    if (ctx.type !== 'root') return false;
     const t = h.table;
     const r = h.index * REC;
-    const rec = t.rec;
     const text = t.text;
     const opts = t.opts;
-    const optOff = rec[r + R_OPTS]!;
-    const optCount = rec[r + R_OPT_COUNT]!;
-    // Options first: any that is not a known single text/string option sends the host the general way.
-    let def0: OptionDefinition | undefined;
-    let defs: OptionDefinition[] | undefined;
+    const optOff = t.rec[r + R_OPTS]!;
+    const optCount = t.rec[r + R_OPT_COUNT]!;
+    // Any option that is not a known single text/string option sends the host the general way.
+    const defs = this.hostDefs;
     for (let k = 0; k < optCount; k++) {
       const o = optOff + k * OPT;
       const def = this.dhcpOption(text, opts[o + O_NAME]!, opts[o + O_NAME_END]!);
       if (def === undefined) return false;
-      if (k === 0) def0 = def;
-      else (defs ??= [def0!]).push(def);
+      defs[k] = def;
     }
-    const file = t.file;
-    const start = rec[r + R_START]!;
-    const loc: SourceLoc = { file, line: h.line, column: start - rec[r + R_LINE_START]! + 1 };
-    const host = b.beginHost(ctx.scope, text.slice(rec[r + R_NAME]!, rec[r + R_NAME_END]!), loc);
-    const hwLen = rec[r + R_HW_LEN]!;
-    // Bytes are views into the scan's buffers: no ArrayBuffer per host (two a host were a quarter of the heap).
-    if (hwLen >= 0) host.hardware = { htype: 1, address: new Uint8Array(t.hw.buffer, rec[r + R_HW]!, hwLen) };
-    const fixedCount = rec[r + R_FIXED_COUNT]!;
-    if (fixedCount > 0) {
-      // Arrays made at their size (a first push into `[]` reserves 17 slots: ~0.1 KB a host more heap).
-      const off = rec[r + R_FIXED]!;
-      const list: Host['fixedAddresses'] = new Array(fixedCount);
-      for (let k = 0; k < fixedCount; k++) list[k] = { kind: 'address', address: t.fixed[off + k]! };
-      host.fixedAddresses = list;
-    }
-    if (optCount > 0) {
-      const statements: Statement[] = new Array(optCount);
-      for (let k = 0; k < optCount; k++) {
-        const o = optOff + k * OPT;
-        const def = k === 0 ? def0! : defs![k]!;
-        const from = opts[o + O_STRING]!;
-        const to = opts[o + O_STRING_END]!;
-        const bytes = opts[o + O_BYTES]!;
-        const data = bytes >= 0 ? new Uint8Array(t.str.buffer, bytes, to - from) : latin1Bytes(decodeIscString(text.slice(from, to)));
-        const oloc: SourceLoc = { file, line: opts[o + O_LINE]!, column: opts[o + O_COLUMN]! };
-        statements[k] = { kind: 'option', loc: oloc, mode: 'option', space: def.space, name: def.name, code: def.code, value: { kind: 'const', data } };
-      }
-      host.scope.statements = statements;
-    }
-    // A duplicate name is an error: the caller then reads the file again without the fast path.
-    b.endHost(host, host.loc);
+    // Built when first read (src/config/deferred-hosts.ts): `dhcpd -t` never reads them.
+    this.b.deferCanonicalHost(h, ctx.scope, defs, optCount);
     return true;
   }
+
+  /** Scratch list of a fast-path host's option definitions. */
+  private readonly hostDefs: OptionDefinition[] = [];
 
   /** Last option name looked up by {@link dhcpOption} (lower case). */
   private lastOptionName = '';

@@ -100,3 +100,46 @@ test('direct host compile: unknown options, duplicate names and non-string optio
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('direct host compile: hosts built on first use are the eager ones (mixed forms, deleted hosts, any first read)', () => {
+  const canon = (n: string, k: number): string => `host ${n} {\n  hardware ethernet 02:00:00:00:00:${k.toString(16).padStart(2, '0')};\n  fixed-address 10.0.0.${k};\n  option host-name "${n}";\n}\n`;
+  const texts = [
+    // Other scopes, a non-canonical host, `authoritative` (inherited at creation) and a group between fast-path hosts.
+    canon('a', 1) + 'subnet 10.0.0.0 netmask 255.255.255.0 {\n  range 10.0.0.100 10.0.0.120;\n}\n' + canon('b', 2) +
+      'host c { hardware ethernet 0:1:2:3:4:5; filename "x"; }\n' + canon('d', 4) + 'authoritative;\n' + canon('e', 5) +
+      'group {\n  host g { hardware ethernet 0:1:2:3:4:6; }\n}\n' + canon('f', 6) + canon('h', 7),
+    // A later `deleted` host removes a fast-path one by name; hosts after it are deferred again.
+    canon('a', 1) + canon('b', 2) + 'host a { deleted; }\n' + canon('c', 3) + canon('a', 4),
+    // Only fast-path hosts.
+    canon('x', 1) + canon('y', 2) + canon('z', 3),
+  ];
+  const reads: ((c: NonNullable<ReturnType<Compiler['compile']>['config']>) => unknown)[] = [
+    (c) => c.hostsByHardware,
+    (c) => c.scopes.length,
+    (c) => c.hostsByName.get('b'),
+    (c) => c.hosts[0],
+  ];
+  for (const text of texts) {
+    for (const read of reads) {
+      const slowTree = parseConfigText(text, 'm.conf');
+      const fastTree = parseConfigText(text, 'm.conf', { fastHosts: true });
+      const slow = new Compiler('m.conf').compile(slowTree.ast.statements, !slowTree.ok);
+      const fast = new Compiler('m.conf').compile(fastTree.ast.statements, !fastTree.ok);
+      assert.equal(slow.diagnostics.length, 0, JSON.stringify(slow.diagnostics));
+      assert.equal(fast.diagnostics.length, 0, JSON.stringify(fast.diagnostics));
+      assert.ok(slow.config && fast.config);
+      read(fast.config);
+      assert.equal(render(fast.config), render(slow.config), text);
+      // Scopes are by id, every one of them.
+      assert.deepEqual(fast.config.scopes.map((s) => s.id), fast.config.scopes.map((_, i) => i));
+    }
+  }
+});
+
+test('direct host compile: a duplicate fast-path host name is an error, as on the general path', () => {
+  const text = 'host a { hardware ethernet 0:1:2:3:4:5; }\nhost b { hardware ethernet 0:1:2:3:4:6; }\nhost a { hardware ethernet 0:1:2:3:4:7; }\n';
+  const fastTree = parseConfigText(text, 'd.conf', { fastHosts: true });
+  const fast = new Compiler('d.conf').compile(fastTree.ast.statements, !fastTree.ok);
+  assert.equal(fast.config, null);
+  assert.deepEqual(fast.diagnostics.map((d) => [d.message, d.loc?.line]), [['host a: already exists', 3]]);
+});
