@@ -441,14 +441,14 @@ export class ConfigBuilder {
   deferCanonicalHost(h: CanonicalHost, parent: Scope, defs: readonly OptionDefinition[], defCount: number): void {
     let d = this.deferred;
     if (d === null) {
-      d = this.deferred = new DeferredHosts(this.config.hosts, this.config.hostsByName);
+      d = this.deferred = new DeferredHosts(this.config.hosts, this.config.hostsByName, h.table.count);
       this.installDeferredAccessors();
     }
-    if (d.hasName(h) || (d.byName.size > 0 && d.byName.has(canonicalHostName(h)))) {
+    if ((d.byName.size > 0 && d.byName.has(canonicalHostName(h))) || !d.add(h, parent, this.nextScopeId, defs, defCount)) {
       this.error({ file: h.file, line: h.line, column: h.column }, `host ${canonicalHostName(h)}: already exists`);
       return;
     }
-    d.add(h, parent, this.nextScopeId++, defs, defCount);
+    this.nextScopeId++;
   }
 
   /** Config.hosts, hostsByName and scopes build the deferred hosts when first read (or written). */

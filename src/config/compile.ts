@@ -116,7 +116,11 @@ export class Compiler {
   }
 
   private statements(list: A.Statement[], ctx: Ctx): void {
-    for (const st of list) this.statement(st, ctx);
+    for (const st of list) {
+      // Fast-path hosts first: 50,000 of them in a large file.
+      if (st instanceof CanonicalHost && this.canonicalHost(st, ctx)) continue;
+      this.statement(st, ctx);
+    }
   }
 
   /** Statements allowed inside executable blocks become model statements; declarations are handled here. */
@@ -174,9 +178,8 @@ export class Compiler {
         return;
       }
       case 'host':
-        // A fast-path host's node is built for this call and not kept (see grammar/host-fast-path.ts).
-        if (!(st instanceof CanonicalHost)) this.host(st, ctx);
-        else if (!this.canonicalHost(st, ctx)) this.host(st.materialize(), ctx);
+        // A fast-path host that statements() did not take: its node is built for this call and not kept.
+        this.host(st instanceof CanonicalHost ? st.materialize() : st, ctx);
         return;
       case 'group': {
         const scope = b.newScope('group', ctx.scope, st.name ?? null, locOf(st.loc));

@@ -24,37 +24,43 @@ export class DeferredHosts {
   /** The definitions of the hosts' options, in order (R_OPT_COUNT of each host). */
   readonly defs: OptionDefinition[] = [];
   /** Open-addressing table of the names (index + 1; 0 empty), hashed from the text, no strings made. */
-  private slots = new Int32Array(1 << 12);
+  private slots: Int32Array;
 
   constructor(
     /** Config.hosts and hostsByName when the first host was deferred (built hosts join them). */
     readonly builtHosts: Host[],
     readonly byName: Map<string, Host>,
-  ) {}
+    /** Hosts expected (sizes the name table once). */
+    expected: number,
+  ) {
+    let n = 1 << 10;
+    while (n < expected * 2) n *= 2;
+    this.slots = new Int32Array(n);
+  }
 
   get count(): number {
     return this.hosts.length;
   }
 
-  /** Whether a deferred host has `h`'s name. */
-  hasName(h: CanonicalHost): boolean {
+  /**
+   * Adds `h` with its parent scope, reserved scope id and option definitions (the first `defCount` of
+   * `defs`); false, with nothing added, when a deferred host has its name.
+   */
+  add(h: CanonicalHost, parent: Scope, id: number, defs: readonly OptionDefinition[], defCount: number): boolean {
     const mask = this.slots.length - 1;
-    for (let s = nameHash(h) & mask; ; s = (s + 1) & mask) {
-      const k = this.slots[s]!;
-      if (k === 0) return false;
-      if (sameName(this.hosts[k - 1]!, h)) return true;
+    let s = nameHash(h) & mask;
+    for (let k = this.slots[s]!; k !== 0; k = this.slots[s]!) {
+      if (sameName(this.hosts[k - 1]!, h)) return false;
+      s = (s + 1) & mask;
     }
-  }
-
-  /** Adds `h` (whose name is not taken) with its parent scope, reserved scope id and option definitions. */
-  add(h: CanonicalHost, parent: Scope, id: number, defs: readonly OptionDefinition[], defCount: number): void {
     this.hosts.push(h);
     this.parents.push(parent);
     this.ids.push(id);
     this.authoritative.push(parent.authoritative);
     for (let k = 0; k < defCount; k++) this.defs.push(defs[k]!);
     if (this.hosts.length * 2 > this.slots.length) this.rehash();
-    else this.insert(this.hosts.length - 1);
+    else this.slots[s] = this.hosts.length;
+    return true;
   }
 
   private insert(k: number): void {
