@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { parseConfigText } from '../../grammar/conf-parser.js';
 import { CanonicalHost, scanCanonicalHosts } from '../../grammar/host-fast-path.js';
 import type { Statement } from '../../grammar/ast.js';
-import { genFile } from './host-gen.js';
+import { genFile, rng } from './host-gen.js';
 
 /** Everything of a tree the compiler or an error message could read. */
 function snapshot(list: Statement[]): string {
@@ -65,4 +65,26 @@ test('fast path: blanked text keeps every other token at its line and column', (
   assert.equal(r.text.split('\n').length, text.split('\n').length);
   assert.equal(r.text.indexOf('b;') - r.text.lastIndexOf('\n', r.text.indexOf('b;')), text.indexOf('b;') - text.lastIndexOf('\n', text.indexOf('b;')));
   assert.equal(r.text.replace(/\s+/g, ''), 'a;b;c;');
+});
+
+test('fast path: near-miss blocks (one char changed) are read exactly as the Chevrotain parser reads them', () => {
+  // Every block the fast path takes must be one the parser reads to the same node; whatever it refuses
+  // goes to the parser. Single-char edits of canonical blocks probe the edges of what it accepts.
+  const base = 'a;\nhost h1 {\n  hardware ethernet 02:0a:00:c3:4e:01;\n  fixed-address 10.1.2.3, 10.1.2.4;\n  option host-name "h1";\n}\nhost h2 { option root-path "x\\"y"; }\nb;\n';
+  const alphabet = [' ', '\n', '\t', ';', ':', '.', ',', '{', '}', '"', '\\', '#', 'a', 'F', 'g', '0', '9', '-', '_', 'x'];
+  const r = rng(7);
+  let taken = 0;
+  for (let n = 0; n < 600; n++) {
+    const at = 3 + Math.floor(r() * (base.length - 6));
+    const ch = alphabet[Math.floor(r() * alphabet.length)]!;
+    const op = r();
+    const text = op < 0.4 ? base.slice(0, at) + ch + base.slice(at + 1) : op < 0.7 ? base.slice(0, at) + ch + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+    const slow = parseConfigText(text, 'm.conf');
+    const fast = parseConfigText(text, 'm.conf', { fastHosts: true });
+    assert.equal(fast.ok, slow.ok, JSON.stringify(text));
+    if (!slow.ok) continue;
+    assert.equal(snapshot(fast.ast.statements), snapshot(slow.ast.statements), JSON.stringify(text));
+    taken += scanCanonicalHosts(text, 'm.conf')?.hosts.length ?? 0;
+  }
+  assert.ok(taken > 300, `only ${taken} mutated blocks took the fast path`);
 });
