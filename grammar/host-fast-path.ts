@@ -538,249 +538,213 @@ class BlockScanner {
   }
 }
 
+/** Line and line start after the block {@link scanBlock} just read (out-parameters, no allocation). */
+let endLine = 0;
+let endLineStart = 0;
+
+// What scanBlock expects next.
+const S_NAME = 0;
+const S_LBRACE = 1;
+const S_STATEMENT = 2;
+const S_ETHERNET = 3;
+const S_HW_BYTE = 4;
+const S_HW_NEXT = 5;
+const S_OCTET = 6;
+const S_DOT = 7;
+const S_ADDRESS_NEXT = 8;
+const S_OPTION_NAME = 9;
+const S_STRING = 10;
+const S_OPTION_SEMI = 11;
+
 /**
  * Validates the block whose `host` keyword is at `start` (line `line`, starting at `lineStart`) exactly as
- * {@link BlockScanner.host} does (same tokens, same refusals), recording its facts in `t` as host number
- * `t.count` (committed by the caller). Returns the offset after its `}`, or -1 when it is not canonical.
- * One pass, no allocation: this is most of what a 50,000-host file costs.
+ * {@link BlockScanner.host} does (the same tokens, the same refusals), recording its facts in `t` as host
+ * number `t.count` (committed by the caller). Returns the offset after its `}` (the line there in
+ * endLine/endLineStart), or -1 when it is not canonical. One pass, no allocation: this is most of what a
+ * 50,000-host file costs. One loop reads a token (a word is the longest run of word chars, which is how
+ * each of BlockScanner's refusals reads: a keyword or a number followed by a word char, or too long) and
+ * a state machine takes it: one small function, which V8 optimizes early (a cold start is what counts).
  */
-/**
- * Line and line start at the scan position of {@link scanBlock} (module state rather than locals: the
- * small helpers below keep them; they are what is hot, and small functions are optimized early — a big
- * one runs in the interpreter for tens of milliseconds first, and a cold start is the case that counts).
- */
-let wsLine = 0;
-let wsLineStart = 0;
-/** Whether the string {@link stringEnd} just read has a `\\`. */
-let stringEscaped = 0;
-
-/** Skips ISC whitespace from `i` (counting lines in wsLine/wsLineStart); returns the offset after it. */
-function ws(text: string, i: number): number {
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      wsLine++;
-      wsLineStart = i + 1;
-    } else if (c > 255 || (CC[c & 0xff]! & 1) === 0) return i;
-    i++;
-  }
-}
-
-/** The offset after the word chars from `i`. */
-function wordEnd(text: string, i: number): number {
-  while (CC[text.charCodeAt(i) & 0xff]! & 2) i++;
-  return i;
-}
-
-/**
- * The offset of the `"` closing the string whose body starts at `i` (escapes as the lexer reads them),
- * or -1 when it is not closed on its line; sets {@link stringEscaped}.
- */
-function stringEnd(text: string, i: number): number {
-  stringEscaped = 0;
-  for (;;) {
-    let c = text.charCodeAt(i);
-    if (c === 34) return i;
-    if (c === 10 || c !== c) return -1; // a line end, or the end of the text (NaN)
-    if (c === 92) {
-      c = text.charCodeAt(i + 1);
-      if (c === 10 || c !== c) return -1;
-      stringEscaped = 1;
-      i++;
-    }
-    i++;
-  }
-}
-
-/** What the last statement scan read: the number of hardware bytes or addresses. */
-let scanned = 0;
-
-/** `hardware ethernet XX:XX..;` after the `hardware` keyword at `i` (bytes into t.hw at t.hwUsed); -1: not canonical. */
-function scanHardware(text: string, i: number, t: HostTable): number {
-  let c = 0;
-  i += 8;
-  i = ws(text, i);
-  c = text.charCodeAt(i);
-  if (!text.startsWith('ethernet', i) || CC[text.charCodeAt(i + 8) & 0xff]! & 2) return -1;
-  i += 8;
+function scanBlock(text: string, start: number, line: number, lineStart: number, t: HostTable): number {
+  let i = start + 4;
+  // `host` as a whole word.
+  if (CC[text.charCodeAt(i) & 0xff]! & 2) return -1;
   if (t.hwUsed + 20 > t.hw.length) {
     const b = new Uint8Array(t.hw.length * 2);
     b.set(t.hw);
     t.hw = b;
   }
-  const hw = t.hw;
-  const hwOff = t.hwUsed;
-  let count = 0;
-  for (;;) {
-    i = ws(text, i);
-    c = text.charCodeAt(i);
-    // One or two hex digits (a NUMBER or NUMBER_OR_NAME token).
-    let v = 0;
-    let n = 0;
-    while (n < 3 && CC[(c = text.charCodeAt(i)) & 0xff]! & 4) {
-      v = v * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
-      i++;
-      n++;
-    }
-    if (n === 0 || n > 2 || CC[text.charCodeAt(i) & 0xff]! & 2) return -1;
-    if (count < 20) hw[hwOff + count] = v;
-    count++;
-    i = ws(text, i);
-    c = text.charCodeAt(i);
-    if (c !== 58) break;
-    i++;
-  }
-  if (count > 20 || c !== 59) return -1;
-  scanned = count;
-  return i + 1;
-}
-
-/** `fixed-address A.B.C.D[, ..];` after the keyword at `i` (addresses into t.fixed at t.fixedUsed); -1: not canonical. */
-function scanFixedAddress(text: string, i: number, t: HostTable): number {
-  let c = 0;
-  i += 13;
-  const fixedOff = t.fixedUsed;
-  let fixedCount = 0;
-  for (;;) {
-    let address = 0;
-    for (let k = 0; k < 4; k++) {
-      if (k > 0) {
-        i = ws(text, i);
-        c = text.charCodeAt(i);
-        if (c !== 46) return -1;
-        i++;
-      }
-      i = ws(text, i);
-      c = text.charCodeAt(i);
-      const from = i;
-      let v = 0;
-      while (CC[(c = text.charCodeAt(i)) & 0xff]! & 8 && i - from < 3) {
-        v = v * 10 + c - 48;
-        i++;
-      }
-      if (i === from || CC[text.charCodeAt(i) & 0xff]! & 2 || v > 255) return -1;
-      address = address * 256 + v;
-    }
-    if (fixedOff + fixedCount >= t.fixed.length) {
-      const b = new Uint32Array(t.fixed.length * 2);
-      b.set(t.fixed);
-      t.fixed = b;
-    }
-    t.fixed[fixedOff + fixedCount++] = address;
-    i = ws(text, i);
-    c = text.charCodeAt(i);
-    if (c !== 44) break;
-    i++;
-  }
-  if (c !== 59) return -1;
-  scanned = fixedCount;
-  return i + 1;
-}
-
-/** `option NAME "STRING";` at `i` (the `option` keyword): its record is option `optIndex` of the block; -1: not canonical. */
-function scanOption(text: string, i: number, t: HostTable, optIndex: number): number {
-  let c = 0;
-  const optLine = wsLine;
-  const optColumn = i - wsLineStart + 1;
-  i += 6;
-  i = ws(text, i);
-  c = text.charCodeAt(i);
-  const on = i;
-  c = CC[text.charCodeAt(i) & 0xff]!;
-  if ((c & 2) === 0 || c & 8 || text.charCodeAt(i) === 45 || text.charCodeAt(i) === 95) return -1;
-  i++;
-  i = wordEnd(text, i);
-  const oe = i;
-  // `option space` declares a space; `unknown-N` names are checked by the parser.
-  if (wordIsCi(text, on, oe, 'space', false) || wordIsCi(text, on, oe, 'unknown-', true)) return -1;
-  i = ws(text, i);
-  c = text.charCodeAt(i);
-  // The string, on one line, closed.
-  if (c !== 34) return -1;
-  const so = i + 1;
-  i = stringEnd(text, i + 1);
-  if (i < 0) return -1;
-  const escaped = stringEscaped;
-  const se = i;
-  i++;
-  i = ws(text, i);
-  c = text.charCodeAt(i);
-  if (c !== 59) return -1;
-  i++;
-  // The string's bytes (what the option's value is when it has no escapes), for the compiler.
-  let strOff = -1;
-  if (escaped === 0) {
-    strOff = t.strUsed;
-    if (strOff + (se - so) > t.str.length) {
-      const b = new Uint8Array(Math.max(t.str.length * 2, strOff + (se - so)));
-      b.set(t.str);
-      t.str = b;
-    }
-    const str = t.str;
-    for (let j = so; j < se; j++) str[strOff + j - so] = text.charCodeAt(j);
-    t.strUsed += se - so;
-  }
-  const o = t.optsUsed + optIndex * OPT;
-  if (o + OPT > t.opts.length) t.opts = grownI32(t.opts, o + OPT);
-  const opts = t.opts;
-  opts[o + O_LINE] = optLine;
-  opts[o + O_COLUMN] = optColumn;
-  opts[o + O_NAME] = on;
-  opts[o + O_NAME_END] = oe;
-  opts[o + O_STRING] = so;
-  opts[o + O_STRING_END] = se;
-  opts[o + O_BYTES] = strOff;
-  return i;
-}
-
-function scanBlock(text: string, start: number, line: number, lineStart: number, t: HostTable): number {
-  wsLine = line;
-  wsLineStart = lineStart;
-  let i = start + 4;
-  let c = 0;
-  // `host` as a whole word, then the name: a letter, then word chars.
-  if (CC[text.charCodeAt(i) & 0xff]! & 2) return -1;
-  i = ws(text, i);
-  c = text.charCodeAt(i);
-  const nameStart = i;
-  c = CC[text.charCodeAt(i) & 0xff]!;
-  if ((c & 2) === 0 || c & 8 || text.charCodeAt(i) === 45 || text.charCodeAt(i) === 95) return -1;
-  i++;
-  i = wordEnd(text, i);
-  const nameEnd = i;
-  i = ws(text, i);
-  c = text.charCodeAt(i);
-  if (c !== 123) return -1;
-  i++;
-  let hwOff = -1;
+  const optOff = t.optsUsed;
+  let state = S_NAME;
+  let nameStart = 0;
+  let nameEnd = 0;
   let hwLen = -1;
   let fixedOff = -1;
   let fixedCount = 0;
-  const optOff = t.optsUsed;
   let optCount = 0;
+  let count = 0;
+  let octets = 0;
+  let address = 0;
+  let optLine = 0;
+  let optColumn = 0;
+  let on = 0;
+  let oe = 0;
   for (;;) {
-    i = ws(text, i);
-    c = text.charCodeAt(i);
-    if (c === 125) {
-      i++;
-      break;
+    // Whitespace (ISC isspace).
+    let c = text.charCodeAt(i);
+    while (c === 32 || (c >= 9 && c <= 13)) {
+      if (c === 10) {
+        line++;
+        lineStart = i + 1;
+      }
+      c = text.charCodeAt(++i);
     }
-    if (c === 104 && text.startsWith('hardware', i) && (CC[text.charCodeAt(i + 8) & 0xff]! & 2) === 0) {
-      if (hwLen >= 0) return -1;
-      i = scanHardware(text, i, t);
-      if (i < 0) return -1;
-      hwOff = t.hwUsed;
-      hwLen = scanned;
-    } else if (c === 102 && text.startsWith('fixed-address', i) && (CC[text.charCodeAt(i + 13) & 0xff]! & 2) === 0) {
-      if (fixedOff >= 0) return -1;
-      i = scanFixedAddress(text, i, t);
-      if (i < 0) return -1;
-      fixedOff = t.fixedUsed;
-      fixedCount = scanned;
-    } else if (c === 111 && text.startsWith('option', i) && (CC[text.charCodeAt(i + 6) & 0xff]! & 2) === 0) {
-      i = scanOption(text, i, t, optCount);
-      if (i < 0) return -1;
+    const ts = i;
+    if (CC[c & 0xff]! & 2) {
+      // A word: the longest run of word chars.
+      do c = text.charCodeAt(++i);
+      while (CC[c & 0xff]! & 2);
+      const len = i - ts;
+      switch (state) {
+        case S_NAME:
+        case S_OPTION_NAME: {
+          // A letter first (a word that starts with a digit, `-` or `_` is not a plain name).
+          const f = text.charCodeAt(ts);
+          if (CC[f & 0xff]! & 8 || f === 45 || f === 95) return -1;
+          if (state === S_NAME) {
+            nameStart = ts;
+            nameEnd = i;
+            state = S_LBRACE;
+          } else {
+            // `option space` declares a space; `unknown-N` names are checked by the parser.
+            if (wordIsCi(text, ts, i, 'space', false) || wordIsCi(text, ts, i, 'unknown-', true)) return -1;
+            on = ts;
+            oe = i;
+            state = S_STRING;
+          }
+          continue;
+        }
+        case S_STATEMENT:
+          if (len === 8 && text.startsWith('hardware', ts)) {
+            if (hwLen >= 0) return -1;
+            state = S_ETHERNET;
+          } else if (len === 13 && text.startsWith('fixed-address', ts)) {
+            if (fixedOff >= 0) return -1;
+            fixedOff = t.fixedUsed;
+            octets = 0;
+            address = 0;
+            state = S_OCTET;
+          } else if (len === 6 && text.startsWith('option', ts)) {
+            optLine = line;
+            optColumn = ts - lineStart + 1;
+            state = S_OPTION_NAME;
+          } else return -1;
+          continue;
+        case S_ETHERNET:
+          if (len !== 8 || !text.startsWith('ethernet', ts)) return -1;
+          count = 0;
+          state = S_HW_BYTE;
+          continue;
+        case S_HW_BYTE: {
+          // One or two hex digits (a NUMBER or NUMBER_OR_NAME token).
+          if (len > 2) return -1;
+          let v = 0;
+          for (let k = ts; k < i; k++) {
+            const d = text.charCodeAt(k);
+            if ((CC[d & 0xff]! & 4) === 0) return -1;
+            v = v * 16 + (d <= 57 ? d - 48 : (d | 32) - 87);
+          }
+          if (count < 20) t.hw[t.hwUsed + count] = v;
+          count++;
+          state = S_HW_NEXT;
+          continue;
+        }
+        case S_OCTET: {
+          if (len > 3) return -1;
+          let v = 0;
+          for (let k = ts; k < i; k++) {
+            const d = text.charCodeAt(k);
+            if ((CC[d & 0xff]! & 8) === 0) return -1;
+            v = v * 10 + d - 48;
+          }
+          if (v > 255) return -1;
+          address = address * 256 + v;
+          if (++octets < 4) {
+            state = S_DOT;
+            continue;
+          }
+          if (fixedOff + fixedCount >= t.fixed.length) {
+            const b = new Uint32Array(t.fixed.length * 2);
+            b.set(t.fixed);
+            t.fixed = b;
+          }
+          t.fixed[fixedOff + fixedCount++] = address;
+          state = S_ADDRESS_NEXT;
+          continue;
+        }
+        default:
+          return -1;
+      }
+    }
+    if (c === 34) {
+      // The string, on one line, closed (escapes as the lexer reads them).
+      if (state !== S_STRING) return -1;
+      let escaped = false;
+      for (;;) {
+        c = text.charCodeAt(++i);
+        if (c === 34) break;
+        if (c === 10 || c !== c) return -1; // a line end, or the end of the text (NaN)
+        if (c === 92) {
+          c = text.charCodeAt(++i);
+          if (c === 10 || c !== c) return -1;
+          escaped = true;
+        }
+      }
+      const so = ts + 1;
+      const se = i++;
+      // The string's bytes (what the option's value is when it has no escapes), for the compiler.
+      let strOff = -1;
+      if (!escaped) {
+        strOff = t.strUsed;
+        if (strOff + (se - so) > t.str.length) {
+          const b = new Uint8Array(Math.max(t.str.length * 2, strOff + (se - so)));
+          b.set(t.str);
+          t.str = b;
+        }
+        const str = t.str;
+        for (let j = so; j < se; j++) str[strOff + j - so] = text.charCodeAt(j);
+        t.strUsed += se - so;
+      }
+      const o = optOff + optCount * OPT;
+      if (o + OPT > t.opts.length) t.opts = grownI32(t.opts, o + OPT);
+      const opts = t.opts;
+      opts[o + O_LINE] = optLine;
+      opts[o + O_COLUMN] = optColumn;
+      opts[o + O_NAME] = on;
+      opts[o + O_NAME_END] = oe;
+      opts[o + O_STRING] = so;
+      opts[o + O_STRING_END] = se;
+      opts[o + O_BYTES] = strOff;
+      state = S_OPTION_SEMI;
+      continue;
+    }
+    // One punctuation char (or the end of the text: NaN matches nothing).
+    i++;
+    if (state === S_LBRACE && c === 123) state = S_STATEMENT;
+    else if (state === S_STATEMENT && c === 125) break;
+    else if (state === S_HW_NEXT && c === 58) state = S_HW_BYTE;
+    else if (state === S_HW_NEXT && c === 59) {
+      if (count > 20) return -1;
+      hwLen = count;
+      state = S_STATEMENT;
+    } else if (state === S_DOT && c === 46) state = S_OCTET;
+    else if (state === S_ADDRESS_NEXT && c === 44) {
+      octets = 0;
+      address = 0;
+      state = S_OCTET;
+    } else if (state === S_ADDRESS_NEXT && c === 59) state = S_STATEMENT; else if (state === S_OPTION_SEMI && c === 59) {
       optCount++;
+      state = S_STATEMENT;
     } else return -1;
   }
   const r = t.count * REC;
@@ -791,14 +755,16 @@ function scanBlock(text: string, start: number, line: number, lineStart: number,
   rec[r + R_END] = -1;
   rec[r + R_NAME] = nameStart;
   rec[r + R_NAME_END] = nameEnd;
-  rec[r + R_HW] = hwOff;
+  rec[r + R_HW] = t.hwUsed;
   rec[r + R_HW_LEN] = hwLen;
   rec[r + R_FIXED] = fixedOff;
   rec[r + R_FIXED_COUNT] = fixedCount;
   rec[r + R_OPTS] = optOff;
   rec[r + R_OPT_COUNT] = optCount;
-  rec[r + R_END_LINE] = wsLine;
-  rec[r + R_END_LINE_START] = wsLineStart;
+  rec[r + R_END_LINE] = line;
+  rec[r + R_END_LINE_START] = lineStart;
+  endLine = line;
+  endLineStart = lineStart;
   return i;
 }
 
@@ -887,8 +853,8 @@ export function scanCanonicalHosts(text: string, file: string): CanonicalHosts |
         hosts.push(new CanonicalHost(table, table.count, line));
         commitHost(table, lineStart, e);
         i = e;
-        line = wsLine;
-        lineStart = wsLineStart;
+        line = endLine;
+        lineStart = endLineStart;
         lineBlank = false;
         last = 125;
         continue;
@@ -971,7 +937,8 @@ function followedByElse(text: string, pos: number): boolean {
   }
   // No string made: this runs after every block.
   if ((text.charCodeAt(i) | 32) !== 101) return false; // e
-  const j = wordEnd(text, i);
+  let j = i;
+  while (CC[text.charCodeAt(j) & 0xff]! & 2) j++;
   return wordIsCi(text, i, j, 'else', false) || wordIsCi(text, i, j, 'elsif', false);
 }
 
