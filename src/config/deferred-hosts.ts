@@ -25,6 +25,8 @@ export class DeferredHosts {
   readonly defs: OptionDefinition[] = [];
   /** Open-addressing table of the names (index + 1; 0 empty), hashed from the text, no strings made. */
   private slots: Int32Array;
+  /** Each host's name hash (compared before the names). */
+  private hashes: Int32Array;
 
   constructor(
     /** Config.hosts and hostsByName when the first host was deferred (built hosts join them). */
@@ -36,6 +38,7 @@ export class DeferredHosts {
     let n = 1 << 10;
     while (n < expected * 2) n *= 2;
     this.slots = new Int32Array(n);
+    this.hashes = new Int32Array(n >> 1);
   }
 
   get count(): number {
@@ -48,11 +51,18 @@ export class DeferredHosts {
    */
   add(h: CanonicalHost, parent: Scope, id: number, defs: readonly OptionDefinition[], defCount: number): boolean {
     const mask = this.slots.length - 1;
-    let s = nameHash(h) & mask;
+    const hash = nameHash(h);
+    let s = hash & mask;
     for (let k = this.slots[s]!; k !== 0; k = this.slots[s]!) {
-      if (sameName(this.hosts[k - 1]!, h)) return false;
+      if (this.hashes[k - 1] === hash && sameName(this.hosts[k - 1]!, h)) return false;
       s = (s + 1) & mask;
     }
+    if (this.hosts.length >= this.hashes.length) {
+      const b = new Int32Array(this.hashes.length * 4);
+      b.set(this.hashes);
+      this.hashes = b;
+    }
+    this.hashes[this.hosts.length] = hash;
     this.hosts.push(h);
     this.parents.push(parent);
     this.ids.push(id);
@@ -65,7 +75,7 @@ export class DeferredHosts {
 
   private insert(k: number): void {
     const mask = this.slots.length - 1;
-    let s = nameHash(this.hosts[k]!) & mask;
+    let s = this.hashes[k]! & mask;
     while (this.slots[s] !== 0) s = (s + 1) & mask;
     this.slots[s] = k + 1;
   }
@@ -136,7 +146,7 @@ function nameHash(h: CanonicalHost): number {
   const end = h.table.rec[r + R_NAME_END]!;
   let x = 0x811c9dc5;
   for (let i = h.table.rec[r + R_NAME]!; i < end; i++) x = Math.imul(x ^ text.charCodeAt(i), 0x01000193);
-  return x >>> 0;
+  return x | 0;
 }
 
 function sameName(a: CanonicalHost, b: CanonicalHost): boolean {
