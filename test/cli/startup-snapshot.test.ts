@@ -197,7 +197,7 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
   });
 });
 
-describe('-t through the snapshot and through dist/: the same verdicts on the shared corpus', { skip }, () => {
+describe('-t and -T through the snapshot and through dist/: the same verdicts on the shared corpus', { skip }, () => {
   test('every 16th dhcpd.conf of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
     const manifest = join(SHARED_CORPUS_DIR, 'manifest.tsv');
     if (!existsSync(manifest)) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
@@ -224,5 +224,27 @@ describe('-t through the snapshot and through dist/: the same verdicts on the sh
     }
     // The sample has both accepted and rejected files.
     assert.deepEqual([...verdicts].sort(), [0, 1]);
+  });
+
+  test('-T on every 4th dhcpd.leases of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
+    const manifest = join(SHARED_CORPUS_DIR, 'manifest.tsv');
+    if (!existsSync(manifest)) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
+    const leases = readFileSync(manifest, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'))
+      .filter((f) => f[2] === 'leases')
+      .map((f) => join(SHARED_CORPUS_DIR, f[0]!))
+      .filter((_, i) => i % 4 === 0);
+    assert.ok(leases.length >= 10, `${leases.length} lease files`);
+    for (const file of leases) {
+      const args = ['-T', '-cf', 'good.conf', '-lf', file];
+      const snap = run(LAUNCHER, args, debug);
+      assert.match(text(snap), FROM_SNAPSHOT, file);
+      const plain = run(LAUNCHER, args, { ...debug, DHCPD_TS_SNAPSHOT: '0' });
+      assert.match(text(plain), FROM_DIST, file);
+      assert.equal(snap.status, plain.status, file);
+      assert.equal(program(snap), program(plain), file);
+    }
   });
 });
