@@ -9,7 +9,7 @@
 //                                (performSelfAnalysis) at build time, so a run starts with them in the heap.
 //   DIST/src/cli/dhcpd-ts.stamp  what bin/dhcpd-ts checks before using the blob, written last: size and
 //                                mtime of the node binary that built it, of DIST/src/cli/main.js and of
-//                                the blob ("S M S M S M", as `stat -L -c '%s %Y'` prints them).
+//                                the blob ("S M S M S M", as `stat -L --printf '%s %Y '` prints them).
 //
 // Native addons (better-sqlite3, src/native's dhcpsock.node) and the CommonJS packages loaded by
 // createRequire (winston) stay outside: they are required at run time, from the tree the bundle is in,
