@@ -463,7 +463,10 @@ export class SqliteLeaseStore implements LeaseStore {
     const ch = () => this.changes;
     return {
       putLease: (lease) => {
-        st().put.run(...leaseToRow(lease), encodeLeaseRecord(lease));
+        // (the row as one array argument: better-sqlite3 binds an array's items, without a 21-argument spread)
+        const row: SqlValue[] = leaseToRow(lease);
+        row.push(encodeLeaseRecord(lease));
+        st().put.run(row);
         if (rec()) ch().leases.push(snapshotLease(lease));
       },
       deleteLease: (address) => {

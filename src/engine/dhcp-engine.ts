@@ -395,10 +395,9 @@ export class DhcpEngine {
   }
 
   private dispatch(s: RequestState): 'stop' {
-    const client = this.logClient(s, undefined);
     // ISC dhcp(): without a network segment only REQUEST and INFORM go on (they may be answered anyway).
     if (s.share === undefined && s.type !== DHCPREQUEST && s.type !== DHCPINFORM && s.type !== 0 && s.type !== MessageType.DHCPLEASEQUERY) {
-      if (s.type >= 1 && s.type <= 8) this.ports.logger.info(L.badPacketLine(messageTypeName(s.type), client, 'unknown network segment'));
+      if (s.type >= 1 && s.type <= 8) this.ports.logger.info(L.badPacketLine(messageTypeName(s.type), this.logClient(s, undefined), 'unknown network segment'));
       return 'stop';
     }
     switch (s.type) {
@@ -449,7 +448,7 @@ export class DhcpEngine {
       case DHCPNAK:
         break;
       default:
-        this.ports.logger.info(L.badPacketLine(`type ${s.type}`, client, 'unknown packet type'));
+        this.ports.logger.info(L.badPacketLine(`type ${s.type}`, this.logClient(s, undefined), 'unknown packet type'));
     }
     return 'stop';
   }
@@ -926,7 +925,7 @@ export class DhcpEngine {
     const send = (): OutboundReply[] => {
       if (this.deferAckLog && offer === DHCPACK) {
         const line = L.offerAckLine(word, next.address, { hardware: next.hardware ?? undefined, uid: next.uid ?? undefined, hostname: next.clientHostname ?? undefined }, via);
-        return [{ ...out, logLines: [msg, line] }];
+        return [{ packet: out.packet, route: out.route, iface: out.iface, sourceAddress: out.sourceAddress, encode: out.encode, logLines: [msg, line] }];
       }
       this.ports.logger.info(msg);
       // ISC: a BOOTP reply for a host's fixed address is bootp.c's "BOOTREPLY for … to NAME (MAC)"; a dynamic
@@ -1018,8 +1017,12 @@ export class DhcpEngine {
   // Helpers
 
   private allocCtx(now: number): AllocationContext {
-    return { config: this.config, index: this.index, leases: this.book, failover: this.ports.failover, now, resolve: this.resolveAddresses };
+    // One object per second, not several per request (everything in it but `now` is the engine's own).
+    const c = this.allocContext;
+    if (c !== undefined && c.now === now) return c;
+    return (this.allocContext = { config: this.config, index: this.index, leases: this.book, failover: this.ports.failover, now, resolve: this.resolveAddresses });
   }
+  private allocContext: AllocationContext | undefined;
 
   private facts(s: RequestState): PermitFacts {
     return { known: s.known, bootp: s.type === 0, classes: s.classes, now: s.now };

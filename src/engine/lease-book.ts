@@ -107,6 +107,7 @@ export class LeaseBook implements LeaseLookup {
 
   /** Merges store results with overlay records (overlay wins; overlay-only matches added). */
   private merge(fromStore: Lease[], match: (l: Lease) => boolean, offered: ReadonlySet<number> | undefined, written: ReadonlySet<number> | undefined): Lease[] {
+    if (fromStore.length === 0 && offered === undefined && written === undefined) return []; // a new client
     const out = new Map<number, Lease>();
     for (const l of fromStore) {
       const o = this.overlay(l.address);

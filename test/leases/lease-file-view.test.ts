@@ -120,9 +120,11 @@ describe('-lf kept current by renaming', () => {
   });
 
   it('a compaction runs in the background while flushes go on, and ends with everything committed meanwhile', async () => {
-    const { lf, db } = await prepared('compact', 10_000);
-    // Slow slices so that the compaction lasts a while; a deletion makes one due (no record can say it).
-    // Write-back by 1 MiB: the ~2.6 MB file is copied and compacted in several written-back chunks.
+    // 20,000 leases and slow slices so that the compaction lasts a while (several flush intervals: with
+    // 10,000 it could end before the first flush once records were formatted faster); a deletion makes one
+    // due (no record can say it). Write-back by 1 MiB: the ~5 MB file is copied and compacted in several
+    // written-back chunks.
+    const { lf, db } = await prepared('compact', 20_000);
     const s = openServerLeaseStore({
       leaseFile: lf,
       database: db,
@@ -152,7 +154,7 @@ describe('-lf kept current by renaming', () => {
     assert.deepEqual(parsed.diagnostics, []);
     assert.equal(seen.has(BIG_FIRST_ADDRESS), false, 'the deleted lease is not in the compacted file');
     for (let i = Math.max(0, n - 50); i < n; i++) assert.equal(seen.get(BIG_FIRST_ADDRESS + 1 + (i % 50))?.clientHostname, `during${i}`);
-    assert.equal(seen.size, 9_999);
+    assert.equal(seen.size, 19_999);
     if (existsSync(DHCPD)) {
       const conf = join(dir, 'compact.conf');
       writeFileSync(conf, 'subnet 10.128.0.0 netmask 255.255.0.0 { range 10.128.0.2 10.128.200.0; }\n');
