@@ -234,12 +234,17 @@ export class LinuxTransport implements Transport {
   }
 
   async send(d: OutboundDatagram): Promise<void> {
+    const waiting = this.trySend(d);
+    if (waiting !== undefined) await waiting;
+  }
+
+  trySend(d: OutboundDatagram): Promise<void> | undefined {
     // Keep replies in order: while an earlier send waits for buffer space, later ones queue behind it.
     if (this.queued === 0) {
       try {
         this.sendNow(d);
         this.counters.sent++;
-        return;
+        return undefined;
       } catch (e) {
         if (!isTransient(e)) {
           this.counters.sendErrors++;
@@ -247,6 +252,11 @@ export class LinuxTransport implements Transport {
         }
       }
     }
+    return this.sendLater(d);
+  }
+
+  /** Queues `d` behind the sends waiting for buffer space. */
+  private sendLater(d: OutboundDatagram): Promise<void> {
     this.queued++;
     const previous = this.backlog;
     const mine = (async () => {

@@ -159,6 +159,13 @@ export interface Transport {
   start(onDatagram: (datagram: InboundDatagram) => void, onError?: (error: TransportError) => void): Promise<void>;
   /** Sends one datagram. Rejects with an Error whose `code` is the errno name when the kernel refuses it. */
   send(datagram: OutboundDatagram): Promise<void>;
+  /**
+   * Optional fast path of {@link send} without a Promise per datagram (a busy server sends two a DORA):
+   * hands the datagram to the kernel now and returns undefined, or, when it has to wait (a full socket
+   * buffer, or earlier datagrams still waiting), returns the Promise {@link send} would have returned.
+   * Throws what {@link send} would reject with.
+   */
+  trySend?(datagram: OutboundDatagram): Promise<void> | undefined;
   /** Closes every socket; idempotent. After close no callback is made. */
   close(): Promise<void>;
   /** The interfaces being served (after start). */

@@ -35,7 +35,7 @@ import type { FailoverPeer, FailoverRuntime } from '../failover/engine.js';
 import type { TransitionContext, TransitionResult } from '../../leases/expiry.js';
 import { DEFAULT_SHEDDING, peekMessageType, RequestQueue, type SheddingOptions } from '../engine/load-shedding.js';
 import { preciseNow, tracerFromEnv, type TurnRecord } from './turn-trace.js';
-import { asDeferredSyncStore, sharedWalSync, type WalSync } from './wal-sync.js';
+import { asDeferredSyncStore, sharedWalSync, WAL_AUTOCHECKPOINT_BACKSTOP, type WalSync } from './wal-sync.js';
 import { WARMUP_ENV, warmUp } from './warm-up.js';
 
 /** How to start a server. Everything but `config` and `logger` has a real default. */
@@ -149,6 +149,21 @@ export class StartupError extends Error {
 type DatagramJob = { kind: 'datagram'; datagram: InboundDatagram; receivedAt: number; messageType: number };
 type Job = DatagramJob | { kind: 'resume'; run: () => Outcome };
 
+/**
+ * fsyncs of the WAL that may run at once (WalSync.setPipelineDepth), from `DHCPD_TS_FSYNC_PIPELINE` (1-8),
+ * default 1: one at a time, turns decided meanwhile share the next commit. Depth 2 (a group commit made while
+ * an fsync runs gets its own at once) was measured in session 4 (bench/results/IO-SPEED-4.md): no better at
+ * 500-1000 DORA/s, and at 2000/s p99 650-670 ms against 65-91 ms (smaller batches, more transactions on the
+ * loop). Kept as a knob for other disks.
+ */
+function fsyncPipelineDepth(): number {
+  const v = Number(process.env['DHCPD_TS_FSYNC_PIPELINE'] ?? '1');
+  return Number.isInteger(v) && v >= 1 && v <= 8 ? v : 1;
+}
+
+/** SQLite's default wal_autocheckpoint (pages), restored when the checkpoint worker stops or fails. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
+
 /** How often (at most) the shedding counter is logged while requests are being shed. */
 const SHED_LOG_INTERVAL_MS = 5000;
 
@@ -249,6 +264,29 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       const ws = sharedWalSync(deferredStore);
       walSync = ws;
       closers.push(() => ws.close());
+      ws.setPipelineDepth(fsyncPipelineDepth());
+      // Checkpoints from a worker thread, not inside a commit on the event loop (wal-sync.ts startCheckpointer).
+      // `DHCPD_TS_WAL_CHECKPOINT_WORKER=0` leaves them to SQLite (A/B measurements; a way out if a platform
+      // cannot run the worker).
+      const setAuto = deferredStore.setWalAutoCheckpoint?.bind(deferredStore);
+      if (setAuto !== undefined && process.env['DHCPD_TS_WAL_CHECKPOINT_WORKER'] !== '0') {
+        const restore = (): void => {
+          try {
+            setAuto(SQLITE_DEFAULT_AUTOCHECKPOINT);
+          } catch {
+            /* the store is closed already */
+          }
+        };
+        const dbPath = deferredStore.walPath.replace(/-wal$/, '');
+        const started = ws.startCheckpointer(dbPath, (e) => {
+          logger.debug(`WAL checkpoints run in the commits: ${e.message}`);
+          restore();
+        });
+        if (started) {
+          setAuto(WAL_AUTOCHECKPOINT_BACKSTOP);
+          closers.push(restore);
+        }
+      }
     } catch (e) {
       logger.debug(`Lease commits fsync on the event loop: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -382,29 +420,44 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     }
   };
 
+  const sendFailed = (e: unknown, length: number, ifname: string): void => {
+    stats.sendErrors++;
+    logger.error(`Failed to send ${length} byte long packet over ${ifname} interface: ${e instanceof Error ? e.message : String(e)}`);
+  };
+
   const send = (replies: readonly OutboundReply[]): void => {
+    const tx = transport!;
     for (const r of replies) {
       // A DHCPACK's lines are logged as it leaves (after its lease is on disk), as ISC does.
       if (r.logLines !== undefined) for (const line of r.logLines) logger.info(line);
       let data: Buffer;
       try {
-        data = Buffer.from(encodePacket(r.packet, r.encode));
+        // encodePacket returns a Buffer of its own (a slice of Node's pool): no copy needed
+        data = encodePacket(r.packet, r.encode);
       } catch (e) {
         stats.sendErrors++;
         logger.error(`Failed to build a reply: ${e instanceof Error ? e.message : String(e)}`);
         continue;
       }
+      // The transport's synchronous path when it has one: no Promise, no microtasks per reply.
+      let waiting: Promise<void> | undefined;
+      try {
+        waiting = tx.trySend !== undefined ? tx.trySend(toOutbound(r, data)) : tx.send(toOutbound(r, data));
+      } catch (e) {
+        sendFailed(e, data.length, r.iface.name);
+        continue;
+      }
+      if (waiting === undefined) {
+        stats.repliesSent++;
+        continue;
+      }
       inFlight++;
-      transport!
-        .send(toOutbound(r, data))
+      waiting
         .then(
           () => {
             stats.repliesSent++;
           },
-          (e: unknown) => {
-            stats.sendErrors++;
-            logger.error(`Failed to send ${data.length} byte long packet over ${r.iface.name} interface: ${e instanceof Error ? e.message : String(e)}`);
-          },
+          (e: unknown) => sendFailed(e, data.length, r.iface.name),
         )
         .finally(() => {
           inFlight--;
@@ -483,7 +536,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
         return now;
       });
       stash.push({ outcomes, early, trace });
-      if (walSync.pending === 0) flushStash();
+      if (walSync.canStartNow) flushStash();
       return;
     }
     const writes = engine.takeCommits();

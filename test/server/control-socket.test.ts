@@ -139,6 +139,7 @@ describe('control socket over AF_UNIX', () => {
       assert.equal(r.ok, true);
       assert.equal(r.ok && r.command === 'partner-down' && r.state, 'partner-down');
       assert.equal(peer.calls, 1);
+      await logger.flush(); // the logger hands lines over in batches (src/log/logger.ts)
       assert.ok(lines.some((l) => l.includes('Operator command partner-down: failover peer fo: moved from communications-interrupted to partner-down.')), lines.join(''));
       assert.ok(lines.some((l) => l.includes('Operator command partner-down refused: unknown failover peer "other"')), lines.join(''));
 
