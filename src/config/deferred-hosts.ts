@@ -8,7 +8,7 @@
  * scopes (or before it compiles a host of another form), with the very objects and ids the eager path
  * makes (test/config/fast-compile compares both).
  */
-import { CanonicalHost, OPT, O_BYTES, O_COLUMN, O_LINE, O_STRING, O_STRING_END, R_FIXED, R_FIXED_COUNT, R_HW, R_HW_LEN, R_LINE_START, R_NAME, R_NAME_END, R_OPT_COUNT, R_OPTS, R_START, REC } from '../../grammar/host-fast-path.js';
+import { CanonicalHost, completeFacts, OPT, O_BYTES, O_COLUMN, O_LINE, O_STRING, O_STRING_END, R_FIXED, R_FIXED_COUNT, R_HW, R_HW_LEN, R_LINE_START, R_NAME, R_NAME_END, R_OPT_COUNT, R_OPTS, R_START, REC } from '../../grammar/host-fast-path.js';
 import { decodeIscString } from '../../grammar/tokens.js';
 import type { OptionDefinition } from '../options/option-table.js';
 import type { Host, Scope, SourceLoc, Statement } from './model.js';
@@ -88,6 +88,8 @@ export class DeferredHosts {
   /** Builds host `k` (the objects ConfigBuilder.beginHost/newScope and the compiler make for it). */
   build(k: number, scopeOf: (id: number, kind: 'host', parent: Scope, name: string, loc: SourceLoc, authoritative: boolean) => Scope): Host {
     const h = this.hosts[k]!;
+    // What the scan left to read when the host is built (grammar/host-fast-path.ts matchBlock).
+    completeFacts(h);
     const t = h.table;
     const r = h.index * REC;
     const rec = t.rec;

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../../grammar/conf-parser.js';
-import { CanonicalHost, scanCanonicalHosts } from '../../grammar/host-fast-path.js';
+import { CanonicalHost, completeFacts, O_BYTES, O_STRING, O_STRING_END, OPT, R_FIXED, R_FIXED_COUNT, R_HW, R_HW_LEN, R_OPT_COUNT, R_OPTS, REC, scanCanonicalHosts } from '../../grammar/host-fast-path.js';
 import type { Statement } from '../../grammar/ast.js';
 import { genFile, rng } from './host-gen.js';
 
@@ -87,4 +87,46 @@ test('fast path: near-miss blocks (one char changed) are read exactly as the Che
     taken += scanCanonicalHosts(text, 'm.conf')?.hosts.length ?? 0;
   }
   assert.ok(taken > 300, `only ${taken} mutated blocks took the fast path`);
+});
+
+test('fast path: the regular expression records the very facts the scanner records', () => {
+  // Generated files, and the one-char edits of the test above: same blocks, same numbers.
+  const texts: string[] = [];
+  for (let seed = 1; seed <= 60; seed++) texts.push(genFile(seed, 40));
+  const base = 'host h1 {\n  hardware ethernet 02:0a:00:c3:4e:01;\n  fixed-address 10.1.2.3, 10.1.2.4;\n  option host-name "h1";\n}\nhost h2 { option root-path "x\\"y"; }\nhost h3 {hardware ethernet 1 : 2;fixed-address 1 . 2 . 3 . 255;option\tunknown-7 "x";}\n';
+  const r = rng(11);
+  for (let n = 0; n < 400; n++) {
+    const at = Math.floor(r() * base.length);
+    const ch = [' ', '\n', ';', ':', '.', ',', '"', '\\', 'a', '0', '9', '-'][Math.floor(r() * 12)]!;
+    texts.push(base.slice(0, at) + ch + base.slice(at + (r() < 0.5 ? 1 : 0)));
+  }
+  let compared = 0;
+  for (const text of texts) {
+    const a = scanCanonicalHosts(text, 'g.conf');
+    const b = scanCanonicalHosts(text, 'g.conf', true);
+    assert.equal(a?.hosts.length, b?.hosts.length, JSON.stringify(text));
+    if (!a || !b) continue;
+    assert.deepEqual(a.segments, b.segments);
+    for (const h of a.hosts) completeFacts(h);
+    const facts = (h: CanonicalHost): unknown => {
+      const t = h.table;
+      const r = h.index * REC;
+      const rec = Array.from(t.rec.subarray(r, r + REC));
+      const hwLen = rec[R_HW_LEN]!;
+      const hw = hwLen >= 0 ? Array.from(t.hw.subarray(rec[R_HW]!, rec[R_HW]! + hwLen)) : null;
+      const fixed = Array.from(t.fixed.subarray(rec[R_FIXED]!, rec[R_FIXED]! + rec[R_FIXED_COUNT]!));
+      const options = [];
+      for (let k = 0; k < rec[R_OPT_COUNT]!; k++) {
+        const o = rec[R_OPTS]! + k * OPT;
+        const opt = Array.from(t.opts.subarray(o, o + OPT));
+        const bytes = opt[O_BYTES]!;
+        options.push([...opt.slice(0, O_BYTES), bytes < 0 ? null : Array.from(t.str.subarray(bytes, bytes + opt[O_STRING_END]! - opt[O_STRING]!))]);
+      }
+      for (const f of [R_HW, R_FIXED, R_OPTS]) rec[f] = 0; // offsets into the buffers differ; their contents are compared
+      return { line: h.line, rec, hw, fixed, options };
+    };
+    for (let k = 0; k < a.hosts.length; k++) assert.deepEqual(facts(a.hosts[k]!), facts(b.hosts[k]!), JSON.stringify(text));
+    compared += a.hosts.length;
+  }
+  assert.ok(compared > 1000, `only ${compared} blocks compared`);
 });
