@@ -9,7 +9,8 @@
 //                                (performSelfAnalysis) at build time, so a run starts with them in the heap.
 //   DIST/src/cli/dhcpd-ts.stamp  what bin/dhcpd-ts checks before using the blob, written last: size and
 //                                mtime of the node binary that built it, of DIST/src/cli/main.js and of
-//                                the blob ("S M S M S M", as `stat -L --printf '%s %Y '` prints them).
+//                                the blob ("S M S M S M", as `stat -L --printf '%s %Y '` prints them);
+//                                then the CPU's flags line of /proc/cpuinfo.
 //
 // Native addons (better-sqlite3, src/native's dhcpsock.node) and the CommonJS packages loaded by
 // createRequire (winston) stay outside: they are required at run time, from the tree the bundle is in,
@@ -17,7 +18,7 @@
 // fall back to DIST/src/cli/main.js. This script fails loudly, though (the Makefile goes on without the
 // artefact), and test/cli/startup-snapshot.test.ts fails when a build has none.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -187,8 +188,19 @@ try {
   rmSync(samples, { recursive: true, force: true });
 }
 
-// 3. The stamp, last (see above).
+// 3. The blob must load here (node refuses one made under other V8 flags or CPU features: exit 14) and
+// answer as main.js does.
+rmSync(out.cjs);
+const probe = (pre) => {
+  const r = spawnSync(process.execPath, [...pre, join(cli, 'main.js'), '--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  return `${r.status} ${r.stdout} ${r.stderr}`;
+};
+const [viaBlob, viaMain] = [probe(['--snapshot-blob', out.blob]), probe([])];
+if (viaBlob !== viaMain) throw new Error(`the snapshot does not run like main.js: ${viaBlob} (main.js: ${viaMain})`);
+
+// 4. The stamp, last (see above). Its second line: the CPU's feature flags as /proc/cpuinfo lists them
+// (V8 puts the CPU features it uses into the check that makes node refuse a blob from another CPU).
 const node = realpathSync(process.execPath);
 const sm = (f) => { const st = statSync(f); return `${st.size} ${Math.floor(st.mtimeMs / 1000)}`; };
-rmSync(out.cjs);
-writeFileSync(out.stamp, `${sm(node)} ${sm(join(cli, 'main.js'))} ${sm(out.blob)}\n`);
+const cpu = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => /^(flags|Features)\b/.test(l)) ?? '';
+writeFileSync(out.stamp, `${sm(node)} ${sm(join(cli, 'main.js'))} ${sm(out.blob)}\n${cpu}\n`);

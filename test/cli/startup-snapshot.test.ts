@@ -1,10 +1,9 @@
 /**
  * bin/dhcpd-ts and the start-up snapshot (tools/build-startup.mjs, README "Command line"): after
  * `make build` the launcher runs node with dist/src/cli/dhcpd-ts.blob; when the blob is missing, stale
- * (another dist/, another node, another blob than its stamp names), unusable (NODE_OPTIONS) or switched
- * off it runs
- * dist/src/cli/main.js instead; and both ways give the same exit code and the same stderr bytes, on the
- * corpus's good and bad configs alike.
+ * (another dist/, node binary, blob or CPU than its stamp names), unusable (NODE_OPTIONS) or switched off,
+ * it runs dist/src/cli/main.js instead; and both ways give the same exit code and the same stderr bytes,
+ * on the corpus's good and bad configs alike.
  *
  * Needs a built tree (dist/ with the snapshot, as `make build` leaves it); run from source without one,
  * the tests skip. Fallback cases run on a private copy of the launcher and of dist/src/cli/ (the rest of
@@ -174,9 +173,18 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
 
   test('stale: another node binary than the one that built the blob (the stamp names another size/mtime)', () => {
     const stamp = join(cli, 'dhcpd-ts.stamp');
-    const [, ...rest] = readFileSync(stamp, 'utf8').trim().split(' ');
-    writeFileSync(stamp, `${['1', ...rest].join(' ')}\n`);
+    const [first, ...lines] = readFileSync(stamp, 'utf8').split('\n');
+    writeFileSync(stamp, [first!.replace(/^\d+/, '1'), ...lines].join('\n'));
     assertFallback(/stale snapshot/);
+    cpSync(join(CLI, 'dhcpd-ts.stamp'), stamp, { preserveTimestamps: true });
+  });
+
+  test('stale: another CPU (the stamp names other feature flags: node would refuse the blob, exit 14)', () => {
+    const stamp = join(cli, 'dhcpd-ts.stamp');
+    const [first, cpu] = readFileSync(stamp, 'utf8').split('\n');
+    assert.match(cpu!, /^(flags|Features)\b/, 'the stamp names the CPU flags of /proc/cpuinfo');
+    writeFileSync(stamp, `${first}\n${cpu!.replace(/ \S+$/, '')}\n`);
+    assertFallback(/stale snapshot .*another CPU/);
     cpSync(join(CLI, 'dhcpd-ts.stamp'), stamp, { preserveTimestamps: true });
   });
 
