@@ -10,7 +10,7 @@
 //   DIST/src/cli/dhcpd-ts.stamp  what bin/dhcpd-ts checks before using the blob, written last: size and
 //                                mtime of the node binary that built it, of DIST/src/cli/main.js and of
 //                                the blob ("S M S M S M", as `stat -L --printf '%s %Y '` prints them);
-//                                then the CPU's flags line of /proc/cpuinfo.
+//                                then the CPU's model name and flags lines of /proc/cpuinfo.
 //
 // Native addons (better-sqlite3, src/native's dhcpsock.node) and the CommonJS packages loaded by
 // createRequire (winston) stay outside: they are required at run time, from the tree the bundle is in,
@@ -198,9 +198,15 @@ const probe = (pre) => {
 const [viaBlob, viaMain] = [probe(['--snapshot-blob', out.blob]), probe([])];
 if (viaBlob !== viaMain) throw new Error(`the snapshot does not run like main.js: ${viaBlob} (main.js: ${viaMain})`);
 
-// 4. The stamp, last (see above). Its second line: the CPU's feature flags as /proc/cpuinfo lists them
-// (V8 puts the CPU features it uses into the check that makes node refuse a blob from another CPU).
+// 4. The stamp, last (see above). Its second line: the first processor's model name and feature flags as
+// /proc/cpuinfo lists them (V8 puts the CPU features it uses into the check that makes node refuse a blob
+// from another CPU), each followed by "|".
 const node = realpathSync(process.execPath);
 const sm = (f) => { const st = statSync(f); return `${st.size} ${Math.floor(st.mtimeMs / 1000)}`; };
-const cpu = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => /^(flags|Features)\b/.test(l)) ?? '';
+const cpu = readFileSync('/proc/cpuinfo', 'utf8')
+  .split('\n\n')[0]
+  .split('\n')
+  .filter((l) => /^(model name|flags|Features)\b/.test(l))
+  .map((l) => `${l}|`)
+  .join('');
 writeFileSync(out.stamp, `${sm(node)} ${sm(join(cli, 'main.js'))} ${sm(out.blob)}\n${cpu}\n`);
