@@ -225,7 +225,10 @@ export class DhcpEngine {
   constructor(options: DhcpEngineOptions) {
     this.config = options.config;
     this.index = new AddressIndex(options.config);
-    this.book = new LeaseBook(options.leases);
+    // (the filters of the book are sized for as many leases as the ranges hold)
+    let addresses = 0;
+    for (const share of options.config.sharedNetworks) for (const pool of share.pools) for (const r of pool.ranges) addresses += r.last - r.first + 1;
+    this.book = new LeaseBook(options.leases, Math.min(addresses, 1 << 24));
     // Free queues of every range built right after start-up, not by the first DISCOVER (a store scan).
     setTimeout(() => {
       try {

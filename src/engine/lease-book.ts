@@ -67,10 +67,14 @@ export class LeaseBook implements LeaseLookup {
   /** Which client identities the store may have a lease for (a filter; when the store can be scanned for them). */
   private readonly known: KnownClients | undefined;
 
-  constructor(private readonly store: LeaseView) {
+  /** `expectedLeases`: how many leases the store may come to hold (the config's range sizes), to size filters. */
+  constructor(
+    private readonly store: LeaseView,
+    expectedLeases = 0,
+  ) {
     this.queues = canKeepQueues(store) ? new FreeQueues(store, (a) => this.recorded.add(a)) : undefined;
     this.absent = canKeepQueues(store) ? new AbsentClients(store, this.recorded) : undefined;
-    this.known = canKeepQueues(store) && hasClientPages(store) ? new KnownClients(store) : undefined;
+    this.known = canKeepQueues(store) && hasClientPages(store) ? new KnownClients(store, 2 * expectedLeases) : undefined;
   }
 
   /** Sets the time used to drop stale offers. */
@@ -411,11 +415,11 @@ class AbsentClients {
 
 /** What {@link KnownClients} reads: pages of the store's client identities (leases/sqlite-lease-store.ts). */
 interface ClientPages {
-  clientIdentities(after: number, limit: number): Array<[number, number | null, Buffer | null, Buffer | null]>;
+  clientIdentityPage(after: number, limit: number): [number | null, string | null];
 }
 
 function hasClientPages(store: object): store is ClientPages & Pick<LeaseStore, 'onCommit'> {
-  return typeof (store as { clientIdentities?: unknown }).clientIdentities === 'function';
+  return typeof (store as { clientIdentityPage?: unknown }).clientIdentityPage === 'function';
 }
 
 const SEED_UID = 0x811c9dc5;
@@ -428,19 +432,25 @@ const SEED_HARDWARE = 0x01000193;
  * event-loop turn, and used only once the scan is complete; every commit adds its leases' identities (the
  * store's commit listener, which every writer goes through), so it never misses a client the store has.
  * Nothing is removed (a false "may have" only costs the lookup it saves otherwise); when it holds twice
- * the keys it was sized for, it is rebuilt four times larger the same way.
+ * the keys it was sized for, it is rebuilt for 1.25 times the keys it holds, the same way.
  */
 class KnownClients {
-  private static readonly PAGE = 4096;
+  /** Leases per scan step (~1-2 ms of the event loop). */
+  private static readonly PAGE = 1024;
   private bits = new Int32Array(0);
-  private mask = 0;
-  /** Keys it was sized for (16 bits each), and keys added. */
+  /** Filter size in bits (a multiple of 32). */
+  private size = 0;
+  /** Keys it was sized for (8 bits each: with 3 probes about 3 % of absent keys read as "may have"), and keys added. */
   private capacity = 0;
   private keys = 0;
   private ready = false;
   private scan: { after: number } | null = null;
 
-  constructor(private readonly store: ClientPages & Pick<LeaseStore, 'onCommit'>) {
+  /** `expectedKeys`: the identities the store may come to hold (sizes the filter; it grows if they are more). */
+  constructor(
+    private readonly store: ClientPages & Pick<LeaseStore, 'onCommit'>,
+    expectedKeys: number,
+  ) {
     const ref = new WeakRef(this);
     const off = store.onCommit((info) => {
       const self = ref.deref();
@@ -450,29 +460,33 @@ class KnownClients {
       }
       for (const l of info.leases) self.addIdentity(l.hardware?.htype ?? null, l.hardware?.address ?? null, l.uid);
     });
-    this.rebuild(1 << 16);
+    this.rebuild(expectedKeys);
   }
 
   /** Whether the store may have a lease for the identity (always true until the filter is complete). */
   mayHave(seed: number, htype: number, data: Buffer): boolean {
-    if (!this.ready) return true;
+    // (an empty identity is not told apart from none in the scan: always looked up)
+    if (!this.ready || data.length === 0) return true;
     const h1 = hashBytes(seed, htype, data);
     const h2 = (Math.imul(h1 ^ (h1 >>> 15), 0x2c1b3c6d) | 1) >>> 0;
-    for (let i = 0; i < 4; i++) {
-      const b = (h1 + Math.imul(i, h2)) & this.mask;
+    for (let i = 0; i < 3; i++) {
+      const b = ((h1 + Math.imul(i, h2)) >>> 0) % this.size;
       if ((this.bits[b >>> 5]! & (1 << (b & 31))) === 0) return false;
     }
     return true;
   }
 
   private add(seed: number, htype: number, data: Buffer): void {
-    const h1 = hashBytes(seed, htype, data);
+    this.addHash(hashBytes(seed, htype, data));
+  }
+
+  private addHash(h1: number): void {
     const h2 = (Math.imul(h1 ^ (h1 >>> 15), 0x2c1b3c6d) | 1) >>> 0;
-    for (let i = 0; i < 4; i++) {
-      const b = (h1 + Math.imul(i, h2)) & this.mask;
+    for (let i = 0; i < 3; i++) {
+      const b = ((h1 + Math.imul(i, h2)) >>> 0) % this.size;
       this.bits[b >>> 5]! |= 1 << (b & 31);
     }
-    if (++this.keys > 2 * this.capacity && this.scan === null) this.rebuild(4 * this.keys);
+    if (++this.keys > 2 * this.capacity && this.scan === null) this.rebuild(this.keys + (this.keys >>> 2));
   }
 
   private addIdentity(htype: number | null, hardware: Buffer | null, uid: Buffer | null): void {
@@ -480,13 +494,42 @@ class KnownClients {
     if (hardware !== null && htype !== null) this.add(SEED_HARDWARE, htype, hardware);
   }
 
-  /** Starts (again) from an empty filter for `capacity` keys: not used until the scan of the store is done. */
+  /**
+   * Adds the identities of a page of {@link ClientPages.clientIdentityPage} (`htype.HWHEX.UIDHEX`, space
+   * separated), hashing the hex digits' octets as {@link hashBytes} hashes a Buffer; returns the leases read.
+   */
+  private addPage(text: string): number {
+    let rows = 0;
+    let i = 0;
+    const n = text.length;
+    while (i < n) {
+      rows++;
+      let htype = -1;
+      for (let c = text.charCodeAt(i); c !== 46; c = text.charCodeAt(++i)) htype = (htype < 0 ? 0 : htype * 10) + (c - 48);
+      i++; // '.'
+      let h = Math.imul(SEED_HARDWARE ^ (htype < 0 ? 0 : htype), 0x01000193);
+      const hwStart = i;
+      for (; text.charCodeAt(i) !== 46; i += 2) h = Math.imul(h ^ ((hexDigit(text.charCodeAt(i)) << 4) | hexDigit(text.charCodeAt(i + 1))), 0x01000193);
+      if (htype >= 0 && i > hwStart) this.addHash(h >>> 0);
+      i++; // '.'
+      h = Math.imul(SEED_UID, 0x01000193);
+      const uidStart = i;
+      for (; i < n && text.charCodeAt(i) !== 32; i += 2) h = Math.imul(h ^ ((hexDigit(text.charCodeAt(i)) << 4) | hexDigit(text.charCodeAt(i + 1))), 0x01000193);
+      if (i > uidStart) this.addHash(h >>> 0);
+      i++; // ' '
+    }
+    return rows;
+  }
+
+  /**
+   * Starts (again) from an empty filter for `capacity` keys: not used until the scan of the store is done.
+   * 8 bits a key: 1,000,000 leases with a uid and a hardware address each take ~2.5 MB after the last rebuild.
+   */
   private rebuild(capacity: number): void {
-    let size = 1 << 16;
-    while (size < capacity * 16) size *= 2;
+    const size = Math.ceil((Math.max(capacity, 1 << 16) * 8) / 32) * 32;
     this.bits = new Int32Array(size >>> 5);
-    this.mask = size - 1;
-    this.capacity = size / 16;
+    this.size = size;
+    this.capacity = size / 8;
     this.keys = 0;
     this.ready = false;
     const scan = { after: -1 };
@@ -495,20 +538,19 @@ class KnownClients {
     const step = (): void => {
       const self = ref.deref();
       if (self === undefined || self.scan !== scan) return;
-      let rows;
+      let page;
       try {
-        rows = self.store.clientIdentities(scan.after, KnownClients.PAGE);
+        page = self.store.clientIdentityPage(scan.after, KnownClients.PAGE);
       } catch {
         self.scan = null; // the store closed (a short-lived engine): the filter stays unused
         return;
       }
-      for (const [address, htype, hw, uid] of rows) {
-        self.addIdentity(htype, Buffer.isBuffer(hw) ? hw : null, Buffer.isBuffer(uid) ? uid : null);
-        scan.after = address;
-      }
-      if (rows.length < KnownClients.PAGE) {
+      const [last, text] = page;
+      const rows = last === null || text === null ? 0 : self.addPage(text);
+      if (last !== null) scan.after = last;
+      if (rows < KnownClients.PAGE) {
         self.scan = null;
-        if (self.keys > 2 * self.capacity) self.rebuild(4 * self.keys);
+        if (self.keys > 2 * self.capacity) self.rebuild(self.keys + (self.keys >>> 2));
         else self.ready = true;
         return;
       }
@@ -516,6 +558,11 @@ class KnownClients {
     };
     setTimeout(step, 0).unref();
   }
+}
+
+/** Value of an upper-case hex digit (SQLite's hex()). */
+function hexDigit(c: number): number {
+  return c <= 57 ? c - 48 : c - 55;
 }
 
 /** FNV-1a over a seed, a type octet and the bytes. */
