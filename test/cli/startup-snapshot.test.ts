@@ -116,9 +116,18 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
     cpSync(CLI, cli, { recursive: true, preserveTimestamps: true });
     launcher = join(tree, 'bin', 'dhcpd-ts');
   });
-  const reference = (args: string[]): SpawnSyncReturns<Buffer> => spawnSync(process.execPath, [join(CLI, 'main.js'), ...args], { cwd: dir, timeout: 60_000 });
+  /** `node dist/src/cli/main.js ARGS` in the shared tree, once per ARGS. */
+  const references = new Map<string, SpawnSyncReturns<Buffer>>();
+  const reference = (args: string[]): SpawnSyncReturns<Buffer> => {
+    const key = args.join('\0');
+    if (!references.has(key)) references.set(key, spawnSync(process.execPath, [join(CLI, 'main.js'), ...args], { cwd: dir, timeout: 60_000 }));
+    return references.get(key)!;
+  };
 
-  /** Runs good and bad -t checks in the private tree; asserts they ran main.js for `reason` and match. */
+  /**
+   * A good and a bad -t check in the private tree: they ran main.js for `reason` and answered as main.js
+   * does; the bad one again without the debug variable, silently (stderr is main.js's, byte for byte).
+   */
   function assertFallback(reason: RegExp): void {
     for (const args of [['-t', '-cf', 'good.conf'], ['-t', '-cf', 'bad.conf']]) {
       const r = run(launcher, args, debug);
@@ -130,11 +139,11 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
       const ref = reference(args);
       assert.equal(r.status, ref.status);
       assert.equal(program(r), ref.stderr.toString('latin1'));
-      // And silently without the debug variable.
-      const quiet = run(launcher, args);
-      assert.equal(quiet.status, ref.status);
-      assert.deepEqual(quiet.stderr, ref.stderr);
     }
+    const quiet = run(launcher, ['-t', '-cf', 'bad.conf']);
+    const ref = reference(['-t', '-cf', 'bad.conf']);
+    assert.equal(quiet.status, ref.status);
+    assert.deepEqual(quiet.stderr, ref.stderr);
   }
 
   test('the private copy itself runs the snapshot (so the cases below test the fallback, nothing else)', () => {
@@ -206,7 +215,7 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
 });
 
 describe('-t and -T through the snapshot and through dist/: the same verdicts on the shared corpus', { skip }, () => {
-  test('every 16th dhcpd.conf of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
+  test('every 32nd dhcpd.conf of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
     const manifest = join(SHARED_CORPUS_DIR, 'manifest.tsv');
     if (!existsSync(manifest)) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
     const confs = readFileSync(manifest, 'utf8')
@@ -215,8 +224,8 @@ describe('-t and -T through the snapshot and through dist/: the same verdicts on
       .map((l) => l.split('\t'))
       .filter((f) => f[2] === 'conf')
       .map((f) => f[0]!)
-      .filter((_, i) => i % 16 === 0);
-    assert.ok(confs.length >= 20, `${confs.length} configs`);
+      .filter((_, i) => i % 32 === 0);
+    assert.ok(confs.length >= 10, `${confs.length} configs`);
     const verdicts = new Set<number | null>();
     for (const rel of confs) {
       const file = join(SHARED_CORPUS_DIR, rel);
@@ -234,7 +243,7 @@ describe('-t and -T through the snapshot and through dist/: the same verdicts on
     assert.deepEqual([...verdicts].sort(), [0, 1]);
   });
 
-  test('-T on every 4th dhcpd.leases of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
+  test('-T on every 8th dhcpd.leases of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
     const manifest = join(SHARED_CORPUS_DIR, 'manifest.tsv');
     if (!existsSync(manifest)) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
     const leases = readFileSync(manifest, 'utf8')
@@ -243,8 +252,8 @@ describe('-t and -T through the snapshot and through dist/: the same verdicts on
       .map((l) => l.split('\t'))
       .filter((f) => f[2] === 'leases')
       .map((f) => join(SHARED_CORPUS_DIR, f[0]!))
-      .filter((_, i) => i % 4 === 0);
-    assert.ok(leases.length >= 10, `${leases.length} lease files`);
+      .filter((_, i) => i % 8 === 0);
+    assert.ok(leases.length >= 7, `${leases.length} lease files`);
     for (const file of leases) {
       const args = ['-T', '-cf', 'good.conf', '-lf', file];
       const snap = run(LAUNCHER, args, debug);
