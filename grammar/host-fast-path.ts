@@ -781,13 +781,18 @@ const OCTET = '(?:25[0-5]|2[0-4][0-9]|[01][0-9][0-9]|[0-9]{1,2})';
 const IP = `${OCTET}${WS}*\\.${WS}*${OCTET}${WS}*\\.${WS}*${OCTET}${WS}*\\.${WS}*${OCTET}`;
 const NOT_WORD = '(?![A-Za-z0-9_-])';
 const BLOCK_RE = new RegExp(
-  `host${WS}+([A-Za-z][A-Za-z0-9_-]*)${WS}*\\{${WS}*` +
+  `host${WS}+[A-Za-z][A-Za-z0-9_-]*${WS}*\\{${WS}*` +
     `(?:hardware${WS}+ethernet${WS}+${HEX}(?:${WS}*:${WS}*${HEX}){0,19}${NOT_WORD}${WS}*;${WS}*)?` +
     `(?:fixed-address${WS}+${IP}(?:${WS}*,${WS}*${IP})*${NOT_WORD}${WS}*;${WS}*)?` +
-    `(?:option${WS}+(?![Ss][Pp][Aa][Cc][Ee]${NOT_WORD})(?![Uu][Nn][Kk][Nn][Oo][Ww][Nn]-)([A-Za-z][A-Za-z0-9_-]*)${WS}*"((?:[^"\\\\\\n]|\\\\[^\\n])*)"${WS}*;${WS}*)?` +
+    `(?:option${WS}+(?![Ss][Pp][Aa][Cc][Ee]${NOT_WORD})(?![Uu][Nn][Kk][Nn][Oo][Ww][Nn]-)[A-Za-z][A-Za-z0-9_-]*${WS}*"(?:[^"\\\\\\n]|\\\\[^\\n])*"${WS}*;${WS}*)?` +
     `\\}`,
   'y',
 );
+
+/** `[A-Za-z0-9_-]`: the chars of a name in {@link BLOCK_RE}. */
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+}
 
 /** R_HW_LEN of a block {@link matchBlock} read: its hardware, addresses and option values are not read yet. */
 const FACTS_LATER = -2;
@@ -798,29 +803,37 @@ const FACTS_LATER = -2;
  * ({@link completeFacts}).
  */
 function matchBlock(text: string, start: number, line: number, lineStart: number, t: HostTable): number {
+  // test(), not exec(): no capture groups, no match array or substrings per block (50,000 of them).
   BLOCK_RE.lastIndex = start;
-  const m = BLOCK_RE.exec(text);
-  if (m === null) return -1;
+  if (!BLOCK_RE.test(text)) return -1;
   const end = BLOCK_RE.lastIndex;
   const r = t.count * REC;
   if (r + REC > t.rec.length) t.rec = grownI32(t.rec, r + REC);
-  // The name: after `host` and its whitespace.
+  // The name: after `host` and its whitespace, up to the first char that is not a word char.
   let nameStart = start + 4;
   while (CC[text.charCodeAt(nameStart) & 0xff]! & 1) nameStart++;
+  let nameEnd = nameStart + 1;
+  while (isNameChar(text.charCodeAt(nameEnd))) nameEnd++;
   let optCount = 0;
-  const optName = m[2];
-  if (optName !== undefined) {
-    // The option's name, from the end: `}`, whitespace, `;`, whitespace, the string, whitespace.
-    let k = end - 2;
-    while (text.charCodeAt(k) !== 59) k--;
-    k--;
-    while (text.charCodeAt(k) !== 34) k--;
-    k -= m[3]!.length + 2;
-    while (CC[text.charCodeAt(k) & 0xff]! & 1) k--;
+  // The statements, forward from `{`: `hardware` and `fixed-address` hold no `;` or `"`, so the option, if
+  // any, is the statement after the last of them (the expression has checked the rest).
+  let k = text.indexOf('{', nameEnd) + 1;
+  for (;;) {
+    while (CC[text.charCodeAt(k) & 0xff]! & 1) k++;
+    const c = text.charCodeAt(k);
+    if (c === 104 || c === 102) k = text.indexOf(';', k) + 1; // hardware, fixed-address
+    else break;
+  }
+  if (text.charCodeAt(k) === 111) {
+    // `option`, whitespace, the option's name.
+    k += 6;
+    while (CC[text.charCodeAt(k) & 0xff]! & 1) k++;
+    let e = k + 1;
+    while (isNameChar(text.charCodeAt(e))) e++;
     const o = t.optsUsed;
     if (o + OPT > t.opts.length) t.opts = grownI32(t.opts, o + OPT);
-    t.opts[o + O_NAME] = k + 1 - optName.length;
-    t.opts[o + O_NAME_END] = k + 1;
+    t.opts[o + O_NAME] = k;
+    t.opts[o + O_NAME_END] = e;
     optCount = 1;
   }
   let ln = line;
@@ -834,7 +847,7 @@ function matchBlock(text: string, start: number, line: number, lineStart: number
   rec[r + R_LINE_START] = -1; // set by commitHost
   rec[r + R_END] = -1;
   rec[r + R_NAME] = nameStart;
-  rec[r + R_NAME_END] = nameStart + m[1]!.length;
+  rec[r + R_NAME_END] = nameEnd;
   rec[r + R_HW] = 0;
   rec[r + R_HW_LEN] = FACTS_LATER;
   rec[r + R_FIXED] = -1;

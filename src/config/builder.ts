@@ -18,6 +18,7 @@ import { formatIp, prefixLength } from './ip.js';
 import type { CanonicalHost } from '../../grammar/host-fast-path.js';
 import type { OptionDefinition } from '../options/option-table.js';
 import { canonicalHostName, DeferredHosts } from './deferred-hosts.js';
+import { AddressCover } from './address-cover.js';
 
 /** One diagnostic in ISC's terms. */
 export interface Diagnostic {
@@ -337,14 +338,10 @@ export class ConfigBuilder {
     const [first, last] = low <= high ? [low, high] : [high, low];
     // mdb.c new_address_range: every address gets a lease in one global table; an address that already
     // has one in a pool is "declared twice" (ISC warns per address; the first is the lowest).
-    let dup = -1;
-    for (const r of this.allRanges) {
-      const lo = Math.max(first, r.first);
-      if (lo <= Math.min(last, r.last) && (dup < 0 || lo < dup)) dup = lo;
-    }
+    const dup = this.covered.firstCovered(first, last);
+    this.covered.add(first, last);
     if (dup >= 0) this.error(endLoc, `lease ${formatIp(dup)} is declared twice!`);
     const range: AddressRange = { first, last, dynamicBootp, subnet, loc };
-    this.allRanges.push(range);
     pool.ranges.push(range);
     if (dynamicBootp) pool.dynamicBootp = true;
     if (ctx.draft) ctx.draft.hasRange = true;
@@ -530,7 +527,7 @@ export class ConfigBuilder {
   // ------------------------------------------------------------------ failover, keys, zones
 
   private readonly poolCounts = new Map<string, number>();
-  private readonly allRanges: AddressRange[] = [];
+  private readonly covered = new AddressCover();
 
   registerFailoverPeer(peer: FailoverPeer, loc: SourceLoc): void {
     if (this.config.failoverPeers.has(peer.name)) {

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../../grammar/conf-parser.js';
-import { CanonicalHost, completeFacts, O_BYTES, O_STRING, O_STRING_END, OPT, R_FIXED, R_FIXED_COUNT, R_HW, R_HW_LEN, R_OPT_COUNT, R_OPTS, REC, scanCanonicalHosts } from '../../grammar/host-fast-path.js';
+import { CanonicalHost, completeFacts, O_BYTES, O_NAME, O_NAME_END, O_STRING, O_STRING_END, OPT, R_FIXED, R_FIXED_COUNT, R_HW, R_HW_LEN, R_NAME, R_NAME_END, R_OPT_COUNT, R_OPTS, REC, scanCanonicalHosts } from '../../grammar/host-fast-path.js';
 import type { Statement } from '../../grammar/ast.js';
 import { genFile, rng } from './host-gen.js';
 
@@ -107,6 +107,18 @@ test('fast path: the regular expression records the very facts the scanner recor
     assert.equal(a?.hosts.length, b?.hosts.length, JSON.stringify(text));
     if (!a || !b) continue;
     assert.deepEqual(a.segments, b.segments);
+    // What `-t` reads before any host is built (completeFacts re-reads the block): the names and lines.
+    const names = (h: CanonicalHost): unknown[] => {
+      const t = h.table;
+      const r = h.index * REC;
+      const out: unknown[] = [h.line, t.text.slice(t.rec[r + R_NAME]!, t.rec[r + R_NAME_END]!)];
+      for (let k = 0; k < t.rec[r + R_OPT_COUNT]!; k++) {
+        const o = t.rec[r + R_OPTS]! + k * OPT;
+        out.push(t.text.slice(t.opts[o + O_NAME]!, t.opts[o + O_NAME_END]!));
+      }
+      return out;
+    };
+    assert.deepEqual(a.hosts.map(names), b.hosts.map(names), JSON.stringify(text));
     for (const h of a.hosts) completeFacts(h);
     const facts = (h: CanonicalHost): unknown => {
       const t = h.table;
