@@ -5,8 +5,8 @@
  * it runs dist/src/cli/main.js instead; and both ways give the same exit code and the same stderr bytes,
  * on the corpus's good and bad configs alike.
  *
- * Needs a built tree (dist/ with the snapshot, as `make build` leaves it); run from source without one,
- * the tests skip. Fallback cases run on a private copy of the launcher and of dist/src/cli/ (the rest of
+ * Needs a built tree (dist/ with the snapshot, as `make build` leaves it): run built, a missing snapshot
+ * fails; run from source without one, the tests skip. Fallback cases run on a private copy of the launcher and of dist/src/cli/ (the rest of
  * dist/ linked), never on the shared dist/.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -24,7 +24,13 @@ const repoRoot = fromSource ? join(here, '..', '..') : join(here, '..', '..', '.
 const LAUNCHER = join(repoRoot, 'bin', 'dhcpd-ts');
 const CLI = join(repoRoot, 'dist', 'src', 'cli');
 const BLOB = join(CLI, 'dhcpd-ts.blob');
-const skip = existsSync(join(CLI, 'dhcpd-ts.stamp')) && existsSync(BLOB) ? false : 'no start-up snapshot in dist/ (run `make build`)';
+const built = existsSync(join(CLI, 'dhcpd-ts.stamp')) && existsSync(BLOB);
+// Run built (`make test`, after `make build`), a missing snapshot is a failure: the build must make one.
+const skip = built || !fromSource ? false : 'no start-up snapshot in dist/ (run `make build`)';
+
+test('`make build` left a start-up snapshot and its stamp in dist/src/cli/', { skip }, () => {
+  assert.ok(built, `no ${BLOB} or no dhcpd-ts.stamp beside it: see the WARNING of tools/build-startup.mjs in the build's output`);
+});
 
 /** What the deserialized program prints first under DHCPD_TS_LAUNCH_DEBUG (only the blob has that code). */
 const FROM_SNAPSHOT = /^dhcpd-ts: running from snapshot --snapshot-blob (\S+)$/m;
