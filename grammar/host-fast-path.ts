@@ -815,18 +815,15 @@ function matchBlock(text: string, start: number, line: number, lineStart: number
   let nameEnd = nameStart + 1;
   while (isNameChar(text.charCodeAt(nameEnd))) nameEnd++;
   let optCount = 0;
-  // The statements, forward from `{`: `hardware` and `fixed-address` hold no `;` or `"`, so the option, if
-  // any, is the statement after the last of them (the expression has checked the rest).
-  let k = text.indexOf('{', nameEnd) + 1;
-  for (;;) {
-    while (CC[text.charCodeAt(k) & 0xff]! & 1) k++;
-    const c = text.charCodeAt(k);
-    if (c === 104 || c === 102) k = text.indexOf(';', k) + 1; // hardware, fixed-address
-    else break;
-  }
-  if (text.charCodeAt(k) === 111) {
+  // The option, if any: the last statement, which alone ends `";` (the expression has checked the block:
+  // `hardware` and `fixed-address` end in a digit, and the word `option` can occur in neither).
+  let k = end - 2;
+  while (CC[text.charCodeAt(k) & 0xff]! & 1) k--;
+  k--;
+  while (CC[text.charCodeAt(k) & 0xff]! & 1) k--;
+  if (text.charCodeAt(k) === 34) {
     // `option`, whitespace, the option's name.
-    k += 6;
+    k = text.indexOf('option', nameEnd) + 6;
     while (CC[text.charCodeAt(k) & 0xff]! & 1) k++;
     let e = k + 1;
     while (isNameChar(text.charCodeAt(e))) e++;
