@@ -336,43 +336,15 @@ export class FailoverPeer {
     this.scheduleSend();
   }
 
-  /**
-   * A DISCOVER that needs a new lease, decided before the DHCP engine allocates one (a pair: half of every
-   * server's DISCOVERs are the partner's): the reason to log when load balancing sends the client to the
-   * partner — cooperating, not ours by the hash (§7), the partner has free leases — while we have free leases
-   * of our own, so that the allocation ISC makes first would have succeeded and been discarded with the same
-   * log line. Undefined when the normal path (allocate, then {@link mayAnswer}) must decide.
-   */
-  loadBalanceAway(hashKey: Uint8Array, secs: number): string | undefined {
-    const svc = this.fsm.service();
-    if (!svc.responding || !svc.cooperating) return undefined;
-    if (isMine({ clientIdentifier: hashKey, chaddr: hashKey, hlen: hashKey.length, secs }, this.role, this.hba, this.opts.loadBalanceMaxSeconds)) return undefined;
-    if (this.peerFreeLeases() === 0 || this.ownFreeLeases() === 0) return undefined;
-    return `load balance to peer ${this.name}`;
-  }
-
-  private peerFreeCache: { at: number; count: number; own: number } | undefined;
+  private peerFreeCache: { at: number; count: number } | undefined;
   private peerFreeLeases(): number {
-    return this.freeCounts().count;
-  }
-  private ownFreeLeases(): number {
-    return this.freeCounts().own;
-  }
-  /** The partner's and our free leases over the relationship's pools, counted at most once a second. */
-  private freeCounts(): { count: number; own: number } {
     const now = this.now();
-    if (this.peerFreeCache && this.peerFreeCache.at === now) return this.peerFreeCache;
+    if (this.peerFreeCache && this.peerFreeCache.at === now) return this.peerFreeCache.count;
     const st = peerFreeState(this.role);
-    const ownSt = ownFreeState(this.role);
     let count = 0;
-    let own = 0;
-    for (const p of this.store.pools()) {
-      const c = poolCounts(p);
-      count += c[st];
-      own += c[ownSt];
-    }
-    this.peerFreeCache = { at: now, count, own };
-    return this.peerFreeCache;
+    for (const p of this.store.pools()) count += poolCounts(p)[st];
+    this.peerFreeCache = { at: now, count };
+    return count;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -995,7 +967,6 @@ export function createFailoverPolicy(peers: ReadonlyMap<string, FailoverPeer>): 
     },
     leaseTimeFor: (peerName, lease, desired, now, isAck) => peers.get(peerName)?.leaseTimeFor(lease, desired, now, isAck) ?? { leaseTime: desired },
     onBindingChange: (peerName, lease) => peers.get(peerName)?.onBindingChange(lease),
-    loadBalanceAway: (peerName, hashKey, secs) => peers.get(peerName)?.loadBalanceAway(hashKey, secs),
   };
 }
 

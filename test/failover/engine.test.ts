@@ -94,11 +94,6 @@ test('dhcpd-ts primary + dhcpd-ts secondary over loopback: normal, pool balance,
     const other = Buffer.from('020000770054', 'hex'); // bucket 201 → secondary
     assert.deepEqual(policy.mayAnswer({ peerName: 'fo-test', lease, messageType: 1, hashKey: other, secs: 0 }), { answer: false, reason: 'load balance to peer fo-test' });
     assert.deepEqual(policy.mayAnswer({ peerName: 'fo-test', lease, messageType: 1, hashKey: other, secs: 10 }), { answer: true });
-    // The same decision before allocating (both have free leases): only the partner's client is sent away.
-    assert.equal(policy.loadBalanceAway?.('fo-test', mac, 0), undefined);
-    assert.equal(policy.loadBalanceAway?.('fo-test', other, 0), 'load balance to peer fo-test');
-    assert.equal(policy.loadBalanceAway?.('fo-test', other, 10), undefined, 'secs beyond load balance max seconds');
-    assert.equal(policy.loadBalanceAway?.('no-such-peer', other, 0), undefined);
     assert.equal(policy.mayAllocate('fo-test', lease, Math.floor(Date.now() / 1000)), true);
     assert.equal(policy.mayAllocate('fo-test', pair.pStore.lease('10.77.0.100')!, Math.floor(Date.now() / 1000)), false);
     const now = Math.floor(Date.now() / 1000);
