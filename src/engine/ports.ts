@@ -97,13 +97,6 @@ export interface FailoverPolicy {
   leaseTimeFor(peerName: string, lease: EngineLease, desired: number, now: number, isAck: boolean): { leaseTime: number; tstp?: number };
   /** Called after the engine committed a binding change of a failover pool's lease (send BNDUPD). */
   onBindingChange(peerName: string, lease: EngineLease): void;
-  /**
-   * Optional (src/failover/engine.ts `FailoverPeer.loadBalanceAway`): for a DISCOVER that needs a new lease
-   * from pools of this peer only, the debug-log reason when load balancing sends the client to the partner
-   * and the allocation ISC makes first would succeed and be discarded anyway; the engine may then skip the
-   * allocation (in a pair, half of each server's DISCOVERs). Undefined: allocate, then {@link mayAnswer}.
-   */
-  loadBalanceAway?(peerName: string, hashKey: Uint8Array, secs: number): string | undefined;
 }
 
 /** Standalone server: always answer, every free lease is ours, no lease time cap. */
