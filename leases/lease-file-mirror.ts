@@ -402,6 +402,26 @@ export class LeaseFileMirror {
   }
 
   /**
+   * {@link notePending}, durable before it resolves, without an fsync on the event loop where the store allows:
+   * committed with `writeWithoutSync`, then the WAL fsynced on the thread pool (as the DHCP server makes its
+   * ACKs durable). Otherwise (no fsync wanted, another store) as notePending.
+   */
+  private async notePendingOffLoop(size: number, sha256: string | null): Promise<void> {
+    const s = this.store as { writeWithoutSync?: (fn: () => void) => void; walPath?: unknown; fsyncsCommits?: unknown };
+    if (!this.doFsync || !this.fingerprints || typeof s.writeWithoutSync !== 'function' || typeof s.walPath !== 'string' || s.fsyncsCommits !== true) {
+      this.notePending(size, sha256);
+      return;
+    }
+    s.writeWithoutSync.call(this.store, () => this.notePending(size, sha256));
+    const fh = await openAsync(s.walPath, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
    * Notes the file as written. `durable` false (a flush's note): committed without waiting for the disk where
    * the store can (`writeWithoutSync`; the next group commit's fsync covers it): lost only with the machine,
    * and then the note made before the rename (`pending`, always durable) tells the next start that the file
@@ -478,7 +498,8 @@ export class LeaseFileMirror {
       if (abandoned()) return;
       const size = statSync(tmp).size;
       const next = this.hash ? this.hash.copy().update(data) : null;
-      this.notePending(size, next ? next.copy().digest('hex') : null);
+      await this.notePendingOffLoop(size, next ? next.copy().digest('hex') : null);
+      if (abandoned()) return;
       renameOver(tmp, this.path);
       renamed = true;
       this.inflight = null; // the batch is in the file now: close need not write it again
