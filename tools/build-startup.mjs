@@ -11,6 +11,13 @@
 //                                mtime of the node binary that built it, of DIST/src/cli/main.js and of
 //                                the blob ("S M S M S M", as `stat -L --printf '%s %Y '` prints them);
 //                                then the CPU's model name and flags lines of /proc/cpuinfo.
+//   DIST/src/cli/dhcpd-ts-check.blob   the same snapshot built under node's --single-threaded flag (no
+//                                GC or compiler threads: less CPU for a run that is over in a moment), run
+//                                only for `-t`/`-T`, which never serve (a server's event loop would pause
+//                                for every GC and compile). V8 flags must be the same at build and run.
+//   DIST/src/cli/dhcpd-ts-check.stamp  its size and mtime ("S M"), written after it; the launcher uses it
+//                                only when dhcpd-ts.stamp matches too. Optional: if it cannot be built
+//                                or does not answer like main.js, checks run from dhcpd-ts.blob.
 //
 // Native addons (better-sqlite3, src/native's dhcpsock.node) and the CommonJS packages loaded by
 // createRequire (winston) stay outside: they are required at run time, from the tree the bundle is in,
@@ -33,8 +40,13 @@ const out = {
   cjs: join(cli, 'dhcpd-ts.snapshot.cjs'),
   blob: join(cli, 'dhcpd-ts.blob'),
   stamp: join(cli, 'dhcpd-ts.stamp'),
+  checkBlob: join(cli, 'dhcpd-ts-check.blob'),
+  checkStamp: join(cli, 'dhcpd-ts-check.stamp'),
 };
-const clean = () => { for (const f of [...Object.values(out), `${out.blob}.tmp`]) rmSync(f, { force: true }); };
+/** The V8 flags of the check blob, at build and at run time (bin/dhcpd-ts passes the same). */
+const CHECK_FLAGS = ['--single-threaded'];
+const clean = () => { for (const f of [...Object.values(out), `${out.blob}.tmp`, `${out.checkBlob}.tmp`]) rmSync(f, { force: true }); };
+const cleanCheck = () => { for (const f of [out.checkBlob, out.checkStamp, `${out.checkBlob}.tmp`]) rmSync(f, { force: true }); };
 clean();
 process.on('exit', (code) => { if (code !== 0) clean(); });
 
@@ -177,13 +189,18 @@ try {
     writeFileSync(join(samples, name), text);
     return join(samples, name);
   });
+  const env = { ...process.env, NODE_OPTIONS: '', DHCPD_TS_SNAPSHOT_SAMPLES: files.join(',') };
   const tmp = `${out.blob}.tmp`;
-  execFileSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', out.cjs], {
-    cwd: cli,
-    stdio: ['ignore', 'inherit', 'pipe'],
-    env: { ...process.env, DHCPD_TS_SNAPSHOT_SAMPLES: files.join(',') },
-  });
+  execFileSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', out.cjs], { cwd: cli, stdio: ['ignore', 'inherit', 'pipe'], env });
   renameSync(tmp, out.blob);
+  // The check blob: optional (see above), so a failure here is a warning and leaves none of its files.
+  try {
+    execFileSync(process.execPath, [...CHECK_FLAGS, '--snapshot-blob', `${out.checkBlob}.tmp`, '--build-snapshot', out.cjs], { cwd: cli, stdio: ['ignore', 'inherit', 'pipe'], env });
+    renameSync(`${out.checkBlob}.tmp`, out.checkBlob);
+  } catch (e) {
+    cleanCheck();
+    console.error(`WARNING: no check snapshot (-t/-T run from dhcpd-ts.blob): ${e instanceof Error ? e.message : String(e)}`);
+  }
 } finally {
   rmSync(samples, { recursive: true, force: true });
 }
@@ -197,6 +214,13 @@ const probe = (pre) => {
 };
 const [viaBlob, viaMain] = [probe(['--snapshot-blob', out.blob]), probe([])];
 if (viaBlob !== viaMain) throw new Error(`the snapshot does not run like main.js: ${viaBlob} (main.js: ${viaMain})`);
+if (statSync(out.checkBlob, { throwIfNoEntry: false })) {
+  const viaCheck = probe([...CHECK_FLAGS, '--snapshot-blob', out.checkBlob]);
+  if (viaCheck !== viaMain) {
+    cleanCheck();
+    console.error(`WARNING: the check snapshot does not run like main.js: ${viaCheck} (main.js: ${viaMain}); -t/-T run from dhcpd-ts.blob`);
+  }
+}
 
 // 4. The stamp, last (see above). Its second line: the first processor's model name and feature flags as
 // /proc/cpuinfo lists them (V8 puts the CPU features it uses into the check that makes node refuse a blob
@@ -209,4 +233,5 @@ const cpu = readFileSync('/proc/cpuinfo', 'utf8')
   .filter((l) => /^(model name|flags|Features)\b/.test(l))
   .map((l) => `${l}|`)
   .join('');
+if (statSync(out.checkBlob, { throwIfNoEntry: false })) writeFileSync(out.checkStamp, `${sm(out.checkBlob)}\n`);
 writeFileSync(out.stamp, `${sm(node)} ${sm(join(cli, 'main.js'))} ${sm(out.blob)}\n${cpu}\n`);

@@ -12,7 +12,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveServerParameters } from '../config/parameters.js';
 import type { Config } from '../config/model.js';
-import { createCommandLogger, createLogger, type Logger, type LogLevel } from '../log/logger.js';
+import { createCommandLogger, createLogger, nativeSyslogSend, type Logger, type LogLevel, type SyslogSend } from '../log/logger.js';
 import { getFormatIscError, getLoadConfig, type IscConfigError } from './adapters.js';
 import {
   defaultDbFile,
@@ -50,6 +50,26 @@ function syslogPath(env: NodeJS.ProcessEnv): string {
   return env[SYSLOG_SOCKET_ENV] || '/dev/log';
 }
 
+/**
+ * A syslog sender that loads the native addon at the first line sent, not at start (loading dhcpsock.node
+ * is ~20 ms of a check: STARTUP-SPEED-4.md Part 2), and not at all while nothing exists at `path`: such a
+ * line could not be sent anyway (glibc's syslog() drops it too when the connect fails, and tries again at
+ * the next line, as this does). Only for runs that never chroot nor drop privileges (checks, a fatal exit
+ * before serving): a server connects /dev/log before those. Without the addon each line is dropped and
+ * counted, as the eager sender's queue does.
+ */
+function lazySyslogSend(path: string): SyslogSend {
+  let send: SyslogSend | null | undefined;
+  return (datagram) => {
+    if (send === undefined && !existsSync(path)) {
+      throw Object.assign(new Error(`${path}: no such socket: syslog line dropped`), { code: 'ENOENT' });
+    }
+    if (send === undefined) send = nativeSyslogSend(path) ?? null;
+    if (send === null) throw Object.assign(new Error('no dhcpsock addon: syslog line dropped'), { code: 'ENOENT' });
+    send(datagram);
+  };
+}
+
 /** Logs a multi-line message one line per call, as ISC's log functions receive them. */
 function logLines(logger: Logger, level: LogLevel, text: string): void {
   for (const line of text.split('\n')) logger.log(level, line);
@@ -83,7 +103,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
       // Past ISC's banner: with -q, stderr is silent and the lines go to syslog only.
       writeLines(io.stderr, outcome.notes);
       {
-        const logger = createCommandLogger({ foreground: true, quiet: outcome.quiet, sink: { stream: io.stderr, syslogPath: syslogPath(io.env) } });
+        const logger = createCommandLogger({ foreground: true, quiet: outcome.quiet, sink: { stream: io.stderr, send: lazySyslogSend(syslogPath(io.env)) } });
         if (!outcome.quiet) for (const line of bannerLines()) logger.info(line);
         const code = await fatal(logger, outcome.message);
         await logger.close();
@@ -168,7 +188,8 @@ async function runServer(args: ServerArgs, argv: readonly string[], io: MainIo):
     foreground: true,
     quiet: args.quiet,
     syslogInForeground: !testOnly && !args.debug,
-    sink: { stream: io.stderr, syslogPath: syslogPath(io.env) },
+    // A check never chroots nor drops privileges: its addon may load at its first syslog line.
+    sink: testOnly ? { stream: io.stderr, send: lazySyslogSend(syslogPath(io.env)) } : { stream: io.stderr, syslogPath: syslogPath(io.env) },
   };
   const logger = testOnly ? createCommandLogger(startupOptions) : createLogger(startupOptions);
   const failed = async (code: number): Promise<number> => {

@@ -3,7 +3,8 @@
  * `make build` the launcher runs node with dist/src/cli/dhcpd-ts.blob; when the blob is missing, stale
  * (another dist/, node binary, blob or CPU than its stamp names), unusable (NODE_OPTIONS) or switched off,
  * it runs dist/src/cli/main.js instead; and both ways give the same exit code and the same stderr bytes,
- * on the corpus's good and bad configs alike.
+ * on the corpus's good and bad configs alike. A check (-t/-T) runs dist/src/cli/dhcpd-ts-check.blob under
+ * --single-threaded instead, and falls back to dhcpd-ts.blob when that one is missing or stale.
  *
  * Needs a built tree (dist/ with the snapshot, as `make build` leaves it): run built, a missing snapshot
  * fails; run from source without one, the tests skip. Fallback cases run on a private copy of the launcher and of dist/src/cli/ (the rest of
@@ -24,16 +25,20 @@ const repoRoot = fromSource ? join(here, '..', '..') : join(here, '..', '..', '.
 const LAUNCHER = join(repoRoot, 'bin', 'dhcpd-ts');
 const CLI = join(repoRoot, 'dist', 'src', 'cli');
 const BLOB = join(CLI, 'dhcpd-ts.blob');
+const CHECK_BLOB = join(CLI, 'dhcpd-ts-check.blob');
 const built = existsSync(join(CLI, 'dhcpd-ts.stamp')) && existsSync(BLOB);
 // Run built (`make test`, after `make build`), a missing snapshot is a failure: the build must make one.
 const skip = built || !fromSource ? false : 'no start-up snapshot in dist/ (run `make build`)';
 
 test('`make build` left a start-up snapshot and its stamp in dist/src/cli/', { skip }, () => {
   assert.ok(built, `no ${BLOB} or no dhcpd-ts.stamp beside it: see the WARNING of tools/build-startup.mjs in the build's output`);
+  assert.ok(existsSync(CHECK_BLOB) && existsSync(join(CLI, 'dhcpd-ts-check.stamp')), `no ${CHECK_BLOB} or no dhcpd-ts-check.stamp: see the build's WARNING`);
 });
 
 /** What the deserialized program prints first under DHCPD_TS_LAUNCH_DEBUG (only the blob has that code). */
-const FROM_SNAPSHOT = /^dhcpd-ts: running from snapshot --snapshot-blob (\S+)$/m;
+const FROM_SNAPSHOT = /^dhcpd-ts: running from snapshot (?:--single-threaded )?--snapshot-blob (\S+)$/m;
+/** The same from the check blob: its V8 flag, then the blob. */
+const FROM_CHECK_SNAPSHOT = /^dhcpd-ts: running from snapshot --single-threaded --snapshot-blob (\S+\/dhcpd-ts-check\.blob)$/m;
 /** The launcher's line when it runs dist/src/cli/main.js. */
 const FROM_DIST = /^dhcpd-ts launcher: (\S+\/main\.js) \((.*)\)$/m;
 
@@ -56,11 +61,11 @@ const text = (r: SpawnSyncReturns<Buffer>): string => r.stderr.toString('latin1'
 const program = (r: SpawnSyncReturns<Buffer>): string =>
   text(r)
     .split('\n')
-    .filter((l) => !FROM_SNAPSHOT.test(l) && !FROM_DIST.test(l) && !l.startsWith('dhcpd-ts launcher: snapshot '))
+    .filter((l) => !FROM_SNAPSHOT.test(l) && !l.startsWith('dhcpd-ts launcher: '))
     .join('\n');
 
 describe('bin/dhcpd-ts runs the start-up snapshot', { skip }, () => {
-  test('a running dhcpd-ts is node with --snapshot-blob dist/src/cli/dhcpd-ts.blob (its /proc/PID/cmdline), and the deserialized program says so', async () => {
+  test('a running check is node --single-threaded --snapshot-blob dist/src/cli/dhcpd-ts-check.blob (its /proc/PID/cmdline), and the deserialized program says so', async () => {
     // The config is a FIFO: the process waits on it, so its command line can be read while it runs.
     const fifo = join(dir, 'wait.conf');
     spawnSync('mkfifo', [fifo]);
@@ -81,13 +86,14 @@ describe('bin/dhcpd-ts runs the start-up snapshot', { skip }, () => {
       }
       const i = cmdline.indexOf('--snapshot-blob');
       assert.ok(i > 0, `command line: ${cmdline.join(' ')}`);
-      assert.equal(realpathSync(cmdline[i + 1]!), realpathSync(BLOB), 'the blob named is dist/src/cli/dhcpd-ts.blob');
+      assert.equal(realpathSync(cmdline[i + 1]!), realpathSync(CHECK_BLOB), 'the blob named is dist/src/cli/dhcpd-ts-check.blob');
+      assert.ok(cmdline.slice(0, i).includes('--single-threaded'), `the V8 flag it was built with: ${cmdline.join(' ')}`);
       assert.equal(realpathSync(`/proc/${child.pid}/exe`), realpathSync(process.execPath), 'the process is node');
     } finally {
       writeFileSync(fifo, readFileSync(join(dir, 'good.conf')));
     }
     assert.equal(await done, 0, stderr);
-    assert.match(stderr, FROM_SNAPSHOT);
+    assert.match(stderr, FROM_CHECK_SNAPSHOT);
     assert.doesNotMatch(stderr, FROM_DIST);
     assert.match(stderr, /^Config file: .*wait\.conf$/m);
   });
@@ -97,12 +103,41 @@ describe('bin/dhcpd-ts runs the start-up snapshot', { skip }, () => {
     for (const args of [['--version'], ['-h'], ['-t', '-cf', 'good.conf'], ['-t', '-q', '-cf', 'bad.conf'], ['-T', '-cf', 'good.conf', '-lf', 'empty.leases'], ['-x']]) {
       const snap = run(LAUNCHER, args, debug);
       assert.match(text(snap), FROM_SNAPSHOT, args.join(' '));
+      const check = args.includes('-t') || args.includes('-T');
+      assert.equal(FROM_CHECK_SNAPSHOT.test(text(snap)), check, `${args.join(' ')}: check blob only for -t/-T`);
       const plain = spawnSync(process.execPath, [join(CLI, 'main.js'), ...args], { cwd: dir, timeout: 60_000 });
       assert.equal(snap.status, plain.status, args.join(' '));
       assert.equal(program(snap), plain.stderr.toString('latin1'), args.join(' '));
       assert.equal(snap.stdout.length + plain.stdout.length, 0);
     }
   });
+});
+
+describe('bin/dhcpd-ts picks the check blob only for -t/-T as src/cli/argv.ts reads them', { skip }, () => {
+  // --version answers at once whatever else is there (argv.ts's first pass), so no server ever starts here.
+  const cases: Array<[string[], boolean]> = [
+    [['-t', '--version'], true],
+    [['-q', '-T', '--version'], true],
+    [['-cf', '-t', '--version'], false], // -t is -cf's file name
+    [['-lf', '-T', '-pf', '-t', '--version'], false],
+    [['-user', '-t', '-group', '-T', '-chroot', '-t', '-db', '-T', '-tf', '-t', '-play', '-T', '-s', '-t', '-p', '-T', '--version'], false],
+    [['-cf', 'x', '-t', '--version'], true],
+    [['--', '-t', '--version'], false], // after --, interface names
+    [['import', '-t', '--version'], false], // a subcommand: never a check
+    [['-4', '-f', '--version'], false],
+    [['-tf', '--version'], false],
+  ];
+  for (const [args, check] of cases) {
+    test(`${args.join(' ')}: ${check ? 'check blob' : 'normal blob'}, same answer as main.js`, () => {
+      const r = run(LAUNCHER, args, debug);
+      assert.match(text(r), FROM_SNAPSHOT);
+      assert.equal(FROM_CHECK_SNAPSHOT.test(text(r)), check, text(r));
+      const plain = spawnSync(process.execPath, [join(CLI, 'main.js'), ...args], { cwd: dir, timeout: 60_000 });
+      assert.equal(r.status, plain.status);
+      assert.deepEqual(r.stdout, plain.stdout);
+      assert.equal(program(r), plain.stderr.toString('latin1'));
+    });
+  }
 });
 
 describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
@@ -152,10 +187,48 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
     assert.deepEqual(quiet.stderr, ref.stderr);
   }
 
-  test('the private copy itself runs the snapshot (so the cases below test the fallback, nothing else)', () => {
+  test('the private copy itself runs the snapshots (so the cases below test the fallback, nothing else)', () => {
     const r = run(launcher, ['-t', '-cf', 'good.conf'], debug);
     assert.equal(r.status, 0, text(r));
-    assert.equal(FROM_SNAPSHOT.exec(text(r))?.[1], join(tree, 'dist', 'src', 'cli', 'dhcpd-ts.blob'));
+    assert.equal(FROM_CHECK_SNAPSHOT.exec(text(r))?.[1], join(tree, 'dist', 'src', 'cli', 'dhcpd-ts-check.blob'));
+    const v = run(launcher, ['--version'], debug);
+    assert.equal(FROM_SNAPSHOT.exec(text(v))?.[1], join(tree, 'dist', 'src', 'cli', 'dhcpd-ts.blob'));
+  });
+
+  /** A good and a bad -t check ran dhcpd-ts.blob (not the check blob) for `reason`, and answered as main.js. */
+  function assertCheckFallback(reason: RegExp): void {
+    for (const args of [['-t', '-cf', 'good.conf'], ['-t', '-cf', 'bad.conf']]) {
+      const r = run(launcher, args, debug);
+      assert.match(text(r), reason);
+      assert.equal(FROM_SNAPSHOT.exec(text(r))?.[1], join(cli, 'dhcpd-ts.blob'), text(r));
+      assert.doesNotMatch(text(r), FROM_CHECK_SNAPSHOT);
+      const ref = reference(args);
+      assert.equal(r.status, ref.status);
+      assert.equal(program(r), ref.stderr.toString('latin1'));
+    }
+  }
+
+  test('check blob stale (rewritten after its stamp: another mtime), then damaged (truncated), then absent: dhcpd-ts.blob', () => {
+    const blob = join(cli, 'dhcpd-ts-check.blob');
+    const t = new Date(Date.now() + 5_000);
+    utimesSync(blob, t, t);
+    assertCheckFallback(/^dhcpd-ts launcher: stale check snapshot/m);
+    cpSync(CHECK_BLOB, blob, { preserveTimestamps: true });
+    truncateSync(blob, 1000);
+    assertCheckFallback(/^dhcpd-ts launcher: stale check snapshot/m);
+    rmSync(blob);
+    assertCheckFallback(/^dhcpd-ts launcher: stale check snapshot/m);
+    cpSync(CHECK_BLOB, blob, { preserveTimestamps: true });
+    rmSync(join(cli, 'dhcpd-ts-check.stamp'));
+    assertCheckFallback(/^dhcpd-ts launcher: no \S+dhcpd-ts-check\.stamp/m);
+    cpSync(join(CLI, 'dhcpd-ts-check.stamp'), join(cli, 'dhcpd-ts-check.stamp'), { preserveTimestamps: true });
+    const r = run(launcher, ['-t', '-cf', 'good.conf'], debug);
+    assert.match(text(r), FROM_CHECK_SNAPSHOT, 'restored: the check blob again');
+  });
+
+  test('node refuses the check blob without --single-threaded (so the launcher must pass the flag it was built with)', () => {
+    const r = spawnSync(process.execPath, ['--snapshot-blob', join(cli, 'dhcpd-ts-check.blob'), join(cli, 'main.js'), '--version'], { cwd: dir, timeout: 60_000 });
+    assert.notEqual(r.status, 0);
   });
 
   test('DHCPD_TS_SNAPSHOT=0', () => {
@@ -238,11 +311,15 @@ describe('-t and -T through the snapshot and through dist/: the same verdicts on
       const cwd = dirname(file);
       const name = file.slice(cwd.length + 1);
       const snap = run(LAUNCHER, ['-t', '-cf', name], debug, cwd);
-      assert.match(text(snap), FROM_SNAPSHOT, rel);
+      assert.match(text(snap), FROM_CHECK_SNAPSHOT, rel);
+      const normal = run(process.execPath, ['--snapshot-blob', BLOB, join(CLI, 'main.js'), '-t', '-cf', name], { ...debug, NODE_OPTIONS: '' }, cwd);
+      assert.equal(FROM_SNAPSHOT.exec(text(normal))?.[1], BLOB, rel);
       const plain = run(LAUNCHER, ['-t', '-cf', name], { ...debug, DHCPD_TS_SNAPSHOT: '0' }, cwd);
       assert.match(text(plain), FROM_DIST, rel);
       assert.equal(snap.status, plain.status, rel);
       assert.equal(program(snap), program(plain), rel);
+      assert.equal(normal.status, plain.status, rel);
+      assert.equal(program(normal), program(plain), rel);
       verdicts.add(snap.status);
     }
     // The sample has both accepted and rejected files.
@@ -263,11 +340,15 @@ describe('-t and -T through the snapshot and through dist/: the same verdicts on
     for (const file of leases) {
       const args = ['-T', '-cf', 'good.conf', '-lf', file];
       const snap = run(LAUNCHER, args, debug);
-      assert.match(text(snap), FROM_SNAPSHOT, file);
+      assert.match(text(snap), FROM_CHECK_SNAPSHOT, file);
+      const normal = run(process.execPath, ['--snapshot-blob', BLOB, join(CLI, 'main.js'), ...args], { ...debug, NODE_OPTIONS: '' });
+      assert.equal(FROM_SNAPSHOT.exec(text(normal))?.[1], BLOB, file);
       const plain = run(LAUNCHER, args, { ...debug, DHCPD_TS_SNAPSHOT: '0' });
       assert.match(text(plain), FROM_DIST, file);
       assert.equal(snap.status, plain.status, file);
       assert.equal(program(snap), program(plain), file);
+      assert.equal(normal.status, plain.status, file);
+      assert.equal(program(normal), program(plain), file);
     }
   });
 });

@@ -37,6 +37,8 @@ function assertFromBlob(pid: number): void {
   const i = cmdline.indexOf('--snapshot-blob');
   assert.ok(i > 0, `process ${pid}: ${cmdline.join(' ')}`);
   assert.equal(realpathSync(cmdline[i + 1]!), realpathSync(BLOB));
+  // Never the check blob's --single-threaded (GC and compiles would pause the server's event loop).
+  assert.ok(!cmdline.includes('--single-threaded'), `process ${pid}: ${cmdline.join(' ')}`);
   assert.equal(realpathSync(`/proc/${pid}/exe`), realpathSync(process.execPath));
 }
 
