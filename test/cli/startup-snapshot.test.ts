@@ -3,8 +3,9 @@
  * `make build` the launcher runs node with dist/src/cli/dhcpd-ts.blob; when the blob is missing, stale
  * (another dist/, node binary, blob or CPU than its stamp names), unusable (NODE_OPTIONS) or switched off,
  * it runs dist/src/cli/main.js instead; and both ways give the same exit code and the same stderr bytes,
- * on the corpus's good and bad configs alike. A check (-t/-T) runs dist/src/cli/dhcpd-ts-check.blob under
- * --single-threaded instead, and falls back to dhcpd-ts.blob when that one is missing or stale.
+ * on the corpus's good and bad configs alike. With DHCPD_TS_CHECK_SNAPSHOT=1 a check (-t/-T) runs
+ * dist/src/cli/dhcpd-ts-check.blob under --single-threaded instead, and falls back to dhcpd-ts.blob when
+ * that one is missing or stale.
  *
  * Needs a built tree (dist/ with the snapshot, as `make build` leaves it): run built, a missing snapshot
  * fails; run from source without one, the tests skip. Fallback cases run on a private copy of the launcher and of dist/src/cli/ (the rest of
@@ -56,6 +57,8 @@ function run(launcher: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd 
   return spawnSync(launcher, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 });
 }
 const debug = { DHCPD_TS_LAUNCH_DEBUG: '1' };
+/** Opts a check into the check blob (not the default: STARTUP-SPEED-4.md Part 2). */
+const checkDebug = { ...debug, DHCPD_TS_CHECK_SNAPSHOT: '1' };
 const text = (r: SpawnSyncReturns<Buffer>): string => r.stderr.toString('latin1');
 /** stderr without the two debug lines. */
 const program = (r: SpawnSyncReturns<Buffer>): string =>
@@ -69,7 +72,7 @@ describe('bin/dhcpd-ts runs the start-up snapshot', { skip }, () => {
     // The config is a FIFO: the process waits on it, so its command line can be read while it runs.
     const fifo = join(dir, 'wait.conf');
     spawnSync('mkfifo', [fifo]);
-    const child = spawn(LAUNCHER, ['-t', '-cf', fifo], { env: { ...process.env, ...debug }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(LAUNCHER, ['-t', '-cf', fifo], { env: { ...process.env, ...checkDebug }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -98,22 +101,24 @@ describe('bin/dhcpd-ts runs the start-up snapshot', { skip }, () => {
     assert.match(stderr, /^Config file: .*wait\.conf$/m);
   });
 
-  test('--version, -h, -t, -T and a usage error: the same exit code and stderr bytes as dist/src/cli/main.js', () => {
+  test('--version, -h, -t, -T and a usage error: the same exit code and stderr bytes as dist/src/cli/main.js, through either blob', () => {
     writeFileSync(join(dir, 'empty.leases'), '');
     for (const args of [['--version'], ['-h'], ['-t', '-cf', 'good.conf'], ['-t', '-q', '-cf', 'bad.conf'], ['-T', '-cf', 'good.conf', '-lf', 'empty.leases'], ['-x']]) {
-      const snap = run(LAUNCHER, args, debug);
-      assert.match(text(snap), FROM_SNAPSHOT, args.join(' '));
-      const check = args.includes('-t') || args.includes('-T');
-      assert.equal(FROM_CHECK_SNAPSHOT.test(text(snap)), check, `${args.join(' ')}: check blob only for -t/-T`);
       const plain = spawnSync(process.execPath, [join(CLI, 'main.js'), ...args], { cwd: dir, timeout: 60_000 });
-      assert.equal(snap.status, plain.status, args.join(' '));
-      assert.equal(program(snap), plain.stderr.toString('latin1'), args.join(' '));
-      assert.equal(snap.stdout.length + plain.stdout.length, 0);
+      const check = args.includes('-t') || args.includes('-T');
+      for (const [env, checkBlob] of [[debug, false], [checkDebug, check]] as const) {
+        const snap = run(LAUNCHER, args, env);
+        assert.match(text(snap), FROM_SNAPSHOT, args.join(' '));
+        assert.equal(FROM_CHECK_SNAPSHOT.test(text(snap)), checkBlob, `${args.join(' ')}: check blob only for -t/-T, when asked`);
+        assert.equal(snap.status, plain.status, args.join(' '));
+        assert.equal(program(snap), plain.stderr.toString('latin1'), args.join(' '));
+        assert.equal(snap.stdout.length + plain.stdout.length, 0);
+      }
     }
   });
 });
 
-describe('bin/dhcpd-ts picks the check blob only for -t/-T as src/cli/argv.ts reads them', { skip }, () => {
+describe('with DHCPD_TS_CHECK_SNAPSHOT=1, bin/dhcpd-ts picks the check blob only for -t/-T as src/cli/argv.ts reads them', { skip }, () => {
   // --version answers at once whatever else is there (argv.ts's first pass), so no server ever starts here.
   const cases: Array<[string[], boolean]> = [
     [['-t', '--version'], true],
@@ -129,7 +134,7 @@ describe('bin/dhcpd-ts picks the check blob only for -t/-T as src/cli/argv.ts re
   ];
   for (const [args, check] of cases) {
     test(`${args.join(' ')}: ${check ? 'check blob' : 'normal blob'}, same answer as main.js`, () => {
-      const r = run(LAUNCHER, args, debug);
+      const r = run(LAUNCHER, args, checkDebug);
       assert.match(text(r), FROM_SNAPSHOT);
       assert.equal(FROM_CHECK_SNAPSHOT.test(text(r)), check, text(r));
       const plain = spawnSync(process.execPath, [join(CLI, 'main.js'), ...args], { cwd: dir, timeout: 60_000 });
@@ -188,7 +193,7 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
   }
 
   test('the private copy itself runs the snapshots (so the cases below test the fallback, nothing else)', () => {
-    const r = run(launcher, ['-t', '-cf', 'good.conf'], debug);
+    const r = run(launcher, ['-t', '-cf', 'good.conf'], checkDebug);
     assert.equal(r.status, 0, text(r));
     assert.equal(FROM_CHECK_SNAPSHOT.exec(text(r))?.[1], join(tree, 'dist', 'src', 'cli', 'dhcpd-ts-check.blob'));
     const v = run(launcher, ['--version'], debug);
@@ -198,7 +203,7 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
   /** A good and a bad -t check ran dhcpd-ts.blob (not the check blob) for `reason`, and answered as main.js. */
   function assertCheckFallback(reason: RegExp): void {
     for (const args of [['-t', '-cf', 'good.conf'], ['-t', '-cf', 'bad.conf']]) {
-      const r = run(launcher, args, debug);
+      const r = run(launcher, args, checkDebug);
       assert.match(text(r), reason);
       assert.equal(FROM_SNAPSHOT.exec(text(r))?.[1], join(cli, 'dhcpd-ts.blob'), text(r));
       assert.doesNotMatch(text(r), FROM_CHECK_SNAPSHOT);
@@ -222,7 +227,7 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
     rmSync(join(cli, 'dhcpd-ts-check.stamp'));
     assertCheckFallback(/^dhcpd-ts launcher: no \S+dhcpd-ts-check\.stamp/m);
     cpSync(join(CLI, 'dhcpd-ts-check.stamp'), join(cli, 'dhcpd-ts-check.stamp'), { preserveTimestamps: true });
-    const r = run(launcher, ['-t', '-cf', 'good.conf'], debug);
+    const r = run(launcher, ['-t', '-cf', 'good.conf'], checkDebug);
     assert.match(text(r), FROM_CHECK_SNAPSHOT, 'restored: the check blob again');
   });
 
@@ -310,7 +315,7 @@ describe('-t and -T through the snapshot and through dist/: the same verdicts on
       const file = join(SHARED_CORPUS_DIR, rel);
       const cwd = dirname(file);
       const name = file.slice(cwd.length + 1);
-      const snap = run(LAUNCHER, ['-t', '-cf', name], debug, cwd);
+      const snap = run(LAUNCHER, ['-t', '-cf', name], checkDebug, cwd);
       assert.match(text(snap), FROM_CHECK_SNAPSHOT, rel);
       const normal = run(process.execPath, ['--snapshot-blob', BLOB, join(CLI, 'main.js'), '-t', '-cf', name], { ...debug, NODE_OPTIONS: '' }, cwd);
       assert.equal(FROM_SNAPSHOT.exec(text(normal))?.[1], BLOB, rel);
@@ -339,7 +344,7 @@ describe('-t and -T through the snapshot and through dist/: the same verdicts on
     assert.ok(leases.length >= 7, `${leases.length} lease files`);
     for (const file of leases) {
       const args = ['-T', '-cf', 'good.conf', '-lf', file];
-      const snap = run(LAUNCHER, args, debug);
+      const snap = run(LAUNCHER, args, checkDebug);
       assert.match(text(snap), FROM_CHECK_SNAPSHOT, file);
       const normal = run(process.execPath, ['--snapshot-blob', BLOB, join(CLI, 'main.js'), ...args], { ...debug, NODE_OPTIONS: '' });
       assert.equal(FROM_SNAPSHOT.exec(text(normal))?.[1], BLOB, file);
