@@ -10,7 +10,7 @@ import type { InactiveQueue, LeaseLookup } from '../policy/allocate.js';
 import { MinHeap } from './min-heap.js';
 import { FreeQueues, canKeepQueues } from './free-queues.js';
 import type { LeaseView } from './ports.js';
-import type { LeaseStore } from '../../leases/lease-store.js';
+import type { CommitInfo, LeaseStore } from '../../leases/lease-store.js';
 
 /** An offered lease held in memory until it ends. */
 interface Offer {
@@ -391,14 +391,7 @@ class AbsentClients {
 
   /** `recorded`: the lease book's set of addresses known to have a record, completed with every commit. */
   constructor(store: Pick<LeaseStore, 'onCommit'>, recorded: Set<number>) {
-    // Held weakly: a book replaced by a reload must not be kept alive by the store.
-    const ref = new WeakRef(this);
-    const off = store.onCommit((info) => {
-      const self = ref.deref();
-      if (self === undefined) {
-        off();
-        return;
-      }
+    onCommitWhileAlive(store, this, (self, info) => {
       for (const l of info.leases) {
         recorded.add(l.address);
         if (l.uid !== null && self.uid.size > 0) self.uid.delete(uidKey(l.uid));
@@ -426,6 +419,27 @@ const SEED_UID = 0x811c9dc5;
 const SEED_HARDWARE = 0x01000193;
 
 /**
+ * Calls `listener` with `owner` after every commit of `store` while `owner` is alive. The owner is held
+ * weakly, so a lease book replaced by a reload is not kept alive by the store; its listener removes itself
+ * at the first commit after the owner is gone.
+ */
+function onCommitWhileAlive<T extends object>(
+  store: Pick<LeaseStore, 'onCommit'>,
+  owner: T,
+  listener: (owner: T, info: CommitInfo) => void,
+): void {
+  const ref = new WeakRef(owner);
+  const off = store.onCommit((info) => {
+    const self = ref.deref();
+    if (self === undefined) {
+      off();
+      return;
+    }
+    listener(self, info);
+  });
+}
+
+/**
  * A Bloom filter of the client ids and hardware addresses the store has leases for, so that a new client's
  * DHCPDISCOVER is known to have no lease without the two SQLite lookups (by uid, by hardware) it cost: on a
  * filling pool every DISCOVER is a new client's. Built in the background after start, a page of leases per
@@ -451,13 +465,7 @@ class KnownClients {
     private readonly store: ClientPages & Pick<LeaseStore, 'onCommit'>,
     expectedKeys: number,
   ) {
-    const ref = new WeakRef(this);
-    const off = store.onCommit((info) => {
-      const self = ref.deref();
-      if (self === undefined) {
-        off();
-        return;
-      }
+    onCommitWhileAlive(store, this, (self, info) => {
       for (const l of info.leases) self.addIdentity(l.hardware?.htype ?? null, l.hardware?.address ?? null, l.uid);
     });
     this.rebuild(expectedKeys);
