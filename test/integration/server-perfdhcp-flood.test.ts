@@ -71,9 +71,12 @@ describe('unpaced perfdhcp flood while a real client asks for a lease', { skip }
     const received = [...perf.matchAll(/received packets: (\d+)/g)].map((m) => Number(m[1]));
     const sent = [...perf.matchAll(/sent packets: (\d+)/g)].map((m) => Number(m[1]));
     assert.equal(received.length, 2, perf);
-    // A flood: far more DISCOVERs than the server can answer, and still a stream of ACKs (measured 310 to
-    // 16,967 in 12 s on the loaded 2-core CI machine; 50 leaves room for a worse minute).
-    assert.ok(sent[0]! > 5 * received[1]!, `not a flood? sent ${sent[0]} DISCOVERs, ${received[1]} ACKs\n${perf}`);
+    // A flood: more DISCOVERs than the server can answer (perfdhcp counts the unanswered ones as drops:
+    // 72.6 % with session 4's server, which ACKed 54,190 of 200,000 in 12 s; 95 %+ before), and still a
+    // stream of ACKs (measured 310 to 54,190 in 12 s on the 2-core CI machine; 50 leaves room for a worse
+    // minute). The overload itself is proven by the shedding line below.
+    const discoverDrops = Number(/drops ratio: ([\d.]+) %/.exec(perf)?.[1] ?? NaN);
+    assert.ok(sent[0]! > received[1]! && discoverDrops >= 20, `not a flood? sent ${sent[0]} DISCOVERs, ${received[1]} ACKs, ${discoverDrops} % of DISCOVERs unanswered\n${perf}`);
     assert.ok(received[1]! >= 50, `only ${received[1]} ACKs under the flood\n${perf}`);
     const shed = [...server.output.matchAll(/Overloaded: dropped (\d+) requests? that waited more than 1000 ms \((\d+) in total\)/g)];
     assert.ok(shed.length >= 1, `no shedding line in the server log:\n${server.output.slice(-3000)}`);
