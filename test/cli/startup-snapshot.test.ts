@@ -298,17 +298,23 @@ describe('bin/dhcpd-ts falls back to dist/src/cli/main.js', { skip }, () => {
   });
 });
 
+/** Every `every`th corpus file of a kind ('conf' or 'leases'), by path relative to the corpus; undefined without a corpus. */
+function corpusSample(kind: 'conf' | 'leases', every: number): string[] | undefined {
+  const manifest = join(SHARED_CORPUS_DIR, 'manifest.tsv');
+  if (!existsSync(manifest)) return undefined;
+  return readFileSync(manifest, 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t'))
+    .filter((f) => f[2] === kind)
+    .map((f) => f[0]!)
+    .filter((_, i) => i % every === 0);
+}
+
 describe('-t and -T through the snapshot and through dist/: the same verdicts on the shared corpus', { skip }, () => {
   test('every 32nd dhcpd.conf of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
-    const manifest = join(SHARED_CORPUS_DIR, 'manifest.tsv');
-    if (!existsSync(manifest)) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
-    const confs = readFileSync(manifest, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split('\t'))
-      .filter((f) => f[2] === 'conf')
-      .map((f) => f[0]!)
-      .filter((_, i) => i % 32 === 0);
+    const confs = corpusSample('conf', 32);
+    if (confs === undefined) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
     assert.ok(confs.length >= 10, `${confs.length} configs`);
     const verdicts = new Set<number | null>();
     for (const rel of confs) {
@@ -332,15 +338,8 @@ describe('-t and -T through the snapshot and through dist/: the same verdicts on
   });
 
   test('-T on every 8th dhcpd.leases of the corpus: exit code and stderr bytes', { timeout: 240_000 }, (t) => {
-    const manifest = join(SHARED_CORPUS_DIR, 'manifest.tsv');
-    if (!existsSync(manifest)) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
-    const leases = readFileSync(manifest, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split('\t'))
-      .filter((f) => f[2] === 'leases')
-      .map((f) => join(SHARED_CORPUS_DIR, f[0]!))
-      .filter((_, i) => i % 8 === 0);
+    const leases = corpusSample('leases', 8)?.map((rel) => join(SHARED_CORPUS_DIR, rel));
+    if (leases === undefined) return t.skip(`no corpus at ${SHARED_CORPUS_DIR}`);
     assert.ok(leases.length >= 7, `${leases.length} lease files`);
     for (const file of leases) {
       const args = ['-T', '-cf', 'good.conf', '-lf', file];
